@@ -661,7 +661,7 @@ func isXMLChar(r rune) bool {
 // recursion, so nesting depth costs heap, not stack, and is bounded.
 func (p *parser) elements() (*Element, error) {
 	var stack []*Element
-	var text []strings.Builder // per open element, non-blank character data
+	var text [][]byte // per open element, its character data once non-blank
 	var root *Element
 	for {
 		if p.eof() {
@@ -682,6 +682,9 @@ func (p *parser) elements() (*Element, error) {
 			if err != nil {
 				return nil, err
 			}
+			if len(stack) == 0 {
+				return nil, p.fail(pos, &RuleSyntax, "end tag </%s> before any start tag", name)
+			}
 			p.space()
 			if p.eof() || p.src[p.i] != '>' {
 				return nil, p.syntax("expected '>' to close </%s>", name)
@@ -691,7 +694,7 @@ func (p *parser) elements() (*Element, error) {
 			if name != top.Name {
 				return nil, p.fail(pos, &RuleSyntax, "end tag </%s> does not match <%s> opened at %s", name, top.Name, top.Pos)
 			}
-			top.Text = strings.Trim(text[len(text)-1].String(), xmlSpace)
+			top.Text = strings.Trim(string(text[len(text)-1]), xmlSpace)
 			stack = stack[:len(stack)-1]
 			text = text[:len(text)-1]
 			if len(stack) == 0 {
@@ -714,7 +717,7 @@ func (p *parser) elements() (*Element, error) {
 				if !top.TextPos.IsValid() {
 					top.TextPos = start
 				}
-				text[len(text)-1].Write(normalizeNewlines(data))
+				text[len(text)-1] = append(text[len(text)-1], normalizeNewlines(data)...)
 			}
 			p.advanceTo(p.i + k + 3)
 		case p.peek("<?"):
@@ -748,7 +751,7 @@ func (p *parser) elements() (*Element, error) {
 				return nil, p.fail(el.Pos, &RuleLimit, "elements nested deeper than %d levels; refused to bound memory and stack", p.opt.MaxDepth)
 			}
 			stack = append(stack, el)
-			text = append(text, strings.Builder{})
+			text = append(text, nil)
 		}
 	}
 }
@@ -762,7 +765,7 @@ func normalizeNewlines(b []byte) []byte {
 }
 
 // charData reads character data up to the next '<' or reference.
-func (p *parser) charData(el *Element, sb *strings.Builder) error {
+func (p *parser) charData(el *Element, sb *[]byte) error {
 	start := p.i
 	j := start
 	for j < len(p.src) && p.src[j] != '<' && p.src[j] != '&' {
@@ -786,15 +789,15 @@ func (p *parser) charData(el *Element, sb *strings.Builder) error {
 			el.TextPos = p.pos()
 		}
 	}
-	if first >= 0 || sb.Len() > 0 {
-		sb.Write(normalizeNewlines(seg))
+	if first >= 0 || len(*sb) > 0 {
+		*sb = append(*sb, normalizeNewlines(seg)...)
 	}
 	p.advanceTo(j)
 	return p.charRef(el, sb)
 }
 
 // charRef decodes a reference in text, if the scan stopped at one.
-func (p *parser) charRef(el *Element, sb *strings.Builder) error {
+func (p *parser) charRef(el *Element, sb *[]byte) error {
 	if p.eof() || p.src[p.i] != '&' {
 		return nil
 	}
@@ -806,7 +809,7 @@ func (p *parser) charRef(el *Element, sb *strings.Builder) error {
 	if !el.TextPos.IsValid() && strings.TrimSpace(r) != "" {
 		el.TextPos = pos
 	}
-	sb.WriteString(r)
+	*sb = append(*sb, r...)
 	return nil
 }
 

@@ -1,0 +1,57 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+)
+
+// Exit codes. They are documented in the README; change them only with a
+// CHANGELOG entry, since pipelines depend on them.
+const (
+	exitOK          = 0   // success, nothing to report
+	exitFailed      = 1   // error-level findings, a failed build or check
+	exitUsage       = 2   // bad command line: unknown command or flag, bad argument
+	exitDifferences = 3   // diff --exit-code found differences
+	exitInterrupted = 130 // interrupted by SIGINT or SIGTERM; outputs left as they were
+)
+
+// usageError is a mistake on the command line.
+type usageError struct{ err error }
+
+func (e usageError) Error() string { return e.err.Error() }
+func (e usageError) Unwrap() error { return e.err }
+
+func usagef(format string, args ...any) error {
+	return usageError{fmt.Errorf(format, args...)}
+}
+
+// reportedError means the command already printed what went wrong (for
+// example, lint findings); only the exit code remains to be set.
+type reportedError struct{ code int }
+
+func (e reportedError) Error() string { return fmt.Sprintf("exit status %d", e.code) }
+
+// exitCode maps an error to the process exit code and prints the message
+// of any error not yet reported. This is the only place that does so.
+func exitCode(err error, stderr io.Writer) int {
+	if err == nil {
+		return exitOK
+	}
+	var rep reportedError
+	if errors.As(err, &rep) {
+		return rep.code
+	}
+	var ue usageError
+	if errors.As(err, &ue) {
+		fmt.Fprintf(stderr, "provpack: %v\nRun 'provpack help' for usage.\n", ue.err)
+		return exitUsage
+	}
+	if errors.Is(err, context.Canceled) {
+		fmt.Fprintln(stderr, "provpack: interrupted; earlier outputs were left as they were")
+		return exitInterrupted
+	}
+	fmt.Fprintf(stderr, "provpack: %v\n", err)
+	return exitFailed
+}

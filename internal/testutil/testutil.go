@@ -1,0 +1,54 @@
+// Package testutil holds what the tests of several packages share: finding
+// external verifiers and the shared corpus, honouring
+// PROVPACK_REQUIRE_TOOLS. It is imported only by tests.
+package testutil
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"testing"
+)
+
+// Required reports whether missing tools and corpus must fail the test
+// rather than skip it (CI sets PROVPACK_REQUIRE_TOOLS=1).
+func Required() bool { return os.Getenv("PROVPACK_REQUIRE_TOOLS") == "1" }
+
+// Tool returns the path of command cmd, skipping the test with a message
+// naming the Debian package to install when it is missing, or failing it
+// under PROVPACK_REQUIRE_TOOLS=1.
+func Tool(t testing.TB, cmd, debianPackage string) string {
+	t.Helper()
+	path, err := exec.LookPath(cmd)
+	if err == nil {
+		return path
+	}
+	if Required() {
+		t.Fatalf("%s is required (PROVPACK_REQUIRE_TOOLS=1) but not installed: apt-get install %s", cmd, debianPackage)
+	}
+	t.Skipf("%s not installed; to run this test: apt-get install %s", cmd, debianPackage)
+	return ""
+}
+
+// Root returns the module's root directory.
+func Root() string {
+	_, file, _, _ := runtime.Caller(0)
+	return filepath.Join(filepath.Dir(file), "..", "..")
+}
+
+// Corpus returns the directory of the shared provisioning-XML corpus
+// (../shared/corpus/provxml beside the project), skipping or failing the
+// test when it is absent.
+func Corpus(t testing.TB) string {
+	t.Helper()
+	dir := filepath.Join(Root(), "..", "shared", "corpus", "provxml")
+	if st, err := os.Stat(dir); err == nil && st.IsDir() {
+		return dir
+	}
+	if Required() {
+		t.Fatalf("shared corpus %s is required (PROVPACK_REQUIRE_TOOLS=1) but missing", dir)
+	}
+	t.Skipf("shared corpus not found at %s; it sits beside the project in ../shared", dir)
+	return ""
+}

@@ -1,0 +1,60 @@
+package provxml
+
+import (
+	"bytes"
+	"errors"
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+// FuzzParse: the parser never panics, every error is positioned, and
+// anything that parses is checked, flattened and round-trips through the
+// canonical writer.
+func FuzzParse(f *testing.F) {
+	for _, pattern := range []string{
+		"../../shared/corpus/provxml/*.provxml",
+		"../../shared/corpus/provxml/broken/*.provxml",
+		"testdata/canonical/*.provxml",
+	} {
+		files, _ := filepath.Glob(pattern)
+		for _, p := range files {
+			if data, err := os.ReadFile(p); err == nil {
+				f.Add(data)
+			}
+		}
+	}
+	for _, tc := range ruleTable {
+		f.Add([]byte(tc.trip))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		doc, err := Parse("fuzz.provxml", data, ParseOptions{MaxDepth: 64, MaxElements: 5000})
+		if err != nil {
+			var se *SyntaxError
+			if !errors.As(err, &se) {
+				t.Fatalf("error is not a *SyntaxError: %v", err)
+			}
+			if se.Pos.Line < 1 || se.Pos.Col < 1 || se.File != "fuzz.provxml" || se.Rule == nil {
+				t.Fatalf("unpositioned error: %#v", se)
+			}
+			return
+		}
+		for _, fd := range Check(doc, Options{}) {
+			if !fd.Pos.IsValid() {
+				t.Fatalf("unpositioned finding: %v", fd)
+			}
+		}
+		Flatten(doc)
+		first := Canonical(doc)
+		doc2, err := Parse("canonical.provxml", first, ParseOptions{MaxDepth: 64, MaxElements: 5000})
+		if err != nil {
+			t.Fatalf("canonical output does not parse: %v\n%s", err, first)
+		}
+		if second := Canonical(doc2); !bytes.Equal(first, second) {
+			t.Fatalf("canonical output not stable:\n%s\n---\n%s", first, second)
+		}
+		if Digest(doc) != Digest(doc2) {
+			t.Fatal("digest changed across a canonical round trip")
+		}
+	})
+}

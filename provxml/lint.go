@@ -1,0 +1,129 @@
+package provxml
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strings"
+	"sync"
+)
+
+// FileResult is the outcome of linting one file.
+type FileResult struct {
+	File     string
+	Findings []Finding
+	// Err is set when the file could not be read at all.
+	Err error
+}
+
+// ExpandPaths turns FILE and DIR arguments into the list of files to lint:
+// a file is taken as given, a directory is walked for *.provxml files in
+// lexical order. Paths that do not exist are returned in missing.
+func ExpandPaths(args []string) (files []string, missing []error) {
+	for _, arg := range args {
+		info, err := os.Stat(arg)
+		if err != nil {
+			missing = append(missing, err)
+			continue
+		}
+		if !info.IsDir() {
+			files = append(files, arg)
+			continue
+		}
+		err = filepath.WalkDir(arg, func(path string, d fs.DirEntry, err error) error {
+			if err != nil {
+				missing = append(missing, err)
+				return nil
+			}
+			if d.IsDir() || !strings.EqualFold(filepath.Ext(path), ".provxml") {
+				return nil
+			}
+			// d.Type() is the link itself for a symlink; lint what it names
+			// when that is a file.
+			if d.Type()&fs.ModeSymlink != 0 {
+				if st, err := os.Stat(path); err != nil || st.IsDir() {
+					return nil
+				}
+			}
+			files = append(files, path)
+			return nil
+		})
+		if err != nil {
+			missing = append(missing, err)
+		}
+	}
+	return files, missing
+}
+
+// LintFiles lints files in parallel, at most jobs at a time (the number of
+// CPUs when jobs ≤ 0), and returns the results in the order of files.
+func LintFiles(ctx context.Context, files []string, popt ParseOptions, opt Options, jobs int) []FileResult {
+	if jobs <= 0 {
+		jobs = runtime.GOMAXPROCS(0)
+	}
+	out := make([]FileResult, len(files))
+	var wg sync.WaitGroup
+	next := make(chan int)
+	for range min(jobs, max(len(files), 1)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				out[i] = lintFile(files[i], popt, opt)
+			}
+		}()
+	}
+feed:
+	for i := range files {
+		select {
+		case next <- i:
+		case <-ctx.Done():
+			break feed
+		}
+	}
+	close(next)
+	wg.Wait()
+	return out
+}
+
+func lintFile(path string, popt ParseOptions, opt Options) FileResult {
+	popt = popt.withDefaults()
+	f, err := os.Open(path)
+	if err != nil {
+		return FileResult{File: path, Err: err}
+	}
+	defer f.Close()
+	info, err := f.Stat()
+	if err != nil {
+		return FileResult{File: path, Err: err}
+	}
+	if info.IsDir() {
+		return FileResult{File: path, Err: fmt.Errorf("%s is a directory", path)}
+	}
+	if info.Size() > int64(popt.MaxSize) {
+		return FileResult{File: path, Findings: []Finding{{File: path, Pos: Pos{1, 1}, Rule: &RuleLimit,
+			Msg: fmt.Sprintf("file is %d bytes, larger than the %d-byte limit; provisioning documents are small, so this is refused to bound memory", info.Size(), popt.MaxSize)}}}
+	}
+	data, err := io.ReadAll(io.LimitReader(f, int64(popt.MaxSize)+1))
+	if err != nil {
+		return FileResult{File: path, Err: err}
+	}
+	_, fs := Lint(path, data, popt, opt)
+	return FileResult{File: path, Findings: fs}
+}
+
+// Suppress removes warnings whose rule ID is in ids. Error-level findings
+// are never removed.
+func Suppress(fs []Finding, ids []string) []Finding {
+	if len(ids) == 0 {
+		return fs
+	}
+	return slices.DeleteFunc(slices.Clone(fs), func(f Finding) bool {
+		return f.Rule.Severity == Warning && slices.Contains(ids, f.Rule.ID)
+	})
+}
