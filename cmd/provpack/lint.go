@@ -133,7 +133,14 @@ func reportLint(stdout, stderr io.Writer, results []provxml.FileResult, opt lint
 			return err
 		}
 	} else if sum.Errors+sum.Warnings > 0 {
-		fmt.Fprintf(stderr, "%s, %s in %s\n", plural(sum.Errors, "error"), plural(sum.Warnings, "warning"), plural(sum.Files, "file"))
+		var parts []string
+		if sum.Errors > 0 {
+			parts = append(parts, plural(sum.Errors, "error"))
+		}
+		if sum.Warnings > 0 {
+			parts = append(parts, plural(sum.Warnings, "warning"))
+		}
+		fmt.Fprintf(stderr, "%s in %s\n", strings.Join(parts, ", "), plural(sum.Files, "file"))
 	}
 	if sum.Errors > 0 || unreadable > 0 || (opt.strict && sum.Warnings > 0) {
 		return reportedError{exitFailed}

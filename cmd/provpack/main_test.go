@@ -1,0 +1,71 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/rogpeppe/go-internal/testscript"
+
+	"github.com/provpack/provpack/internal/testutil"
+)
+
+func TestMain(m *testing.M) {
+	testscript.Main(m, map[string]func(){
+		"provpack": func() {
+			os.Exit(run(context.Background(), os.Args, os.Stdin, os.Stdout, os.Stderr))
+		},
+	})
+}
+
+// TestScripts runs the CLI scenarios in testdata/script/*.txtar.
+func TestScripts(t *testing.T) {
+	testscript.Run(t, testscript.Params{
+		Dir: "testdata/script",
+		Setup: func(env *testscript.Env) error {
+			env.Setenv("FIXTURES", filepath.Join(testutil.Root(), "fixtures"))
+			return nil
+		},
+		RequireExplicitExec: true,
+		Cmds: map[string]func(*testscript.TestScript, bool, []string){
+			// utf16 SRC DST writes SRC as UTF-16LE with a byte-order mark.
+			"utf16": func(ts *testscript.TestScript, neg bool, args []string) {
+				if len(args) != 2 {
+					ts.Fatalf("usage: utf16 SRC DST")
+				}
+				src := ts.ReadFile(args[0])
+				out := []byte{0xFF, 0xFE}
+				for _, r := range src {
+					out = append(out, byte(r), 0)
+				}
+				ts.Check(os.WriteFile(ts.MkAbs(args[1]), out, 0o644))
+			},
+		},
+	})
+}
+
+// TestLintCorpus: the whole shared corpus through the CLI without a
+// panic; every broken document makes lint exit 1 and names its position.
+func TestLintCorpus(t *testing.T) {
+	dir := testutil.Corpus(t)
+	var out, errb bytes.Buffer
+	code := run(context.Background(), []string{"provpack", "lint", dir}, nil, &out, &errb)
+	if code != exitFailed {
+		t.Errorf("lint of the corpus exited %d, want %d (it holds error-level findings)", code, exitFailed)
+	}
+	broken, _ := filepath.Glob(filepath.Join(dir, "broken", "*.provxml"))
+	for _, f := range broken {
+		out.Reset()
+		errb.Reset()
+		code := run(context.Background(), []string{"provpack", "lint", f}, nil, &out, &errb)
+		if code != exitFailed {
+			t.Errorf("%s: exit %d, want 1", f, code)
+		}
+		if !strings.HasPrefix(out.String(), f+":") || !strings.Contains(out.String(), ": PX0001: error: ") {
+			t.Errorf("%s: want a positioned PX0001 finding, got %q", f, out.String())
+		}
+	}
+}
