@@ -1,0 +1,410 @@
+package manifest
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"reflect"
+	"regexp"
+	"sort"
+	"strings"
+)
+
+// LockVersion is the lock format this package reads and writes.
+const LockVersion = 1
+
+// Default file names, next to each other in the image's directory.
+const (
+	DefaultManifestName = "provpack.yaml"
+	DefaultLockName     = "provpack.lock"
+)
+
+// Lock is the release lock: what was last released with build --release.
+// docs/lock-format.md describes the format and its invariants.
+type Lock struct {
+	LockVersion int           `json:"lockVersion"`
+	Image       string        `json:"image"`
+	Release     string        `json:"release"`
+	Target      Target        `json:"target"`
+	Packages    []LockPackage `json:"packages"`
+}
+
+// LockPackage is one released package.
+type LockPackage struct {
+	Name    string `json:"name"`
+	Version string `json:"version"`
+	GUID    string `json:"guid"`
+	Owner   Owner  `json:"owner"`
+	// MaxOrdinal is the highest ordinal ever released per class, kept so a
+	// removed file's ordinal is never handed out again.
+	MaxOrdinal ClassOrdinals `json:"maxOrdinal"`
+	Bumps      []Bump        `json:"bumps"`
+	Files      []LockFile    `json:"files"`
+	Settings   []LockSetting `json:"settings"`
+}
+
+// ClassOrdinals holds one ordinal per file class; 0 means none yet.
+type ClassOrdinals struct {
+	Cold   int `json:"cold"`
+	Update int `json:"update"`
+}
+
+// Bump records a version raise and why it was made.
+type Bump struct {
+	From   string `json:"from"`
+	To     string `json:"to"`
+	Reason string `json:"reason"`
+}
+
+// LockFile is one generated provisioning file.
+type LockFile struct {
+	Class   Class  `json:"class"`
+	Name    string `json:"name"`
+	Ordinal int    `json:"ordinal"`
+	Digest  string `json:"digest"` // "sha256:" and 64 lower-case hex digits of the canonical content
+}
+
+// LockSetting is one setting in flat form, enough for a semantic diff.
+type LockSetting struct {
+	Class    Class    `json:"class"`
+	File     string   `json:"file"` // a LockFile.Name of the same package
+	CSP      string   `json:"csp"`
+	Path     []string `json:"path"` // characteristic types below the CSP, outermost first
+	Name     string   `json:"name"`
+	Value    string   `json:"value"`
+	Datatype Datatype `json:"datatype"` // "" when the source gave none
+	Op       Op       `json:"op"`
+}
+
+// Class is a provisioning file class.
+type Class string
+
+// The file classes.
+const (
+	ClassCold   Class = "cold"
+	ClassUpdate Class = "update"
+)
+
+func (Class) values() []string { return []string{string(ClassCold), string(ClassUpdate)} }
+
+// Op is what a flat setting does.
+type Op string
+
+// The setting operations.
+const (
+	OpSet    Op = "set"
+	OpDelete Op = "delete"
+	OpQuery  Op = "query"
+)
+
+func (Op) values() []string { return []string{string(OpSet), string(OpDelete), string(OpQuery)} }
+
+// Package returns the locked package named name (ignoring case), or nil.
+// It is safe on a nil Lock.
+func (l *Lock) Package(name string) *LockPackage {
+	if l == nil {
+		return nil
+	}
+	for i := range l.Packages {
+		if strings.EqualFold(l.Packages[i].Name, name) {
+			return &l.Packages[i]
+		}
+	}
+	return nil
+}
+
+// LoadLock reads the lock at path. A missing file is not an error: it
+// means nothing has been released yet, and LoadLock returns nil, nil.
+func LoadLock(path string) (*Lock, error) {
+	data, err := readLimited(path, MaxSize)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("reading lock: %w", err)
+	}
+	return ReadLock(path, data)
+}
+
+// ReadLock decodes and checks a lock. name is used in errors only. Every
+// problem is reported in an ErrorList: JSON syntax and type errors with
+// line:col, the rest with the field path.
+func ReadLock(name string, data []byte) (*Lock, error) {
+	e := &errs{file: name}
+	if len(bytes.TrimSpace(data)) == 0 {
+		e.add(Pos{}, "", "empty lock file; delete it if nothing has been released")
+		return nil, e.list.err()
+	}
+	if len(data) > MaxSize {
+		e.add(Pos{}, "", "lock file is larger than %d MiB", MaxSize>>20)
+		return nil, e.list.err()
+	}
+
+	if trimmed := bytes.TrimLeft(data, " \t\r\n"); trimmed[0] != '{' && json.Valid(data) {
+		kind := map[byte]string{'[': "an array", '"': "a string", 't': "a boolean", 'f': "a boolean", 'n': "null"}[trimmed[0]]
+		if kind == "" {
+			kind = "a number"
+		}
+		e.add(jsonPos(data, len(data)-len(trimmed)), "", "a lock is a JSON object, got %s", kind)
+		return nil, e.list.err()
+	}
+
+	// The version first, so a newer format gets a clear message rather than
+	// a list of unknown fields.
+	var head struct {
+		LockVersion *json.RawMessage `json:"lockVersion"`
+	}
+	if err := json.Unmarshal(data, &head); err != nil {
+		jsonError(e, data, err)
+		return nil, e.list.err()
+	}
+	switch {
+	case head.LockVersion == nil:
+		e.add(Pos{}, "lockVersion", "missing; this is not a provpack lock")
+		return nil, e.list.err()
+	case string(*head.LockVersion) != fmt.Sprint(LockVersion):
+		e.add(Pos{}, "lockVersion", "%s is not supported (this provpack reads lockVersion %d); use the provpack that wrote it, or a newer one", *head.LockVersion, LockVersion)
+		return nil, e.list.err()
+	}
+
+	var l Lock
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&l); err != nil {
+		jsonError(e, data, err)
+		return nil, e.list.err()
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		e.add(jsonPos(data, int(dec.InputOffset())), "", "unexpected data after the lock's JSON object")
+		return nil, e.list.err()
+	}
+	l.validate(e)
+	if err := e.list.err(); err != nil {
+		return nil, err
+	}
+	return &l, nil
+}
+
+// jsonError turns an encoding/json error into a positioned Error.
+func jsonError(e *errs, data []byte, err error) {
+	var syn *json.SyntaxError
+	var typ *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &syn):
+		off := int(syn.Offset) - 1
+		if int(syn.Offset) >= len(data) {
+			off = len(data)
+		}
+		e.add(jsonPos(data, off), "", "JSON syntax: %s", syn.Error())
+	case errors.As(err, &typ):
+		e.add(jsonPos(data, int(typ.Offset)-1), typ.Field, "expected %s, got a JSON %s", jsonKind(typ.Type), typ.Value)
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		e.add(jsonPos(data, len(data)), "", "JSON syntax: unexpected end of file")
+	default:
+		e.add(Pos{}, "", "%s", strings.TrimPrefix(err.Error(), "json: "))
+	}
+}
+
+// jsonKind names what a Go type is written as in JSON.
+func jsonKind(t reflect.Type) string {
+	switch t.Kind() {
+	case reflect.Struct, reflect.Map:
+		return "an object"
+	case reflect.Slice, reflect.Array:
+		return "an array"
+	case reflect.String:
+		return "a string"
+	case reflect.Bool:
+		return "a boolean"
+	case reflect.Int, reflect.Int64, reflect.Float64:
+		return "a number"
+	}
+	return t.String()
+}
+
+// jsonPos converts a byte offset to line:col (byte column), counting LF.
+func jsonPos(data []byte, off int) Pos {
+	off = min(max(off, 0), len(data))
+	line := 1 + bytes.Count(data[:off], []byte{'\n'})
+	col := off - (bytes.LastIndexByte(data[:off], '\n') + 1) + 1
+	return Pos{Line: line, Col: col}
+}
+
+var digestRE = regexp.MustCompile(`^sha256:[0-9a-f]{64}$`)
+
+// validate checks the lock's invariants; see docs/lock-format.md.
+func (l *Lock) validate(e *errs) {
+	if l.LockVersion != LockVersion {
+		e.add(Pos{}, "lockVersion", "%d is not supported (want %d)", l.LockVersion, LockVersion)
+	}
+	if err := CheckImageName(l.Image); err != nil {
+		e.add(Pos{}, "image", "%v", err)
+	}
+	if _, err := ParseVersion(l.Release); err != nil {
+		e.add(Pos{}, "release", "%v", err)
+	}
+	if err := checkEnum(l.Target, "target", string(l.Target)); err != nil {
+		e.add(Pos{}, "target", "%v", err)
+	}
+	names := make(map[string]string)
+	for i := range l.Packages {
+		p := &l.Packages[i]
+		pp := index("packages", i)
+		if err := CheckPackageName(p.Name); err != nil {
+			e.add(Pos{}, pp+".name", "%v", err)
+		} else if first, dup := names[strings.ToLower(p.Name)]; dup {
+			e.add(Pos{}, pp+".name", "package %q is locked twice (also as %q)", p.Name, first)
+		} else {
+			names[strings.ToLower(p.Name)] = p.Name
+		}
+		if _, err := ParseVersion(p.Version); err != nil {
+			e.add(Pos{}, pp+".version", "%v", err)
+		}
+		if _, err := ParseGUID(p.GUID); err != nil {
+			e.add(Pos{}, pp+".guid", "%v", err)
+		}
+		if err := checkEnum(p.Owner, "owner", string(p.Owner)); err != nil {
+			e.add(Pos{}, pp+".owner", "%v", err)
+		}
+		for j, b := range p.Bumps {
+			bp := index(pp+".bumps", j)
+			from, err1 := ParseVersion(b.From)
+			if err1 != nil {
+				e.add(Pos{}, bp+".from", "%v", err1)
+			}
+			to, err2 := ParseVersion(b.To)
+			if err2 != nil {
+				e.add(Pos{}, bp+".to", "%v", err2)
+			}
+			if err1 == nil && err2 == nil && from.Compare(to) >= 0 {
+				e.add(Pos{}, bp, "a bump must raise the version (%s to %s)", b.From, b.To)
+			}
+		}
+		p.validateFiles(e, l.Target, pp)
+	}
+}
+
+func (p *LockPackage) validateFiles(e *errs, target Target, pp string) {
+	for _, o := range []struct {
+		key string
+		n   int
+	}{{"cold", p.MaxOrdinal.Cold}, {"update", p.MaxOrdinal.Update}} {
+		if o.n < 0 || o.n > 999 {
+			e.add(Pos{}, pp+".maxOrdinal."+o.key, "%d is out of range (want 0 to 999)", o.n)
+		}
+	}
+	files := make(map[string]Class)
+	type slot struct {
+		class   Class
+		ordinal int
+	}
+	slots := make(map[slot]string)
+	for j, f := range p.Files {
+		fp := index(pp+".files", j)
+		classOK := checkEnum(f.Class, "class", string(f.Class)) == nil
+		if !classOK {
+			e.add(Pos{}, fp+".class", "%v", checkEnum(f.Class, "class", string(f.Class)))
+		} else if f.Class == ClassCold && target == TargetW10M {
+			e.add(Pos{}, fp+".class", "w10m has no cold-boot class")
+		}
+		switch {
+		case f.Name == "" || strings.ContainsAny(f.Name, `/\`) || f.Name == "." || f.Name == "..":
+			e.add(Pos{}, fp+".name", "%q is not a file name", f.Name)
+		default:
+			if _, dup := files[f.Name]; dup {
+				e.add(Pos{}, fp+".name", "file %q is locked twice", f.Name)
+			}
+			files[f.Name] = f.Class
+		}
+		if f.Ordinal < 1 || f.Ordinal > 999 {
+			e.add(Pos{}, fp+".ordinal", "%d is out of range (want 1 to 999)", f.Ordinal)
+		} else if classOK {
+			s := slot{f.Class, f.Ordinal}
+			if other, dup := slots[s]; dup {
+				e.add(Pos{}, fp+".ordinal", "%s ordinal %d is also used by %q", f.Class, f.Ordinal, other)
+			}
+			slots[s] = f.Name
+			max := p.MaxOrdinal.Update
+			if f.Class == ClassCold {
+				max = p.MaxOrdinal.Cold
+			}
+			if f.Ordinal > max {
+				e.add(Pos{}, fp+".ordinal", "%d is above maxOrdinal.%s (%d)", f.Ordinal, f.Class, max)
+			}
+		}
+		if !digestRE.MatchString(f.Digest) {
+			e.add(Pos{}, fp+".digest", "%q is not a digest (want sha256: and 64 lower-case hex digits)", f.Digest)
+		}
+	}
+	for j, s := range p.Settings {
+		sp := index(pp+".settings", j)
+		if err := checkEnum(s.Class, "class", string(s.Class)); err != nil {
+			e.add(Pos{}, sp+".class", "%v", err)
+		}
+		if c, ok := files[s.File]; !ok {
+			e.add(Pos{}, sp+".file", "%q is not one of this package's files", s.File)
+		} else if c != s.Class {
+			e.add(Pos{}, sp+".class", "%s, but file %q is %s", s.Class, s.File, c)
+		}
+		if s.CSP == "" {
+			e.add(Pos{}, sp+".csp", "empty CSP")
+		}
+		if s.Datatype != "" {
+			if err := checkEnum(s.Datatype, "datatype", string(s.Datatype)); err != nil {
+				e.add(Pos{}, sp+".datatype", "%v", err)
+			}
+		}
+		if err := checkEnum(s.Op, "op", string(s.Op)); err != nil {
+			e.add(Pos{}, sp+".op", "%v", err)
+		}
+	}
+}
+
+// Marshal returns the lock in its canonical form: JSON with two-space
+// indentation, fields in a fixed order, packages sorted by name, files by
+// name, settings grouped by file in file order (keeping their order within
+// a file), every list present (never null) and a trailing newline. It sets
+// lockVersion and raises each maxOrdinal to at least the highest ordinal of
+// its files; it does not change l. A lock that breaks an invariant is
+// refused, so a bad lock is never written.
+func (l *Lock) Marshal() ([]byte, error) {
+	c := *l
+	c.LockVersion = LockVersion
+	c.Packages = append([]LockPackage{}, l.Packages...)
+	sort.SliceStable(c.Packages, func(i, j int) bool { return c.Packages[i].Name < c.Packages[j].Name })
+	for i := range c.Packages {
+		p := &c.Packages[i]
+		p.Bumps = append([]Bump{}, p.Bumps...)
+		p.Files = append([]LockFile{}, p.Files...)
+		sort.SliceStable(p.Files, func(i, j int) bool { return p.Files[i].Name < p.Files[j].Name })
+		p.Settings = append([]LockSetting{}, p.Settings...)
+		sort.SliceStable(p.Settings, func(i, j int) bool { return p.Settings[i].File < p.Settings[j].File })
+		for k := range p.Settings {
+			p.Settings[k].Path = append([]string{}, p.Settings[k].Path...)
+		}
+		for _, f := range p.Files {
+			switch f.Class {
+			case ClassCold:
+				p.MaxOrdinal.Cold = max(p.MaxOrdinal.Cold, f.Ordinal)
+			case ClassUpdate:
+				p.MaxOrdinal.Update = max(p.MaxOrdinal.Update, f.Ordinal)
+			}
+		}
+	}
+	e := &errs{file: DefaultLockName}
+	c.validate(e)
+	if err := e.list.err(); err != nil {
+		return nil, fmt.Errorf("refusing to write an invalid lock:\n%w", err)
+	}
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(&c); err != nil {
+		return nil, fmt.Errorf("encoding lock: %w", err)
+	}
+	return b.Bytes(), nil
+}

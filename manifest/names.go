@@ -1,0 +1,111 @@
+package manifest
+
+import (
+	"fmt"
+	"regexp"
+	"strings"
+)
+
+// Naming rules for the names provpack puts into file names and GUIDs. They
+// are checked by the decoder (check:"name=...") and exported in the schema
+// as patterns.
+var nameRules = map[string]nameRule{
+	"package": {
+		what:    "package name",
+		pattern: `^[A-Za-z0-9_-]{1,64}$`,
+		explain: "use ASCII letters, digits, _ and - only, at most 64 characters: the name becomes part of ROM file names such as mxipupdate_<name>_300.provxml",
+	},
+	"image": {
+		what:    "image name",
+		pattern: `^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`,
+		explain: "start with a letter or digit, then ASCII letters, digits, ., _ and - only, at most 64 characters",
+	},
+}
+
+type nameRule struct {
+	what    string
+	pattern string
+	explain string
+}
+
+var nameRes = func() map[string]*regexp.Regexp {
+	m := make(map[string]*regexp.Regexp)
+	for k, r := range nameRules {
+		m[k] = regexp.MustCompile(r.pattern)
+	}
+	return m
+}()
+
+func checkName(rule, s string) error {
+	if nameRes[rule].MatchString(s) {
+		return nil
+	}
+	r := nameRules[rule]
+	return fmt.Errorf("%s %q is not allowed (%s)", r.what, s, r.explain)
+}
+
+// CheckPackageName reports whether s can name a package: ASCII letters,
+// digits, underscore and hyphen, 1 to 64 characters.
+func CheckPackageName(s string) error { return checkName("package", s) }
+
+// CheckImageName reports whether s can name an image: ASCII letters,
+// digits, '.', '_' and '-', 1 to 64 characters, starting with a letter or
+// digit.
+func CheckImageName(s string) error { return checkName("image", s) }
+
+// suggest returns the candidate s was most likely meant to be: one equal
+// to s ignoring case, else the closest within an edit distance of 2 and of
+// half the length of s (so short words do not match everything), else "".
+// Ties go to the earlier candidate.
+func suggest(s string, candidates []string) string {
+	for _, c := range candidates {
+		if strings.EqualFold(s, c) {
+			return c
+		}
+	}
+	if len(s) > 256 {
+		return ""
+	}
+	limit := min(2, len(s)/2)
+	if limit == 0 {
+		return ""
+	}
+	best, bestD := "", limit+1
+	ls := strings.ToLower(s)
+	for _, c := range candidates {
+		if d := editDistance(ls, strings.ToLower(c)); d < bestD {
+			best, bestD = c, d
+		}
+	}
+	return best
+}
+
+// editDistance is the optimal-string-alignment distance: insertions,
+// deletions, substitutions and transpositions of adjacent bytes each cost 1.
+func editDistance(a, b string) int {
+	if len(a) > len(b) {
+		a, b = b, a
+	}
+	// three rows: i-2, i-1, i
+	prev2 := make([]int, len(a)+1)
+	prev := make([]int, len(a)+1)
+	cur := make([]int, len(a)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(b); i++ {
+		cur[0] = i
+		for j := 1; j <= len(a); j++ {
+			cost := 1
+			if b[i-1] == a[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+			if i > 1 && j > 1 && b[i-1] == a[j-2] && b[i-2] == a[j-1] {
+				cur[j] = min(cur[j], prev2[j-2]+1)
+			}
+		}
+		prev2, prev, cur = prev, cur, prev2
+	}
+	return prev[len(a)]
+}

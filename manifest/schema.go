@@ -1,0 +1,183 @@
+package manifest
+
+import (
+	"bytes"
+	"encoding/json"
+	"reflect"
+)
+
+// SchemaID is the $id of the generated JSON Schema.
+const SchemaID = "https://github.com/provpack/provpack/manifest.schema.json"
+
+// semverPattern is the strict semver 2.0.0 grammar (semver.org), the one
+// ParseVersion accepts.
+const semverPattern = `^(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)(-((0|[1-9][0-9]*|[0-9]*[A-Za-z-][0-9A-Za-z-]*)(\.(0|[1-9][0-9]*|[0-9]*[A-Za-z-][0-9A-Za-z-]*))*))?(\+[0-9A-Za-z-]+(\.[0-9A-Za-z-]+)*)?$`
+
+const guidPattern = `^[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}$`
+
+// typeDocs describes the manifest's object types in the schema.
+var typeDocs = map[reflect.Type]string{
+	reflect.TypeOf(Manifest{}): "A provpack manifest (provpack.yaml): one image and its Image Update packages.",
+	reflect.TypeOf(Ordinals{}): "Ordinals of generated file names (the NNN in mxipupdate_<package>_<NNN>.provxml).",
+	reflect.TypeOf(Package{}):  "An Image Update package.",
+	reflect.TypeOf(Source{}):   "A provisioning source: a .provxml file or glob, or inline settings (exactly one).",
+	reflect.TypeOf(Setting{}):  "One characteristic of inline settings: parms to set and/or parms to delete.",
+	reflect.TypeOf(Parm{}):     "A parameter to set.",
+}
+
+// Schema returns a JSON Schema (draft 2020-12) of the manifest, generated
+// by reflection from the same types and tags the decoder uses, so the two
+// cannot drift apart. The output is deterministic: object keys are sorted
+// and lists keep declaration order.
+//
+// The schema cannot express everything Parse checks (unique package names,
+// requirements, target-specific datatypes, source paths); Parse remains
+// the authority.
+func Schema() ([]byte, error) {
+	g := &schemaGen{defs: map[string]any{}}
+	root := g.object(reflect.TypeOf(Manifest{}))
+	root["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+	root["$id"] = SchemaID
+	root["title"] = "provpack manifest"
+	root["$defs"] = g.defs
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(root); err != nil {
+		return nil, err
+	}
+	return b.Bytes(), nil
+}
+
+type schemaGen struct {
+	defs map[string]any
+}
+
+// object returns the schema of a struct type.
+func (g *schemaGen) object(t reflect.Type) map[string]any {
+	props := map[string]any{}
+	required := []string{}
+	var groups []string
+	members := map[string][]string{}
+	oneof := map[string]bool{}
+	for _, f := range fieldsOf(t) {
+		s := g.value(f.typ, f.rules)
+		if f.doc != "" {
+			s["description"] = f.doc
+		}
+		props[f.key] = s
+		if f.rules.required {
+			required = append(required, f.key)
+		}
+		for _, grp := range []string{f.rules.oneof, f.rules.anyof} {
+			if grp == "" {
+				continue
+			}
+			if _, ok := members[grp]; !ok {
+				groups = append(groups, grp)
+			}
+			members[grp] = append(members[grp], f.key)
+			oneof[grp] = oneof[grp] || grp == f.rules.oneof
+		}
+	}
+	s := map[string]any{
+		"type":                 "object",
+		"properties":           props,
+		"additionalProperties": false,
+	}
+	if d := typeDocs[t]; d != "" {
+		s["description"] = d
+	}
+	if len(required) > 0 {
+		s["required"] = required
+	}
+	var alts []any
+	for _, grp := range groups {
+		var list []any
+		for _, k := range members[grp] {
+			list = append(list, map[string]any{"required": []string{k}})
+		}
+		kw := "anyOf"
+		if oneof[grp] {
+			kw = "oneOf"
+		}
+		alts = append(alts, map[string]any{kw: list})
+	}
+	switch len(alts) {
+	case 0:
+	case 1:
+		for k, v := range alts[0].(map[string]any) {
+			s[k] = v
+		}
+	default:
+		s["allOf"] = alts
+	}
+	return s
+}
+
+// value returns the schema of a field's type.
+func (g *schemaGen) value(t reflect.Type, r rules) map[string]any {
+	switch t {
+	case reflect.TypeOf(Version{}):
+		return map[string]any{"type": "string", "pattern": semverPattern}
+	case reflect.TypeOf(Constraint{}):
+		return map[string]any{"type": "string", "minLength": 1, "description": "A semver constraint, e.g. \">=1.0.0\" or \"^1.2\"."}
+	case reflect.TypeOf(GUID{}):
+		return map[string]any{"type": "string", "pattern": guidPattern}
+	case pathType:
+		str := map[string]any{"type": "string", "minLength": 1}
+		return map[string]any{"oneOf": []any{
+			str,
+			map[string]any{"type": "array", "items": str, "minItems": 1},
+		}}
+	}
+	if e, ok := reflect.Zero(t).Interface().(enum); ok {
+		return map[string]any{"type": "string", "enum": e.values()}
+	}
+	switch t.Kind() {
+	case reflect.String:
+		s := map[string]any{"type": "string"}
+		if !r.empty {
+			s["minLength"] = 1
+		}
+		if r.name != "" {
+			s["pattern"] = nameRules[r.name].pattern
+		}
+		return s
+	case reflect.Int:
+		s := map[string]any{"type": "integer"}
+		if r.hasMin {
+			s["minimum"] = r.min
+		}
+		if r.hasMax {
+			s["maximum"] = r.max
+		}
+		return s
+	case reflect.Slice:
+		s := map[string]any{"type": "array", "items": g.value(t.Elem(), rules{})}
+		if r.nonempty {
+			s["minItems"] = 1
+		}
+		return s
+	case reflect.Map:
+		s := map[string]any{"type": "object", "additionalProperties": g.value(t.Elem(), rules{})}
+		if r.name != "" {
+			s["propertyNames"] = map[string]any{"pattern": nameRules[r.name].pattern}
+		}
+		if r.nonempty {
+			s["minProperties"] = 1
+		}
+		return s
+	case reflect.Pointer:
+		return g.value(t.Elem(), r)
+	case reflect.Struct:
+		name := t.Name()
+		if _, ok := g.defs[name]; !ok {
+			g.defs[name] = nil // break cycles
+			g.defs[name] = g.object(t)
+		}
+		return map[string]any{"$ref": "#/$defs/" + name}
+	}
+	panic("manifest: no schema for type " + t.String())
+}

@@ -1,0 +1,214 @@
+package manifest
+
+import (
+	"fmt"
+	"path"
+	"sort"
+	"strings"
+)
+
+// validate checks what needs more than one value at a time: names unique
+// across packages, requirements, target-specific rules and source paths.
+// It only reads m. Values that failed to decode are zero and are skipped
+// here, so one mistake is reported once.
+func validate(e *errs, m *Manifest) {
+	if m.Target == TargetW10M && m.Ordinals != nil {
+		o := m.Ordinals
+		if (o.Start != 0 && o.Start != 1) || (o.Step != 0 && o.Step != 1) {
+			e.add(m.At("ordinals"), "ordinals", "w10m ordinals are fixed (start 1, step 1); remove the key")
+		}
+	}
+
+	byName := make(map[string]*Package) // lower-case name -> first package
+	byGUID := make(map[GUID]int) // GUID -> index of the first package writing it
+	for i, p := range m.Packages {
+		if p == nil {
+			continue
+		}
+		pp := index("packages", i)
+		if p.Name != "" && CheckPackageName(p.Name) == nil {
+			low := strings.ToLower(p.Name)
+			if first := byName[low]; first != nil {
+				if first.Name == p.Name {
+					e.add(p.At("name"), pp+".name", "duplicate package name %q (first used at line %d)", p.Name, first.At("name").Line)
+				} else {
+					e.add(p.At("name"), pp+".name", "package name %q differs only in case from %q at line %d; the device file system ignores case", p.Name, first.Name, first.At("name").Line)
+				}
+			} else {
+				byName[low] = p
+			}
+		}
+		if !p.GUID.IsZero() {
+			if j, dup := byGUID[p.GUID]; dup {
+				first := m.Packages[j]
+				e.add(p.At("guid"), pp+".guid", "GUID %s is already used by package %q at line %d", p.GUID, first.Name, first.At("guid").Line)
+			} else {
+				byGUID[p.GUID] = i
+			}
+		}
+	}
+	// A written GUID must not collide with one another package would get
+	// by derivation.
+	if CheckImageName(m.Image) == nil {
+		for _, p := range m.Packages {
+			if p == nil || !p.GUID.IsZero() || p.Name == "" {
+				continue
+			}
+			if j, hit := byGUID[DeriveGUID(m.Image, p.Name)]; hit {
+				other := m.Packages[j]
+				e.add(other.At("guid"), index("packages", j)+".guid", "GUID %s is the one derived for package %q at line %d; give one of them another GUID", other.GUID, p.Name, p.At("name").Line)
+			}
+		}
+	}
+
+	for i, p := range m.Packages {
+		if p == nil {
+			continue
+		}
+		validatePackage(e, m, p, index("packages", i), byName)
+	}
+}
+
+func validatePackage(e *errs, m *Manifest, p *Package, pp string, byName map[string]*Package) {
+	if m.Target == TargetW10M && len(p.Cold) > 0 {
+		e.add(p.At("cold"), pp+".cold", "w10m has no cold-boot class; move these sources to update")
+	}
+
+	// requires, in the order written
+	names := make([]string, 0, len(p.Requires))
+	for name := range p.Requires {
+		names = append(names, name)
+	}
+	sort.Slice(names, func(i, j int) bool {
+		a, b := p.At("requires."+names[i]), p.At("requires."+names[j])
+		if a.Line != b.Line {
+			return a.Line < b.Line
+		}
+		if a.Col != b.Col {
+			return a.Col < b.Col
+		}
+		return names[i] < names[j]
+	})
+	known := make([]string, 0, len(m.Packages))
+	for _, q := range m.Packages {
+		if q != nil && q.Name != "" {
+			known = append(known, q.Name)
+		}
+	}
+	for _, name := range names {
+		c := p.Requires[name]
+		rp := mapKey(pp+".requires", name)
+		at := p.At(mapKey("requires", name))
+		if strings.EqualFold(name, p.Name) {
+			e.add(at, rp, "a package cannot require itself")
+			continue
+		}
+		dep := byName[strings.ToLower(name)]
+		if dep == nil || dep.Name != name {
+			msg := fmt.Sprintf("no package %q in this image", name)
+			if s := suggest(name, known); s != "" {
+				msg += fmt.Sprintf(" (did you mean %q?)", s)
+			}
+			e.add(at, rp, "%s", msg)
+			continue
+		}
+		if c.c == nil || dep.Version.IsZero() {
+			continue // reported while decoding
+		}
+		if !c.Check(dep.Version) {
+			msg := fmt.Sprintf("%s %s (line %d) does not satisfy %q", dep.Name, dep.Version, dep.At("version").Line, c.String())
+			if why := c.why(dep.Version); why != "" {
+				msg += ": " + why
+			}
+			e.add(at, rp, "%s", msg)
+		}
+	}
+
+	for _, class := range []struct {
+		key     string
+		sources []*Source
+	}{{"cold", p.Cold}, {"update", p.Update}} {
+		for j, s := range class.sources {
+			if s == nil {
+				continue
+			}
+			sp := index(pp+"."+class.key, j)
+			if s.File != "" {
+				if msg := checkGlob(s.File); msg != "" {
+					e.add(s.At("file"), sp+".file", "%s", msg)
+				}
+			}
+			for k, st := range s.Settings {
+				if st != nil {
+					validateSetting(e, m, st, index(sp+".settings", k))
+				}
+			}
+		}
+	}
+}
+
+func validateSetting(e *errs, m *Manifest, st *Setting, sp string) {
+	seen := make(map[string]int) // lower-case parm name -> line
+	for i, pm := range st.Parms {
+		if pm == nil {
+			continue
+		}
+		pp := index(sp+".parms", i)
+		if pm.Datatype != "" && m.Target != "" && !targetHasDatatype(m.Target, pm.Datatype) {
+			e.add(pm.At("datatype"), pp+".datatype", "datatype %q is not available on %s (only on w10m)", pm.Datatype, m.Target)
+		}
+		if pm.Name == "" {
+			continue
+		}
+		low := strings.ToLower(pm.Name)
+		if line, dup := seen[low]; dup {
+			e.add(pm.At("name"), pp+".name", "parm %q is already set in this setting at line %d", pm.Name, line)
+			continue
+		}
+		seen[low] = pm.At("name").Line
+	}
+	for i, name := range st.Delete {
+		if name == "" {
+			continue
+		}
+		if line, dup := seen[strings.ToLower(name)]; dup {
+			e.add(st.At(index("delete", i)), index(sp+".delete", i), "parm %q is both set (line %d) and deleted in this setting", name, line)
+		}
+	}
+}
+
+func targetHasDatatype(t Target, d Datatype) bool {
+	for _, x := range t.Datatypes() {
+		if x == d {
+			return true
+		}
+	}
+	return false
+}
+
+// checkGlob returns why a source file pattern is not acceptable, or "".
+// Patterns are slash-separated, relative to the manifest's directory and
+// may not leave it.
+func checkGlob(p string) string {
+	switch {
+	case strings.Contains(p, `\`):
+		return fmt.Sprintf("%q contains a backslash; write paths with forward slashes", p)
+	case strings.HasPrefix(p, "/") || len(p) >= 2 && p[1] == ':':
+		return fmt.Sprintf("%q is absolute; write it relative to the manifest's directory", p)
+	case strings.Contains(p, "**"):
+		return fmt.Sprintf("%q uses **, which is not supported; a glob matches within one directory level (e.g. provxml/*.provxml)", p)
+	case strings.ContainsRune(p, 0):
+		return "path contains a NUL byte"
+	}
+	clean := path.Clean(p)
+	if clean == ".." || strings.HasPrefix(clean, "../") {
+		return fmt.Sprintf("%q leaves the manifest's directory; sources must be inside it", p)
+	}
+	if clean == "." {
+		return fmt.Sprintf("%q names the manifest's directory, not a file", p)
+	}
+	if _, err := path.Match(p, ""); err != nil {
+		return fmt.Sprintf("%q is not a valid glob: %v", p, err)
+	}
+	return ""
+}

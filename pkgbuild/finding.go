@@ -1,0 +1,86 @@
+package pkgbuild
+
+import (
+	"cmp"
+	"fmt"
+	"slices"
+
+	"github.com/provpack/provpack/provxml"
+)
+
+// Finding is a problem found while planning: in a provisioning source
+// (a provxml rule) or in the release itself (a planning rule below).
+type Finding struct {
+	File     string           `json:"file"`
+	Line     int              `json:"line"`
+	Col      int              `json:"col"`
+	ID       string           `json:"id"`
+	Severity provxml.Severity `json:"severity"`
+	Message  string           `json:"message"`
+	// Package is the manifest package the finding belongs to ("" for the
+	// image as a whole).
+	Package string `json:"package,omitempty"`
+}
+
+func (f Finding) String() string {
+	return fmt.Sprintf("%s:%d:%d: %s: %s: %s", f.File, f.Line, f.Col, f.ID, f.Severity, f.Message)
+}
+
+func fromProvxml(pkg string, f provxml.Finding) Finding {
+	return Finding{File: f.File, Line: f.Pos.Line, Col: f.Pos.Col, ID: f.Rule.ID, Severity: f.Rule.Severity, Message: f.Msg, Package: pkg}
+}
+
+func sortFindings(fs []Finding) {
+	slices.SortStableFunc(fs, func(a, b Finding) int {
+		return cmp.Or(cmp.Compare(a.File, b.File), cmp.Compare(a.Line, b.Line), cmp.Compare(a.Col, b.Col), cmp.Compare(a.ID, b.ID))
+	})
+}
+
+// HasErrors reports whether any finding is error-level.
+func HasErrors(fs []Finding) bool {
+	for _, f := range fs {
+		if f.Severity == provxml.Error {
+			return true
+		}
+	}
+	return false
+}
+
+// Planning rules (PP01xx): the version and ordinal discipline of
+// docs/domain.md §3 and SPEC §3.
+var (
+	// RuleUnbumped: an update file changed while its package version did
+	// not; devices re-run update files only when the package is updated,
+	// so they would never see the change (bb737254).
+	RuleUnbumped = provxml.Rule{ID: "PP0101", Severity: provxml.Error, Summary: "update file changed without a package version bump"}
+	// RuleVersionDown: a package version lower than the released one;
+	// Image Update only moves forward.
+	RuleVersionDown = provxml.Rule{ID: "PP0102", Severity: provxml.Error, Summary: "package version is lower than the released version"}
+	// RuleOrdinalSpent: no three-digit ordinal is left for a changed file.
+	RuleOrdinalSpent = provxml.Rule{ID: "PP0103", Severity: provxml.Error, Summary: "the three-digit ordinal space is spent"}
+	// RuleOrdinalLow: two or fewer ordinals remain after this one.
+	RuleOrdinalLow = provxml.Rule{ID: "PP0104", Severity: provxml.Warning, Summary: "the three-digit ordinal space is nearly spent"}
+	// RuleLockMismatch: the lock records another image or target.
+	RuleLockMismatch = provxml.Rule{ID: "PP0105", Severity: provxml.Error, Summary: "the release lock belongs to another image or target"}
+	// RuleSuppress: a suppress entry that names no rule or an error rule.
+	RuleSuppress = provxml.Rule{ID: "PP0106", Severity: provxml.Error, Summary: "suppress names an unknown rule or an error-level rule"}
+	// RuleRemoved: a class that was released has no sources any more; its
+	// file disappears from the package.
+	RuleRemoved = provxml.Rule{ID: "PP0107", Severity: provxml.Warning, Summary: "a released provisioning file is no longer produced"}
+)
+
+// PlanRules lists the planning rules.
+var PlanRules = []*provxml.Rule{&RuleUnbumped, &RuleVersionDown, &RuleOrdinalSpent, &RuleOrdinalLow, &RuleLockMismatch, &RuleSuppress, &RuleRemoved}
+
+// ruleByID finds a provxml or planning rule.
+func ruleByID(id string) *provxml.Rule {
+	if r := provxml.RuleByID(id); r != nil {
+		return r
+	}
+	for _, r := range PlanRules {
+		if r.ID == id {
+			return r
+		}
+	}
+	return nil
+}

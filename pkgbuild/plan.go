@@ -1,0 +1,368 @@
+package pkgbuild
+
+import (
+	"fmt"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/provpack/provpack/manifest"
+	"github.com/provpack/provpack/provxml"
+)
+
+// Options are the decisions a user can ask of plan and build.
+type Options struct {
+	// Bump raises, by "patch", "minor" or "major", the version of every
+	// package whose update file changed while its version did not. Empty
+	// means such a package is an error.
+	Bump string
+	// Reason is recorded in the lock with each bump.
+	Reason string
+}
+
+// Package and file statuses.
+const (
+	StatusNew       = "new"
+	StatusChanged   = "changed"
+	StatusUnchanged = "unchanged"
+	StatusUpdated   = "updated" // a package whose version changes
+	StatusRemoved   = "removed"
+)
+
+// Plan is what a build will do, decided before anything is written.
+type Plan struct {
+	Manifest *manifest.Manifest `json:"-"`
+	// Dir is the manifest's directory; sources and the lock are relative
+	// to it.
+	Dir      string         `json:"-"`
+	LockPath string         `json:"lock"`
+	Lock     *manifest.Lock `json:"-"`
+	Image    string         `json:"image"`
+	Release  string         `json:"release"`
+	Target   string         `json:"target"`
+	// PreviousRelease is the release recorded in the lock ("" before the
+	// first release).
+	PreviousRelease string         `json:"previousRelease,omitempty"`
+	Packages        []*PackagePlan `json:"packages"`
+	// RemovedPackages were released but are no longer in the manifest.
+	RemovedPackages []string  `json:"removedPackages,omitempty"`
+	Findings        []Finding `json:"findings"`
+}
+
+// PackagePlan is the plan for one package.
+type PackagePlan struct {
+	Name        string         `json:"name"`
+	GUID        string         `json:"guid"`
+	GUIDDerived bool           `json:"guidDerived"`
+	Owner       manifest.Owner `json:"owner"`
+	OldVersion  string         `json:"oldVersion,omitempty"`
+	Version     string         `json:"version"`
+	Status      string         `json:"status"`
+	Bump        *manifest.Bump `json:"bump,omitempty"`
+	Files       []*FilePlan    `json:"files"`
+	Removed     []*FilePlan    `json:"removedFiles,omitempty"`
+	Why         []string       `json:"why"`
+
+	src *manifest.Package
+}
+
+// FilePlan is one generated provisioning file.
+type FilePlan struct {
+	Class      manifest.Class `json:"class"`
+	Name       string         `json:"name"`
+	Ordinal    int            `json:"ordinal"`
+	OldName    string         `json:"oldName,omitempty"`
+	OldOrdinal int            `json:"oldOrdinal,omitempty"`
+	Status     string         `json:"status"`
+	Digest     string         `json:"digest"`
+	OldDigest  string         `json:"oldDigest,omitempty"`
+	Sources    []string       `json:"sources"`
+	Why        string         `json:"why"`
+
+	Doc       *provxml.Document `json:"-"`
+	Canonical []byte            `json:"-"`
+	Settings  []provxml.Setting `json:"-"`
+}
+
+// Load reads the manifest at path, checks its sources, applies defaults,
+// reads the lock beside it and plans. Manifest problems come back as a
+// manifest.ErrorList; source and release problems as Plan.Findings.
+func Load(path string, opt Options) (*Plan, error) {
+	m, err := manifest.Load(path)
+	if err != nil {
+		return nil, err
+	}
+	dir := filepath.Dir(path)
+	if err := m.CheckSources(dir); err != nil {
+		return nil, err
+	}
+	m.WithDefaults()
+	lockPath := filepath.Join(dir, manifest.DefaultLockName)
+	lock, err := manifest.LoadLock(lockPath)
+	if err != nil {
+		return nil, err
+	}
+	pl, err := NewPlan(m, dir, lock, opt)
+	if err != nil {
+		return nil, err
+	}
+	pl.LockPath = lockPath
+	return pl, nil
+}
+
+// NewPlan plans manifest m (defaults applied, sources checked) against
+// the last release recorded in lock (nil before the first release).
+func NewPlan(m *manifest.Manifest, dir string, lock *manifest.Lock, opt Options) (*Plan, error) {
+	switch opt.Bump {
+	case "", "patch", "minor", "major":
+	default:
+		return nil, fmt.Errorf("bump %q: want patch, minor or major", opt.Bump)
+	}
+	pl := &Plan{Manifest: m, Dir: dir, Lock: lock, Image: m.Image, Release: m.Release.String(), Target: string(m.Target)}
+	if lock != nil && (lock.Image != m.Image || lock.Target != m.Target) {
+		pl.Findings = append(pl.Findings, Finding{File: m.File, Line: m.At("image").Line, Col: m.At("image").Col, ID: RuleLockMismatch.ID, Severity: RuleLockMismatch.Severity,
+			Message: fmt.Sprintf("the release lock records image %q, target %s, but the manifest says image %q, target %s; use the lock of this image or remove it to start over", lock.Image, lock.Target, m.Image, m.Target)})
+		lock = nil
+		pl.Lock = nil
+	}
+	if lock != nil {
+		pl.PreviousRelease = lock.Release
+	}
+	ords := m.Target.DefaultOrdinals()
+	if m.Ordinals != nil {
+		ords = *m.Ordinals
+	}
+	for _, p := range m.Packages {
+		pp := planPackage(m, dir, lock.Package(p.Name), p, ords, opt, &pl.Findings)
+		pl.Packages = append(pl.Packages, pp)
+	}
+	if lock != nil {
+		for _, lp := range lock.Packages {
+			if m.Package(lp.Name) == nil {
+				pl.RemovedPackages = append(pl.RemovedPackages, lp.Name)
+			}
+		}
+	}
+	sortFindings(pl.Findings)
+	return pl, nil
+}
+
+func planFinding(m *manifest.Manifest, pkg string, at manifest.Pos, r *provxml.Rule, format string, args ...any) Finding {
+	return Finding{File: m.File, Line: at.Line, Col: at.Col, ID: r.ID, Severity: r.Severity, Message: fmt.Sprintf(format, args...), Package: pkg}
+}
+
+func planPackage(m *manifest.Manifest, dir string, old *manifest.LockPackage, p *manifest.Package, ords manifest.Ordinals, opt Options, out *[]Finding) *PackagePlan {
+	pp := &PackagePlan{Name: p.Name, GUID: p.GUID.String(), GUIDDerived: p.GUIDDerived, Owner: p.Owner, Version: p.Version.String(), Files: []*FilePlan{}, Why: []string{}, src: p}
+	var fs []Finding
+	suppress := checkSuppress(m, p, &fs)
+
+	versionCmp := 1
+	if old == nil {
+		pp.Status = StatusNew
+		pp.Why = append(pp.Why, fmt.Sprintf("first release of %s at version %s", p.Name, pp.Version))
+	} else {
+		pp.OldVersion = old.Version
+		oldV, err := manifest.ParseVersion(old.Version)
+		if err == nil {
+			versionCmp = p.Version.Compare(oldV)
+		}
+		switch {
+		case versionCmp < 0:
+			fs = append(fs, planFinding(m, p.Name, p.At("version"), &RuleVersionDown,
+				"package %s: version %s is lower than the released %s; Image Update only moves forward: set it to %s or higher", p.Name, pp.Version, old.Version, old.Version))
+		case versionCmp > 0:
+			pp.Status = StatusUpdated
+			pp.Why = append(pp.Why, fmt.Sprintf("version %s → %s (raised in the manifest): devices updating to this image re-run its update files", old.Version, pp.Version))
+		default:
+			pp.Status = StatusUnchanged
+		}
+	}
+
+	classes := []struct {
+		class   manifest.Class
+		sources []*manifest.Source
+	}{{manifest.ClassCold, p.Cold}, {manifest.ClassUpdate, p.Update}}
+	for _, c := range classes {
+		var lf *manifest.LockFile
+		maxOrd := 0
+		if old != nil {
+			for i := range old.Files {
+				if old.Files[i].Class == c.class {
+					lf = &old.Files[i]
+				}
+			}
+			maxOrd = old.MaxOrdinal.Cold
+			if c.class == manifest.ClassUpdate {
+				maxOrd = old.MaxOrdinal.Update
+			}
+			if lf != nil {
+				maxOrd = max(maxOrd, lf.Ordinal)
+			}
+		}
+		if len(c.sources) == 0 {
+			if lf != nil {
+				rf := &FilePlan{Class: c.class, OldName: lf.Name, OldOrdinal: lf.Ordinal, OldDigest: lf.Digest, Status: StatusRemoved,
+					Why: fmt.Sprintf("%s has no %s sources any more; %s leaves the package", p.Name, c.class, lf.Name)}
+				pp.Removed = append(pp.Removed, rf)
+				fs = append(fs, planFinding(m, p.Name, p.Pos, &RuleRemoved, "package %s: %s was released but no %s source produces it now; settings it applied stay on devices", p.Name, lf.Name, c.class))
+			}
+			continue
+		}
+		r := renderClass(m, dir, p, c.sources)
+		fs = append(fs, r.Findings...)
+		f := &FilePlan{Class: c.class, Sources: r.Sources, Doc: r.Doc}
+		f.Canonical = provxml.Canonical(r.Doc)
+		f.Digest = provxml.Digest(r.Doc)
+		f.Settings = provxml.Flatten(r.Doc)
+		switch {
+		case lf == nil && maxOrd == 0:
+			f.Ordinal = ords.Start
+			f.Status = StatusNew
+			f.Why = fmt.Sprintf("first %s file of %s: the first ordinal, %03d", c.class, p.Name, f.Ordinal)
+		case lf != nil && lf.Digest == f.Digest:
+			f.Ordinal, f.OldOrdinal, f.OldName, f.OldDigest = lf.Ordinal, lf.Ordinal, lf.Name, lf.Digest
+			f.Status = StatusUnchanged
+			f.Why = fmt.Sprintf("content unchanged since version %s was released: keeps ordinal %03d", old.Version, lf.Ordinal)
+		default:
+			f.Ordinal = maxOrd + ords.Step
+			f.Status = StatusChanged
+			if lf != nil {
+				f.OldOrdinal, f.OldName, f.OldDigest = lf.Ordinal, lf.Name, lf.Digest
+				f.Why = fmt.Sprintf("content changed (%s → %s): next ordinal %03d after %03d", short(lf.Digest), short(f.Digest), f.Ordinal, maxOrd)
+			} else {
+				f.Status = StatusNew
+				f.Why = fmt.Sprintf("new %s file; ordinals %03d and below were used before: takes %03d", c.class, maxOrd, f.Ordinal)
+			}
+		}
+		f.Name = FileName(c.class, p.Name, f.Ordinal)
+		switch {
+		case f.Ordinal > MaxOrdinal:
+			fs = append(fs, planFinding(m, p.Name, p.Pos, &RuleOrdinalSpent,
+				"package %s: the %s file needs ordinal %d, beyond %03d; no three-digit ordinal is left: lower ordinals.step or start a new package name", p.Name, c.class, f.Ordinal, MaxOrdinal))
+		case f.Status != StatusUnchanged && f.Ordinal+2*ords.Step > MaxOrdinal:
+			fs = append(fs, planFinding(m, p.Name, p.Pos, &RuleOrdinalLow,
+				"package %s: %s takes ordinal %03d; only %d more %s change(s) fit in three digits", p.Name, f.Name, f.Ordinal, (MaxOrdinal-f.Ordinal)/ords.Step, c.class))
+		}
+		pp.Files = append(pp.Files, f)
+	}
+
+	// Version discipline: an update file that is new or changed in a
+	// package devices already have is re-run only if the version rises.
+	if old != nil && versionCmp == 0 {
+		var changed []string
+		for _, f := range pp.Files {
+			if f.Class == manifest.ClassUpdate && f.Status != StatusUnchanged {
+				changed = append(changed, f.Name)
+			}
+		}
+		if len(changed) > 0 {
+			if opt.Bump != "" {
+				oldV, _ := manifest.ParseVersion(old.Version)
+				nv := bumpVersion(oldV, opt.Bump)
+				reason := opt.Reason
+				if reason == "" {
+					reason = fmt.Sprintf("update file %s changed (build --bump %s)", strings.Join(changed, ", "), opt.Bump)
+				}
+				pp.Bump = &manifest.Bump{From: old.Version, To: nv, Reason: reason}
+				pp.Version = nv
+				pp.Status = StatusUpdated
+				pp.Why = append(pp.Why, fmt.Sprintf("version %s → %s (--bump %s): %s changed, and devices re-run update files only when the version rises", old.Version, nv, opt.Bump, strings.Join(changed, ", ")))
+			} else {
+				fs = append(fs, planFinding(m, p.Name, p.At("version"), &RuleUnbumped,
+					"package %s: %s changed but the version stays %s, so devices in the field would never re-run it: raise it with 'provpack bump %s --patch' or build with --bump patch",
+					p.Name, strings.Join(changed, ", "), old.Version, p.Name))
+			}
+		} else if pp.Status == StatusUnchanged {
+			pp.Why = append(pp.Why, fmt.Sprintf("version %s unchanged and no update file changed", pp.Version))
+		}
+	}
+	*out = append(*out, applySuppress(fs, suppress)...)
+	return pp
+}
+
+func short(digest string) string {
+	d := strings.TrimPrefix(digest, "sha256:")
+	if len(d) > 12 {
+		d = d[:12]
+	}
+	return d
+}
+
+func bumpVersion(v manifest.Version, kind string) string {
+	sv := v.Semver()
+	switch kind {
+	case "major":
+		return sv.IncMajor().String()
+	case "minor":
+		return sv.IncMinor().String()
+	}
+	return sv.IncPatch().String()
+}
+
+// checkSuppress validates a package's suppress list and returns the IDs
+// that may be silenced.
+func checkSuppress(m *manifest.Manifest, p *manifest.Package, fs *[]Finding) []string {
+	var ids []string
+	for i, id := range p.Suppress {
+		at := p.At(fmt.Sprintf("suppress[%d]", i))
+		r := ruleByID(id)
+		switch {
+		case r == nil:
+			*fs = append(*fs, planFinding(m, p.Name, at, &RuleSuppress, "suppress %s: no such rule (provpack lint --rules lists them)", id))
+		case r.Severity == provxml.Error:
+			*fs = append(*fs, planFinding(m, p.Name, at, &RuleSuppress, "suppress %s: %s is an error-level rule and cannot be silenced", id, id))
+		default:
+			ids = append(ids, id)
+		}
+	}
+	return ids
+}
+
+func applySuppress(fs []Finding, ids []string) []Finding {
+	if len(ids) == 0 {
+		return fs
+	}
+	return slices.DeleteFunc(fs, func(f Finding) bool {
+		return f.Severity == provxml.Warning && slices.Contains(ids, f.ID)
+	})
+}
+
+// NextLock returns the lock that records this plan as released.
+func (pl *Plan) NextLock() *manifest.Lock {
+	l := &manifest.Lock{LockVersion: manifest.LockVersion, Image: pl.Image, Release: pl.Release, Target: manifest.Target(pl.Target)}
+	for _, pp := range pl.Packages {
+		lp := manifest.LockPackage{Name: pp.Name, Version: pp.Version, GUID: pp.GUID, Owner: pp.Owner, Bumps: []manifest.Bump{}, Files: []manifest.LockFile{}, Settings: []manifest.LockSetting{}}
+		if old := pl.Lock.Package(pp.Name); old != nil {
+			lp.MaxOrdinal = old.MaxOrdinal
+			lp.Bumps = append(lp.Bumps, old.Bumps...)
+			recorded := len(old.Bumps) > 0 && old.Bumps[len(old.Bumps)-1].To == pp.Version
+			if pp.Bump == nil && old.Version != pp.Version && !recorded {
+				lp.Bumps = append(lp.Bumps, manifest.Bump{From: old.Version, To: pp.Version, Reason: "version raised in the manifest"})
+			}
+		}
+		if pp.Bump != nil {
+			lp.Bumps = append(lp.Bumps, *pp.Bump)
+		}
+		for _, f := range pp.Files {
+			if f.Class == manifest.ClassCold {
+				lp.MaxOrdinal.Cold = max(lp.MaxOrdinal.Cold, f.Ordinal)
+			} else {
+				lp.MaxOrdinal.Update = max(lp.MaxOrdinal.Update, f.Ordinal)
+			}
+			lp.Files = append(lp.Files, manifest.LockFile{Class: f.Class, Name: f.Name, Ordinal: f.Ordinal, Digest: f.Digest})
+			for _, s := range f.Settings {
+				lp.Settings = append(lp.Settings, manifest.LockSetting{Class: f.Class, File: f.Name, CSP: s.CSP, Path: nonNil(s.Path), Name: s.Name,
+					Value: s.Value, Datatype: manifest.Datatype(s.Datatype), Op: manifest.Op(s.Op)})
+			}
+		}
+		l.Packages = append(l.Packages, lp)
+	}
+	return l
+}
+
+func nonNil(p []string) []string {
+	if p == nil {
+		return []string{}
+	}
+	return p
+}

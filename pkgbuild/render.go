@@ -1,0 +1,99 @@
+package pkgbuild
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/provpack/provpack/manifest"
+	"github.com/provpack/provpack/provxml"
+)
+
+// rendered is one package's merged document of one class.
+type rendered struct {
+	Doc      *provxml.Document
+	Sources  []string // where the content came from, for reports
+	Findings []Finding
+}
+
+func ppos(p manifest.Pos) provxml.Pos { return provxml.Pos{Line: p.Line, Col: p.Col} }
+
+// renderClass merges the sources of one class, in order, into one
+// document. File sources are parsed and linted where they are; inline
+// settings become elements positioned at the manifest lines they came
+// from, so their findings point there too.
+func renderClass(m *manifest.Manifest, dir string, p *manifest.Package, sources []*manifest.Source) *rendered {
+	out := &rendered{Doc: provxml.NewDocument("")}
+	opt := provxml.Options{Target: string(m.Target)}
+	for _, s := range sources {
+		if s.File != "" {
+			for _, rel := range s.Matches {
+				path := filepath.Join(dir, filepath.FromSlash(rel))
+				out.Sources = append(out.Sources, filepath.ToSlash(path))
+				data, err := os.ReadFile(path)
+				if err != nil {
+					out.Findings = append(out.Findings, Finding{File: path, Line: 1, Col: 1, ID: provxml.RuleSyntax.ID, Severity: provxml.Error,
+						Message: fmt.Sprintf("cannot read: %v", err), Package: p.Name})
+					continue
+				}
+				doc, fs := provxml.Lint(path, data, provxml.ParseOptions{}, opt)
+				for _, f := range fs {
+					out.Findings = append(out.Findings, fromProvxml(p.Name, f))
+				}
+				if doc != nil && doc.Root != nil && doc.Root.Name == provxml.ElemRoot {
+					out.Doc.Root.Children = append(out.Doc.Root.Children, doc.Root.Children...)
+				}
+			}
+			continue
+		}
+		doc := inlineDocument(m.File, s)
+		out.Sources = append(out.Sources, fmt.Sprintf("%s:%s (inline settings)", m.File, s.Pos))
+		for _, f := range provxml.Check(doc, opt) {
+			out.Findings = append(out.Findings, fromProvxml(p.Name, f))
+		}
+		out.Doc.Root.Children = append(out.Doc.Root.Children, doc.Root.Children...)
+	}
+	return out
+}
+
+// inlineDocument builds the provisioning XML of inline settings:
+//
+//	<characteristic type="CSP">
+//	  <characteristic type="path[0]"> … <characteristic type="path[n]">
+//	    <parm name value datatype/>…  <noparm name/>…
+func inlineDocument(file string, s *manifest.Source) *provxml.Document {
+	doc := provxml.NewDocument(file)
+	for _, set := range s.Settings {
+		top := &provxml.Element{Name: provxml.ElemCharacteristic, Pos: ppos(set.Pos),
+			Attrs: []provxml.Attr{{Name: "type", Value: set.CSP, Pos: ppos(set.At("csp"))}}}
+		cur := top
+		for i, typ := range set.Characteristic {
+			pos := set.At(fmt.Sprintf("characteristic[%d]", i))
+			if !set.Has(fmt.Sprintf("characteristic[%d]", i)) {
+				pos = set.At("characteristic")
+			}
+			ch := &provxml.Element{Name: provxml.ElemCharacteristic, Pos: ppos(pos),
+				Attrs: []provxml.Attr{{Name: "type", Value: typ, Pos: ppos(pos)}}}
+			cur.Children = append(cur.Children, ch)
+			cur = ch
+		}
+		for _, pm := range set.Parms {
+			el := &provxml.Element{Name: provxml.ElemParm, Pos: ppos(pm.Pos),
+				Attrs: []provxml.Attr{{Name: "name", Value: pm.Name, Pos: ppos(pm.At("name"))}}}
+			if pm.Has("value") {
+				el.Attrs = append(el.Attrs, provxml.Attr{Name: "value", Value: pm.Value, Pos: ppos(pm.At("value"))})
+			}
+			if pm.Datatype != "" {
+				el.Attrs = append(el.Attrs, provxml.Attr{Name: "datatype", Value: string(pm.Datatype), Pos: ppos(pm.At("datatype"))})
+			}
+			cur.Children = append(cur.Children, el)
+		}
+		for i, name := range set.Delete {
+			pos := ppos(set.At(fmt.Sprintf("delete[%d]", i)))
+			cur.Children = append(cur.Children, &provxml.Element{Name: provxml.ElemNoparm, Pos: pos,
+				Attrs: []provxml.Attr{{Name: "name", Value: name, Pos: pos}}})
+		}
+		doc.Root.Children = append(doc.Root.Children, top)
+	}
+	return doc
+}
