@@ -33,6 +33,10 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		},
 		Commands: []*cli.Command{
 			lintCommand(),
+			planCommand(),
+			bumpCommand(),
+			schemaCommand(),
+			initCommand(),
 			versionCommand(),
 		},
 	}

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+
+	"github.com/provpack/provpack/manifest"
 )
 
 // Exit codes. They are documented in the README; change them only with a
@@ -43,6 +45,14 @@ func exitCode(err error, stderr io.Writer) int {
 	if errors.As(err, &rep) {
 		return rep.code
 	}
+	var list manifest.ErrorList
+	if asErrorList(err, &list) {
+		for _, e := range list {
+			fmt.Fprintln(stderr, e)
+		}
+		fmt.Fprintf(stderr, "%s in the manifest\n", plural(len(list), "problem"))
+		return exitFailed
+	}
 	var ue usageError
 	if errors.As(err, &ue) {
 		fmt.Fprintf(stderr, "provpack: %v\nRun 'provpack help' for usage.\n", ue.err)
@@ -54,4 +64,9 @@ func exitCode(err error, stderr io.Writer) int {
 	}
 	fmt.Fprintf(stderr, "provpack: %v\n", err)
 	return exitFailed
+}
+
+// asErrorList finds a manifest.ErrorList in err's chain.
+func asErrorList(err error, list *manifest.ErrorList) bool {
+	return errors.As(err, list)
 }

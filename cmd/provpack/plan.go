@@ -1,0 +1,193 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/provpack/provpack/manifest"
+	"github.com/provpack/provpack/pkgbuild"
+	"github.com/provpack/provpack/provxml"
+)
+
+// manifestArg returns the MANIFEST argument or the default name.
+func manifestArg(c *cli.Context) (string, error) {
+	switch c.NArg() {
+	case 0:
+		return manifest.DefaultManifestName, nil
+	case 1:
+		return c.Args().First(), nil
+	}
+	return "", usagef("%s takes at most one MANIFEST, got %d arguments", c.Command.Name, c.NArg())
+}
+
+var bumpFlags = []cli.Flag{
+	&cli.StringFlag{Name: "bump", Usage: "raise the version of packages whose update file changed: patch, minor or major"},
+	&cli.StringFlag{Name: "reason", Usage: "reason recorded in the lock with a --bump"},
+}
+
+func buildOptions(c *cli.Context) (pkgbuild.Options, error) {
+	opt := pkgbuild.Options{Bump: c.String("bump"), Reason: c.String("reason")}
+	if opt.Bump != "" {
+		if err := oneOf("bump", opt.Bump, "patch", "minor", "major"); err != nil {
+			return opt, err
+		}
+	}
+	return opt, nil
+}
+
+func planCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "plan",
+		Usage:     "show what a build would do: names, ordinals, versions and why; writes nothing",
+		ArgsUsage: "[MANIFEST]",
+		Description: `Plans a build of MANIFEST (default provpack.yaml) against the release lock
+beside it (provpack.lock): for every package its version, old → new, and for
+every provisioning file its class, name, ordinal and status (new, changed,
+unchanged), with the reason for each decision and every finding of the
+sources. Nothing is written. Exits 1 on an error-level finding.
+
+Example:
+   provpack plan fixtures/demo/provpack.yaml
+   provpack plan --bump patch --output json`,
+		Flags: append([]cli.Flag{
+			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Value: "text", Usage: "text or json"},
+			&cli.BoolFlag{Name: "strict", Usage: "fail on warnings too"},
+		}, bumpFlags...),
+		Action: func(c *cli.Context) error {
+			path, err := manifestArg(c)
+			if err != nil {
+				return err
+			}
+			output := c.String("output")
+			if err := oneOf("output", output, "text", "json"); err != nil {
+				return err
+			}
+			opt, err := buildOptions(c)
+			if err != nil {
+				return err
+			}
+			pl, err := pkgbuild.Load(path, opt)
+			if err != nil {
+				return manifestFailure(c, output, err)
+			}
+			if output == "json" {
+				if err := writeJSON(c.App.Writer, pl); err != nil {
+					return err
+				}
+			} else {
+				printPlan(c.App.Writer, pl)
+			}
+			return findingsResult(c.App.ErrWriter, pl.Findings, c.Bool("strict"), output == "text")
+		},
+	}
+}
+
+func writeJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	return enc.Encode(v)
+}
+
+// manifestFailure prints manifest problems; in JSON mode they are also a
+// JSON document on stdout so tools always get one.
+func manifestFailure(c *cli.Context, output string, err error) error {
+	var list manifest.ErrorList
+	if output != "json" || !asErrorList(err, &list) {
+		return err
+	}
+	type jerr struct {
+		File    string `json:"file"`
+		Line    int    `json:"line,omitempty"`
+		Col     int    `json:"col,omitempty"`
+		Field   string `json:"field,omitempty"`
+		Message string `json:"message"`
+	}
+	out := struct {
+		Errors []jerr `json:"manifestErrors"`
+	}{}
+	for _, e := range list {
+		out.Errors = append(out.Errors, jerr{e.File, e.Line, e.Col, e.Field, e.Msg})
+	}
+	if werr := writeJSON(c.App.Writer, out); werr != nil {
+		return werr
+	}
+	return err
+}
+
+// findingsResult prints the finding summary and decides the outcome.
+func findingsResult(stderr io.Writer, fs []pkgbuild.Finding, strict, summary bool) error {
+	errs, warns := 0, 0
+	for _, f := range fs {
+		if f.Severity == provxml.Error {
+			errs++
+		} else {
+			warns++
+		}
+	}
+	if summary && errs+warns > 0 {
+		var parts []string
+		if errs > 0 {
+			parts = append(parts, plural(errs, "error"))
+		}
+		if warns > 0 {
+			parts = append(parts, plural(warns, "warning"))
+		}
+		fmt.Fprintln(stderr, strings.Join(parts, ", "))
+	}
+	if errs > 0 || (strict && warns > 0) {
+		return reportedError{exitFailed}
+	}
+	return nil
+}
+
+func arrow(old, new string) string {
+	if old == "" || old == new {
+		return new
+	}
+	return old + " → " + new
+}
+
+func ordinalArrow(old, new int) string {
+	if old == 0 || old == new {
+		return fmt.Sprintf("%03d", new)
+	}
+	return fmt.Sprintf("%03d → %03d", old, new)
+}
+
+func printPlan(w io.Writer, pl *pkgbuild.Plan) {
+	fmt.Fprintf(w, "image %s release %s, target %s\n", pl.Image, arrow(pl.PreviousRelease, pl.Release), pl.Target)
+	if pl.PreviousRelease == "" {
+		fmt.Fprintf(w, "no release recorded yet (%s does not exist): everything is new\n", pl.LockPath)
+	} else {
+		fmt.Fprintf(w, "compared with release %s recorded in %s\n", pl.PreviousRelease, pl.LockPath)
+	}
+	for _, p := range pl.Packages {
+		fmt.Fprintf(w, "\npackage %s %s (%s, %s)\n", p.Name, arrow(p.OldVersion, p.Version), p.Status, p.Owner)
+		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+		for _, f := range p.Files {
+			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\n", f.Class, f.Name, ordinalArrow(f.OldOrdinal, f.Ordinal), f.Status, f.Why)
+		}
+		for _, f := range p.Removed {
+			fmt.Fprintf(tw, "  %s\t%s\t%03d\t%s\t%s\n", f.Class, f.OldName, f.OldOrdinal, f.Status, f.Why)
+		}
+		tw.Flush()
+		for _, why := range p.Why {
+			fmt.Fprintf(w, "  why: %s\n", why)
+		}
+	}
+	for _, name := range pl.RemovedPackages {
+		fmt.Fprintf(w, "\npackage %s removed: released before, no longer in the manifest\n", name)
+	}
+	if len(pl.Findings) > 0 {
+		fmt.Fprintln(w)
+		for _, f := range pl.Findings {
+			fmt.Fprintln(w, f)
+		}
+	}
+}

@@ -1,0 +1,94 @@
+package pkgbuild
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/provpack/provpack/manifest"
+)
+
+// BumpResult says what Bump changed.
+type BumpResult struct {
+	Package string `json:"package"`
+	From    string `json:"from"`
+	To      string `json:"to"`
+	Reason  string `json:"reason,omitempty"`
+	// LockUpdated is set when the reason was recorded in the release lock.
+	LockUpdated bool `json:"lockUpdated"`
+}
+
+// Bump raises the version of package pkg in the manifest at path by kind
+// (patch, minor or major), editing only the version scalar so comments and
+// layout survive. When the release lock beside the manifest knows the
+// package, the bump and its reason are recorded there too.
+func Bump(path, pkg, kind, reason string) (*BumpResult, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	m, err := manifest.Parse(path, data)
+	if err != nil {
+		return nil, err
+	}
+	p := m.Package(pkg)
+	if p == nil {
+		// SetVersion knows the names and suggests one.
+		if _, err := manifest.SetVersion(data, pkg, "0.0.0"); err != nil {
+			return nil, err
+		}
+		return nil, fmt.Errorf("%s: no package %q", path, pkg)
+	}
+	switch kind {
+	case "patch", "minor", "major":
+	default:
+		return nil, fmt.Errorf("bump %q: want patch, minor or major", kind)
+	}
+	res := &BumpResult{Package: p.Name, From: p.Version.String(), To: bumpVersion(p.Version, kind), Reason: reason}
+	out, err := manifest.SetVersion(data, p.Name, res.To)
+	if err != nil {
+		return nil, err
+	}
+	lockPath := filepath.Join(filepath.Dir(path), manifest.DefaultLockName)
+	lock, err := manifest.LoadLock(lockPath)
+	if err != nil {
+		return nil, err
+	}
+	var lockData []byte
+	if lp := lock.Package(p.Name); lp != nil {
+		if reason == "" {
+			reason = "raised with provpack bump --" + kind
+		}
+		lp.Bumps = append(lp.Bumps, manifest.Bump{From: res.From, To: res.To, Reason: reason})
+		if lockData, err = lock.Marshal(); err != nil {
+			return nil, err
+		}
+	}
+	info, err := os.Stat(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := WriteFileAtomic(path, out, info.Mode().Perm()); err != nil {
+		return nil, err
+	}
+	if lockData != nil {
+		if err := WriteFileAtomic(lockPath, lockData, 0o644); err != nil {
+			return nil, err
+		}
+		res.LockUpdated = true
+	}
+	return res, nil
+}
+
+// Init writes a commented starter manifest into dir and returns its path.
+// An existing manifest is kept unless force is set.
+func Init(dir, image, target string, force bool) (string, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", err
+	}
+	path := filepath.Join(dir, manifest.DefaultManifestName)
+	if _, err := os.Stat(path); err == nil && !force {
+		return "", fmt.Errorf("%s exists; edit it, or use --force to replace it", path)
+	}
+	return path, WriteFileAtomic(path, manifest.Starter(image, target), 0o644)
+}
