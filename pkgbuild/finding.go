@@ -58,7 +58,7 @@ var (
 	RuleVersionDown = provxml.Rule{ID: "PP0102", Severity: provxml.Error, Summary: "package version is lower than the released version"}
 	// RuleOrdinalSpent: no three-digit ordinal is left for a changed file.
 	RuleOrdinalSpent = provxml.Rule{ID: "PP0103", Severity: provxml.Error, Summary: "the three-digit ordinal space is spent"}
-	// RuleOrdinalLow: two or fewer ordinals remain after this one.
+	// RuleOrdinalLow: at most one further change fits in three digits.
 	RuleOrdinalLow = provxml.Rule{ID: "PP0104", Severity: provxml.Warning, Summary: "the three-digit ordinal space is nearly spent"}
 	// RuleLockMismatch: the lock records another image or target.
 	RuleLockMismatch = provxml.Rule{ID: "PP0105", Severity: provxml.Error, Summary: "the release lock belongs to another image or target"}

@@ -118,7 +118,7 @@ func NewPlan(m *manifest.Manifest, dir string, lock *manifest.Lock, opt Options)
 	default:
 		return nil, fmt.Errorf("bump %q: want patch, minor or major", opt.Bump)
 	}
-	pl := &Plan{Manifest: m, Dir: dir, Lock: lock, Image: m.Image, Release: m.Release.String(), Target: string(m.Target)}
+	pl := &Plan{Manifest: m, Dir: dir, Lock: lock, Image: m.Image, Release: m.Release.String(), Target: string(m.Target), Findings: []Finding{}}
 	if lock != nil && (lock.Image != m.Image || lock.Target != m.Target) {
 		pl.Findings = append(pl.Findings, Finding{File: m.File, Line: m.At("image").Line, Col: m.At("image").Col, ID: RuleLockMismatch.ID, Severity: RuleLockMismatch.Severity,
 			Message: fmt.Sprintf("the release lock records image %q, target %s, but the manifest says image %q, target %s; use the lock of this image or remove it to start over", lock.Image, lock.Target, m.Image, m.Target)})

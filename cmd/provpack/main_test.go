@@ -3,6 +3,9 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -31,6 +34,36 @@ func TestScripts(t *testing.T) {
 		},
 		RequireExplicitExec: true,
 		Cmds: map[string]func(*testscript.TestScript, bool, []string){
+			// treehash DIR OUT writes one line per file under DIR with its
+			// SHA-256, to compare a tree before and after a command.
+			"treehash": func(ts *testscript.TestScript, neg bool, args []string) {
+				if len(args) != 2 {
+					ts.Fatalf("usage: treehash DIR OUT")
+				}
+				var b strings.Builder
+				root := ts.MkAbs(args[0])
+				err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+					if err != nil {
+						return err
+					}
+					rel, _ := filepath.Rel(root, path)
+					if strings.HasSuffix(rel, ".treehash") {
+						return nil
+					}
+					if d.IsDir() {
+						fmt.Fprintf(&b, "%s/\n", rel)
+						return nil
+					}
+					data, err := os.ReadFile(path)
+					if err != nil {
+						return err
+					}
+					fmt.Fprintf(&b, "%s %x\n", rel, sha256.Sum256(data))
+					return nil
+				})
+				ts.Check(err)
+				ts.Check(os.WriteFile(ts.MkAbs(args[1]), []byte(b.String()), 0o644))
+			},
 			// utf16 SRC DST writes SRC as UTF-16LE with a byte-order mark.
 			"utf16": func(ts *testscript.TestScript, neg bool, args []string) {
 				if len(args) != 2 {
