@@ -2,7 +2,6 @@ package manifest
 
 import (
 	"bytes"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -711,7 +710,3 @@ func (d *decoder) decodeValue(n *yaml.Node, v reflect.Value, path string, r rule
 		panic("manifest: unsupported field type " + t.String())
 	}
 }
-
-// errNotFound is wrapped by errors about a package name that is not in the
-// manifest.
-var errNotFound = errors.New("not found")

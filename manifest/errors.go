@@ -120,7 +120,7 @@ func (l ErrorList) Unwrap() []error {
 	return errs
 }
 
-// sortErrors orders the list by file, line and column; problems found at
+// sort orders the list by file, line and column; problems found at
 // the same position keep the order they were found in.
 func (l ErrorList) sort() {
 	sort.SliceStable(l, func(i, j int) bool {

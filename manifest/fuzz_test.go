@@ -1,8 +1,6 @@
 package manifest
 
 import (
-	"fmt"
-	"time"
 	"os"
 	"path/filepath"
 	"testing"
@@ -32,11 +30,7 @@ func FuzzParse(f *testing.F) {
 	f.Add(Starter("x", "wm6"))
 	f.Add(Starter("x", "w10m"))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		st := time.Now()
 		m, err := Parse("fuzz.yaml", data)
-		if d := time.Since(st); d > 200*time.Millisecond {
-			os.WriteFile(fmt.Sprintf("/tmp/slow-%d.yaml", time.Now().UnixNano()), data, 0o644)
-		}
 		if err != nil {
 			if m != nil {
 				t.Fatal("manifest and error")

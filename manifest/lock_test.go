@@ -162,3 +162,26 @@ func TestLoadLock(t *testing.T) {
 		t.Error("reading a directory as a lock succeeded")
 	}
 }
+
+// The example in docs/lock-format.md is a valid lock in canonical form.
+func TestLockDocExample(t *testing.T) {
+	doc, err := os.ReadFile("../docs/lock-format.md")
+	if err != nil {
+		t.Skip("docs not beside the package:", err)
+	}
+	s := string(doc)
+	start := strings.Index(s, "```json\n")
+	end := strings.Index(s[start+8:], "```")
+	if start < 0 || end < 0 {
+		t.Fatal("no JSON example in docs/lock-format.md")
+	}
+	example := s[start+8 : start+8+end]
+	l, err := ReadLock("lock-format.md", []byte(example))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := l.Marshal()
+	if err != nil || string(b) != example {
+		t.Errorf("example is not canonical: %v\n%s", err, b)
+	}
+}

@@ -366,3 +366,50 @@ func TestSuggest(t *testing.T) {
 		t.Errorf("transposition costs %d", d)
 	}
 }
+
+// Scalars keep the text as written; YAML's reading of numbers and booleans
+// never applies.
+func TestScalarsKeepTheirText(t *testing.T) {
+	data := []byte(`image: x
+release: 1.0.0
+target: wm6
+packages:
+  - name: 7zip
+    version: 1.0.0
+    owner: oem
+    requires: {OEM: 1.2}
+    update:
+      - settings:
+          - csp: CM_Mappings
+            characteristic: [10001, 0x1F]
+            parms:
+              - {name: A, value: 010}
+              - {name: B, value: 1.10}
+              - {name: C, value: true}
+              - {name: D, value: ""}
+              - {name: E, value: 'it''s'}
+            delete: [1e3]
+  - name: OEM
+    version: 1.2.9
+    owner: oem
+`)
+	m, err := Parse("m.yaml", data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := m.Packages[0]
+	st := p.Update[0].Settings[0]
+	var vals []string
+	for _, pm := range st.Parms {
+		vals = append(vals, pm.Value)
+	}
+	if got := strings.Join(vals, "|"); got != "010|1.10|true||it's" {
+		t.Errorf("values %q", got)
+	}
+	if !reflect.DeepEqual(st.Characteristic, Path{"10001", "0x1F"}) || st.Delete[0] != "1e3" || p.Name != "7zip" {
+		t.Errorf("%+v %v %q", st.Characteristic, st.Delete, p.Name)
+	}
+	if p.Requires["OEM"].String() != "1.2" {
+		t.Errorf("constraint %q", p.Requires["OEM"])
+	}
+}

@@ -122,11 +122,11 @@ func (g *schemaGen) value(t reflect.Type, r rules) map[string]any {
 	case reflect.TypeOf(Version{}):
 		return map[string]any{"type": "string", "pattern": semverPattern}
 	case reflect.TypeOf(Constraint{}):
-		return map[string]any{"type": "string", "minLength": 1, "description": "A semver constraint, e.g. \">=1.0.0\" or \"^1.2\"."}
+		return map[string]any{"type": []string{"string", "number"}, "minLength": 1, "description": "A semver constraint, e.g. \">=1.0.0\" or \"^1.2\"."}
 	case reflect.TypeOf(GUID{}):
 		return map[string]any{"type": "string", "pattern": guidPattern}
 	case pathType:
-		str := map[string]any{"type": "string", "minLength": 1}
+		str := map[string]any{"type": []string{"string", "number", "boolean"}, "minLength": 1}
 		return map[string]any{"oneOf": []any{
 			str,
 			map[string]any{"type": "array", "items": str, "minItems": 1},
@@ -137,7 +137,10 @@ func (g *schemaGen) value(t reflect.Type, r rules) map[string]any {
 	}
 	switch t.Kind() {
 	case reflect.String:
-		s := map[string]any{"type": "string"}
+		// Parse takes any scalar for a string and keeps the text exactly as
+		// written (value: 010 is the text "010"), so a YAML number or
+		// boolean is fine here too.
+		s := map[string]any{"type": []string{"string", "number", "boolean"}}
 		if !r.empty {
 			s["minLength"] = 1
 		}

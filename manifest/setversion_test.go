@@ -67,9 +67,17 @@ func TestSetVersion(t *testing.T) {
 		}
 		onlyChange(t, in, out, tc.old, tc.new)
 	}
+	// A byte-order mark and CR line ends do not shift the splice.
+	bom := []byte("\xef\xbb\xbfpackages: [{name: A, version: 1.0.0, owner: oem}]\r\n# é\r\n")
+	out, err := SetVersion(bom, "A", "1.0.1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	onlyChange(t, bom, out, "version: 1.0.0,", "version: 1.0.1,")
+
 	// Bumping OEM_Base past OEM_Single's requirement is SetVersion's
 	// business only as far as the bytes go; Parse reports the rest.
-	out, err := SetVersion(in, "OEM_Base", "0.1.0")
+	out, err = SetVersion(in, "OEM_Base", "0.1.0")
 	if err != nil {
 		t.Fatal(err)
 	}

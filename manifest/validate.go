@@ -20,7 +20,7 @@ func validate(e *errs, m *Manifest) {
 	}
 
 	byName := make(map[string]*Package) // lower-case name -> first package
-	byGUID := make(map[GUID]int) // GUID -> index of the first package writing it
+	byGUID := make(map[GUID]int)        // GUID -> index of the first package writing it
 	for i, p := range m.Packages {
 		if p == nil {
 			continue

@@ -34,6 +34,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		Commands: []*cli.Command{
 			lintCommand(),
 			planCommand(),
+			buildCommand(),
 			bumpCommand(),
 			schemaCommand(),
 			initCommand(),

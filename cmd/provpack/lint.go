@@ -28,7 +28,7 @@ Example:
    provpack lint --target w10m --output json settings.provxml`,
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "target", Value: provxml.TargetWM6, Usage: "rule set: wm6 or w10m"},
-			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Value: "text", Usage: "text or json"},
+			&cli.StringFlag{Name: "output", Value: "text", Usage: "text or json"},
 			&cli.BoolFlag{Name: "strict", Usage: "fail on warnings too"},
 			&cli.StringSliceFlag{Name: "suppress", Usage: "silence warnings with these rule IDs (e.g. PX0401)"},
 			&cli.BoolFlag{Name: "rules", Usage: "list the rules and exit"},

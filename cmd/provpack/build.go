@@ -1,0 +1,110 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/provpack/provpack/pkgbuild"
+)
+
+func buildCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "build",
+		Usage:     "build every package archive, SHA256SUMS and the build report into DIR",
+		ArgsUsage: "[MANIFEST]",
+		Description: `Plans exactly as provpack plan does, then writes into DIR one archive per
+package (a cabinet, or tar.zst when the manifest says format: tar.zst),
+SHA256SUMS (check it with sha256sum -c) and the build report (report.json,
+report.md). Nothing in DIR changes unless every output succeeded; an
+existing file with different bytes is replaced only with --force. With
+--release the build is recorded in provpack.lock afterwards.
+
+Archive dates come from SOURCE_DATE_EPOCH, or 2000-01-01T00:00:00Z when it
+is unset, so the same inputs always give the same bytes.
+
+Example:
+   provpack build fixtures/demo/provpack.yaml -o out
+   provpack build -o out --release --bump patch --reason "APN renamed"`,
+		Flags: append([]cli.Flag{
+			&cli.StringFlag{Name: "out", Aliases: []string{"o"}, Usage: "output directory (required)"},
+			&cli.BoolFlag{Name: "release", Usage: "record this build in the release lock"},
+			&cli.BoolFlag{Name: "force", Usage: "replace existing outputs whose bytes differ"},
+			&cli.BoolFlag{Name: "strict", Usage: "fail on warnings too"},
+		}, bumpFlags...),
+		Action: buildAction,
+	}
+}
+
+func buildAction(c *cli.Context) error {
+	path, err := manifestArg(c)
+	if err != nil {
+		return err
+	}
+	out := c.String("out")
+	if out == "" {
+		return usagef("build needs an output directory: -o DIR")
+	}
+	opt, err := buildOptions(c)
+	if err != nil {
+		return err
+	}
+	epoch, err := pkgbuild.ParseSourceDateEpoch(os.Getenv("SOURCE_DATE_EPOCH"))
+	if err != nil {
+		return usageError{err}
+	}
+	pl, err := pkgbuild.Load(path, opt)
+	if err != nil {
+		return err
+	}
+	stderr := c.App.ErrWriter
+	for _, f := range pl.Findings {
+		fmt.Fprintln(stderr, f)
+	}
+	if err := findingsResult(stderr, pl.Findings, c.Bool("strict"), true); err != nil {
+		fmt.Fprintf(stderr, "build stopped; nothing was written to %s\n", out)
+		return err
+	}
+	bo := pkgbuild.BuildOptions{OutDir: out, Release: c.Bool("release"), Force: c.Bool("force"), Epoch: epoch}
+	if isTerminal(stderr) {
+		bo.Progress = func(done, total int, pkg string) {
+			fmt.Fprintf(stderr, "\r\033[K[%d/%d] %s", done, total, pkg)
+			if done == total {
+				fmt.Fprint(stderr, "\r\033[K")
+			}
+		}
+	}
+	rep, err := pkgbuild.Build(c.Context, pl, bo)
+	if err != nil {
+		return err
+	}
+	w := c.App.Writer
+	for _, p := range rep.Packages {
+		fmt.Fprintf(w, "%s  %s  %d bytes  %s\n", p.SHA256, filepath.Join(out, p.Archive), p.Size, arrowVersion(p.OldVersion, p.Version))
+	}
+	fmt.Fprintf(w, "wrote %s: %d archives, SHA256SUMS, report.json, report.md\n", out, len(rep.Packages))
+	if bo.Release {
+		fmt.Fprintf(w, "recorded release %s in %s\n", rep.Release, pl.LockPath)
+	}
+	return nil
+}
+
+func arrowVersion(old, new string) string {
+	if old == "" || old == new {
+		return new
+	}
+	return old + " → " + new
+}
+
+// isTerminal reports whether w is a terminal (progress is shown only there).
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}

@@ -1,0 +1,406 @@
+package pkgbuild
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/provpack/provpack/manifest"
+)
+
+// DefaultEpoch is the time stamped on archive members when
+// SOURCE_DATE_EPOCH is not set, so that two builds of the same inputs are
+// byte-identical without any set-up: 2000-01-01T00:00:00Z.
+var DefaultEpoch = time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
+
+// ParseSourceDateEpoch reads a SOURCE_DATE_EPOCH value (seconds since
+// 1970, UTC). An empty value means "not set" and returns DefaultEpoch; a
+// malformed one, or one outside the DOS date range of cabinets
+// (1980..2107), is an error rather than a silent fallback.
+func ParseSourceDateEpoch(s string) (time.Time, error) {
+	if s == "" {
+		return DefaultEpoch, nil
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("SOURCE_DATE_EPOCH=%q is not a whole number of seconds since 1970-01-01 UTC", s)
+	}
+	t := time.Unix(n, 0).UTC()
+	if t.Year() < 1980 || t.Year() > 2107 {
+		return time.Time{}, fmt.Errorf("SOURCE_DATE_EPOCH=%s is %s, outside the 1980..2107 range archive dates can hold", s, t.Format(time.RFC3339))
+	}
+	return t, nil
+}
+
+// BuildOptions control where and how a plan is built.
+type BuildOptions struct {
+	OutDir string
+	// Release records the build in the lock (and writes bumped versions
+	// back to the manifest) after every output is in place.
+	Release bool
+	// Force replaces existing outputs whose bytes differ.
+	Force bool
+	// Epoch is stamped on archive members (see ParseSourceDateEpoch).
+	Epoch time.Time
+	// Jobs bounds parallel archive writers; ≤ 0 means the number of CPUs.
+	Jobs int
+	// Progress, when set, is called after each package is archived.
+	Progress func(done, total int, pkg string)
+}
+
+// ConflictError lists existing outputs that differ from what the build
+// would write; --force replaces them.
+type ConflictError struct {
+	Dir   string
+	Files []string
+}
+
+func (e *ConflictError) Error() string {
+	return fmt.Sprintf("%s already holds different %s; nothing was written (use --force to replace them, or build into an empty directory)",
+		e.Dir, strings.Join(e.Files, ", "))
+}
+
+// output is one file the build produces, staged in a temporary file.
+type output struct {
+	name      string // base name in OutDir
+	tmp       string // staged file; "" when the existing file is identical
+	size      int64
+	sha256    string
+	unchanged bool
+}
+
+// testWriteHook lets tests wrap the writer of a staged output, for
+// example to fail half-way as a full disk would.
+var testWriteHook func(name string, w io.Writer) io.Writer
+
+// Build writes the plan's archives, SHA256SUMS, report.json and report.md
+// into opt.OutDir. Nothing in OutDir changes unless every output was
+// staged successfully; the lock is written last, and only with Release.
+// On error or cancellation the staged files are removed and OutDir and
+// the lock are as they were.
+func Build(ctx context.Context, pl *Plan, opt BuildOptions) (*Report, error) {
+	if HasErrors(pl.Findings) {
+		return nil, errors.New("the plan has error-level findings; fix them before building")
+	}
+	if opt.Epoch.IsZero() {
+		opt.Epoch = DefaultEpoch
+	}
+	dir := opt.OutDir
+	if dir == "" {
+		return nil, errors.New("no output directory given")
+	}
+	if st, err := os.Stat(dir); err == nil && !st.IsDir() {
+		return nil, fmt.Errorf("output path %s is a file, not a directory", dir)
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("creating output directory: %w", err)
+	}
+	unlock, err := lockDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+	removeStale(dir)
+
+	rep := newReport(pl, opt.Epoch)
+	outs, err := stageArchives(ctx, pl, rep, opt)
+	defer func() {
+		for _, o := range outs {
+			if o != nil && o.tmp != "" {
+				os.Remove(o.tmp)
+			}
+		}
+	}()
+	if err != nil {
+		return nil, err
+	}
+	for _, doc := range []struct {
+		name string
+		data func() ([]byte, error)
+	}{
+		{"SHA256SUMS", func() ([]byte, error) { return sha256sums(rep), nil }},
+		{"report.json", rep.JSON},
+		{"report.md", func() ([]byte, error) { return rep.Markdown(), nil }},
+	} {
+		data, err := doc.data()
+		if err != nil {
+			return nil, err
+		}
+		o, err := stage(dir, doc.name, func(w io.Writer) error { _, err := w.Write(data); return err })
+		outs = append(outs, o)
+		if err != nil {
+			return nil, err
+		}
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	var conflicts []string
+	for _, o := range outs {
+		if o.tmp != "" && exists(filepath.Join(dir, o.name)) {
+			conflicts = append(conflicts, o.name)
+		}
+	}
+	if len(conflicts) > 0 && !opt.Force {
+		return nil, &ConflictError{Dir: dir, Files: conflicts}
+	}
+	// Commit: every output is staged and synced; rename them into place.
+	for _, o := range outs {
+		if o.tmp == "" {
+			continue
+		}
+		if err := os.Rename(o.tmp, filepath.Join(dir, o.name)); err != nil {
+			return nil, fmt.Errorf("writing %s: %w", o.name, err)
+		}
+		o.tmp = ""
+	}
+	if err := syncDir(dir); err != nil {
+		return nil, err
+	}
+	if opt.Release {
+		if err := release(pl); err != nil {
+			return nil, err
+		}
+	}
+	return rep, nil
+}
+
+// release records the plan in the lock and writes versions raised by
+// --bump back into the manifest.
+func release(pl *Plan) error {
+	lock, err := pl.NextLock().Marshal()
+	if err != nil {
+		return err
+	}
+	var bumped []*PackagePlan
+	for _, p := range pl.Packages {
+		if p.Bump != nil {
+			bumped = append(bumped, p)
+		}
+	}
+	if len(bumped) > 0 && pl.Manifest != nil && pl.Manifest.File != "" {
+		path := pl.Manifest.File
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		for _, p := range bumped {
+			if data, err = manifest.SetVersion(data, p.Name, p.Version); err != nil {
+				return err
+			}
+		}
+		if err := WriteFileAtomic(path, data, 0o644); err != nil {
+			return err
+		}
+	}
+	return WriteFileAtomic(pl.LockPath, lock, 0o644)
+}
+
+func exists(path string) bool {
+	_, err := os.Lstat(path)
+	return err == nil
+}
+
+// removeStale deletes temporary files an interrupted earlier run left.
+func removeStale(dir string) {
+	ents, _ := os.ReadDir(dir)
+	for _, e := range ents {
+		if strings.HasPrefix(e.Name(), tempPrefix) && e.Type().IsRegular() {
+			os.Remove(filepath.Join(dir, e.Name()))
+		}
+	}
+}
+
+// stage writes one output to a temporary file in dir, hashing it on the
+// way. When dir already holds a file with the same bytes, the temporary
+// file is dropped and the output marked unchanged.
+func stage(dir, name string, write func(io.Writer) error) (o *output, err error) {
+	o = &output{name: name}
+	f, err := os.CreateTemp(dir, tempPrefix+name+"-*")
+	if err != nil {
+		return o, fmt.Errorf("writing %s: %w", name, err)
+	}
+	o.tmp = f.Name()
+	h := sha256.New()
+	var w io.Writer = f
+	if testWriteHook != nil {
+		w = testWriteHook(name, w)
+	}
+	cw := &countWriter{w: io.MultiWriter(w, h)}
+	if err = write(cw); err == nil {
+		err = f.Chmod(0o644)
+	}
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return o, fmt.Errorf("writing %s: %w", name, err)
+	}
+	o.size, o.sha256 = cw.n, hex.EncodeToString(h.Sum(nil))
+	if same, _ := sameSHA256(filepath.Join(dir, name), o.size, o.sha256); same {
+		os.Remove(o.tmp)
+		o.tmp, o.unchanged = "", true
+	}
+	return o, nil
+}
+
+type countWriter struct {
+	w io.Writer
+	n int64
+}
+
+func (c *countWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.n += int64(n)
+	return n, err
+}
+
+func sameSHA256(path string, size int64, sum string) (bool, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return false, err
+	}
+	defer f.Close()
+	if st, err := f.Stat(); err != nil || !st.Mode().IsRegular() || st.Size() != size {
+		return false, err
+	}
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return false, err
+	}
+	return hex.EncodeToString(h.Sum(nil)) == sum, nil
+}
+
+// stageArchives builds every package archive in parallel, at most
+// opt.Jobs at a time, each into its own staged file.
+func stageArchives(ctx context.Context, pl *Plan, rep *Report, opt BuildOptions) ([]*output, error) {
+	jobs := opt.Jobs
+	if jobs <= 0 {
+		jobs = runtime.GOMAXPROCS(0)
+	}
+	format := manifest.FormatCab
+	if pl.Manifest != nil && pl.Manifest.Format != "" {
+		format = pl.Manifest.Format
+	}
+	outs := make([]*output, len(pl.Packages))
+	errs := make([]error, len(pl.Packages))
+	var (
+		wg   sync.WaitGroup
+		mu   sync.Mutex
+		done int
+	)
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	next := make(chan int)
+	for range min(jobs, max(1, len(pl.Packages))) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				if ctx.Err() != nil {
+					continue
+				}
+				outs[i], errs[i] = stagePackage(pl, rep.Packages[i], format, opt)
+				if errs[i] != nil {
+					cancel()
+				}
+				mu.Lock()
+				done++
+				if opt.Progress != nil {
+					opt.Progress(done, len(pl.Packages), pl.Packages[i].Name)
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+feed:
+	for i := range pl.Packages {
+		select {
+		case next <- i:
+		case <-ctx.Done():
+			break feed
+		}
+	}
+	close(next)
+	wg.Wait()
+	var staged []*output
+	for _, o := range outs {
+		if o != nil {
+			staged = append(staged, o)
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return staged, err
+	}
+	if err := ctx.Err(); err != nil {
+		return staged, err
+	}
+	return staged, nil
+}
+
+// stagePackage writes one package's archive and fills its report entry.
+func stagePackage(pl *Plan, rp *ReportPackage, format manifest.Format, opt BuildOptions) (*output, error) {
+	p := pl.Packages[rp.index]
+	members, info, err := packageMembers(pl, p)
+	if err != nil {
+		return nil, err
+	}
+	for i, f := range info.Files {
+		rp.Files[i].Size, rp.Files[i].SHA256 = f.Size, f.SHA256
+	}
+	rp.Archive = ArchiveName(p.Name, p.Version, format)
+	o, err := stage(opt.OutDir, rp.Archive, func(w io.Writer) error {
+		return writeArchive(w, format, members, opt.Epoch)
+	})
+	if err != nil {
+		return o, fmt.Errorf("package %s: %w", p.Name, err)
+	}
+	rp.Size, rp.SHA256 = o.size, o.sha256
+	return o, nil
+}
+
+// packageMembers returns the members of a package's archive: its
+// provisioning files in canonical form and the package manifest.
+func packageMembers(pl *Plan, p *PackagePlan) ([]Member, *PackageInfo, error) {
+	info := &PackageInfo{Name: p.Name, GUID: p.GUID, Version: p.Version, Owner: p.Owner, Target: pl.Target, Image: pl.Image, Release: pl.Release}
+	var members []Member
+	for _, f := range p.Files {
+		members = append(members, Member{Name: f.Name, Data: f.Canonical})
+		info.Files = append(info.Files, FileInfo{Name: f.Name, Class: f.Class, Ordinal: f.Ordinal, Size: int64(len(f.Canonical)), SHA256: sha256Hex(f.Canonical)})
+	}
+	name, data, err := marshalPackageManifest(info)
+	if err != nil {
+		return nil, nil, err
+	}
+	members = append(members, Member{Name: name, Data: data})
+	slices.SortFunc(members, func(a, b Member) int { return strings.Compare(a.Name, b.Name) })
+	return members, info, nil
+}
+
+// sha256sums renders SHA256SUMS in the format sha256sum -c reads.
+func sha256sums(rep *Report) []byte {
+	var b strings.Builder
+	lines := make([]string, 0, len(rep.Packages))
+	for _, p := range rep.Packages {
+		lines = append(lines, p.SHA256+"  "+p.Archive+"\n")
+	}
+	slices.SortFunc(lines, func(a, b string) int { return strings.Compare(a[66:], b[66:]) })
+	for _, l := range lines {
+		b.WriteString(l)
+	}
+	return []byte(b.String())
+}

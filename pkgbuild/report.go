@@ -1,0 +1,181 @@
+package pkgbuild
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/provpack/provpack/manifest"
+)
+
+// ReportSchemaVersion is the version of report.json's layout
+// (docs/report-format.md). It changes only when a field changes meaning or
+// disappears; new fields do not change it.
+const ReportSchemaVersion = 1
+
+// Report is the build report: report.json and, rendered, report.md.
+type Report struct {
+	SchemaVersion   int              `json:"schemaVersion"`
+	Image           string           `json:"image"`
+	Release         string           `json:"release"`
+	PreviousRelease string           `json:"previousRelease,omitempty"`
+	Target          string           `json:"target"`
+	Format          manifest.Format  `json:"format"`
+	SourceDateEpoch int64            `json:"sourceDateEpoch"`
+	Packages        []*ReportPackage `json:"packages"`
+	RemovedPackages []string         `json:"removedPackages,omitempty"`
+	Findings        []Finding        `json:"findings"`
+}
+
+// ReportPackage is one package of the build report.
+type ReportPackage struct {
+	Name       string          `json:"name"`
+	GUID       string          `json:"guid"`
+	Version    string          `json:"version"`
+	OldVersion string          `json:"oldVersion,omitempty"`
+	Owner      manifest.Owner  `json:"owner"`
+	Status     string          `json:"status"`
+	Bump       *manifest.Bump  `json:"bump,omitempty"`
+	Archive    string          `json:"archive"`
+	Size       int64           `json:"size"`
+	SHA256     string          `json:"sha256"`
+	Files      []ReportFile    `json:"files"`
+	Settings   []ReportSetting `json:"settings"`
+
+	index int
+}
+
+// ReportFile is one provisioning file of a package.
+type ReportFile struct {
+	Class      manifest.Class `json:"class"`
+	Name       string         `json:"name"`
+	Ordinal    int            `json:"ordinal"`
+	OldOrdinal int            `json:"oldOrdinal,omitempty"`
+	Status     string         `json:"status"`
+	Size       int64          `json:"size"`
+	SHA256     string         `json:"sha256"`
+	Digest     string         `json:"digest"`
+}
+
+// ReportSetting is one setting in flat form.
+type ReportSetting struct {
+	Class    manifest.Class `json:"class"`
+	File     string         `json:"file"`
+	CSP      string         `json:"csp"`
+	Path     []string       `json:"path"`
+	Name     string         `json:"name,omitempty"`
+	Value    string         `json:"value,omitempty"`
+	Datatype string         `json:"datatype,omitempty"`
+	Op       string         `json:"op"`
+}
+
+func newReport(pl *Plan, epoch time.Time) *Report {
+	r := &Report{SchemaVersion: ReportSchemaVersion, Image: pl.Image, Release: pl.Release, PreviousRelease: pl.PreviousRelease,
+		Target: pl.Target, Format: manifest.FormatCab, SourceDateEpoch: epoch.Unix(), RemovedPackages: pl.RemovedPackages, Findings: pl.Findings}
+	if pl.Manifest != nil && pl.Manifest.Format != "" {
+		r.Format = pl.Manifest.Format
+	}
+	for i, p := range pl.Packages {
+		rp := &ReportPackage{Name: p.Name, GUID: p.GUID, Version: p.Version, OldVersion: p.OldVersion, Owner: p.Owner, Status: p.Status,
+			Bump: p.Bump, Files: []ReportFile{}, Settings: []ReportSetting{}, index: i}
+		for _, f := range p.Files {
+			rp.Files = append(rp.Files, ReportFile{Class: f.Class, Name: f.Name, Ordinal: f.Ordinal, OldOrdinal: f.OldOrdinal, Status: f.Status, Digest: f.Digest})
+			for _, s := range f.Settings {
+				rp.Settings = append(rp.Settings, ReportSetting{Class: f.Class, File: f.Name, CSP: s.CSP, Path: nonNil(s.Path),
+					Name: s.Name, Value: s.Value, Datatype: s.Datatype, Op: string(s.Op)})
+			}
+		}
+		r.Packages = append(r.Packages, rp)
+	}
+	return r
+}
+
+// JSON renders report.json.
+func (r *Report) JSON() ([]byte, error) {
+	b, err := json.MarshalIndent(r, "", "  ")
+	if err != nil {
+		return nil, err
+	}
+	return append(b, '\n'), nil
+}
+
+// ReadReport parses a report.json.
+func ReadReport(name string, data []byte) (*Report, error) {
+	var r Report
+	if err := json.Unmarshal(data, &r); err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	if r.SchemaVersion != ReportSchemaVersion {
+		return nil, fmt.Errorf("%s: schemaVersion %d is not one this provpack reads (%d)", name, r.SchemaVersion, ReportSchemaVersion)
+	}
+	return &r, nil
+}
+
+// md escapes text for a Markdown table cell inside a code span.
+func md(s string) string {
+	if s == "" {
+		return ""
+	}
+	s = strings.ReplaceAll(s, "|", `\|`)
+	s = strings.ReplaceAll(s, "\n", " ")
+	s = strings.ReplaceAll(s, "\uF000", "␀")
+	if strings.Contains(s, "`") {
+		return "``" + s + "``"
+	}
+	return "`" + s + "`"
+}
+
+func settingPath(s ReportSetting) string { return strings.Join(s.Path, `\`) }
+
+// Markdown renders report.md.
+func (r *Report) Markdown() []byte {
+	var b strings.Builder
+	fmt.Fprintf(&b, "# %s %s (%s)\n\n", r.Image, r.Release, r.Target)
+	if r.PreviousRelease != "" {
+		fmt.Fprintf(&b, "Previous release: %s.\n\n", r.PreviousRelease)
+	} else {
+		b.WriteString("First release: no earlier release is recorded.\n\n")
+	}
+	b.WriteString("| package | version | owner | status | archive | size | SHA-256 |\n| --- | --- | --- | --- | --- | ---: | --- |\n")
+	for _, p := range r.Packages {
+		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %d | %s |\n", p.Name, arrowVersion(p.OldVersion, p.Version), p.Owner, p.Status, md(p.Archive), p.Size, md(p.SHA256))
+	}
+	for _, name := range r.RemovedPackages {
+		fmt.Fprintf(&b, "| %s | | | removed | | | |\n", name)
+	}
+	for _, p := range r.Packages {
+		fmt.Fprintf(&b, "\n## %s %s\n\nGUID `%s`, owner %s.", p.Name, arrowVersion(p.OldVersion, p.Version), p.GUID, p.Owner)
+		if p.Bump != nil {
+			fmt.Fprintf(&b, " Bumped %s → %s: %s.", p.Bump.From, p.Bump.To, p.Bump.Reason)
+		}
+		b.WriteString("\n\n| class | file | ordinal | status | size | SHA-256 |\n| --- | --- | ---: | --- | ---: | --- |\n")
+		for _, f := range p.Files {
+			ord := fmt.Sprintf("%03d", f.Ordinal)
+			if f.OldOrdinal != 0 && f.OldOrdinal != f.Ordinal {
+				ord = fmt.Sprintf("%03d → %03d", f.OldOrdinal, f.Ordinal)
+			}
+			fmt.Fprintf(&b, "| %s | %s | %s | %s | %d | %s |\n", f.Class, md(f.Name), ord, f.Status, f.Size, md(f.SHA256))
+		}
+		if len(p.Settings) > 0 {
+			b.WriteString("\n| class | CSP | path | name | value | datatype | op |\n| --- | --- | --- | --- | --- | --- | --- |\n")
+			for _, s := range p.Settings {
+				fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s | %s |\n", s.Class, md(s.CSP), md(settingPath(s)), md(s.Name), md(s.Value), s.Datatype, s.Op)
+			}
+		}
+	}
+	if len(r.Findings) > 0 {
+		b.WriteString("\n## Findings\n\n")
+		for _, f := range r.Findings {
+			fmt.Fprintf(&b, "- %s\n", md(f.String()))
+		}
+	}
+	return []byte(b.String())
+}
+
+func arrowVersion(old, new string) string {
+	if old == "" || old == new {
+		return new
+	}
+	return old + " → " + new
+}
