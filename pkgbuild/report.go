@@ -119,7 +119,7 @@ func md(s string) string {
 	}
 	s = strings.ReplaceAll(s, "|", `\|`)
 	s = strings.ReplaceAll(s, "\n", " ")
-	s = strings.ReplaceAll(s, "\uF000", "␀")
+	s = strings.ReplaceAll(s, "\uF000", "&#xF000;")
 	if strings.Contains(s, "`") {
 		return "``" + s + "``"
 	}

@@ -68,7 +68,7 @@ func checkOwnReader(t *testing.T, data []byte, files []File) *Cabinet {
 // wrote: "CK", a complete deflate stream ending with a final block, at
 // most 32 KiB out, every frame but a folder's last exactly 32 KiB, and no
 // incomplete Huffman code anywhere.
-func checkFrames(t *testing.T, data []byte) (frames, rewritten int) {
+func checkFrames(t testing.TB, data []byte) (frames, rewritten int) {
 	t.Helper()
 	c, err := Read(bytes.NewReader(data), int64(len(data)))
 	if err != nil {
@@ -214,7 +214,7 @@ func TestTinyLastFrame(t *testing.T) {
 
 // hasIncompleteCode reports whether any data block of a cabinet holds a
 // Huffman code libmspack refuses.
-func hasIncompleteCode(t *testing.T, data []byte) bool {
+func hasIncompleteCode(t testing.TB, data []byte) bool {
 	t.Helper()
 	c, err := Read(bytes.NewReader(data), int64(len(data)))
 	if err != nil {

@@ -1,0 +1,148 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/provpack/provpack/pkgbuild"
+)
+
+func inspectCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "inspect",
+		Usage:     "show a package archive's identity, files and settings",
+		ArgsUsage: "ARCHIVE",
+		Description: `Reads a package archive (cab or tar.zst), checking its integrity on the
+way, and prints the package identity, every member with size and SHA-256,
+and every setting of its provisioning files.
+
+Example:
+   provpack inspect out/OEM_Base-1.4.0.cab
+   provpack inspect --output json out/OEM_Base-1.4.0.cab`,
+		Flags: []cli.Flag{&cli.StringFlag{Name: "output", Value: "text", Usage: "text or json"}},
+		Action: func(c *cli.Context) error {
+			if c.NArg() != 1 {
+				return usagef("inspect takes exactly one ARCHIVE")
+			}
+			if err := oneOf("output", c.String("output"), "text", "json"); err != nil {
+				return err
+			}
+			in, err := pkgbuild.Inspect(c.Args().First())
+			if err != nil {
+				return err
+			}
+			if c.String("output") == "json" {
+				return writeJSON(c.App.Writer, in)
+			}
+			w := c.App.Writer
+			fmt.Fprintf(w, "archive  %s (%s, %d bytes)\nsha256   %s\n", in.Archive, in.Format, in.Size, in.SHA256)
+			if p := in.Package; p != nil {
+				fmt.Fprintf(w, "package  %s %s\nguid     %s\nowner    %s\ntarget   %s\nimage    %s %s\n", p.Name, p.Version, p.GUID, p.Owner, p.Target, p.Image, p.Release)
+			} else {
+				fmt.Fprintln(w, "package  (no package manifest)")
+			}
+			fmt.Fprintln(w, "\nmembers:")
+			tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+			for _, m := range in.Members {
+				fmt.Fprintf(tw, "  %s\t%d\t%s\n", m.Name, m.Size, m.SHA256)
+			}
+			tw.Flush()
+			if len(in.Settings) > 0 {
+				fmt.Fprintln(w, "\nsettings:")
+				tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+				for _, s := range in.Settings {
+					fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\n", s.Op, settingKey(s), showValue(s.Value), s.Datatype, s.File)
+				}
+				tw.Flush()
+			}
+			return nil
+		},
+	}
+}
+
+func settingKey(s pkgbuild.ReportSetting) string {
+	k := s.CSP
+	if len(s.Path) > 0 {
+		k += "/" + strings.Join(s.Path, "/")
+	}
+	if s.Name != "" {
+		k += "/@" + s.Name
+	}
+	return k
+}
+
+func verifyCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "verify",
+		Usage:     "check an archive, or a build output directory, and name every mismatch",
+		ArgsUsage: "ARCHIVE|DIR",
+		Description: `For an archive: its structure and checksums, each member's size and
+SHA-256 against the package manifest, the file names, and the provisioning
+files re-linted. For a build output directory: SHA256SUMS, report.json and
+every archive in it. Prints every problem; exits 1 if there is any.
+
+Example:
+   provpack verify out
+   provpack verify out/OEM_Base-1.4.0.cab`,
+		Action: func(c *cli.Context) error {
+			if c.NArg() != 1 {
+				return usagef("verify takes exactly one ARCHIVE or DIR")
+			}
+			ps, err := pkgbuild.Verify(c.Args().First())
+			if err != nil {
+				return err
+			}
+			for _, p := range ps {
+				fmt.Fprintln(c.App.Writer, p)
+			}
+			if len(ps) > 0 {
+				fmt.Fprintf(c.App.ErrWriter, "verify failed: %s\n", plural(len(ps), "problem"))
+				return reportedError{exitFailed}
+			}
+			fmt.Fprintf(c.App.ErrWriter, "%s: OK\n", c.Args().First())
+			return nil
+		},
+	}
+}
+
+func extractCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "extract",
+		Usage:     "unpack a package archive safely into DIR",
+		ArgsUsage: "ARCHIVE",
+		Description: `Unpacks ARCHIVE into DIR after checking every member name: absolute
+names, drive letters, ".." segments, duplicates and names that collide
+ignoring case refuse the whole archive, and nothing is ever written outside
+DIR. An existing file with different bytes is replaced only with --force.
+
+Example:
+   provpack extract out/OEM_Base-1.4.0.cab -o unpacked`,
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "out", Aliases: []string{"o"}, Usage: "directory to unpack into (required)"},
+			&cli.BoolFlag{Name: "force", Usage: "replace existing files whose bytes differ"},
+		},
+		Action: func(c *cli.Context) error {
+			if c.NArg() != 1 {
+				return usagef("extract takes exactly one ARCHIVE")
+			}
+			if c.String("out") == "" {
+				return usagef("extract needs an output directory: -o DIR")
+			}
+			written, err := pkgbuild.Extract(c.Args().First(), c.String("out"), c.Bool("force"))
+			if err != nil {
+				return err
+			}
+			for _, p := range written {
+				fmt.Fprintln(c.App.Writer, p)
+			}
+			return nil
+		},
+	}
+}
+
+// showValue makes the invisible multiplestring separator visible, written
+// as it is in the XML.
+func showValue(v string) string { return strings.ReplaceAll(v, "\uF000", "&#xF000;") }
