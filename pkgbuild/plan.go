@@ -82,6 +82,8 @@ type FilePlan struct {
 	Doc       *provxml.Document `json:"-"`
 	Canonical []byte            `json:"-"`
 	Settings  []provxml.Setting `json:"-"`
+	// Origins[i] is the source file Settings[i] was written in.
+	Origins []string `json:"-"`
 }
 
 // Load reads the manifest at path, checks its sources, applies defaults,
@@ -136,6 +138,7 @@ func NewPlan(m *manifest.Manifest, dir string, lock *manifest.Lock, opt Options)
 		pp := planPackage(m, dir, lock.Package(p.Name), p, ords, opt, &pl.Findings)
 		pl.Packages = append(pl.Packages, pp)
 	}
+	analyze(pl)
 	if lock != nil {
 		for _, lp := range lock.Packages {
 			if m.Package(lp.Name) == nil {
@@ -213,7 +216,7 @@ func planPackage(m *manifest.Manifest, dir string, old *manifest.LockPackage, p 
 		f := &FilePlan{Class: c.class, Sources: r.Sources, Doc: r.Doc}
 		f.Canonical = provxml.Canonical(r.Doc)
 		f.Digest = provxml.Digest(r.Doc)
-		f.Settings = provxml.Flatten(r.Doc)
+		f.Settings, f.Origins = r.Settings, r.Origins
 		switch {
 		case lf == nil && maxOrd == 0:
 			f.Ordinal = ords.Start

@@ -14,6 +14,18 @@ type rendered struct {
 	Doc      *provxml.Document
 	Sources  []string // where the content came from, for reports
 	Findings []Finding
+	// Settings is Flatten(Doc); Origins[i] names the file Settings[i] was
+	// written in (the manifest, for inline settings).
+	Settings []provxml.Setting
+	Origins  []string
+}
+
+// addSettings appends the settings of one source's document.
+func (r *rendered) addSettings(file string, doc *provxml.Document) {
+	for _, s := range provxml.Flatten(doc) {
+		r.Settings = append(r.Settings, s)
+		r.Origins = append(r.Origins, file)
+	}
 }
 
 func ppos(p manifest.Pos) provxml.Pos { return provxml.Pos{Line: p.Line, Col: p.Col} }
@@ -42,6 +54,7 @@ func renderClass(m *manifest.Manifest, dir string, p *manifest.Package, sources 
 				}
 				if doc != nil && doc.Root != nil && doc.Root.Name == provxml.ElemRoot {
 					out.Doc.Root.Children = append(out.Doc.Root.Children, doc.Root.Children...)
+					out.addSettings(path, doc)
 				}
 			}
 			continue
@@ -52,6 +65,7 @@ func renderClass(m *manifest.Manifest, dir string, p *manifest.Package, sources 
 			out.Findings = append(out.Findings, fromProvxml(p.Name, f))
 		}
 		out.Doc.Root.Children = append(out.Doc.Root.Children, doc.Root.Children...)
+		out.addSettings(m.File, doc)
 	}
 	return out
 }

@@ -26,6 +26,9 @@ type Report struct {
 	Packages        []*ReportPackage `json:"packages"`
 	RemovedPackages []string         `json:"removedPackages,omitempty"`
 	Findings        []Finding        `json:"findings"`
+	// Reapply is what devices will re-run: on the image update from
+	// PreviousRelease, and at cold boot.
+	Reapply *Reapply `json:"reapply"`
 }
 
 // ReportPackage is one package of the build report.
@@ -88,6 +91,7 @@ func newReport(pl *Plan, epoch time.Time) *Report {
 		}
 		r.Packages = append(r.Packages, rp)
 	}
+	r.Reapply = pl.Reapply()
 	return r
 }
 
@@ -164,9 +168,20 @@ func (r *Report) Markdown() []byte {
 			}
 		}
 	}
-	if len(r.Findings) > 0 {
-		b.WriteString("\n## Findings\n\n")
-		for _, f := range r.Findings {
+	if r.Reapply != nil {
+		b.WriteString("\n" + r.Reapply.Markdown())
+	}
+	// Release flags (PP…) are listed with the re-apply manifest above;
+	// the findings of the sources follow.
+	var src []Finding
+	for _, f := range r.Findings {
+		if !strings.HasPrefix(f.ID, "PP") || r.Reapply == nil {
+			src = append(src, f)
+		}
+	}
+	if len(src) > 0 {
+		b.WriteString("\n## Findings in the sources\n\n")
+		for _, f := range src {
 			fmt.Fprintf(&b, "- %s\n", md(f.String()))
 		}
 	}

@@ -35,6 +35,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 			lintCommand(),
 			planCommand(),
 			buildCommand(),
+			diffCommand(),
+			reapplyCommand(),
 			inspectCommand(),
 			verifyCommand(),
 			extractCommand(),

@@ -1,0 +1,270 @@
+package pkgbuild
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/provpack/provpack/manifest"
+)
+
+// Snapshot is a release as diff sees it: packages with versions, files
+// and settings. It comes from a build output (report.json) or a lock.
+type Snapshot struct {
+	Source   string
+	Image    string
+	Release  string
+	Packages []SnapshotPackage
+}
+
+// SnapshotPackage is one package of a snapshot.
+type SnapshotPackage struct {
+	Name     string
+	Version  string
+	Files    []ReportFile
+	Settings []ReportSetting
+}
+
+// LoadSnapshot reads a build output directory (its report.json), a
+// report.json, or a release lock.
+func LoadSnapshot(path string) (*Snapshot, error) {
+	st, err := os.Stat(path)
+	if err != nil {
+		return nil, err
+	}
+	if st.IsDir() {
+		if _, err := os.Stat(filepath.Join(path, "report.json")); err != nil {
+			return nil, fmt.Errorf("%s has no report.json; give a provpack build output directory, a report.json or a provpack.lock", path)
+		}
+		path = filepath.Join(path, "report.json")
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	if strings.Contains(string(data[:min(len(data), 200)]), `"lockVersion"`) {
+		lock, err := manifest.ReadLock(path, data)
+		if err != nil {
+			return nil, err
+		}
+		return snapshotFromLock(path, lock), nil
+	}
+	rep, err := ReadReport(path, data)
+	if err != nil {
+		return nil, err
+	}
+	s := &Snapshot{Source: path, Image: rep.Image, Release: rep.Release}
+	for _, p := range rep.Packages {
+		s.Packages = append(s.Packages, SnapshotPackage{Name: p.Name, Version: p.Version, Files: p.Files, Settings: p.Settings})
+	}
+	return s, nil
+}
+
+func snapshotFromLock(path string, l *manifest.Lock) *Snapshot {
+	s := &Snapshot{Source: path, Image: l.Image, Release: l.Release}
+	for _, p := range l.Packages {
+		sp := SnapshotPackage{Name: p.Name, Version: p.Version}
+		for _, f := range p.Files {
+			sp.Files = append(sp.Files, ReportFile{Class: f.Class, Name: f.Name, Ordinal: f.Ordinal, Digest: f.Digest})
+		}
+		for _, x := range p.Settings {
+			sp.Settings = append(sp.Settings, ReportSetting{Class: x.Class, File: x.File, CSP: x.CSP, Path: x.Path, Name: x.Name, Value: x.Value, Datatype: string(x.Datatype), Op: string(x.Op)})
+		}
+		s.Packages = append(s.Packages, sp)
+	}
+	return s
+}
+
+// SnapshotFromPlan is the snapshot a plan would release.
+func SnapshotFromPlan(pl *Plan) *Snapshot {
+	return snapshotFromLock("plan", pl.NextLock())
+}
+
+// Diff is the setting-level difference between two snapshots. Settings
+// that did not change are not listed.
+type Diff struct {
+	Old        string        `json:"old"`
+	New        string        `json:"new"`
+	OldRelease string        `json:"oldRelease"`
+	NewRelease string        `json:"newRelease"`
+	Packages   []PackageDiff `json:"packages"`
+}
+
+// PackageDiff is what changed in one package.
+type PackageDiff struct {
+	Name       string          `json:"name"`
+	Status     string          `json:"status"` // added, removed, changed
+	OldVersion string          `json:"oldVersion,omitempty"`
+	NewVersion string          `json:"newVersion,omitempty"`
+	Files      []FileDiff      `json:"files,omitempty"`
+	Added      []SettingChange `json:"added,omitempty"`
+	Removed    []SettingChange `json:"removed,omitempty"`
+	Changed    []SettingChange `json:"changed,omitempty"`
+	Moved      []SettingChange `json:"moved,omitempty"`
+}
+
+// FileDiff is a provisioning file whose name or ordinal changed.
+type FileDiff struct {
+	Class      manifest.Class `json:"class"`
+	OldName    string         `json:"oldName,omitempty"`
+	NewName    string         `json:"newName,omitempty"`
+	OldOrdinal int            `json:"oldOrdinal,omitempty"`
+	NewOrdinal int            `json:"newOrdinal,omitempty"`
+}
+
+// SettingChange is one setting that was added, removed, changed or moved
+// between the cold and update classes.
+type SettingChange struct {
+	Setting  string         `json:"setting"`
+	OldClass manifest.Class `json:"oldClass,omitempty"`
+	NewClass manifest.Class `json:"newClass,omitempty"`
+	Old      *SettingValue  `json:"old,omitempty"`
+	New      *SettingValue  `json:"new,omitempty"`
+}
+
+// SettingValue is a setting's effect.
+type SettingValue struct {
+	Op       string `json:"op"`
+	Value    string `json:"value,omitempty"`
+	Datatype string `json:"datatype,omitempty"`
+	File     string `json:"file"`
+}
+
+// Empty reports whether nothing differs.
+func (d *Diff) Empty() bool { return len(d.Packages) == 0 }
+
+// effective maps (class, key) to the last write of each setting, and
+// remembers the display key and first-seen order.
+type effective struct {
+	vals  map[manifest.Class]map[string]ReportSetting
+	shown map[string]string
+	order []string
+}
+
+func effectiveSettings(ss []ReportSetting) *effective {
+	e := &effective{vals: map[manifest.Class]map[string]ReportSetting{}, shown: map[string]string{}}
+	for _, s := range ss {
+		if s.Op == string(manifest.OpQuery) {
+			continue
+		}
+		k := settingKey(s.CSP, s.Path, s.Name)
+		if e.vals[s.Class] == nil {
+			e.vals[s.Class] = map[string]ReportSetting{}
+		}
+		if _, seen := e.shown[k]; !seen {
+			e.order = append(e.order, k)
+			e.shown[k] = displayKey(s.CSP, s.Path, s.Name)
+		}
+		e.vals[s.Class][k] = s
+	}
+	return e
+}
+
+func value(s ReportSetting) *SettingValue {
+	return &SettingValue{Op: s.Op, Value: s.Value, Datatype: s.Datatype, File: s.File}
+}
+
+func sameEffect(a, b ReportSetting) bool {
+	return a.Op == b.Op && a.Value == b.Value && a.Datatype == b.Datatype
+}
+
+// DiffSnapshots compares two snapshots setting by setting.
+func DiffSnapshots(oldS, newS *Snapshot) *Diff {
+	d := &Diff{Old: oldS.Source, New: newS.Source, OldRelease: oldS.Release, NewRelease: newS.Release, Packages: []PackageDiff{}}
+	oldPkgs := map[string]SnapshotPackage{}
+	for _, p := range oldS.Packages {
+		oldPkgs[strings.ToLower(p.Name)] = p
+	}
+	seen := map[string]bool{}
+	for _, np := range newS.Packages {
+		seen[strings.ToLower(np.Name)] = true
+		op, ok := oldPkgs[strings.ToLower(np.Name)]
+		if !ok {
+			pd := PackageDiff{Name: np.Name, Status: "added", NewVersion: np.Version}
+			diffPackage(&pd, SnapshotPackage{}, np)
+			d.Packages = append(d.Packages, pd)
+			continue
+		}
+		pd := PackageDiff{Name: np.Name, Status: "changed", OldVersion: op.Version, NewVersion: np.Version}
+		diffPackage(&pd, op, np)
+		if pd.OldVersion != pd.NewVersion || len(pd.Files)+len(pd.Added)+len(pd.Removed)+len(pd.Changed)+len(pd.Moved) > 0 {
+			d.Packages = append(d.Packages, pd)
+		}
+	}
+	for _, op := range oldS.Packages {
+		if !seen[strings.ToLower(op.Name)] {
+			pd := PackageDiff{Name: op.Name, Status: "removed", OldVersion: op.Version}
+			diffPackage(&pd, op, SnapshotPackage{})
+			d.Packages = append(d.Packages, pd)
+		}
+	}
+	return d
+}
+
+var classes = []manifest.Class{manifest.ClassCold, manifest.ClassUpdate}
+
+func diffPackage(pd *PackageDiff, op, np SnapshotPackage) {
+	for _, c := range classes {
+		var of, nf *ReportFile
+		for i := range op.Files {
+			if op.Files[i].Class == c {
+				of = &op.Files[i]
+			}
+		}
+		for i := range np.Files {
+			if np.Files[i].Class == c {
+				nf = &np.Files[i]
+			}
+		}
+		switch {
+		case of == nil && nf == nil:
+		case of == nil:
+			pd.Files = append(pd.Files, FileDiff{Class: c, NewName: nf.Name, NewOrdinal: nf.Ordinal})
+		case nf == nil:
+			pd.Files = append(pd.Files, FileDiff{Class: c, OldName: of.Name, OldOrdinal: of.Ordinal})
+		case of.Name != nf.Name || of.Ordinal != nf.Ordinal:
+			pd.Files = append(pd.Files, FileDiff{Class: c, OldName: of.Name, NewName: nf.Name, OldOrdinal: of.Ordinal, NewOrdinal: nf.Ordinal})
+		}
+	}
+	oe, ne := effectiveSettings(op.Settings), effectiveSettings(np.Settings)
+	keys := slices.Clone(ne.order)
+	for _, k := range oe.order {
+		if _, ok := ne.shown[k]; !ok {
+			keys = append(keys, k)
+		}
+	}
+	for _, k := range keys {
+		shown := ne.shown[k]
+		if shown == "" {
+			shown = oe.shown[k]
+		}
+		var onlyOld, onlyNew []manifest.Class
+		for _, c := range classes {
+			o, inOld := oe.vals[c][k]
+			n, inNew := ne.vals[c][k]
+			switch {
+			case inOld && inNew:
+				if !sameEffect(o, n) {
+					pd.Changed = append(pd.Changed, SettingChange{Setting: shown, OldClass: c, NewClass: c, Old: value(o), New: value(n)})
+				}
+			case inOld:
+				onlyOld = append(onlyOld, c)
+			case inNew:
+				onlyNew = append(onlyNew, c)
+			}
+		}
+		if len(onlyOld) == 1 && len(onlyNew) == 1 {
+			o, n := oe.vals[onlyOld[0]][k], ne.vals[onlyNew[0]][k]
+			pd.Moved = append(pd.Moved, SettingChange{Setting: shown, OldClass: onlyOld[0], NewClass: onlyNew[0], Old: value(o), New: value(n)})
+			continue
+		}
+		for _, c := range onlyOld {
+			pd.Removed = append(pd.Removed, SettingChange{Setting: shown, OldClass: c, Old: value(oe.vals[c][k])})
+		}
+		for _, c := range onlyNew {
+			pd.Added = append(pd.Added, SettingChange{Setting: shown, NewClass: c, New: value(ne.vals[c][k])})
+		}
+	}
+}

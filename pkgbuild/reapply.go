@@ -1,0 +1,375 @@
+package pkgbuild
+
+import (
+	"cmp"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/provpack/provpack/manifest"
+	"github.com/provpack/provpack/provxml"
+)
+
+// Release rules (PP02xx): what an image update will and will not do on
+// devices in the field (docs/domain.md §3, docs/processing-order.md).
+var (
+	// RuleColdOnly: a setting of a cold-boot-only file changed. Cold files
+	// run at cold boot only, so devices updated in the field never see it
+	// (bb737254).
+	RuleColdOnly = provxml.Rule{ID: "PP0201", Severity: provxml.Warning, Summary: "a cold-only setting changed: it reaches newly flashed devices only"}
+	// RuleBumpNoChange: a package version rose but none of its provisioning
+	// files changed; its update files re-run anyway and overwrite what
+	// users changed since (bb737254).
+	RuleBumpNoChange = provxml.Rule{ID: "PP0202", Severity: provxml.Warning, Summary: "version raised without a provisioning change: update files re-run and overwrite user changes"}
+	// RuleConflict: two packages write the same setting; the one processed
+	// last wins.
+	RuleConflict = provxml.Rule{ID: "PP0203", Severity: provxml.Warning, Summary: "a setting is written by two packages"}
+	// RuleShadowing: a non-Microsoft package writes a setting a
+	// Microsoft-owned package writes; the platform documentation warns
+	// operators against shadowing Microsoft-owned provisioning (bb737254).
+	RuleShadowing = provxml.Rule{ID: "PP0204", Severity: provxml.Warning, Summary: "a package overrides a setting of a Microsoft-owned package"}
+)
+
+func init() {
+	PlanRules = append(PlanRules, &RuleColdOnly, &RuleBumpNoChange, &RuleConflict, &RuleShadowing)
+}
+
+// ProcessingOrder explains the order provpack assumes; see
+// docs/processing-order.md.
+const ProcessingOrder = "files are assumed to be processed in byte order of their names (mxipcold_ before mxipupdate_, then package name, then ordinal); Windows Mobile documents no order, and this is the order the three-digit naming scheme was designed for; Windows 10 Mobile applies update files in order of their number"
+
+// Flag is one thing a release engineer must know about a release, with
+// what to do about it.
+type Flag struct {
+	ID       string           `json:"id"`
+	Severity provxml.Severity `json:"severity"`
+	Package  string           `json:"package"`
+	Setting  string           `json:"setting,omitempty"`
+	Message  string           `json:"message"`
+}
+
+// settingKey identifies what a setting writes. Registry paths and names
+// are case-insensitive on the device, so they are folded.
+func settingKey(csp string, path []string, name string) string {
+	k := csp + "/" + strings.Join(path, "/") + "/@" + name
+	if csp == "Registry" {
+		k = strings.ToLower(k)
+	}
+	return k
+}
+
+// displayKey is a setting as people read it.
+func displayKey(csp string, path []string, name string) string {
+	k := csp
+	if len(path) > 0 {
+		k += "/" + strings.Join(path, "/")
+	}
+	if name != "" {
+		k += "/@" + name
+	}
+	return k
+}
+
+func showValue(v string) string { return strings.ReplaceAll(v, "\uF000", "&#xF000;") }
+
+// writer is one package's effective write of a setting.
+type writer struct {
+	pkg   *PackagePlan
+	file  *FilePlan
+	s     provxml.Setting
+	at    Finding // position, for findings
+	order int     // position in processing order
+}
+
+// valueText is a setting's effect as a short phrase: "1" (integer), or
+// "deleted".
+func valueText(s provxml.Setting) string {
+	if s.Op == provxml.OpDelete {
+		return "deleted"
+	}
+	v := fmt.Sprintf("%q", showValue(s.Value))
+	if s.Datatype != "" {
+		v += " (" + s.Datatype + ")"
+	}
+	return v
+}
+
+func describeWrite(s provxml.Setting) string {
+	if s.Op == provxml.OpDelete {
+		return "deletes it"
+	}
+	return "sets " + valueText(s)
+}
+
+// analyze adds the release findings to the plan: cold-only changes,
+// bumps without change, conflicts and shadowing.
+func analyze(pl *Plan) {
+	m := pl.Manifest
+	for _, p := range pl.Packages {
+		pl.Findings = append(pl.Findings, coldOnly(pl, p)...)
+		if p.OldVersion != "" && p.Version != p.OldVersion && p.Status == StatusUpdated {
+			changed := false
+			var update *FilePlan
+			for _, f := range p.Files {
+				changed = changed || f.Status != StatusUnchanged
+				if f.Class == manifest.ClassUpdate {
+					update = f
+				}
+			}
+			if !changed && len(p.Removed) == 0 && update != nil {
+				at := p.src.At("version")
+				pl.Findings = append(pl.Findings, planFinding(m, p.Name, at, &RuleBumpNoChange,
+					"package %s: version %s → %s but no provisioning file changed; every device re-runs %s and its %d settings overwrite what users changed since: if the bump is for other content that is intended, otherwise keep %s",
+					p.Name, p.OldVersion, p.Version, update.Name, len(update.Settings), p.OldVersion))
+			}
+		}
+	}
+	pl.Findings = append(pl.Findings, conflicts(pl)...)
+}
+
+// coldOnly flags settings of a changed cold file that differ from the
+// release, unless an update file of the package now carries the new value.
+func coldOnly(pl *Plan, p *PackagePlan) []Finding {
+	old := pl.Lock.Package(p.Name)
+	if old == nil {
+		return nil
+	}
+	var cold, update *FilePlan
+	for _, f := range p.Files {
+		switch f.Class {
+		case manifest.ClassCold:
+			cold = f
+		case manifest.ClassUpdate:
+			update = f
+		}
+	}
+	if cold == nil || cold.Status != StatusChanged {
+		return nil
+	}
+	before := map[string]manifest.LockSetting{}
+	for _, s := range old.Settings {
+		if s.Class == manifest.ClassCold && s.Op != manifest.OpQuery {
+			before[settingKey(s.CSP, s.Path, s.Name)] = s
+		}
+	}
+	inUpdate := map[string]provxml.Setting{}
+	if update != nil {
+		for _, s := range update.Settings {
+			inUpdate[settingKey(s.CSP, s.Path, s.Name)] = s
+		}
+	}
+	after := map[string]int{}
+	for i, s := range cold.Settings {
+		if s.Op != provxml.OpQuery {
+			after[settingKey(s.CSP, s.Path, s.Name)] = i
+		}
+	}
+	var out []Finding
+	flag := func(key string, s provxml.Setting, origin string, msg string) {
+		if u, ok := inUpdate[key]; ok && u.Value == s.Value && u.Op == s.Op {
+			return // the update file carries it to devices in the field
+		}
+		f := Finding{File: origin, Line: s.Pos.Line, Col: s.Pos.Col, ID: RuleColdOnly.ID, Severity: RuleColdOnly.Severity, Package: p.Name,
+			Message: fmt.Sprintf("package %s: %s %s in %s; cold files run only at cold boot, so only newly flashed devices get it: to reach devices in the field, set it in an update file and raise the version", p.Name, displayKey(s.CSP, s.Path, s.Name), msg, cold.Name)}
+		if !s.Pos.IsValid() {
+			at := p.src.Pos
+			f.File, f.Line, f.Col = pl.Manifest.File, at.Line, at.Col
+		}
+		out = append(out, f)
+	}
+	keys := make([]string, 0, len(after))
+	for k := range after {
+		keys = append(keys, k)
+	}
+	slices.SortFunc(keys, func(a, b string) int { return cmp.Compare(after[a], after[b]) })
+	for _, k := range keys {
+		i := after[k]
+		s := cold.Settings[i]
+		b, ok := before[k]
+		switch {
+		case !ok:
+			flag(k, s, cold.Origins[i], "is new")
+		case b.Value != s.Value || string(b.Datatype) != s.Datatype || string(b.Op) != string(s.Op):
+			flag(k, s, cold.Origins[i], fmt.Sprintf("changed from %s to %s", valueText(provxml.Setting{Value: b.Value, Datatype: string(b.Datatype), Op: provxml.Op(b.Op)}), valueText(s)))
+		}
+	}
+	for k, b := range before {
+		if _, ok := after[k]; !ok {
+			flag(k, provxml.Setting{CSP: b.CSP, Path: b.Path, Name: b.Name, Op: provxml.OpDelete}, "", "was removed")
+		}
+	}
+	return out
+}
+
+// orderedFiles lists the plan's files in the assumed processing order.
+func orderedFiles(pl *Plan, include func(*PackagePlan, *FilePlan) bool) []struct {
+	p *PackagePlan
+	f *FilePlan
+} {
+	var out []struct {
+		p *PackagePlan
+		f *FilePlan
+	}
+	for _, p := range pl.Packages {
+		for _, f := range p.Files {
+			if include(p, f) {
+				out = append(out, struct {
+					p *PackagePlan
+					f *FilePlan
+				}{p, f})
+			}
+		}
+	}
+	slices.SortStableFunc(out, func(a, b struct {
+		p *PackagePlan
+		f *FilePlan
+	}) int {
+		return strings.Compare(a.f.Name, b.f.Name)
+	})
+	return out
+}
+
+// conflicts finds settings written by more than one package, in cold-boot
+// processing order, and names the one that wins.
+func conflicts(pl *Plan) []Finding {
+	byKey := map[string][]writer{}
+	var keys []string
+	files := orderedFiles(pl, func(*PackagePlan, *FilePlan) bool { return true })
+	for order, pf := range files {
+		for i, s := range pf.f.Settings {
+			if s.Op == provxml.OpQuery || (s.Name == "" && s.Op == provxml.OpSet) {
+				continue
+			}
+			k := settingKey(s.CSP, s.Path, s.Name)
+			ws := byKey[k]
+			if len(ws) == 0 {
+				keys = append(keys, k)
+			}
+			// One entry per package: its last write is its effective one.
+			ws = slices.DeleteFunc(ws, func(w writer) bool { return w.pkg == pf.p })
+			byKey[k] = append(ws, writer{pkg: pf.p, file: pf.f, s: s, order: order,
+				at: Finding{File: pf.f.Origins[i], Line: s.Pos.Line, Col: s.Pos.Col}})
+		}
+	}
+	var out []Finding
+	for _, k := range keys {
+		ws := byKey[k]
+		if len(ws) < 2 {
+			continue
+		}
+		slices.SortStableFunc(ws, func(a, b writer) int { return cmp.Compare(a.order, b.order) })
+		win := ws[len(ws)-1]
+		var parts []string
+		for _, w := range ws {
+			parts = append(parts, fmt.Sprintf("%s (%s, %s) %s", w.pkg.Name, w.pkg.Owner, w.file.Name, describeWrite(w.s)))
+		}
+		key := displayKey(win.s.CSP, win.s.Path, win.s.Name)
+		var ms *writer
+		for i := range ws {
+			if ws[i].pkg.Owner == manifest.OwnerMicrosoft {
+				ms = &ws[i]
+			}
+		}
+		for _, w := range ws {
+			f := w.at
+			f.Package = w.pkg.Name
+			switch {
+			case ms != nil && w.pkg.Owner != manifest.OwnerMicrosoft:
+				f.ID, f.Severity = RuleShadowing.ID, RuleShadowing.Severity
+				f.Message = fmt.Sprintf("%s package %s overrides %s of Microsoft-owned package %s: %s; Microsoft warns against shadowing its provisioning: remove the setting, or agree it with the owner and suppress PP0204",
+					w.pkg.Owner, w.pkg.Name, key, ms.pkg.Name, strings.Join(parts, "; "))
+			case ms == nil && w.order == win.order:
+				f.ID, f.Severity = RuleConflict.ID, RuleConflict.Severity
+				same := "different values"
+				if allSame(ws) {
+					same = "the same value"
+				}
+				f.Message = fmt.Sprintf("%s is written by %d packages with %s: %s; %s wins at cold boot (processed last): keep the setting in one package",
+					key, len(ws), same, strings.Join(parts, "; "), win.pkg.Name)
+			default:
+				continue
+			}
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+func allSame(ws []writer) bool {
+	for _, w := range ws[1:] {
+		if w.s.Value != ws[0].s.Value || w.s.Datatype != ws[0].s.Datatype || w.s.Op != ws[0].s.Op {
+			return false
+		}
+	}
+	return true
+}
+
+// Reapply is the re-apply manifest: what an image update from the last
+// release, and what a cold boot, will run on a device.
+type Reapply struct {
+	Image           string `json:"image"`
+	Release         string `json:"release"`
+	PreviousRelease string `json:"previousRelease,omitempty"`
+	Target          string `json:"target"`
+	// Order states the processing order provpack assumes.
+	Order string `json:"order"`
+	// Update lists, for the image update from PreviousRelease, the update
+	// files every device re-runs, in processing order.
+	Update []ReapplyFile `json:"update"`
+	// ColdBoot lists everything a factory reset or cold boot runs.
+	ColdBoot []ReapplyFile `json:"coldBoot"`
+	Flags    []Finding     `json:"flags"`
+}
+
+// ReapplyFile is one provisioning file that runs, with its settings.
+type ReapplyFile struct {
+	Package    string          `json:"package"`
+	OldVersion string          `json:"oldVersion,omitempty"`
+	Version    string          `json:"version"`
+	File       string          `json:"file"`
+	Class      manifest.Class  `json:"class"`
+	Status     string          `json:"status"`
+	Why        string          `json:"why"`
+	Settings   []ReportSetting `json:"settings"`
+}
+
+func reportSettings(f *FilePlan) []ReportSetting {
+	out := make([]ReportSetting, 0, len(f.Settings))
+	for _, s := range f.Settings {
+		out = append(out, ReportSetting{Class: f.Class, File: f.Name, CSP: s.CSP, Path: nonNil(s.Path), Name: s.Name, Value: s.Value, Datatype: s.Datatype, Op: string(s.Op)})
+	}
+	return out
+}
+
+// Reapply computes the re-apply manifest of the plan.
+func (pl *Plan) Reapply() *Reapply {
+	r := &Reapply{Image: pl.Image, Release: pl.Release, PreviousRelease: pl.PreviousRelease, Target: pl.Target, Order: ProcessingOrder,
+		Update: []ReapplyFile{}, ColdBoot: []ReapplyFile{}, Flags: []Finding{}}
+	for _, pf := range orderedFiles(pl, func(p *PackagePlan, f *FilePlan) bool {
+		if f.Class != manifest.ClassUpdate || pl.PreviousRelease == "" {
+			return false
+		}
+		return p.Status == StatusNew || (p.Version != p.OldVersion && p.OldVersion != "")
+	}) {
+		why := fmt.Sprintf("package %s %s → %s: devices re-run its update files whether or not they changed", pf.p.Name, pf.p.OldVersion, pf.p.Version)
+		if pf.p.Status == StatusNew {
+			why = fmt.Sprintf("package %s is new in this release: devices receiving it are assumed to run its update files (undocumented for Windows Mobile)", pf.p.Name)
+		}
+		r.Update = append(r.Update, ReapplyFile{Package: pf.p.Name, OldVersion: pf.p.OldVersion, Version: pf.p.Version, File: pf.f.Name, Class: pf.f.Class,
+			Status: pf.f.Status, Why: why, Settings: reportSettings(pf.f)})
+	}
+	for _, pf := range orderedFiles(pl, func(*PackagePlan, *FilePlan) bool { return true }) {
+		why := "update files also run at cold boot"
+		if pf.f.Class == manifest.ClassCold {
+			why = "cold files run at cold boot only"
+		}
+		r.ColdBoot = append(r.ColdBoot, ReapplyFile{Package: pf.p.Name, OldVersion: pf.p.OldVersion, Version: pf.p.Version, File: pf.f.Name, Class: pf.f.Class,
+			Status: pf.f.Status, Why: why, Settings: reportSettings(pf.f)})
+	}
+	for _, f := range pl.Findings {
+		if strings.HasPrefix(f.ID, "PP") {
+			r.Flags = append(r.Flags, f)
+		}
+	}
+	return r
+}

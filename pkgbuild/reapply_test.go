@@ -1,0 +1,212 @@
+package pkgbuild
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files")
+
+// golden compares got with testdata/release/name, rewriting it with
+// -update.
+func golden(t *testing.T, name string, got []byte) {
+	t.Helper()
+	path := filepath.Join(testdataDir, name)
+	if *update {
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test ./pkgbuild -update)", err)
+	}
+	if string(got) != string(want) {
+		t.Errorf("%s differs from the golden file (review, then go test ./pkgbuild -update):\n--- got\n%s", name, got)
+	}
+}
+
+var testdataDir, _ = filepath.Abs(filepath.Join("testdata", "release"))
+
+const releaseOne = `image: handheld
+release: 1.0.0
+target: wm6
+packages:
+  - name: MS_Shell
+    version: 6.5.0
+    owner: microsoft
+    update:
+      - settings:
+          - {csp: Registry, characteristic: 'HKLM\Software\Microsoft\Shell', parms: [{name: Theme, value: Blue, datatype: string}]}
+  - name: OEM_Base
+    version: 1.0.0
+    owner: oem
+    cold:
+      - settings:
+          - {csp: Registry, characteristic: 'HKLM\Software\Contoso\Cold', parms: [{name: A, value: "1", datatype: integer}, {name: Keep, value: "1", datatype: integer}]}
+    update:
+      - settings:
+          - {csp: Registry, characteristic: 'HKLM\Software\Contoso\Shared', parms: [{name: Volume, value: "3", datatype: integer}]}
+  - name: OEM_Extra
+    version: 1.0.0
+    owner: oem
+    update:
+      - settings:
+          - {csp: Registry, characteristic: 'HKLM\Software\Contoso\Extra', parms: [{name: Y, value: "1", datatype: integer}]}
+  - name: OPR_Net
+    version: 2.0.0
+    owner: operator
+    update:
+      - file: apn.provxml
+`
+
+const apnOne = `<wap-provisioningdoc>
+  <characteristic type="CM_GPRSEntries">
+    <characteristic type="Net">
+      <characteristic type="DevSpecificCellular">
+        <parm name="GPRSInfoAccessPointName" value="internet"/>
+      </characteristic>
+    </characteristic>
+  </characteristic>
+</wap-provisioningdoc>
+`
+
+// releaseTwo changes OEM_Base's cold file, OPR_Net's update file (APN
+// renamed, and it now writes a setting OEM_Base writes and one the
+// Microsoft package writes) and raises OEM_Extra without a change.
+func releaseTwo(s string) string {
+	s = strings.Replace(s, "release: 1.0.0", "release: 1.1.0", 1)
+	s = strings.Replace(s, `{name: A, value: "1", datatype: integer}`, `{name: A, value: "2", datatype: integer}`, 1)
+	s = strings.Replace(s, "  - name: OEM_Extra\n    version: 1.0.0", "  - name: OEM_Extra\n    version: 1.0.1", 1)
+	return s
+}
+
+const apnTwo = `<wap-provisioningdoc>
+  <characteristic type="CM_GPRSEntries">
+    <characteristic type="Net">
+      <characteristic type="DevSpecificCellular">
+        <parm name="GPRSInfoAccessPointName" value="web"/>
+      </characteristic>
+    </characteristic>
+  </characteristic>
+  <characteristic type="Registry">
+    <characteristic type="HKLM\Software\Contoso\Shared">
+      <parm name="Volume" value="5" datatype="integer"/>
+    </characteristic>
+    <characteristic type="HKLM\SOFTWARE\Microsoft\Shell">
+      <parm name="Theme" value="Fabrikam Red" datatype="string"/>
+    </characteristic>
+  </characteristic>
+</wap-provisioningdoc>
+`
+
+func writeFiles(t *testing.T, files map[string]string) {
+	t.Helper()
+	for name, data := range files {
+		if err := os.WriteFile(name, []byte(data), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// TestReleaseIntelligence takes an image through two releases and pins
+// the re-apply manifest (every flag), the build report and the diff.
+func TestReleaseIntelligence(t *testing.T) {
+	t.Chdir(t.TempDir())
+	writeFiles(t, map[string]string{"provpack.yaml": releaseOne, "apn.provxml": apnOne})
+	pl, err := Load("provpack.yaml", Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(pl.Findings) != 0 {
+		t.Fatalf("release 1: %v", pl.Findings)
+	}
+	if _, err := Build(context.Background(), pl, BuildOptions{OutDir: "r1", Release: true}); err != nil {
+		t.Fatal(err)
+	}
+
+	writeFiles(t, map[string]string{"provpack.yaml": releaseTwo(releaseOne), "apn.provxml": apnTwo})
+	pl, err = Load("provpack.yaml", Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids := findingIDs(pl)
+	for _, id := range []string{"PP0101", "PP0201", "PP0202", "PP0203", "PP0204"} {
+		if !strings.Contains(ids, id) {
+			t.Errorf("plan of release 2 lacks %s: %s", id, ids)
+		}
+	}
+	r := pl.Reapply()
+	golden(t, "reapply.txt", []byte(r.Text()))
+	golden(t, "reapply.md", []byte(r.Markdown()))
+	js, _ := json.MarshalIndent(r, "", "  ")
+	golden(t, "reapply.json", append(js, '\n'))
+
+	// With the bump, release 2 builds; its report names the update files
+	// devices re-run, with their settings.
+	pl, err = Load("provpack.yaml", Options{Bump: "patch", Reason: "APN renamed"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Build(context.Background(), pl, BuildOptions{OutDir: "r2", Release: true}); err != nil {
+		t.Fatal(err, pl.Findings)
+	}
+	md, _ := os.ReadFile("r2/report.md")
+	golden(t, "report-r2.md", md)
+	for _, want := range []string{"**`mxipupdate_OPR_Net_200.provxml`** (OPR_Net, 2.0.0 → 2.0.1)", "| set | `CM_GPRSEntries/Net/DevSpecificCellular/@GPRSInfoAccessPointName` | `web` |"} {
+		if !strings.Contains(string(md), want) {
+			t.Errorf("report.md lacks %q", want)
+		}
+	}
+
+	old, err := LoadSnapshot("r1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	neu, err := LoadSnapshot("r2/report.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := DiffSnapshots(old, neu)
+	golden(t, "diff.txt", []byte(d.Text()))
+	golden(t, "diff.md", []byte(d.Markdown()))
+	js, _ = json.MarshalIndent(d, "", "  ")
+	golden(t, "diff.json", append(js, '\n'))
+	if strings.Contains(d.Text(), "Keep") {
+		t.Error("diff lists a setting that did not change")
+	}
+
+	// A release against itself, and the lock against the build it
+	// recorded, have no differences.
+	if d := DiffSnapshots(neu, neu); !d.Empty() {
+		t.Errorf("diff of a build with itself: %s", d.Text())
+	}
+	lock, err := LoadSnapshot("provpack.lock")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := DiffSnapshots(lock, neu); !d.Empty() {
+		t.Errorf("diff of the lock with the build it recorded: %s", d.Text())
+	}
+}
+
+// TestDiffMovedSetting: a setting that moves from the cold to the update
+// class is reported as moved, not as removed and added.
+func TestDiffMovedSetting(t *testing.T) {
+	s := func(class, value string) ReportSetting {
+		return ReportSetting{Class: "cold", CSP: "Registry", Path: []string{`HKLM\S`}, Name: "A", Value: value, Datatype: "integer", Op: "set"}
+	}
+	a := s("cold", "1")
+	b := s("update", "1")
+	b.Class = "update"
+	d := DiffSnapshots(&Snapshot{Packages: []SnapshotPackage{{Name: "P", Version: "1.0.0", Settings: []ReportSetting{a}}}},
+		&Snapshot{Packages: []SnapshotPackage{{Name: "P", Version: "1.0.1", Settings: []ReportSetting{b}}}})
+	if len(d.Packages) != 1 || len(d.Packages[0].Moved) != 1 || len(d.Packages[0].Added)+len(d.Packages[0].Removed) != 0 {
+		t.Fatalf("want one moved setting: %s", d.Text())
+	}
+}
