@@ -67,10 +67,13 @@ var (
 	// RuleRemoved: a class that was released has no sources any more; its
 	// file disappears from the package.
 	RuleRemoved = provxml.Rule{ID: "PP0107", Severity: provxml.Warning, Summary: "a released provisioning file is no longer produced"}
+	// RuleSameRelease: something changed since the release recorded in the
+	// lock, but the image release number did not.
+	RuleSameRelease = provxml.Rule{ID: "PP0108", Severity: provxml.Warning, Summary: "the image changed but its release number did not"}
 )
 
 // PlanRules lists the planning rules.
-var PlanRules = []*provxml.Rule{&RuleUnbumped, &RuleVersionDown, &RuleOrdinalSpent, &RuleOrdinalLow, &RuleLockMismatch, &RuleSuppress, &RuleRemoved}
+var PlanRules = []*provxml.Rule{&RuleUnbumped, &RuleVersionDown, &RuleOrdinalSpent, &RuleOrdinalLow, &RuleLockMismatch, &RuleSuppress, &RuleRemoved, &RuleSameRelease}
 
 // ruleByID finds a provxml or planning rule.
 func ruleByID(id string) *provxml.Rule {

@@ -139,6 +139,11 @@ func NewPlan(m *manifest.Manifest, dir string, lock *manifest.Lock, opt Options)
 		pl.Packages = append(pl.Packages, pp)
 	}
 	analyze(pl)
+	if lock != nil && lock.Release == pl.Release && pl.changed() {
+		at := m.At("release")
+		pl.Findings = append(pl.Findings, planFinding(m, "", at, &RuleSameRelease,
+			"release %s is already recorded in the lock, but the image changed since: raise release so this image has its own number", pl.Release))
+	}
 	if lock != nil {
 		for _, lp := range lock.Packages {
 			if m.Package(lp.Name) == nil {
@@ -368,4 +373,22 @@ func nonNil(p []string) []string {
 		return []string{}
 	}
 	return p
+}
+
+// changed reports whether anything differs from the last release.
+func (pl *Plan) changed() bool {
+	if len(pl.RemovedPackages) > 0 {
+		return true
+	}
+	for _, p := range pl.Packages {
+		if p.Status != StatusUnchanged || len(p.Removed) > 0 {
+			return true
+		}
+		for _, f := range p.Files {
+			if f.Status != StatusUnchanged {
+				return true
+			}
+		}
+	}
+	return false
 }
