@@ -2,8 +2,8 @@ package pkgbuild
 
 import (
 	"os"
-	"slices"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
