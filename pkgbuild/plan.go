@@ -220,7 +220,7 @@ func planPackage(m *manifest.Manifest, dir string, old *manifest.LockPackage, p 
 		fs = append(fs, r.Findings...)
 		f := &FilePlan{Class: c.class, Sources: r.Sources, Doc: r.Doc}
 		f.Canonical = provxml.Canonical(r.Doc)
-		f.Digest = provxml.Digest(r.Doc)
+		f.Digest = provxml.DigestCanonical(f.Canonical)
 		f.Settings, f.Origins = r.Settings, r.Origins
 		switch {
 		case lf == nil && maxOrd == 0:

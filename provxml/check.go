@@ -6,7 +6,6 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"unicode/utf16"
 )
 
 // Targets whose rules differ.
@@ -372,6 +371,13 @@ var longHives = map[string]string{
 // backslash is a literal backslash inside a name (aa456177). It reports
 // whether any segment is empty.
 func SplitKeyPath(path string) (segs []string, empty bool) {
+	if !strings.Contains(path, `\\`) {
+		segs = strings.Split(path, `\`)
+		for _, s := range segs {
+			empty = empty || s == ""
+		}
+		return segs, empty
+	}
 	var cur strings.Builder
 	for i := 0; i < len(path); i++ {
 		if path[i] != '\\' {
@@ -577,12 +583,15 @@ func CheckValue(dt, value string, inRegistry bool) string {
 		}
 		return fmt.Sprintf("boolean %q: write 1 or 0", value)
 	case "binary":
-		compact := strings.Map(func(r rune) rune {
-			if r == ' ' || r == '\n' || r == '\r' || r == '\t' {
-				return -1
-			}
-			return r
-		}, value)
+		compact := value
+		if strings.ContainsAny(value, " \n\r\t") {
+			compact = strings.Map(func(r rune) rune {
+				if r == ' ' || r == '\n' || r == '\r' || r == '\t' {
+					return -1
+				}
+				return r
+			}, value)
+		}
 		if _, err := base64.StdEncoding.DecodeString(compact); err != nil {
 			return fmt.Sprintf("binary value is not Base64 (%v); encode the bytes with base64", err)
 		}
@@ -641,7 +650,14 @@ func registrySize(dt, value string) int {
 	case "binary":
 		return base64.StdEncoding.DecodedLen(len(value))
 	default:
-		return 2 * (len(utf16.Encode([]rune(value))) + 1)
+		n := 1 // the terminating NUL
+		for _, r := range value {
+			n++
+			if r > 0xFFFF {
+				n++ // a surrogate pair
+			}
+		}
+		return 2 * n
 	}
 }
 

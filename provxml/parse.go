@@ -80,7 +80,7 @@ func ParseReader(name string, r io.Reader, opt ParseOptions) (*Document, error) 
 // not nil, is a *SyntaxError with a position.
 func Parse(name string, data []byte, opt ParseOptions) (*Document, error) {
 	opt = opt.withDefaults()
-	p := &parser{file: name, src: data, line: 1, opt: opt}
+	p := &parser{file: name, src: data, str: string(data), line: 1, opt: opt}
 	doc, err := p.document()
 	if err != nil {
 		return nil, err
@@ -91,13 +91,56 @@ func Parse(name string, data []byte, opt ParseOptions) (*Document, error) {
 type parser struct {
 	file  string
 	src   []byte
-	i     int // offset of the next byte
+	str   string // src as a string: names and plain values are slices of it
+	i     int    // offset of the next byte
 	line  int
 	ls    int // offset where the current line starts
 	opt   ParseOptions
 	nelem int
 	buf   []byte // scratch for decoding values
+
+	// Slabs: elements and attribute lists are carved out of larger
+	// allocations instead of one allocation each.
+	elemSlab []Element
+	attrSlab []Attr
+	attrs    []Attr // scratch for the start tag being read
 }
+
+// newElement returns a zeroed element from the slab.
+func (p *parser) newElement() *Element {
+	if len(p.elemSlab) == cap(p.elemSlab) {
+		// A provisioning element takes about 60 bytes of source.
+		p.elemSlab = make([]Element, 0, min(max(16, len(p.src)/48), 4096))
+	}
+	p.elemSlab = p.elemSlab[:len(p.elemSlab)+1]
+	return &p.elemSlab[len(p.elemSlab)-1]
+}
+
+// keepAttrs copies the scratch attributes into the slab.
+func (p *parser) keepAttrs() []Attr {
+	n := len(p.attrs)
+	if n == 0 {
+		return nil
+	}
+	if cap(p.attrSlab)-len(p.attrSlab) < n {
+		// …and carries about two attributes.
+		p.attrSlab = make([]Attr, 0, max(min(max(16, len(p.src)/24), 8192), n))
+	}
+	start := len(p.attrSlab)
+	p.attrSlab = append(p.attrSlab, p.attrs...)
+	return p.attrSlab[start : start+n : start+n]
+}
+
+// names are the element and attribute names every document repeats;
+// returning the same string avoids an allocation per occurrence.
+var names = func() map[string]string {
+	m := map[string]string{}
+	for _, n := range []string{ElemRoot, ElemCharacteristic, ElemParm, ElemNoparm, ElemNocharacteristic,
+		ElemCharacteristicQuery, ElemParmQuery, "type", "name", "value", "datatype", "translation", "mwid", "recursive", "version"} {
+		m[n] = n
+	}
+	return m
+}()
 
 func (p *parser) pos() Pos { return Pos{p.line, p.i - p.ls + 1} }
 
@@ -492,7 +535,10 @@ func (p *parser) name() (string, error) {
 		r, _ := utf8.DecodeRune(p.src[p.i:])
 		return "", p.syntax("invalid name: %q cannot start an element or attribute name", r)
 	}
-	s := string(p.src[p.i:j])
+	s, ok := names[string(p.src[p.i:j])]
+	if !ok {
+		s = p.str[p.i:j]
+	}
 	p.skip(j - p.i)
 	return s, nil
 }
@@ -544,7 +590,7 @@ func (p *parser) attrValue() (string, error) {
 		case q:
 			var s string
 			if simple {
-				s = string(p.src[p.i:j])
+				s = p.str[p.i:j]
 			} else {
 				s = string(buf)
 			}
@@ -815,7 +861,9 @@ func (p *parser) charRef(el *Element, sb *[]byte) error {
 
 // startTag reads '<name attr="v" ...>' or '.../>'.
 func (p *parser) startTag() (*Element, bool, error) {
-	el := &Element{Pos: p.pos()}
+	el := p.newElement()
+	el.Pos = p.pos()
+	p.attrs = p.attrs[:0]
 	p.skip(1)
 	name, err := p.name()
 	if err != nil {
@@ -830,12 +878,14 @@ func (p *parser) startTag() (*Element, bool, error) {
 		switch c := p.src[p.i]; {
 		case c == '>':
 			p.skip(1)
+			el.Attrs = p.keepAttrs()
 			return el, false, nil
 		case c == '/':
 			if !p.peek("/>") {
 				return nil, false, p.syntax("expected '/>'")
 			}
 			p.skip(2)
+			el.Attrs = p.keepAttrs()
 			return el, true, nil
 		}
 		if !hadSpace {
@@ -856,12 +906,12 @@ func (p *parser) startTag() (*Element, bool, error) {
 		if err != nil {
 			return nil, false, err
 		}
-		for _, a := range el.Attrs {
+		for _, a := range p.attrs {
 			if a.Name == aname {
 				return nil, false, p.fail(apos, &RuleSyntax, "attribute %q appears twice on <%s> (first at %s)", aname, name, a.Pos)
 			}
 		}
-		el.Attrs = append(el.Attrs, Attr{Name: aname, Value: v, Pos: apos})
+		p.attrs = append(p.attrs, Attr{Name: aname, Value: v, Pos: apos})
 	}
 }
 

@@ -124,6 +124,17 @@ func flatten(out []Setting, csp string, path []string, e *Element) []Setting {
 // extraAttrs returns the attributes of e other than the identifying ones,
 // as sorted name=value pairs.
 func extraAttrs(e *Element) []string {
+	extra := false
+	for _, a := range e.Attrs {
+		switch a.Name {
+		case "type", "name", "value", "datatype":
+		default:
+			extra = true
+		}
+	}
+	if !extra {
+		return nil
+	}
 	var out []string
 	for _, a := range sortedAttrs(e.Attrs) {
 		switch a.Name {

@@ -75,8 +75,11 @@ func Canonical(doc *Document) []byte {
 // Digest returns "sha256:<hex>" of the canonical form: it ignores white
 // space between elements, attribute order, quoting style, character
 // references and comments, and nothing else.
-func Digest(doc *Document) string {
-	sum := sha256.Sum256(Canonical(doc))
+func Digest(doc *Document) string { return DigestCanonical(Canonical(doc)) }
+
+// DigestCanonical is Digest for bytes already in canonical form.
+func DigestCanonical(canonical []byte) string {
+	sum := sha256.Sum256(canonical)
 	return "sha256:" + hex.EncodeToString(sum[:])
 }
 

@@ -1,0 +1,89 @@
+package pkgbuild
+
+import (
+	"context"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/provpack/provpack/internal/imagegen"
+)
+
+// benchImage generates the small image into a temporary directory.
+func benchImage(b *testing.B) (string, int64) {
+	dir := b.TempDir()
+	path, err := imagegen.Generate(dir, imagegen.Small)
+	if err != nil {
+		b.Fatal(err)
+	}
+	var n int64
+	filepath.WalkDir(filepath.Join(dir, "provxml"), func(p string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			info, _ := d.Info()
+			n += info.Size()
+		}
+		return nil
+	})
+	return path, n
+}
+
+func BenchmarkPlan(b *testing.B) {
+	path, n := benchImage(b)
+	b.SetBytes(n)
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := Load(path, Options{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkBuild is a whole cold build: plan, render, archive, report.
+// Each iteration writes into a new directory; the old ones are removed
+// after timing (docs/benchmarking.md: deleting then creating many files
+// measures the file system).
+func BenchmarkBuild(b *testing.B) {
+	path, n := benchImage(b)
+	out := b.TempDir()
+	b.SetBytes(n)
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		pl, err := Load(path, Options{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := Build(context.Background(), pl, BuildOptions{OutDir: filepath.Join(out, fmt.Sprint(i))}); err != nil {
+			b.Fatal(err)
+		}
+		i++
+	}
+}
+
+// BenchmarkRebuild builds into a directory that already holds the same
+// outputs: nothing changes on disk.
+func BenchmarkRebuild(b *testing.B) {
+	path, n := benchImage(b)
+	out := filepath.Join(b.TempDir(), "out")
+	pl, err := Load(path, Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	if _, err := Build(context.Background(), pl, BuildOptions{OutDir: out}); err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(n)
+	b.ReportAllocs()
+	for b.Loop() {
+		pl, err := Load(path, Options{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := Build(context.Background(), pl, BuildOptions{OutDir: out}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	os.RemoveAll(out)
+}

@@ -1,0 +1,98 @@
+package provxml
+
+import (
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+
+	"github.com/provpack/provpack/internal/imagegen"
+)
+
+var (
+	benchOnce  sync.Once
+	benchFiles [][]byte
+	benchBytes int64
+)
+
+// benchCorpus is the small synthetic image's provisioning files
+// (200 packages × 5 files × ~4 KB), generated once.
+func benchCorpus(b *testing.B) ([][]byte, int64) {
+	benchOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "provxml-bench-")
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer os.RemoveAll(dir)
+		if _, err := imagegen.Generate(dir, imagegen.Small); err != nil {
+			b.Fatal(err)
+		}
+		paths, _ := filepath.Glob(filepath.Join(dir, "provxml", "*", "*.provxml"))
+		for _, p := range paths {
+			data, err := os.ReadFile(p)
+			if err != nil {
+				b.Fatal(err)
+			}
+			benchFiles = append(benchFiles, data)
+			benchBytes += int64(len(data))
+		}
+	})
+	return benchFiles, benchBytes
+}
+
+func BenchmarkParseCheck(b *testing.B) {
+	files, n := benchCorpus(b)
+	b.SetBytes(n)
+	b.ReportAllocs()
+	for b.Loop() {
+		for _, data := range files {
+			if _, fs := Lint("bench.provxml", data, ParseOptions{}, Options{}); len(fs) != 0 {
+				b.Fatal(fs)
+			}
+		}
+	}
+}
+
+func BenchmarkParse(b *testing.B) {
+	files, n := benchCorpus(b)
+	b.SetBytes(n)
+	b.ReportAllocs()
+	for b.Loop() {
+		for _, data := range files {
+			if _, err := Parse("bench.provxml", data, ParseOptions{}); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+}
+
+func BenchmarkCanonicalWrite(b *testing.B) {
+	files, n := benchCorpus(b)
+	docs := make([]*Document, len(files))
+	for i, data := range files {
+		docs[i], _ = Parse("bench.provxml", data, ParseOptions{})
+	}
+	b.SetBytes(n)
+	b.ReportAllocs()
+	for b.Loop() {
+		for _, d := range docs {
+			Canonical(d)
+		}
+	}
+}
+
+func BenchmarkFlattenDigest(b *testing.B) {
+	files, n := benchCorpus(b)
+	docs := make([]*Document, len(files))
+	for i, data := range files {
+		docs[i], _ = Parse("bench.provxml", data, ParseOptions{})
+	}
+	b.SetBytes(n)
+	b.ReportAllocs()
+	for b.Loop() {
+		for _, d := range docs {
+			Flatten(d)
+			Digest(d)
+		}
+	}
+}
