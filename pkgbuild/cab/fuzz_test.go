@@ -127,7 +127,7 @@ func FuzzRoundTrip(f *testing.F) {
 			// Stretch the last file over several frames with little
 			// repetition, so that history and frame boundaries matter.
 			var big []byte
-			for i := 0; len(big) < 3*frameSize+int(mode); i++ {
+			for i := 0; len(big) < 2*frameSize+int(mode); i++ {
 				big = fmt.Appendf(big, "%d:%x;", i, content)
 			}
 			files[len(files)-1].Data = big

@@ -287,7 +287,9 @@ func TestReadErrors(t *testing.T) {
 	}
 }
 
-// TestZeroChecksum: a stored checksum of 0 means "not computed".
+// TestZeroChecksum: a stored checksum of 0 means "not computed". gcab 1.5
+// does not honour that: it extracts nothing and reports an incorrect
+// checksum, so it is left out here (Write always stores the checksum).
 func TestZeroChecksum(t *testing.T) {
 	rng := newRand(3)
 	files := []File{{Name: "a", Data: wordText(rng, 90000)}}
@@ -297,6 +299,7 @@ func TestZeroChecksum(t *testing.T) {
 		le.PutUint32(data[ref.off:], 0)
 	}
 	checkOwnReader(t, data, files)
+	checkWithToolsExcept(t, data, files, "gcab")
 }
 
 // withReserve rebuilds a cabinet written by Write with reserve areas:

@@ -205,7 +205,14 @@ func TestTinyLastFrame(t *testing.T) {
 	}
 	runTool(t, dir, "cabextract", append([]string{"-t"}, guarded...)...)
 
-	// The full round trip through every tool for a few of them.
+	// Every tool's test command on a sample, and the full round trip
+	// through every tool for a few.
+	for i := 0; i < len(guarded); i += 9 {
+		for _, x := range extractors {
+			requireTool(t, x.name, x.pkg)
+			runTool(t, dir, x.name, x.test(guarded[i])...)
+		}
+	}
 	for _, n := range []int{1, 112, 340} {
 		files := []File{{Name: "a.txt", Data: slices.Concat(first, hexText(uint64(n), n))}, {Name: "b.txt", Data: hexText(uint64(n+1), n)}}
 		checkWithTools(t, mustWrite(t, files, WriteOptions{}), files)
@@ -286,6 +293,7 @@ func TestReproducible(t *testing.T) {
 	if !bytes.Equal(a, b) {
 		t.Fatalf("two writes of the same files differ")
 	}
+	checkWithTools(t, a, files)
 	// A fresh encoder gives the same bytes as a pooled one.
 	encoderPools = [len(encoderPools)]sync.Pool{}
 	if c := mustWrite(t, rev, WriteOptions{}); !bytes.Equal(a, c) {
@@ -300,6 +308,7 @@ func TestLevels(t *testing.T) {
 		data := mustWrite(t, files, WriteOptions{Level: level})
 		checkOwnReader(t, data, files)
 		checkFrames(t, data)
+		checkWithTools(t, data, files)
 	}
 	for _, level := range []int{-1, 10} {
 		if err := Write(&bytes.Buffer{}, files, WriteOptions{ModTime: testTime, Level: level}); err == nil {
@@ -329,6 +338,7 @@ func TestWriteHeaderFields(t *testing.T) {
 	if f := c.Folders; len(f) != 1 || f[0].Compression != compressMSZIP || f[0].Blocks != 1 {
 		t.Errorf("folders %+v", f)
 	}
+	checkWithTools(t, data, files)
 }
 
 func TestWriteErrors(t *testing.T) {

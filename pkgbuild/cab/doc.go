@@ -1,0 +1,39 @@
+// Package cab writes and reads Microsoft Cabinet files ([MS-CAB], version
+// 1.3) with MSZIP compression: provpack's default package archive.
+//
+// # What it owns
+//
+// The bytes of a cabinet. Write turns a list of files into one cabinet on
+// an io.Writer: members sorted by name, fixed attributes and time, no
+// reserve areas and no cabinet set, MSZIP blocks of at most 32 KiB that
+// carry the 32 KiB history from block to block, correct CFDATA checksums,
+// and a new folder only when one would pass 65535 blocks. Equal inputs give
+// equal bytes. The output is checked against cabextract (libmspack),
+// 7-Zip, bsdtar (libarchive) and gcab in the tests.
+//
+// Write also guards against the one interoperability trap found with these
+// readers: libmspack refuses any deflate block whose Huffman codes do not
+// fill their code space, which klauspost/compress emits for blocks with no
+// or one distinct back-reference distance. Each frame is scanned after
+// compression and such a frame is re-encoded with complete codes (see
+// guard.go and docs/cab-format-notes.md).
+//
+// Read parses and validates a cabinet's structure from an io.ReaderAt for
+// inspect, verify and extract; Cabinet.Extract decompresses (stored or
+// MSZIP folders), verifies every checksum and hands out each member's
+// bytes. Neither trusts a size the header declares: allocations follow
+// the input actually present, and no input makes them panic.
+//
+// # What it does not own
+//
+//   - Files and directories: Write takes an io.Writer and Extract a
+//     callback; naming, atomic output and extraction to disk belong to
+//     pkgbuild and the commands.
+//   - Judging member names on the way out: Read reports names as stored,
+//     absolute or with "..", and leaves refusing them to extract. Write,
+//     in contrast, refuses names a cabinet should not hold.
+//   - Multi-cabinet sets, Quantum and LZX compression, reserve areas and
+//     Authenticode signatures on write, per-member times and attributes.
+//     Read rejects sets and Quantum/LZX folders with a clear error; it
+//     accepts reserve areas and exposes the header reserve.
+package cab
