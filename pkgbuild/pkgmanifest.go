@@ -14,7 +14,9 @@ import (
 
 // The package manifest is the member of every archive that describes the
 // package: identity, and each provisioning file with its class, ordinal,
-// size and SHA-256. docs/package-manifest.md describes both layouts.
+// size and SHA-256. docs/package-manifest.md describes both layouts. It
+// does not name the image release, so an unchanged package keeps the same
+// archive bytes from one release to the next.
 const (
 	// PackageManifestWM6 is the member name of provpack's own layout
 	// (Windows Mobile's binary .dsm is undocumented).
@@ -40,7 +42,6 @@ type PackageInfo struct {
 	Owner   manifest.Owner `json:"owner"`
 	Target  string         `json:"target"`
 	Image   string         `json:"image"`
-	Release string         `json:"release"`
 	Files   []FileInfo     `json:"files"`
 }
 
@@ -67,7 +68,6 @@ type xmlPackage struct {
 	Owner   string    `xml:"owner,attr"`
 	Target  string    `xml:"target,attr"`
 	Image   string    `xml:"image,attr"`
-	Release string    `xml:"release,attr"`
 	Files   []xmlFile `xml:"file"`
 }
 
@@ -93,7 +93,6 @@ type dsmPackage struct {
 	GUID        string       `xml:"urn:provpack:package:1 guid,attr"`
 	Target      string       `xml:"urn:provpack:package:1 target,attr"`
 	Image       string       `xml:"urn:provpack:package:1 image,attr"`
-	Release     string       `xml:"urn:provpack:package:1 release,attr"`
 	Version     string       `xml:"urn:provpack:package:1 version,attr"`
 	Files       []dsmFileRef `xml:"Files>FileEntry"`
 }
@@ -143,14 +142,14 @@ func marshalPackageManifest(info *PackageInfo) (string, []byte, error) {
 		d := dsmPackage{PP: pkgNamespace,
 			Identity:    dsmIdentity{Owner: info.Image, Component: info.Name, SubComponent: "PROVXML", Version: dsmVersion{int(sv.Major()), int(sv.Minor()), int(sv.Patch()), 0}},
 			ReleaseType: "Production", OwnerType: ownerTypes[info.Owner], BuildType: "Release", Partition: "MainOS",
-			GUID: info.GUID, Target: info.Target, Image: info.Image, Release: info.Release, Version: info.Version}
+			GUID: info.GUID, Target: info.Target, Image: info.Image, Version: info.Version}
 		for _, f := range info.Files {
 			d.Files = append(d.Files, dsmFileRef{FileType: "Regular", DevicePath: W10MProvxmlDir + `\` + f.Name, CabPath: f.Name,
 				Attributes: "Normal", FileSize: f.Size, Class: string(f.Class), Ordinal: f.Ordinal, SHA256: f.SHA256})
 		}
 		v = d
 	} else {
-		p := xmlPackage{Name: info.Name, GUID: info.GUID, Version: info.Version, Owner: string(info.Owner), Target: info.Target, Image: info.Image, Release: info.Release}
+		p := xmlPackage{Name: info.Name, GUID: info.GUID, Version: info.Version, Owner: string(info.Owner), Target: info.Target, Image: info.Image}
 		for _, f := range info.Files {
 			p.Files = append(p.Files, xmlFile{f.Name, string(f.Class), f.Ordinal, f.Size, f.SHA256})
 		}
@@ -175,7 +174,7 @@ func parsePackageManifest(name string, data []byte) (*PackageInfo, error) {
 		if err := xml.Unmarshal(data, &p); err != nil {
 			return nil, fmt.Errorf("%s: %w", name, err)
 		}
-		info := &PackageInfo{Name: p.Name, GUID: p.GUID, Version: p.Version, Owner: manifest.Owner(p.Owner), Target: p.Target, Image: p.Image, Release: p.Release}
+		info := &PackageInfo{Name: p.Name, GUID: p.GUID, Version: p.Version, Owner: manifest.Owner(p.Owner), Target: p.Target, Image: p.Image}
 		for _, f := range p.Files {
 			info.Files = append(info.Files, FileInfo{f.Name, manifest.Class(f.Class), f.Ordinal, f.Size, f.SHA256})
 		}
@@ -191,7 +190,7 @@ func parsePackageManifest(name string, data []byte) (*PackageInfo, error) {
 				owner = o
 			}
 		}
-		info := &PackageInfo{Name: d.Identity.Component, GUID: d.GUID, Version: d.Version, Owner: owner, Target: d.Target, Image: d.Image, Release: d.Release}
+		info := &PackageInfo{Name: d.Identity.Component, GUID: d.GUID, Version: d.Version, Owner: owner, Target: d.Target, Image: d.Image}
 		if info.Version == "" {
 			v := d.Identity.Version
 			info.Version = strings.Join([]string{strconv.Itoa(v.Major), strconv.Itoa(v.Minor), strconv.Itoa(v.QFE)}, ".")

@@ -26,6 +26,8 @@ const (
 	StatusChanged   = "changed"
 	StatusUnchanged = "unchanged"
 	StatusUpdated   = "updated" // a package whose version changes
+	// A package whose content changed while its version did not: a cold
+	// file (legal; new devices only) or an update file (PP0101).
 	StatusRemoved   = "removed"
 )
 
@@ -254,6 +256,15 @@ func planPackage(m *manifest.Manifest, dir string, old *manifest.LockPackage, p 
 		pp.Files = append(pp.Files, f)
 	}
 
+	if pp.Status == StatusUnchanged && len(pp.Removed) > 0 {
+		pp.Status = StatusChanged
+	}
+	for _, f := range pp.Files {
+		if pp.Status == StatusUnchanged && f.Status != StatusUnchanged {
+			pp.Status = StatusChanged
+		}
+	}
+
 	// Version discipline: an update file that is new or changed in a
 	// package devices already have is re-run only if the version rises.
 	if old != nil && versionCmp == 0 {
@@ -281,7 +292,9 @@ func planPackage(m *manifest.Manifest, dir string, old *manifest.LockPackage, p 
 					p.Name, strings.Join(changed, ", "), old.Version, p.Name))
 			}
 		} else if pp.Status == StatusUnchanged {
-			pp.Why = append(pp.Why, fmt.Sprintf("version %s unchanged and no update file changed", pp.Version))
+			pp.Why = append(pp.Why, fmt.Sprintf("version %s unchanged and no provisioning file changed", pp.Version))
+		} else {
+			pp.Why = append(pp.Why, fmt.Sprintf("version %s unchanged: only cold files changed, which devices updated in the field do not re-run", pp.Version))
 		}
 	}
 	*out = append(*out, applySuppress(fs, suppress)...)

@@ -40,7 +40,7 @@ Example:
 			w := c.App.Writer
 			fmt.Fprintf(w, "archive  %s (%s, %d bytes)\nsha256   %s\n", in.Archive, in.Format, in.Size, in.SHA256)
 			if p := in.Package; p != nil {
-				fmt.Fprintf(w, "package  %s %s\nguid     %s\nowner    %s\ntarget   %s\nimage    %s %s\n", p.Name, p.Version, p.GUID, p.Owner, p.Target, p.Image, p.Release)
+				fmt.Fprintf(w, "package  %s %s\nguid     %s\nowner    %s\ntarget   %s\nimage    %s\n", p.Name, p.Version, p.GUID, p.Owner, p.Target, p.Image)
 			} else {
 				fmt.Fprintln(w, "package  (no package manifest)")
 			}
