@@ -376,7 +376,7 @@ func stagePackage(pl *Plan, rp *ReportPackage, format manifest.Format, opt Build
 // packageMembers returns the members of a package's archive: its
 // provisioning files in canonical form and the package manifest.
 func packageMembers(pl *Plan, p *PackagePlan) ([]Member, *PackageInfo, error) {
-	info := &PackageInfo{Name: p.Name, GUID: p.GUID, Version: p.Version, Owner: p.Owner, Target: pl.Target, Image: pl.Image, Release: pl.Release}
+	info := &PackageInfo{Name: p.Name, GUID: p.GUID, Version: p.Version, Owner: p.Owner, Target: pl.Target, Image: pl.Image}
 	var members []Member
 	for _, f := range p.Files {
 		members = append(members, Member{Name: f.Name, Data: f.Canonical})

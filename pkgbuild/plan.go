@@ -28,7 +28,7 @@ const (
 	StatusUpdated   = "updated" // a package whose version changes
 	// A package whose content changed while its version did not: a cold
 	// file (legal; new devices only) or an update file (PP0101).
-	StatusRemoved   = "removed"
+	StatusRemoved = "removed"
 )
 
 // Plan is what a build will do, decided before anything is written.
