@@ -182,7 +182,11 @@ func planPackage(m *manifest.Manifest, dir string, old *manifest.LockPackage, p 
 				"package %s: version %s is lower than the released %s; Image Update only moves forward: set it to %s or higher", p.Name, pp.Version, old.Version, old.Version))
 		case versionCmp > 0:
 			pp.Status = StatusUpdated
-			pp.Why = append(pp.Why, fmt.Sprintf("version %s → %s (raised in the manifest): devices updating to this image re-run its update files", old.Version, pp.Version))
+			how := "raised in the manifest"
+			if n := len(old.Bumps); n > 0 && old.Bumps[n-1].To == pp.Version {
+				how = "provpack bump: " + old.Bumps[n-1].Reason
+			}
+			pp.Why = append(pp.Why, fmt.Sprintf("version %s → %s (%s): devices updating to this image re-run its update files", old.Version, pp.Version, how))
 		default:
 			pp.Status = StatusUnchanged
 		}
