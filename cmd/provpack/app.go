@@ -43,6 +43,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 			bumpCommand(),
 			schemaCommand(),
 			initCommand(),
+			completionCommand(),
 			versionCommand(),
 		},
 	}

@@ -58,7 +58,16 @@ func schemaCommand() *cli.Command {
 	return &cli.Command{
 		Name:      "schema",
 		Usage:     "print the JSON Schema of the manifest, for editors",
-		UsageText: "provpack schema > provpack.schema.json",
+		UsageText: "provpack schema",
+		Description: `Prints a JSON Schema (draft 2020-12) of provpack.yaml, generated from the
+same types the decoder uses. Point an editor's YAML language server at it
+for completion and checks as you type; provpack plan stays the authority
+(the schema cannot express rules across fields, such as unique names).
+
+Example:
+   provpack schema > provpack.schema.json
+   # then, first line of provpack.yaml:
+   # yaml-language-server: $schema=provpack.schema.json`,
 		Action: func(c *cli.Context) error {
 			if c.NArg() > 0 {
 				return usagef("schema takes no arguments")
