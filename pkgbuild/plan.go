@@ -3,8 +3,10 @@ package pkgbuild
 import (
 	"fmt"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/provpack/provpack/manifest"
 	"github.com/provpack/provpack/provxml"
@@ -81,7 +83,6 @@ type FilePlan struct {
 	Sources    []string       `json:"sources"`
 	Why        string         `json:"why"`
 
-	Doc       *provxml.Document `json:"-"`
 	Canonical []byte            `json:"-"`
 	Settings  []provxml.Setting `json:"-"`
 	// Origins[i] is the source file Settings[i] was written in.
@@ -136,9 +137,29 @@ func NewPlan(m *manifest.Manifest, dir string, lock *manifest.Lock, opt Options)
 	if m.Ordinals != nil {
 		ords = *m.Ordinals
 	}
-	for _, p := range m.Packages {
-		pp := planPackage(m, dir, lock.Package(p.Name), p, ords, opt, &pl.Findings)
-		pl.Packages = append(pl.Packages, pp)
+	// Packages are planned in parallel (parsing and rendering dominate);
+	// results keep manifest order.
+	pl.Packages = make([]*PackagePlan, len(m.Packages))
+	found := make([][]Finding, len(m.Packages))
+	var wg sync.WaitGroup
+	next := make(chan int)
+	for range min(runtime.GOMAXPROCS(0), len(m.Packages)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				p := m.Packages[i]
+				pl.Packages[i] = planPackage(m, dir, lock.Package(p.Name), p, ords, opt, &found[i])
+			}
+		}()
+	}
+	for i := range m.Packages {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	for _, fs := range found {
+		pl.Findings = append(pl.Findings, fs...)
 	}
 	analyze(pl)
 	if lock != nil && lock.Release == pl.Release && pl.changed() {
@@ -224,7 +245,7 @@ func planPackage(m *manifest.Manifest, dir string, old *manifest.LockPackage, p 
 		}
 		r := renderClass(m, dir, p, c.sources)
 		fs = append(fs, r.Findings...)
-		f := &FilePlan{Class: c.class, Sources: r.Sources, Doc: r.Doc}
+		f := &FilePlan{Class: c.class, Sources: r.Sources}
 		f.Canonical = provxml.Canonical(r.Doc)
 		f.Digest = provxml.DigestCanonical(f.Canonical)
 		f.Settings, f.Origins = r.Settings, r.Origins

@@ -41,7 +41,7 @@ func (r *Reapply) Text() string {
 	}
 	fmt.Fprintf(&b, "\ncold boot or factory reset of %s %s: everything runs, in this order\n", r.Image, r.Release)
 	for i, f := range r.ColdBoot {
-		fmt.Fprintf(&b, "%3d. %-44s %-7s %d settings\n", i+1, f.File, f.Class, len(f.Settings))
+		fmt.Fprintf(&b, "%3d. %-44s %-7s %d settings\n", i+1, f.File, f.Class, f.SettingCount)
 	}
 	fmt.Fprintf(&b, "\norder: %s\n", r.Order)
 	if len(r.Flags) > 0 {
@@ -84,7 +84,7 @@ func (r *Reapply) Markdown() string {
 	}
 	fmt.Fprintf(&b, "\n### Cold boot or factory reset\n\nEverything runs, in this order:\n\n| # | file | package | class | settings |\n| ---: | --- | --- | --- | ---: |\n")
 	for i, f := range r.ColdBoot {
-		fmt.Fprintf(&b, "| %d | %s | %s | %s | %d |\n", i+1, md(f.File), f.Package, f.Class, len(f.Settings))
+		fmt.Fprintf(&b, "| %d | %s | %s | %s | %d |\n", i+1, md(f.File), f.Package, f.Class, f.SettingCount)
 	}
 	fmt.Fprintf(&b, "\nOrder assumed: %s.\n", r.Order)
 	if len(r.Flags) > 0 {

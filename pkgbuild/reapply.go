@@ -323,14 +323,18 @@ type Reapply struct {
 
 // ReapplyFile is one provisioning file that runs, with its settings.
 type ReapplyFile struct {
-	Package    string          `json:"package"`
-	OldVersion string          `json:"oldVersion,omitempty"`
-	Version    string          `json:"version"`
-	File       string          `json:"file"`
-	Class      manifest.Class  `json:"class"`
-	Status     string          `json:"status"`
-	Why        string          `json:"why"`
-	Settings   []ReportSetting `json:"settings"`
+	Package    string         `json:"package"`
+	OldVersion string         `json:"oldVersion,omitempty"`
+	Version    string         `json:"version"`
+	File       string         `json:"file"`
+	Class      manifest.Class `json:"class"`
+	Status     string         `json:"status"`
+	Why        string         `json:"why"`
+	// Settings lists every setting of the file in the image update list;
+	// the cold-boot list gives only the count (the settings are in each
+	// package's report entry), so an image's settings appear once.
+	Settings     []ReportSetting `json:"settings,omitempty"`
+	SettingCount int             `json:"settingCount"`
 }
 
 func reportSettings(f *FilePlan) []ReportSetting {
@@ -356,7 +360,7 @@ func (pl *Plan) Reapply() *Reapply {
 			why = fmt.Sprintf("package %s is new in this release: devices receiving it are assumed to run its update files (undocumented for Windows Mobile)", pf.p.Name)
 		}
 		r.Update = append(r.Update, ReapplyFile{Package: pf.p.Name, OldVersion: pf.p.OldVersion, Version: pf.p.Version, File: pf.f.Name, Class: pf.f.Class,
-			Status: pf.f.Status, Why: why, Settings: reportSettings(pf.f)})
+			Status: pf.f.Status, Why: why, Settings: reportSettings(pf.f), SettingCount: len(pf.f.Settings)})
 	}
 	for _, pf := range orderedFiles(pl, func(*PackagePlan, *FilePlan) bool { return true }) {
 		why := "update files also run at cold boot"
@@ -364,7 +368,7 @@ func (pl *Plan) Reapply() *Reapply {
 			why = "cold files run at cold boot only"
 		}
 		r.ColdBoot = append(r.ColdBoot, ReapplyFile{Package: pf.p.Name, OldVersion: pf.p.OldVersion, Version: pf.p.Version, File: pf.f.Name, Class: pf.f.Class,
-			Status: pf.f.Status, Why: why, Settings: reportSettings(pf.f)})
+			Status: pf.f.Status, Why: why, SettingCount: len(pf.f.Settings)})
 	}
 	for _, f := range pl.Findings {
 		if strings.HasPrefix(f.ID, "PP") {

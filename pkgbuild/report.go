@@ -1,8 +1,11 @@
 package pkgbuild
 
 import (
+	"bufio"
+	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 	"strings"
 	"time"
 
@@ -23,12 +26,12 @@ type Report struct {
 	Target          string           `json:"target"`
 	Format          manifest.Format  `json:"format"`
 	SourceDateEpoch int64            `json:"sourceDateEpoch"`
-	Packages        []*ReportPackage `json:"packages"`
+	Packages        []*ReportPackage `json:"packages,omitempty"`
 	RemovedPackages []string         `json:"removedPackages,omitempty"`
 	Findings        []Finding        `json:"findings"`
 	// Reapply is what devices will re-run: on the image update from
 	// PreviousRelease, and at cold boot.
-	Reapply *Reapply `json:"reapply"`
+	Reapply *Reapply `json:"reapply,omitempty"`
 }
 
 // ReportPackage is one package of the build report.
@@ -95,13 +98,46 @@ func newReport(pl *Plan, epoch time.Time) *Report {
 	return r
 }
 
-// JSON renders report.json.
+// JSON renders report.json: compact, with one package per line, so that
+// it stays diffable and is written without building one big tree.
 func (r *Report) JSON() ([]byte, error) {
-	b, err := json.MarshalIndent(r, "", "  ")
-	if err != nil {
+	var b bytes.Buffer
+	if err := r.WriteJSON(&b); err != nil {
 		return nil, err
 	}
-	return append(b, '\n'), nil
+	return b.Bytes(), nil
+}
+
+// WriteJSON streams report.json to w.
+func (r *Report) WriteJSON(w io.Writer) error {
+	head := *r
+	head.Packages, head.Reapply = nil, nil
+	hb, err := json.Marshal(head)
+	if err != nil {
+		return err
+	}
+	bw := bufio.NewWriter(w)
+	bw.Write(hb[:len(hb)-1]) // without its closing brace
+	bw.WriteString(",\n\"packages\": [\n")
+	for i, p := range r.Packages {
+		pb, err := json.Marshal(p)
+		if err != nil {
+			return err
+		}
+		bw.Write(pb)
+		if i < len(r.Packages)-1 {
+			bw.WriteByte(',')
+		}
+		bw.WriteByte('\n')
+	}
+	bw.WriteString("],\n\"reapply\": ")
+	rb, err := json.Marshal(r.Reapply)
+	if err != nil {
+		return err
+	}
+	bw.Write(rb)
+	bw.WriteString("}\n")
+	return bw.Flush()
 }
 
 // ReadReport parses a report.json.
