@@ -90,25 +90,41 @@ func matchFiles(e *errs, fsys fs.FS, dir, root string, s *Source, sp string) []s
 	}
 	var files []string
 	dirs, before := 0, len(e.list)
+	resolved := map[string]string{} // directory -> its real absolute path
 	for _, rel := range matches {
 		full := filepath.Join(dir, filepath.FromSlash(rel))
-		real, err := filepath.EvalSymlinks(full)
+		// Resolve each directory once; the file itself needs only an
+		// Lstat unless it is a symlink.
+		var real string
+		fi, err := os.Lstat(full)
+		if err == nil && fi.Mode()&fs.ModeSymlink == 0 {
+			parent := filepath.Dir(full)
+			rp, ok := resolved[parent]
+			if !ok {
+				if rp, err = filepath.EvalSymlinks(parent); err == nil {
+					rp, err = filepath.Abs(rp)
+				}
+				resolved[parent] = rp
+			}
+			real = filepath.Join(rp, filepath.Base(full))
+		} else if err == nil {
+			if real, err = filepath.EvalSymlinks(full); err == nil {
+				real, err = filepath.Abs(real)
+			}
+		}
 		if err != nil {
 			e.add(at, field, "%s: broken symlink or unreadable path: %v", rel, unwrapPath(err))
-			continue
-		}
-		if real, err = filepath.Abs(real); err != nil {
-			e.add(at, field, "%s: %v", rel, err)
 			continue
 		}
 		if r, err := filepath.Rel(root, real); err != nil || r == ".." || strings.HasPrefix(r, ".."+string(filepath.Separator)) {
 			e.add(at, field, "%s resolves to %s, outside the manifest's directory", rel, real)
 			continue
 		}
-		fi, err := os.Stat(real)
-		if err != nil {
-			e.add(at, field, "%s: %v", rel, unwrapPath(err))
-			continue
+		if fi.Mode()&fs.ModeSymlink != 0 {
+			if fi, err = os.Stat(real); err != nil {
+				e.add(at, field, "%s: %v", rel, unwrapPath(err))
+				continue
+			}
 		}
 		switch {
 		case fi.IsDir():

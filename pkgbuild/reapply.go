@@ -72,13 +72,20 @@ func displayKey(csp string, path []string, name string) string {
 
 func showValue(v string) string { return strings.ReplaceAll(v, "\uF000", "&#xF000;") }
 
-// writer is one package's effective write of a setting.
+// writer is one package's effective write of a setting: an index into a
+// file's settings, kept small because there is one per setting.
 type writer struct {
 	pkg   *PackagePlan
 	file  *FilePlan
-	s     provxml.Setting
-	at    Finding // position, for findings
-	order int     // position in processing order
+	idx   int32 // into file.Settings
+	order int32 // of file in processing order
+}
+
+func (w writer) setting() provxml.Setting { return w.file.Settings[w.idx] }
+
+func (w writer) finding() Finding {
+	s := w.setting()
+	return Finding{File: w.file.Origins[w.idx], Line: s.Pos.Line, Col: s.Pos.Col, Package: w.pkg.Name}
 }
 
 // valueText is a setting's effect as a short phrase: "1" (integer), or
@@ -232,7 +239,11 @@ func orderedFiles(pl *Plan, include func(*PackagePlan, *FilePlan) bool) []struct
 // conflicts finds settings written by more than one package, in cold-boot
 // processing order, and names the one that wins.
 func conflicts(pl *Plan) []Finding {
-	byKey := map[string][]writer{}
+	// First write of each key per package; most keys have one writer, so
+	// the map holds one small record each and only keys written twice get
+	// a list.
+	first := map[string]writer{}
+	multi := map[string][]writer{}
 	var keys []string
 	files := orderedFiles(pl, func(*PackagePlan, *FilePlan) bool { return true })
 	for order, pf := range files {
@@ -241,19 +252,28 @@ func conflicts(pl *Plan) []Finding {
 				continue
 			}
 			k := settingKey(s.CSP, s.Path, s.Name)
-			ws := byKey[k]
-			if len(ws) == 0 {
-				keys = append(keys, k)
+			w := writer{pkg: pf.p, file: pf.f, idx: int32(i), order: int32(order)}
+			f, seen := first[k]
+			switch {
+			case !seen:
+				first[k] = w
+			case f.pkg == pf.p && multi[k] == nil:
+				first[k] = w // the package's later write is its effective one
+			default:
+				ws := multi[k]
+				if ws == nil {
+					ws = []writer{f}
+					keys = append(keys, k)
+				}
+				// One entry per package: its last write is its effective one.
+				ws = slices.DeleteFunc(ws, func(x writer) bool { return x.pkg == pf.p })
+				multi[k] = append(ws, w)
 			}
-			// One entry per package: its last write is its effective one.
-			ws = slices.DeleteFunc(ws, func(w writer) bool { return w.pkg == pf.p })
-			byKey[k] = append(ws, writer{pkg: pf.p, file: pf.f, s: s, order: order,
-				at: Finding{File: pf.f.Origins[i], Line: s.Pos.Line, Col: s.Pos.Col}})
 		}
 	}
 	var out []Finding
 	for _, k := range keys {
-		ws := byKey[k]
+		ws := multi[k]
 		if len(ws) < 2 {
 			continue
 		}
@@ -261,9 +281,10 @@ func conflicts(pl *Plan) []Finding {
 		win := ws[len(ws)-1]
 		var parts []string
 		for _, w := range ws {
-			parts = append(parts, fmt.Sprintf("%s (%s, %s) %s", w.pkg.Name, w.pkg.Owner, w.file.Name, describeWrite(w.s)))
+			parts = append(parts, fmt.Sprintf("%s (%s, %s) %s", w.pkg.Name, w.pkg.Owner, w.file.Name, describeWrite(w.setting())))
 		}
-		key := displayKey(win.s.CSP, win.s.Path, win.s.Name)
+		ws0 := win.setting()
+		key := displayKey(ws0.CSP, ws0.Path, ws0.Name)
 		var ms *writer
 		for i := range ws {
 			if ws[i].pkg.Owner == manifest.OwnerMicrosoft {
@@ -271,8 +292,7 @@ func conflicts(pl *Plan) []Finding {
 			}
 		}
 		for _, w := range ws {
-			f := w.at
-			f.Package = w.pkg.Name
+			f := w.finding()
 			switch {
 			case ms != nil && w.pkg.Owner != manifest.OwnerMicrosoft:
 				f.ID, f.Severity = RuleShadowing.ID, RuleShadowing.Severity
@@ -296,8 +316,9 @@ func conflicts(pl *Plan) []Finding {
 }
 
 func allSame(ws []writer) bool {
+	a := ws[0].setting()
 	for _, w := range ws[1:] {
-		if w.s.Value != ws[0].s.Value || w.s.Datatype != ws[0].s.Datatype || w.s.Op != ws[0].s.Op {
+		if s := w.setting(); s.Value != a.Value || s.Datatype != a.Datatype || s.Op != a.Op {
 			return false
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 
 	"github.com/provpack/provpack/manifest"
 	"github.com/provpack/provpack/provxml"
@@ -22,8 +23,10 @@ type rendered struct {
 
 // addSettings appends the settings of one source's document.
 func (r *rendered) addSettings(file string, doc *provxml.Document) {
-	for _, s := range provxml.Flatten(doc) {
-		r.Settings = append(r.Settings, s)
+	fs := provxml.Flatten(doc)
+	r.Settings = append(r.Settings, fs...)
+	r.Origins = slices.Grow(r.Origins, len(fs))
+	for range fs {
 		r.Origins = append(r.Origins, file)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"io"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/provpack/provpack/manifest"
 )
@@ -47,7 +48,7 @@ type ReportPackage struct {
 	Size       int64           `json:"size"`
 	SHA256     string          `json:"sha256"`
 	Files      []ReportFile    `json:"files"`
-	Settings   []ReportSetting `json:"settings"`
+	Settings   []ReportSetting `json:"settings,omitempty"`
 
 	index int
 }
@@ -119,12 +120,26 @@ func (r *Report) WriteJSON(w io.Writer) error {
 	bw := bufio.NewWriter(w)
 	bw.Write(hb[:len(hb)-1]) // without its closing brace
 	bw.WriteString(",\n\"packages\": [\n")
+	var buf []byte
 	for i, p := range r.Packages {
-		pb, err := json.Marshal(p)
+		// The settings are most of the report; they are encoded by hand,
+		// the rest of the package by encoding/json.
+		q := *p
+		q.Settings = nil
+		pb, err := json.Marshal(q)
 		if err != nil {
 			return err
 		}
-		bw.Write(pb)
+		buf = append(buf[:0], pb[:len(pb)-1]...)
+		buf = append(buf, `,"settings":[`...)
+		for j, st := range p.Settings {
+			if j > 0 {
+				buf = append(buf, ',')
+			}
+			buf = appendSetting(buf, st)
+		}
+		buf = append(buf, "]}"...)
+		bw.Write(buf)
 		if i < len(r.Packages)-1 {
 			bw.WriteByte(',')
 		}
@@ -156,6 +171,9 @@ func ReadReport(name string, data []byte) (*Report, error) {
 func md(s string) string {
 	if s == "" {
 		return ""
+	}
+	if !strings.ContainsAny(s, "|\n\uF000`") {
+		return "`" + s + "`"
 	}
 	s = strings.ReplaceAll(s, "|", `\|`)
 	s = strings.ReplaceAll(s, "\n", " ")
@@ -200,7 +218,12 @@ func (r *Report) Markdown() []byte {
 		if len(p.Settings) > 0 {
 			b.WriteString("\n| class | CSP | path | name | value | datatype | op |\n| --- | --- | --- | --- | --- | --- | --- |\n")
 			for _, s := range p.Settings {
-				fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s | %s |\n", s.Class, md(s.CSP), md(settingPath(s)), md(s.Name), md(s.Value), s.Datatype, s.Op)
+				for _, cell := range [...]string{string(s.Class), md(s.CSP), md(settingPath(s)), md(s.Name), md(s.Value), s.Datatype, s.Op} {
+					b.WriteString("| ")
+					b.WriteString(cell)
+					b.WriteByte(' ')
+				}
+				b.WriteString("|\n")
 			}
 		}
 	}
@@ -229,4 +252,87 @@ func arrowVersion(old, new string) string {
 		return new
 	}
 	return old + " → " + new
+}
+
+// appendSetting appends s as JSON, with the same fields and names
+// encoding/json would give it.
+func appendSetting(b []byte, s ReportSetting) []byte {
+	b = append(b, `{"class":`...)
+	b = appendJSONString(b, string(s.Class))
+	b = append(b, `,"file":`...)
+	b = appendJSONString(b, s.File)
+	b = append(b, `,"csp":`...)
+	b = appendJSONString(b, s.CSP)
+	b = append(b, `,"path":[`...)
+	for i, p := range s.Path {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendJSONString(b, p)
+	}
+	b = append(b, ']')
+	for _, kv := range [...]struct{ k, v string }{{"name", s.Name}, {"value", s.Value}, {"datatype", s.Datatype}} {
+		if kv.v != "" {
+			b = append(b, `,"`...)
+			b = append(b, kv.k...)
+			b = append(b, `":`...)
+			b = appendJSONString(b, kv.v)
+		}
+	}
+	b = append(b, `,"op":`...)
+	b = appendJSONString(b, s.Op)
+	return append(b, '}')
+}
+
+const hexDigits = "0123456789abcdef"
+
+// appendJSONString appends s as a JSON string. Like encoding/json it
+// escapes <, > and & and the line separators U+2028 and U+2029, so the
+// output is byte-for-byte what encoding/json would write.
+func appendJSONString(b []byte, s string) []byte {
+	b = append(b, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&' {
+				i++
+				continue
+			}
+			b = append(b, s[start:i]...)
+			switch c {
+			case '"', '\\':
+				b = append(b, '\\', c)
+			case '\n':
+				b = append(b, '\\', 'n')
+			case '\r':
+				b = append(b, '\\', 'r')
+			case '\t':
+				b = append(b, '\\', 't')
+			default:
+				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xF])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, n := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && n == 1 {
+			b = append(b, s[start:i]...)
+			b = append(b, `\ufffd`...)
+			i += n
+			start = i
+			continue
+		}
+		if r == '\u2028' || r == '\u2029' {
+			b = append(b, s[start:i]...)
+			b = append(b, '\\', 'u', '2', '0', '2', hexDigits[r&0xF])
+			i += n
+			start = i
+			continue
+		}
+		i += n
+	}
+	b = append(b, s[start:]...)
+	return append(b, '"')
 }

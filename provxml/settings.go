@@ -85,6 +85,10 @@ func clonePath(p []string) []string { return append([]string(nil), p...) }
 // flatten walks the children of characteristic e; path holds the types
 // below the CSP down to e (empty for the CSP itself).
 func flatten(out []Setting, csp string, path []string, e *Element) []Setting {
+	// The settings directly in e share one copy of the path; its capacity
+	// is capped so that no later append can write into it.
+	own := clonePath(path)
+	own = own[:len(own):len(own)]
 	for _, ch := range e.Children {
 		switch ch.Name {
 		case ElemCharacteristic:
@@ -104,7 +108,7 @@ func flatten(out []Setting, csp string, path []string, e *Element) []Setting {
 			out = append(out, Setting{CSP: csp, Path: append(clonePath(path), typ), Op: op, Pos: ch.Pos, Attrs: extraAttrs(ch)})
 		case ElemParm, ElemNoparm, ElemParmQuery:
 			name, _ := ch.Attr("name")
-			s := Setting{CSP: csp, Path: clonePath(path), Name: name, Pos: ch.Pos, Attrs: extraAttrs(ch)}
+			s := Setting{CSP: csp, Path: own, Name: name, Pos: ch.Pos, Attrs: extraAttrs(ch)}
 			switch ch.Name {
 			case ElemParm:
 				s.Op = OpSet

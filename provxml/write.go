@@ -84,21 +84,27 @@ func DigestCanonical(canonical []byte) string {
 }
 
 func sortedAttrs(attrs []Attr) []Attr {
+	if slices.IsSortedFunc(attrs, compareAttrs) {
+		return attrs
+	}
 	out := slices.Clone(attrs)
-	slices.SortStableFunc(out, func(a, b Attr) int {
-		ra, oka := attrRank[a.Name]
-		rb, okb := attrRank[b.Name]
-		switch {
-		case oka && okb:
-			return ra - rb
-		case oka:
-			return -1
-		case okb:
-			return 1
-		}
-		return strings.Compare(a.Name, b.Name)
-	})
+	slices.SortStableFunc(out, compareAttrs)
 	return out
+}
+
+// compareAttrs is the canonical attribute order.
+func compareAttrs(a, b Attr) int {
+	ra, oka := attrRank[a.Name]
+	rb, okb := attrRank[b.Name]
+	switch {
+	case oka && okb:
+		return ra - rb
+	case oka:
+		return -1
+	case okb:
+		return 1
+	}
+	return strings.Compare(a.Name, b.Name)
 }
 
 func indent(bw *bufio.Writer, level int) {

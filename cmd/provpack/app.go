@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"fmt"
 	"io"
@@ -12,13 +13,17 @@ import (
 
 // run is the whole program: tests call it in-process.
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	// Results can be many lines (findings, plans, settings): buffer them,
+	// and flush before anything is said about the exit.
+	out := bufio.NewWriter(stdout)
+	stderr = &afterStdout{out: out, w: stderr}
 	var notFound error
 	app := &cli.App{
 		Name:                 "provpack",
 		Usage:                "build, check and report on provisioning packages for Windows Mobile ROM images",
 		Version:              version(),
 		Reader:               stdin,
-		Writer:               stdout,
+		Writer:               out,
 		ErrWriter:            stderr,
 		EnableBashCompletion: true,
 		HideHelpCommand:      false,
@@ -51,6 +56,9 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		c.OnUsageError = app.OnUsageError
 	}
 	err := app.RunContext(ctx, interspersed(app, args))
+	if ferr := out.Flush(); err == nil {
+		err = ferr
+	}
 	if err == nil {
 		err = notFound
 	}
@@ -147,4 +155,17 @@ func interspersed(app *cli.App, args []string) []string {
 		out = append(out, "--")
 	}
 	return append(out, pos...)
+}
+
+// afterStdout writes to stderr only after flushing buffered stdout, so a
+// terminal shows results and the messages about them in the order they
+// were written.
+type afterStdout struct {
+	out *bufio.Writer
+	w   io.Writer
+}
+
+func (a *afterStdout) Write(p []byte) (int, error) {
+	a.out.Flush()
+	return a.w.Write(p)
 }

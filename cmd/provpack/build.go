@@ -101,6 +101,9 @@ func arrowVersion(old, new string) string {
 
 // isTerminal reports whether w is a terminal (progress is shown only there).
 func isTerminal(w io.Writer) bool {
+	if a, ok := w.(*afterStdout); ok {
+		w = a.w
+	}
 	f, ok := w.(*os.File)
 	if !ok {
 		return false
