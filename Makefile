@@ -1,16 +1,24 @@
 # Small and boring on purpose; see README.md.
 GO       ?= go
 FUZZTIME ?= 60s
+# how many runs the fuzzer may spend shrinking each new input (its default
+# of 60s each would eat most of a short run)
+FUZZMINIMIZETIME ?= 100x
 # package:FuzzTarget pairs run by `make fuzz`
-FUZZ_TARGETS ?= ./provxml:FuzzParse ./manifest:FuzzParse ./pkgbuild/cab:FuzzRead ./pkgbuild/cab:FuzzRoundTrip
+FUZZ_TARGETS ?= ./provxml:FuzzParse ./manifest:FuzzParse ./manifest:FuzzReadLock \
+	./pkgbuild/cab:FuzzRead ./pkgbuild/cab:FuzzRoundTrip \
+	./pkgbuild:FuzzArchiveRoundTrip ./pkgbuild:FuzzReadArchive
 
-.PHONY: build test lint fuzz bench bench-compare check fmt
+.PHONY: build test race lint fuzz bench bench-compare check fmt
 
 build:
 	$(GO) build -o bin/provpack ./cmd/provpack
 
 test:
 	$(GO) test ./...
+
+race:
+	$(GO) test -race ./...
 
 fmt:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
@@ -21,10 +29,11 @@ lint: fmt
 fuzz:
 	@set -e; for t in $(FUZZ_TARGETS); do \
 	  pkg=$${t%%:*}; fn=$${t##*:}; \
-	  if [ -d "$$pkg" ] && grep -rqs "func $$fn(" $$pkg/*_test.go; then \
-	    echo "== $$pkg $$fn ($(FUZZTIME))"; \
-	    $(GO) test $$pkg -run '^$$' -fuzz "^$$fn$$" -fuzztime $(FUZZTIME); \
+	  if ! grep -qs "^func $$fn(" $$pkg/*_test.go; then \
+	    echo "fuzz: no $$fn in $$pkg"; exit 1; \
 	  fi; \
+	  echo "== $$pkg $$fn ($(FUZZTIME))"; \
+	  $(GO) test $$pkg -run '^$$' -fuzz "^$$fn$$" -fuzztime $(FUZZTIME) -fuzzminimizetime $(FUZZMINIMIZETIME); \
 	done
 
 # Go benchmarks (MB/s from b.SetBytes) on the synthetic image.

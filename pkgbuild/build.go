@@ -100,28 +100,42 @@ func Build(ctx context.Context, pl *Plan, opt BuildOptions) (*Report, error) {
 	if dir == "" {
 		return nil, errors.New("no output directory given")
 	}
-	if st, err := os.Stat(dir); err == nil && !st.IsDir() {
-		return nil, fmt.Errorf("output path %s is a file, not a directory", dir)
+	if err := notADir(dir); err != nil {
+		return nil, err
 	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	made, err := mkdirAll(dir)
+	if err != nil {
+		removeDirs(made)
 		return nil, fmt.Errorf("creating output directory: %w", err)
 	}
 	unlock, err := lockDir(dir)
 	if err != nil {
+		removeDirs(made)
 		return nil, err
 	}
-	defer unlock()
+	var staged []string // temporary files to remove unless committed
+	committed := false
+	defer func() {
+		for _, tmp := range staged {
+			if tmp != "" {
+				os.Remove(tmp)
+			}
+		}
+		unlock()
+		if !committed {
+			removeDirs(made) // only if still empty
+		}
+	}()
 	removeStale(dir)
 
 	rep := newReport(pl, opt.Epoch)
 	outs, err := stageArchives(ctx, pl, rep, opt)
-	defer func() {
-		for _, o := range outs {
-			if o != nil && o.tmp != "" {
-				os.Remove(o.tmp)
-			}
-		}
-	}()
+	for _, o := range outs {
+		staged = append(staged, o.tmp)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -139,6 +153,7 @@ func Build(ctx context.Context, pl *Plan, opt BuildOptions) (*Report, error) {
 		}
 		o, err := stage(dir, doc.name, func(w io.Writer) error { _, err := w.Write(data); return err })
 		outs = append(outs, o)
+		staged = append(staged, o.tmp)
 		if err != nil {
 			return nil, err
 		}
@@ -155,33 +170,69 @@ func Build(ctx context.Context, pl *Plan, opt BuildOptions) (*Report, error) {
 	if len(conflicts) > 0 && !opt.Force {
 		return nil, &ConflictError{Dir: dir, Files: conflicts}
 	}
-	// Commit: every output is staged and synced; rename them into place.
-	for _, o := range outs {
-		if o.tmp == "" {
-			continue
+	// The release (bumped manifest, then the lock) is staged too, so that
+	// failing to write it changes nothing either.
+	var rel []renaming
+	if opt.Release {
+		if rel, err = stageRelease(pl); err != nil {
+			return nil, err
 		}
-		if err := os.Rename(o.tmp, filepath.Join(dir, o.name)); err != nil {
-			return nil, fmt.Errorf("writing %s: %w", o.name, err)
+		for _, r := range rel {
+			staged = append(staged, r.tmp)
 		}
-		o.tmp = ""
 	}
-	if err := syncDir(dir); err != nil {
+	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	if opt.Release {
-		if err := release(pl); err != nil {
+	// Commit: every output is staged and synced; rename them into place,
+	// the lock last.
+	committed = true
+	var commits []renaming
+	for _, o := range outs {
+		if o.tmp != "" {
+			commits = append(commits, renaming{o.tmp, filepath.Join(dir, o.name)})
+		}
+	}
+	commits = append(commits, rel...)
+	dirs := map[string]bool{}
+	for _, r := range commits {
+		if err := os.Rename(r.tmp, r.dest); err != nil {
+			return nil, fmt.Errorf("writing %s: %w", r.dest, err)
+		}
+		staged = slices.DeleteFunc(staged, func(t string) bool { return t == r.tmp })
+		dirs[filepath.Dir(r.dest)] = true
+	}
+	for d := range dirs {
+		if err := syncDir(d); err != nil {
 			return nil, err
 		}
 	}
 	return rep, nil
 }
 
-// release records the plan in the lock and writes versions raised by
-// --bump back into the manifest.
-func release(pl *Plan) error {
+// renaming is a staged temporary file and where it goes on commit.
+type renaming struct{ tmp, dest string }
+
+// stageRelease stages the lock that records the plan as released and,
+// when --bump raised versions, the manifest with them written back. The
+// manifest comes first: the lock is renamed last.
+func stageRelease(pl *Plan) (out []renaming, err error) {
+	defer func() {
+		if err != nil {
+			for _, r := range out {
+				os.Remove(r.tmp)
+			}
+			out = nil
+		}
+	}()
 	lock, err := pl.NextLock().Marshal()
 	if err != nil {
-		return err
+		return nil, err
+	}
+	if len(lock) > manifest.MaxSize {
+		// The next plan could not read it back.
+		return nil, fmt.Errorf("the release lock would be %d bytes, more than the %d MiB provpack reads back; nothing was written (the lock records every setting: fewer settings per image, or build without --release)",
+			len(lock), manifest.MaxSize>>20)
 	}
 	var bumped []*PackagePlan
 	for _, p := range pl.Packages {
@@ -191,20 +242,30 @@ func release(pl *Plan) error {
 	}
 	if len(bumped) > 0 && pl.Manifest != nil && pl.Manifest.File != "" {
 		path := pl.Manifest.File
+		st, err := os.Stat(path)
+		if err != nil {
+			return nil, err
+		}
 		data, err := os.ReadFile(path)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		for _, p := range bumped {
 			if data, err = manifest.SetVersion(data, p.Name, p.Version); err != nil {
-				return err
+				return nil, err
 			}
 		}
-		if err := WriteFileAtomic(path, data, 0o644); err != nil {
-			return err
+		tmp, err := stageFile(path, data, st.Mode().Perm())
+		if err != nil {
+			return nil, err
 		}
+		out = append(out, renaming{tmp, path})
 	}
-	return WriteFileAtomic(pl.LockPath, lock, 0o644)
+	tmp, err := stageFile(pl.LockPath, lock, 0o644)
+	if err != nil {
+		return out, err
+	}
+	return append(out, renaming{tmp, pl.LockPath}), nil
 }
 
 func exists(path string) bool {
@@ -229,7 +290,7 @@ func stage(dir, name string, write func(io.Writer) error) (o *output, err error)
 	o = &output{name: name}
 	f, err := os.CreateTemp(dir, tempPrefix+name+"-*")
 	if err != nil {
-		return o, fmt.Errorf("writing %s: %w", name, err)
+		return o, fmt.Errorf("writing %s: %w", filepath.Join(dir, name), pathErr(err))
 	}
 	o.tmp = f.Name()
 	h := sha256.New()

@@ -22,11 +22,18 @@ func (e *ExtractError) Error() string {
 }
 
 // Extract unpacks the archive at path into dir. Every member name is
-// checked first: absolute names, drive letters, ".." segments (with '/' or
-// '\'), duplicates and names that collide ignoring case refuse the whole
-// archive. No file is ever written outside dir, not even through a
-// symlink already inside it. An existing file with different bytes is
-// replaced only with force. It returns the paths written.
+// checked first: absolute names, drive letters, "." and ".." segments
+// (with '/' or '\'), duplicates, names that collide ignoring case and a
+// file that another member needs as a directory refuse the whole archive.
+// Then every destination is checked: a symlink on the way, a directory
+// or anything but a regular file where a member goes, or an existing file
+// with different bytes (without force) refuses it too. No file is ever
+// written outside dir, not even through a symlink already inside it.
+//
+// Members are staged in temporary files beside their destinations and
+// renamed into place only when all are staged, so a failure (a full disk,
+// say) leaves dir as it was. It returns the paths of the members, in
+// archive order.
 func Extract(path, dir string, force bool) ([]string, error) {
 	_, members, err := ReadArchive(path)
 	if err != nil {
@@ -35,10 +42,7 @@ func Extract(path, dir string, force bool) ([]string, error) {
 	if probs := nameProblems(members); len(probs) > 0 {
 		return nil, &ExtractError{Archive: path, Problems: probs}
 	}
-	if st, err := os.Stat(dir); err == nil && !st.IsDir() {
-		return nil, fmt.Errorf("output path %s is a file, not a directory", dir)
-	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	if err := notADir(dir); err != nil {
 		return nil, err
 	}
 	root, err := filepath.Abs(dir)
@@ -46,60 +50,119 @@ func Extract(path, dir string, force bool) ([]string, error) {
 		return nil, err
 	}
 	type job struct {
-		dest string
+		dest string // absolute
+		show string // as the user named it: under dir
 		data []byte
+		tmp  string
+		same bool // an identical file is already there
 	}
-	var jobs []job
+	var jobs []*job
 	var probs []string
 	for _, m := range members {
 		rel := filepath.FromSlash(strings.ReplaceAll(m.Name, `\`, "/"))
 		dest := filepath.Join(root, rel)
-		if r, err := filepath.Rel(root, dest); err != nil || r == ".." || strings.HasPrefix(r, ".."+string(filepath.Separator)) {
+		if r, err := filepath.Rel(root, dest); err != nil || r == "." || r == ".." || strings.HasPrefix(r, ".."+string(filepath.Separator)) {
 			probs = append(probs, fmt.Sprintf("member %q resolves outside %s", m.Name, dir))
 			continue
 		}
-		if msg := symlinkOnPath(root, rel); msg != "" {
+		same, msg := checkDest(root, dir, rel, m.Data, force)
+		if msg != "" {
 			probs = append(probs, fmt.Sprintf("member %q: %s", m.Name, msg))
 			continue
 		}
-		if old, err := os.ReadFile(dest); err == nil && !force && !bytes.Equal(old, m.Data) {
-			probs = append(probs, fmt.Sprintf("%s exists with different content (use --force to replace it)", dest))
-			continue
-		}
-		jobs = append(jobs, job{dest, m.Data})
+		jobs = append(jobs, &job{dest: dest, show: filepath.Join(dir, rel), data: m.Data, same: same})
 	}
 	if len(probs) > 0 {
 		return nil, &ExtractError{Archive: path, Problems: probs}
 	}
-	var written []string
-	for _, j := range jobs {
-		if err := os.MkdirAll(filepath.Dir(j.dest), 0o755); err != nil {
-			return written, err
+
+	// Stage every member, creating directories as needed; undo it all on
+	// the first failure.
+	var created []string // directories this call created, parents first
+	undo := func() {
+		for _, j := range jobs {
+			if j.tmp != "" {
+				os.Remove(j.tmp)
+			}
 		}
-		if err := WriteFileAtomic(j.dest, j.data, 0o644); err != nil {
-			return written, err
-		}
-		written = append(written, j.dest)
+		removeDirs(created)
 	}
-	return written, nil
+	for _, j := range jobs {
+		if j.same {
+			continue
+		}
+		made, err := mkdirAll(filepath.Dir(j.dest))
+		created = append(created, made...)
+		if err != nil {
+			undo()
+			return nil, fmt.Errorf("extracting %s: %w; nothing was written", path, err)
+		}
+		if j.tmp, err = stageFile(j.dest, j.data, 0o644); err != nil {
+			undo()
+			return nil, fmt.Errorf("extracting %s: %w; nothing was written", path, err)
+		}
+	}
+	// Commit.
+	var out []string
+	dirs := map[string]bool{}
+	for _, j := range jobs {
+		out = append(out, j.show)
+		if j.tmp == "" {
+			continue
+		}
+		if err := os.Rename(j.tmp, j.dest); err != nil {
+			undo()
+			return nil, fmt.Errorf("extracting %s: writing %s: %w", path, j.show, err)
+		}
+		j.tmp = ""
+		dirs[filepath.Dir(j.dest)] = true
+	}
+	for d := range dirs {
+		if err := syncDir(d); err != nil {
+			return out, err
+		}
+	}
+	return out, nil
 }
 
-// symlinkOnPath reports a symlink at any existing component of rel below
-// root: writing through it could land outside root.
-func symlinkOnPath(root, rel string) string {
-	cur := root
-	for _, part := range strings.Split(rel, string(filepath.Separator)) {
-		cur = filepath.Join(cur, part)
+// checkDest looks at where member rel would go under root. It reports
+// whether an identical file is already there, or why the member must not
+// be written: a symlink or a non-directory on the way, or something other
+// than a regular file at the destination, or (without force) a file with
+// different bytes.
+func checkDest(root, dir, rel string, data []byte, force bool) (same bool, problem string) {
+	parts := strings.Split(rel, string(filepath.Separator))
+	cur, show := root, dir
+	for i, part := range parts {
+		cur, show = filepath.Join(cur, part), filepath.Join(show, part)
 		st, err := os.Lstat(cur)
 		if errors.Is(err, fs.ErrNotExist) {
-			return ""
+			return false, ""
 		}
 		if err != nil {
-			return err.Error()
+			return false, fmt.Sprintf("%s: %v", show, pathErr(err))
 		}
-		if st.Mode()&fs.ModeSymlink != 0 {
-			return fmt.Sprintf("%s is a symlink; refusing to write through it", cur)
+		last := i == len(parts)-1
+		switch {
+		case st.Mode()&fs.ModeSymlink != 0:
+			return false, fmt.Sprintf("%s is a symlink; refusing to write through it", show)
+		case !last && !st.IsDir():
+			return false, fmt.Sprintf("%s exists and is not a directory", show)
+		case last && st.IsDir():
+			return false, fmt.Sprintf("%s exists and is a directory", show)
+		case last && !st.Mode().IsRegular():
+			return false, fmt.Sprintf("%s exists and is not a regular file", show)
 		}
 	}
-	return ""
+	old, err := os.ReadFile(cur)
+	if err != nil {
+		return false, fmt.Sprintf("reading %s: %v", show, pathErr(err))
+	}
+	if bytes.Equal(old, data) {
+		return true, ""
+	}
+	if !force {
+		return false, fmt.Sprintf("%s exists with different content (use --force to replace it)", show)
+	}
+	return false, ""
 }

@@ -13,6 +13,8 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/provpack/provpack/manifest"
 	"github.com/provpack/provpack/provxml"
@@ -179,43 +181,101 @@ func verifyArchive(path string, want *ReportPackage) []Problem {
 	return ps
 }
 
-// nameProblems reports member names that extract would refuse.
+// nameProblems reports member names that extract would refuse: unsafe
+// names (see unsafeName), and names that would land on the same file, or
+// on a file and a directory at once, on a case-insensitive file system
+// such as the device's. '/' and '\' both separate directories.
 func nameProblems(members []Member) []string {
 	var out []string
-	seen := map[string]string{}
+	seen := map[string]string{} // fold key -> first name
 	for _, m := range members {
 		if msg := unsafeName(m.Name); msg != "" {
 			out = append(out, fmt.Sprintf("member %q: %s", m.Name, msg))
+			continue
 		}
-		key := strings.ToLower(strings.ReplaceAll(m.Name, `\`, "/"))
+		key := foldName(m.Name)
 		if first, dup := seen[key]; dup {
-			if first == m.Name {
+			switch {
+			case first == m.Name:
 				out = append(out, fmt.Sprintf("member %q appears twice", m.Name))
-			} else {
+			case strings.ReplaceAll(first, `\`, "/") == strings.ReplaceAll(m.Name, `\`, "/"):
+				out = append(out, fmt.Sprintf("members %q and %q name the same file", first, m.Name))
+			default:
 				out = append(out, fmt.Sprintf("members %q and %q differ only in case; they collide on the device's case-insensitive file system", first, m.Name))
 			}
 			continue
 		}
 		seen[key] = m.Name
 	}
+	// A member whose name is a directory of another member's.
+	for _, m := range members {
+		if unsafeName(m.Name) != "" {
+			continue
+		}
+		key := foldName(m.Name)
+		for i := range len(key) {
+			if key[i] != '/' {
+				continue
+			}
+			if file, ok := seen[key[:i]]; ok {
+				out = append(out, fmt.Sprintf("member %q needs %q to be a directory, but the archive also holds a file of that name", m.Name, file))
+				break
+			}
+		}
+	}
 	return out
 }
 
-// unsafeName says why a member name must not be extracted, or "".
+// foldName maps a member name to a key equal for exactly the names that
+// are the same file on a case-insensitive file system: '/' separators,
+// and each rune folded as strings.EqualFold folds it.
+func foldName(name string) string {
+	var b strings.Builder
+	b.Grow(len(name))
+	for _, r := range name {
+		if r == '\\' {
+			r = '/'
+		}
+		m := r
+		for f := unicode.SimpleFold(r); f != r; f = unicode.SimpleFold(f) {
+			m = min(m, f)
+		}
+		b.WriteRune(m)
+	}
+	return b.String()
+}
+
+// maxNameLen is the longest member name, in bytes, that a cabinet holds.
+const maxNameLen = 255
+
+// unsafeName says why a member name must not be written or extracted, or
+// "". The rules are the cabinet writer's, for both formats.
 func unsafeName(name string) string {
 	switch {
 	case name == "":
 		return "empty name"
+	case !utf8.ValidString(name):
+		return "name is not valid UTF-8"
 	case strings.ContainsRune(name, 0):
 		return "NUL in name"
 	case strings.HasPrefix(name, "/") || strings.HasPrefix(name, `\`):
 		return "absolute path"
 	case len(name) >= 2 && name[1] == ':':
 		return "drive-qualified path"
+	case len(name) > maxNameLen:
+		return fmt.Sprintf("name is %d bytes, longer than the %d a cabinet holds", len(name), maxNameLen)
 	}
 	for _, seg := range strings.FieldsFunc(name, func(r rune) bool { return r == '/' || r == '\\' }) {
 		if seg == ".." {
 			return "\"..\" segment would escape the target directory"
+		}
+	}
+	for _, seg := range strings.Split(strings.ReplaceAll(name, `\`, "/"), "/") {
+		switch seg {
+		case "":
+			return "empty path segment (a doubled or trailing separator)"
+		case ".":
+			return "\".\" segment"
 		}
 	}
 	return ""

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
+	"strings"
 
 	"github.com/provpack/provpack/manifest"
 )
@@ -50,7 +52,7 @@ func exitCode(err error, stderr io.Writer) int {
 		for _, e := range list {
 			fmt.Fprintln(stderr, e)
 		}
-		fmt.Fprintf(stderr, "%s in the manifest\n", plural(len(list), "problem"))
+		fmt.Fprintf(stderr, "%s in %s\n", plural(len(list), "problem"), listFiles(list))
 		return exitFailed
 	}
 	var ue usageError
@@ -69,4 +71,19 @@ func exitCode(err error, stderr io.Writer) int {
 // asErrorList finds a manifest.ErrorList in err's chain.
 func asErrorList(err error, list *manifest.ErrorList) bool {
 	return errors.As(err, list)
+}
+
+// listFiles names the files an ErrorList is about (the manifest, the lock
+// or both), for the summary line.
+func listFiles(list manifest.ErrorList) string {
+	var files []string
+	for _, e := range list {
+		if e.File != "" && !slices.Contains(files, e.File) {
+			files = append(files, e.File)
+		}
+	}
+	if len(files) == 0 {
+		return "the manifest"
+	}
+	return strings.Join(files, " and ")
 }

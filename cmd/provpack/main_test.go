@@ -33,9 +33,18 @@ func TestScripts(t *testing.T) {
 			return nil
 		},
 		RequireExplicitExec: true,
+		Condition: func(cond string) (bool, error) {
+			switch cond {
+			case "root":
+				// chmod 000 does not stop root from reading or writing.
+				return os.Geteuid() == 0, nil
+			}
+			return false, fmt.Errorf("unknown condition %q", cond)
+		},
 		Cmds: map[string]func(*testscript.TestScript, bool, []string){
 			// treehash DIR OUT writes one line per file under DIR with its
-			// SHA-256, to compare a tree before and after a command.
+			// SHA-256 (and per symlink with its target), to compare a tree
+			// before and after a command.
 			"treehash": func(ts *testscript.TestScript, neg bool, args []string) {
 				if len(args) != 2 {
 					ts.Fatalf("usage: treehash DIR OUT")
@@ -54,6 +63,11 @@ func TestScripts(t *testing.T) {
 						fmt.Fprintf(&b, "%s/\n", rel)
 						return nil
 					}
+					if d.Type()&fs.ModeSymlink != 0 {
+						target, err := os.Readlink(path)
+						fmt.Fprintf(&b, "%s -> %s\n", rel, target)
+						return err
+					}
 					data, err := os.ReadFile(path)
 					if err != nil {
 						return err
@@ -64,6 +78,21 @@ func TestScripts(t *testing.T) {
 				ts.Check(err)
 				ts.Check(os.WriteFile(ts.MkAbs(args[1]), []byte(b.String()), 0o644))
 			},
+			// exits CODE CMD ARGS... runs CMD like exec, then checks its
+			// exit code and that it printed no Go stack trace.
+			"exits": cmdExits,
+			// genfile KIND OUT [ARG] writes big or binary hostile input.
+			"genfile": cmdGenfile,
+			// cabpatch SRC DST EDIT... writes a copy of cabinet SRC with
+			// header fields changed.
+			"cabpatch": cmdCabpatch,
+			// tarzst OUT NAME[:DECLARED]... writes a tar.zst whose members
+			// hold "x" under the given names.
+			"tarzst": cmdTarzst,
+			// patchfile FILE flip=OFFSET|trunc=SIZE... flips the bits of
+			// one byte (a negative offset counts from the end) or cuts
+			// the file.
+			"patchfile": cmdPatchfile,
 			// utf16 SRC DST writes SRC as UTF-16LE with a byte-order mark.
 			"utf16": func(ts *testscript.TestScript, neg bool, args []string) {
 				if len(args) != 2 {

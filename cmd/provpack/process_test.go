@@ -1,0 +1,242 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/provpack/provpack/internal/imagegen"
+)
+
+// These tests run the real provpack binary, because signals and the
+// output directory lock are about processes.
+
+// provpackBinary builds the command into a temporary directory.
+func provpackBinary(t *testing.T) string {
+	t.Helper()
+	if runtime.GOOS == "windows" || runtime.GOOS == "plan9" {
+		t.Skip("needs POSIX signals and flock")
+	}
+	bin := filepath.Join(t.TempDir(), "provpack")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// bigImage writes an image whose build takes a moment (most of a second
+// on two cores): 300 packages of 5 files each. The documents are kept
+// small enough that the release lock, which records every setting, stays
+// under the size provpack reads back.
+func bigImage(t *testing.T) (dir, manifestPath string) {
+	t.Helper()
+	dir = t.TempDir()
+	m, err := imagegen.Generate(dir, imagegen.Options{Packages: 300, Files: 5, Size: 1200})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return dir, m
+}
+
+// snapshot maps every file under dir (temporary files included) to its
+// bytes.
+func snapshot(t *testing.T, dir string) map[string]string {
+	t.Helper()
+	out := map[string]string{}
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := os.ReadFile(p)
+		rel, _ := filepath.Rel(dir, p)
+		out[rel] = string(b)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+func diffSnapshots(t *testing.T, what string, before, after map[string]string) {
+	t.Helper()
+	for k, v := range before {
+		if w, ok := after[k]; !ok {
+			t.Errorf("%s: %s was removed", what, k)
+		} else if w != v {
+			t.Errorf("%s: %s changed", what, k)
+		}
+	}
+	for k := range after {
+		if _, ok := before[k]; !ok {
+			t.Errorf("%s: %s appeared", what, k)
+		}
+	}
+}
+
+func hasTemp(dir string) bool {
+	ents, _ := os.ReadDir(dir)
+	for _, e := range ents {
+		if strings.HasPrefix(e.Name(), ".provpack-tmp-") {
+			return true
+		}
+	}
+	return false
+}
+
+// startBuild starts provpack with args in dir.
+func startBuild(t *testing.T, ctx context.Context, bin, dir string, env []string, args ...string) (*exec.Cmd, *bytes.Buffer, *bytes.Buffer) {
+	t.Helper()
+	cmd := exec.CommandContext(ctx, bin, args...)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), env...)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	return cmd, &stdout, &stderr
+}
+
+// waitFor polls until cond holds or the process has exited, and reports
+// whether cond held.
+func waitFor(cmd *exec.Cmd, exited <-chan struct{}, cond func() bool) bool {
+	for {
+		if cond() {
+			return true
+		}
+		select {
+		case <-exited:
+			return cond()
+		case <-time.After(time.Millisecond):
+		}
+	}
+}
+
+func exitCodeOf(err error) int {
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		return ee.ExitCode()
+	}
+	if err != nil {
+		return -1
+	}
+	return 0
+}
+
+// TestInterruptedBuildChangesNothing: SIGINT or SIGTERM while a real
+// build is staging its outputs makes it exit 130, say it was interrupted,
+// remove every temporary file, and leave the previous release's outputs,
+// the lock and the manifest byte for byte as they were.
+func TestInterruptedBuildChangesNothing(t *testing.T) {
+	bin := provpackBinary(t)
+	for _, tc := range []struct {
+		name string
+		sig  syscall.Signal
+		// when the signal is sent: once a temporary file is in out/, or
+		// after a delay (most likely while planning).
+		atTemp bool
+		delay  time.Duration
+	}{
+		{"SIGINT while staging", syscall.SIGINT, true, 0},
+		{"SIGTERM while staging", syscall.SIGTERM, true, 0},
+		{"SIGTERM while planning", syscall.SIGTERM, false, 50 * time.Millisecond},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir, m := bigImage(t)
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+			defer cancel()
+			// The previous release, with other dates.
+			prev, _, stderr := startBuild(t, ctx, bin, dir, []string{"SOURCE_DATE_EPOCH=1700000000"}, "build", "-o", "out", "--release")
+			if err := prev.Wait(); err != nil {
+				t.Fatalf("previous build: %v\n%s", err, stderr)
+			}
+			// This release changes every archive, the report and the lock.
+			data, _ := os.ReadFile(m)
+			os.WriteFile(m, bytes.Replace(data, []byte("release: 1.0.0"), []byte("release: 1.0.1"), 1), 0o644)
+			before := snapshot(t, dir)
+
+			cmd, stdout, stderr := startBuild(t, ctx, bin, dir, nil, "build", "-o", "out", "--release", "--force")
+			exited := make(chan struct{})
+			var waitErr error
+			go func() { waitErr = cmd.Wait(); close(exited) }()
+			start := time.Now()
+			if tc.atTemp {
+				if !waitFor(cmd, exited, func() bool { return hasTemp(filepath.Join(dir, "out")) }) {
+					t.Fatalf("the build finished before it staged anything it could be interrupted in\nstderr: %s", stderr)
+				}
+			} else {
+				time.Sleep(tc.delay)
+			}
+			sent := time.Now()
+			if err := cmd.Process.Signal(tc.sig); err != nil {
+				t.Fatalf("signal: %v", err)
+			}
+			<-exited
+			t.Logf("signalled %v after start; exited %v after the signal", sent.Sub(start).Round(time.Millisecond), time.Since(sent).Round(time.Millisecond))
+			if code := exitCodeOf(waitErr); code != exitInterrupted {
+				t.Fatalf("exit code %d, want %d\nstdout: %s\nstderr: %s", code, exitInterrupted, stdout, stderr)
+			}
+			if got := stderr.String(); !strings.Contains(got, "provpack: interrupted; earlier outputs were left as they were") || strings.Contains(got, "goroutine ") {
+				t.Errorf("stderr does not say it was interrupted (or holds a stack trace):\n%s", got)
+			}
+			if hasTemp(filepath.Join(dir, "out")) || hasTemp(dir) {
+				t.Error("temporary files left behind")
+			}
+			diffSnapshots(t, "after an interrupted build", before, snapshot(t, dir))
+		})
+	}
+}
+
+// TestConcurrentBuildsRefused: a second real build into the same output
+// directory while the first holds it fails at once with a clear message
+// and exit 1, and the first completes with exactly the bytes a build on
+// its own writes.
+func TestConcurrentBuildsRefused(t *testing.T) {
+	bin := provpackBinary(t)
+	dir, _ := bigImage(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	ref, _, stderr := startBuild(t, ctx, bin, dir, nil, "build", "-o", "ref")
+	if err := ref.Wait(); err != nil {
+		t.Fatalf("reference build: %v\n%s", err, stderr)
+	}
+
+	first, _, firstErr := startBuild(t, ctx, bin, dir, nil, "build", "-o", "out")
+	exited := make(chan struct{})
+	var waitErr error
+	go func() { waitErr = first.Wait(); close(exited) }()
+	if !waitFor(first, exited, func() bool { return hasTemp(filepath.Join(dir, "out")) }) {
+		t.Fatalf("the first build finished before the second could start\nstderr: %s", firstErr)
+	}
+	second, secondOut, secondErr := startBuild(t, ctx, bin, dir, nil, "build", "-o", "out")
+	err := second.Wait()
+	select {
+	case <-exited:
+		t.Log("the first build finished before the second was refused; the refusal was not tested under contention")
+	default:
+	}
+	if code := exitCodeOf(err); code != exitFailed {
+		t.Fatalf("second build: exit %d, want %d\nstdout: %s\nstderr: %s", code, exitFailed, secondOut, secondErr)
+	}
+	if want := "provpack: another provpack build is writing to out; wait for it to finish, or build into another directory\n"; secondErr.String() != want {
+		t.Errorf("second build said %q, want %q", secondErr, want)
+	}
+	if secondOut.Len() != 0 {
+		t.Errorf("second build printed %q", secondOut)
+	}
+	<-exited
+	if waitErr != nil {
+		t.Fatalf("first build: %v\n%s", waitErr, firstErr)
+	}
+	diffSnapshots(t, "build next to a refused one, against a build on its own", snapshot(t, filepath.Join(dir, "ref")), snapshot(t, filepath.Join(dir, "out")))
+}

@@ -1,0 +1,271 @@
+package pkgbuild
+
+import (
+	"archive/tar"
+	"bytes"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/klauspost/compress/zstd"
+
+	"github.com/provpack/provpack/internal/testutil"
+	"github.com/provpack/provpack/manifest"
+)
+
+var formats = []manifest.Format{manifest.FormatCab, manifest.FormatTarZst}
+
+// seedDocs returns provisioning documents to seed fuzzing with: the demo
+// fixtures and the shared corpus (when it is there).
+func seedDocs(f *testing.F) [][]byte {
+	var docs [][]byte
+	for _, pattern := range []string{
+		filepath.Join(testutil.Root(), "fixtures", "demo", "provxml", "*.provxml"),
+		filepath.Join(testutil.Root(), "..", "shared", "corpus", "provxml", "*.provxml"),
+		filepath.Join(testutil.Root(), "..", "shared", "corpus", "provxml", "broken", "*.provxml"),
+	} {
+		files, _ := filepath.Glob(pattern)
+		for _, p := range files {
+			if b, err := os.ReadFile(p); err == nil {
+				docs = append(docs, b)
+			}
+		}
+	}
+	if len(docs) == 0 {
+		f.Fatal("no seed documents found")
+	}
+	return docs
+}
+
+// fuzzMembers turns fuzz arguments into archive members: one per line of
+// names, sharing content between them.
+func fuzzMembers(names string, content []byte) []Member {
+	list := strings.Split(names, "\n")
+	if len(list) > 20 {
+		list = list[:20]
+	}
+	ms := make([]Member, len(list))
+	for i, n := range list {
+		lo, hi := i*len(content)/len(list), (i+1)*len(content)/len(list)
+		ms[i] = Member{Name: n, Data: content[lo:hi]}
+	}
+	return ms
+}
+
+// FuzzArchiveRoundTrip: for both formats, writeArchive either refuses the
+// members (exactly when their names are unsafe, by the same rules for
+// both formats) or writes an archive that readArchive reads back to the
+// same members, byte for byte, sorted by name (a cabinet stores '\' for
+// '/'), and writing again gives the same bytes.
+func FuzzArchiveRoundTrip(f *testing.F) {
+	docs := seedDocs(f)
+	for i, d := range docs {
+		f.Add(fmt.Sprintf("mxipupdate_OEM_Base_%03d.provxml\npackage.xml", 100+i), d, uint8(i))
+	}
+	f.Add("a\nb/c\nd\\e", []byte("hello, world"), uint8(0))
+	f.Add("same\nSAME", []byte("case"), uint8(1))
+	f.Add("../evil\nok", []byte("dots"), uint8(2))
+	f.Add("données/é.txt\n日本", bytes.Repeat([]byte("0123456789abcdef"), 5000), uint8(3))
+	f.Add("a\na/b", []byte("file and directory"), uint8(4))
+	f.Add("", []byte(nil), uint8(5))
+	f.Fuzz(func(t *testing.T, names string, content []byte, mode uint8) {
+		members := fuzzMembers(names, content)
+		epoch := DefaultEpoch.Add(time.Duration(mode) * 24 * time.Hour)
+		unsafe := len(nameProblems(members)) > 0
+		for _, format := range formats {
+			var buf bytes.Buffer
+			err := writeArchive(&buf, format, members, epoch)
+			if unsafe {
+				if err == nil || !strings.Contains(err.Error(), "unsafe member names") {
+					t.Fatalf("%s: names %q: want a refusal, got %v", format, names, err)
+				}
+				continue
+			}
+			if err != nil {
+				t.Fatalf("%s: safe names %q refused: %v", format, names, err)
+			}
+			data := buf.Bytes()
+			var again bytes.Buffer
+			if err := writeArchive(&again, format, members, epoch); err != nil || !bytes.Equal(data, again.Bytes()) {
+				t.Fatalf("%s: a second write differs (err %v)", format, err)
+			}
+			got, ms, err := readArchive(bytes.NewReader(data), int64(len(data)))
+			if err != nil {
+				t.Fatalf("%s: reading back: %v", format, err)
+			}
+			if got != format {
+				t.Fatalf("%s: read back as %s", format, got)
+			}
+			want := slices.Clone(members)
+			if format == manifest.FormatCab {
+				for i := range want {
+					want[i].Name = strings.ReplaceAll(want[i].Name, "/", `\`)
+				}
+			}
+			want = sortedMembers(want)
+			if len(ms) != len(want) {
+				t.Fatalf("%s: %d members back, wrote %d", format, len(ms), len(want))
+			}
+			for i := range want {
+				if ms[i].Name != want[i].Name || !bytes.Equal(ms[i].Data, want[i].Data) {
+					t.Fatalf("%s: member %d: got %q (%d bytes), want %q (%d bytes)", format, i, ms[i].Name, len(ms[i].Data), want[i].Name, len(want[i].Data))
+				}
+			}
+		}
+	})
+}
+
+// seedArchives returns archives to seed FuzzReadArchive: the members of
+// the demo's packages and of corpus documents in both formats, and a few
+// hostile ones.
+func seedArchives(f *testing.F) [][]byte {
+	var out [][]byte
+	add := func(format manifest.Format, ms []Member) {
+		var buf bytes.Buffer
+		if err := writeArchive(&buf, format, ms, DefaultEpoch); err != nil {
+			f.Fatal(err)
+		}
+		out = append(out, buf.Bytes())
+	}
+	pl, err := Load(filepath.Join(testutil.Root(), "fixtures", "demo", "provpack.yaml"), Options{})
+	if err != nil {
+		f.Fatal(err)
+	}
+	for _, p := range pl.Packages {
+		ms, _, err := packageMembers(pl, p)
+		if err != nil {
+			f.Fatal(err)
+		}
+		for _, format := range formats {
+			add(format, ms)
+		}
+	}
+	for i, d := range seedDocs(f)[:4] {
+		for _, format := range formats {
+			add(format, []Member{{Name: fmt.Sprintf("mxipcold_X_%03d.provxml", i+1), Data: d}, {Name: "package.xml", Data: []byte("<package/>")}})
+		}
+	}
+	return out
+}
+
+// FuzzReadArchive: Inspect, Verify and Extract of any file never panic,
+// every error names the file, memory stays in proportion to the input
+// and the read limits, and Extract writes nothing on error and nothing
+// but the archive's members on success.
+func FuzzReadArchive(f *testing.F) {
+	for _, s := range seedArchives(f) {
+		f.Add(s)
+	}
+	f.Add([]byte("MSCF"))
+	f.Add([]byte{0x28, 0xB5, 0x2F, 0xFD})
+	saved := readLimits
+	f.Cleanup(func() { readLimits = saved })
+	readLimits.member, readLimits.total = 1<<20, 4<<20
+	work := f.TempDir()
+	f.Fuzz(func(t *testing.T, data []byte) {
+		archive := filepath.Join(work, "fuzz.cab")
+		if err := os.WriteFile(archive, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		_, members, readErr := ReadArchive(archive)
+		runtime.ReadMemStats(&after)
+		if n, limit := after.TotalAlloc-before.TotalAlloc, uint64(40<<20+3*readLimits.total+2048*int64(len(data))); n > limit {
+			t.Fatalf("reading %d bytes allocated %d bytes (limit %d)", len(data), n, limit)
+		}
+		if readErr != nil && !strings.HasPrefix(readErr.Error(), archive+": ") {
+			t.Fatalf("error does not name the file: %v", readErr)
+		}
+		if _, err := Inspect(archive); err != nil && !strings.Contains(err.Error(), archive) {
+			t.Fatalf("inspect error does not name the file: %v", err)
+		}
+		ps, err := Verify(archive)
+		if err != nil {
+			t.Fatalf("verify of a file: %v", err)
+		}
+		for _, p := range ps {
+			if p.File != archive {
+				t.Fatalf("problem not about the archive: %v", p)
+			}
+		}
+		if readErr != nil && len(ps) == 0 {
+			t.Fatalf("verify found nothing wrong with an unreadable archive (%v)", readErr)
+		}
+		out := filepath.Join(work, "out")
+		defer os.RemoveAll(out)
+		written, err := Extract(archive, out, false)
+		got := map[string]bool{}
+		filepath.WalkDir(work, func(p string, d fs.DirEntry, err error) error {
+			if err == nil && !d.IsDir() && p != archive {
+				got[p] = true
+			}
+			return err
+		})
+		if err != nil {
+			if !strings.Contains(err.Error(), archive) {
+				t.Fatalf("extract error does not name the file: %v", err)
+			}
+			if len(got) > 0 {
+				t.Fatalf("failed extract wrote %v", got)
+			}
+			if _, serr := os.Lstat(out); serr == nil {
+				t.Fatalf("failed extract created %s", out)
+			}
+			return
+		}
+		if readErr != nil {
+			t.Fatalf("extract succeeded where reading failed: %v", readErr)
+		}
+		if len(written) != len(members) {
+			t.Fatalf("extract returned %d paths for %d members", len(written), len(members))
+		}
+		for i, p := range written {
+			if !got[p] {
+				t.Fatalf("extract says it wrote %s, which is not there", p)
+			}
+			if b, _ := os.ReadFile(p); !bytes.Equal(b, members[i].Data) {
+				t.Fatalf("%s does not hold member %q", p, members[i].Name)
+			}
+			delete(got, p)
+		}
+		if len(got) > 0 {
+			t.Fatalf("extract wrote more than the members: %v", got)
+		}
+	})
+}
+
+// TestPooledZstdEncoder: a reused encoder writes exactly what a new one
+// with the pinned options writes, whatever it wrote before.
+func TestPooledZstdEncoder(t *testing.T) {
+	docs := [][]byte{[]byte("hello"), bytes.Repeat([]byte("provisioning "), 50_000), nil}
+	for _, d := range docs {
+		ms := []Member{{Name: "a.provxml", Data: d}}
+		var pooled bytes.Buffer
+		for range 3 {
+			pooled.Reset()
+			if err := writeTarZst(&pooled, ms, DefaultEpoch); err != nil {
+				t.Fatal(err)
+			}
+		}
+		var fresh bytes.Buffer
+		zw, err := zstd.NewWriter(&fresh, zstdOptions...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tw := tar.NewWriter(zw)
+		tw.WriteHeader(&tar.Header{Typeflag: tar.TypeReg, Name: "a.provxml", Mode: 0o644, Size: int64(len(d)), ModTime: DefaultEpoch, Format: tar.FormatPAX})
+		tw.Write(d)
+		tw.Close()
+		zw.Close()
+		if !bytes.Equal(pooled.Bytes(), fresh.Bytes()) {
+			t.Errorf("%d-byte member: a pooled encoder wrote %d bytes, a new one %d", len(d), pooled.Len(), fresh.Len())
+		}
+	}
+}
