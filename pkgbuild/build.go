@@ -85,10 +85,12 @@ type output struct {
 var testWriteHook func(name string, w io.Writer) io.Writer
 
 // Build writes the plan's archives, SHA256SUMS, report.json and report.md
-// into opt.OutDir. Nothing in OutDir changes unless every output was
-// staged successfully; the lock is written last, and only with Release.
-// On error or cancellation the staged files are removed and OutDir and
-// the lock are as they were.
+// into opt.OutDir. Every output, and with Release the lock (and the
+// manifest, when --bump raised versions), is first staged in a synced
+// temporary file beside its destination; only when all are staged are
+// they renamed into place, the lock last. On error or cancellation the
+// staged files are removed, an output directory Build created is removed
+// again, and OutDir, the lock and the manifest are as they were.
 func Build(ctx context.Context, pl *Plan, opt BuildOptions) (*Report, error) {
 	if HasErrors(pl.Findings) {
 		return nil, errors.New("the plan has error-level findings; fix them before building")

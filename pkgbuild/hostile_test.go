@@ -218,6 +218,7 @@ func TestExtractRefusesMoreHostileNames(t *testing.T) {
 	}{
 		// (hostileCab renames placeholders of the same length in place;
 		// names of two bytes or more keep them from matching header bytes.)
+		{[]string{"ab", "ab"}, `member "ab" appears twice`},
 		{[]string{"./ab", "ab"}, `"." segment`},
 		{[]string{"ab//c"}, "empty path segment"},
 		{[]string{"ab/."}, `"." segment`},
