@@ -57,6 +57,8 @@ type BuildOptions struct {
 	Jobs int
 	// Progress, when set, is called after each package is archived.
 	Progress func(done, total int, pkg string)
+
+	cache *buildCache
 }
 
 // ConflictError lists existing outputs that differ from what the build
@@ -134,6 +136,7 @@ func Build(ctx context.Context, pl *Plan, opt BuildOptions) (*Report, error) {
 	removeStale(dir)
 
 	rep := newReport(pl, opt.Epoch)
+	opt.cache = loadCache(dir)
 	outs, err := stageArchives(ctx, pl, rep, opt)
 	for _, o := range outs {
 		staged = append(staged, o.tmp)
@@ -163,6 +166,17 @@ func Build(ctx context.Context, pl *Plan, opt BuildOptions) (*Report, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
+	// The cache is provpack's own bookkeeping, not a result: it is
+	// replaced whenever it differs and never counts as a conflict.
+	cacheData, err := opt.cache.marshal()
+	if err != nil {
+		return nil, err
+	}
+	cacheOut, err := stage(dir, CacheName, func(w io.Writer) error { _, err := w.Write(cacheData); return err })
+	staged = append(staged, cacheOut.tmp)
+	if err != nil {
+		return nil, err
+	}
 	var conflicts []string
 	for _, o := range outs {
 		if o.tmp != "" && exists(filepath.Join(dir, o.name)) {
@@ -186,11 +200,20 @@ func Build(ctx context.Context, pl *Plan, opt BuildOptions) (*Report, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	// Commit: every output is staged and synced; rename them into place,
-	// the lock last.
+	// Make every staged file durable, then commit: rename them into
+	// place, the lock last.
+	var toSync []string
+	for _, t := range staged {
+		if t != "" {
+			toSync = append(toSync, t)
+		}
+	}
+	if err := syncStaged(dir, toSync); err != nil {
+		return nil, err
+	}
 	committed = true
 	var commits []renaming
-	for _, o := range outs {
+	for _, o := range append(outs, cacheOut) {
 		if o.tmp != "" {
 			commits = append(commits, renaming{o.tmp, filepath.Join(dir, o.name)})
 		}
@@ -303,9 +326,6 @@ func stage(dir, name string, write func(io.Writer) error) (o *output, err error)
 	cw := &countWriter{w: io.MultiWriter(w, h)}
 	if err = write(cw); err == nil {
 		err = f.Chmod(0o644)
-	}
-	if err == nil {
-		err = f.Sync()
 	}
 	if cerr := f.Close(); err == nil {
 		err = cerr
@@ -426,6 +446,14 @@ func stagePackage(pl *Plan, rp *ReportPackage, format manifest.Format, opt Build
 		rp.Files[i].Size, rp.Files[i].SHA256 = f.Size, f.SHA256
 	}
 	rp.Archive = ArchiveName(p.Name, p.Version, format)
+	key := archiveKey(format, opt.Epoch, members)
+	if e, ok := opt.cache.reuse(opt.OutDir, rp.Archive, key); ok {
+		// The same inputs built these bytes before and they are still
+		// there: nothing to compress or write.
+		rp.Size, rp.SHA256 = e.Size, e.SHA256
+		opt.cache.record(rp.Archive, e)
+		return &output{name: rp.Archive, size: e.Size, sha256: e.SHA256, unchanged: true}, nil
+	}
 	o, err := stage(opt.OutDir, rp.Archive, func(w io.Writer) error {
 		return writeArchive(w, format, members, opt.Epoch)
 	})
@@ -433,6 +461,7 @@ func stagePackage(pl *Plan, rp *ReportPackage, format manifest.Format, opt Build
 		return o, fmt.Errorf("package %s: %w", p.Name, err)
 	}
 	rp.Size, rp.SHA256 = o.size, o.sha256
+	opt.cache.record(rp.Archive, cacheEntry{Key: key, SHA256: o.sha256, Size: o.size})
 	return o, nil
 }
 

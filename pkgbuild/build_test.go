@@ -478,3 +478,39 @@ func TestExtractDoesNotFollowSymlinks(t *testing.T) {
 		t.Errorf("wrote outside the target: %v", got)
 	}
 }
+
+// TestRebuildReusesArchives: a rebuild with nothing changed compresses
+// nothing and writes no archive; a tampered archive is not reused.
+func TestRebuildReusesArchives(t *testing.T) {
+	m := copyDemo(t)
+	out := t.TempDir()
+	buildInto(t, m, out, BuildOptions{}, Options{})
+	before := tree(t, out)
+	var archives []string
+	testWriteHook = func(name string, w io.Writer) io.Writer {
+		if strings.HasSuffix(name, ".cab") {
+			archives = append(archives, name)
+		}
+		return w
+	}
+	defer func() { testWriteHook = nil }()
+	buildInto(t, m, out, BuildOptions{Jobs: 1}, Options{})
+	if len(archives) != 0 {
+		t.Errorf("rebuild recompressed %v", archives)
+	}
+	sameTree(t, "rebuild", before, tree(t, out))
+
+	// Tamper with one archive: it is rebuilt, and replacing it needs --force.
+	victim := filepath.Join(out, "OEM_Base-1.4.0.cab")
+	os.WriteFile(victim, []byte("MSCF tampered"), 0o644)
+	pl, _ := Load(m, Options{})
+	_, err := Build(context.Background(), pl, BuildOptions{OutDir: out, Jobs: 1})
+	var ce *ConflictError
+	if !errors.As(err, &ce) || len(ce.Files) != 1 || ce.Files[0] != "OEM_Base-1.4.0.cab" {
+		t.Fatalf("want a conflict on the tampered archive only, got %v", err)
+	}
+	if _, err := Build(context.Background(), pl, BuildOptions{OutDir: out, Jobs: 1, Force: true}); err != nil {
+		t.Fatal(err)
+	}
+	sameTree(t, "forced rebuild", before, tree(t, out))
+}

@@ -1,0 +1,102 @@
+package pkgbuild
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/provpack/provpack/manifest"
+	"github.com/provpack/provpack/pkgbuild/cab"
+)
+
+// syncEach fsyncs files one by one.
+func syncEach(files []string) error {
+	for _, name := range files {
+		f, err := os.Open(name)
+		if err != nil {
+			return err
+		}
+		err = f.Sync()
+		f.Close()
+		if err != nil {
+			return fmt.Errorf("syncing %s: %w", name, err)
+		}
+	}
+	return nil
+}
+
+// CacheName is the file in an output directory that lets a rebuild keep an
+// archive without recompressing it: for each archive, a key over
+// everything its bytes depend on, and the SHA-256 and size it had.
+const CacheName = ".provpack-cache.json"
+
+// cacheVersion changes whenever archive bytes could change for the same
+// inputs (writer, compression settings, package manifest layout).
+const cacheVersion = 1
+
+type cacheEntry struct {
+	Key    string `json:"key"`
+	SHA256 string `json:"sha256"`
+	Size   int64  `json:"size"`
+}
+
+type buildCache struct {
+	mu      sync.Mutex
+	old     map[string]cacheEntry
+	entries map[string]cacheEntry
+}
+
+func loadCache(dir string) *buildCache {
+	c := &buildCache{old: map[string]cacheEntry{}, entries: map[string]cacheEntry{}}
+	var f struct {
+		Version  int                   `json:"version"`
+		Archives map[string]cacheEntry `json:"archives"`
+	}
+	data, err := os.ReadFile(filepath.Join(dir, CacheName))
+	if err == nil && json.Unmarshal(data, &f) == nil && f.Version == cacheVersion {
+		c.old = f.Archives
+	}
+	return c
+}
+
+// archiveKey hashes everything an archive's bytes depend on.
+func archiveKey(format manifest.Format, epoch time.Time, members []Member) string {
+	h := sha256.New()
+	fmt.Fprintf(h, "provpack-archive %d %s %d cab-level-%d\n", cacheVersion, format, epoch.Unix(), cab.DefaultLevel)
+	for _, m := range members {
+		sum := sha256.Sum256(m.Data)
+		fmt.Fprintf(h, "%s %d %x\n", m.Name, len(m.Data), sum)
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// reuse reports whether dir/name already holds the archive for key, as
+// recorded by an earlier build and still unchanged on disk.
+func (c *buildCache) reuse(dir, name, key string) (cacheEntry, bool) {
+	c.mu.Lock()
+	e, ok := c.old[name]
+	c.mu.Unlock()
+	if !ok || e.Key != key {
+		return cacheEntry{}, false
+	}
+	same, _ := sameSHA256(filepath.Join(dir, name), e.Size, e.SHA256)
+	return e, same
+}
+
+func (c *buildCache) record(name string, e cacheEntry) {
+	c.mu.Lock()
+	c.entries[name] = e
+	c.mu.Unlock()
+}
+
+func (c *buildCache) marshal() ([]byte, error) {
+	return json.MarshalIndent(struct {
+		Version  int                   `json:"version"`
+		Archives map[string]cacheEntry `json:"archives"`
+	}{cacheVersion, c.entries}, "", "  ")
+}
