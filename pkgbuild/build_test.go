@@ -290,7 +290,9 @@ func TestFailedBuildChangesNothing(t *testing.T) {
 	os.WriteFile(src, bytes.Replace(data, []byte("internet.fabrikam.example"), []byte("web.fabrikam.example"), 1), 0o644)
 	beforeLock = tree(t, filepath.Dir(m))
 
-	for _, failOn := range []string{"OPR_Fabrikam-3.0.3.cab", "report.md"} {
+	// A full disk half-way through an archive, a report, the lock, or the
+	// manifest that --bump rewrites: nothing may change.
+	for _, failOn := range []string{"OPR_Fabrikam-3.0.3.cab", "report.md", manifest.DefaultLockName, filepath.Base(m)} {
 		testWriteHook = func(name string, w io.Writer) io.Writer {
 			if name == failOn {
 				return &failingWriter{w: w, n: 100}
@@ -309,6 +311,7 @@ func TestFailedBuildChangesNothing(t *testing.T) {
 		sameTree(t, "output after a failed build", before, tree(t, out))
 		sameTree(t, "manifest, sources and lock after a failed build", beforeLock, tree(t, filepath.Dir(m)))
 		noTemps(t, out)
+		noTemps(t, filepath.Dir(m))
 	}
 	if _, err := os.Stat(lock); err != nil {
 		t.Fatal(err)

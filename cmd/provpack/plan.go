@@ -63,21 +63,9 @@ Example:
 			&cli.BoolFlag{Name: "force", Usage: "accepted for symmetry with build; ignored"},
 		}, bumpFlags...),
 		Action: func(c *cli.Context) error {
-			path, err := manifestArg(c)
+			pl, output, err := loadPlan(c, "text", "json")
 			if err != nil {
 				return err
-			}
-			output := c.String("output")
-			if err := oneOf("output", output, "text", "json"); err != nil {
-				return err
-			}
-			opt, err := buildOptions(c)
-			if err != nil {
-				return err
-			}
-			pl, err := pkgbuild.Load(path, opt)
-			if err != nil {
-				return manifestFailure(c, output, err)
 			}
 			if output == "json" {
 				if err := writeJSON(c.App.Writer, pl); err != nil {
@@ -89,6 +77,28 @@ Example:
 			return findingsResult(c.App.ErrWriter, pl.Findings, c.Bool("strict"), output == "text")
 		},
 	}
+}
+
+// loadPlan reads MANIFEST and the flags plan and reapply share, checks
+// --output against outputs, and plans.
+func loadPlan(c *cli.Context, outputs ...string) (*pkgbuild.Plan, string, error) {
+	path, err := manifestArg(c)
+	if err != nil {
+		return nil, "", err
+	}
+	output := c.String("output")
+	if err := oneOf("output", output, outputs...); err != nil {
+		return nil, "", err
+	}
+	opt, err := buildOptions(c)
+	if err != nil {
+		return nil, "", err
+	}
+	pl, err := pkgbuild.Load(path, opt)
+	if err != nil {
+		return nil, "", manifestFailure(c, output, err)
+	}
+	return pl, output, nil
 }
 
 func writeJSON(w io.Writer, v any) error {

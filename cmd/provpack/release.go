@@ -30,21 +30,9 @@ Example:
 			&cli.BoolFlag{Name: "strict", Usage: "exit 1 on warnings too"},
 		}, bumpFlags...),
 		Action: func(c *cli.Context) error {
-			path, err := manifestArg(c)
+			pl, output, err := loadPlan(c, "text", "markdown", "json")
 			if err != nil {
 				return err
-			}
-			output := c.String("output")
-			if err := oneOf("output", output, "text", "markdown", "json"); err != nil {
-				return err
-			}
-			opt, err := buildOptions(c)
-			if err != nil {
-				return err
-			}
-			pl, err := pkgbuild.Load(path, opt)
-			if err != nil {
-				return manifestFailure(c, output, err)
 			}
 			r := pl.Reapply()
 			if err := render(c.App.Writer, output, r, r.Text, r.Markdown); err != nil {
