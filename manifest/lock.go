@@ -13,6 +13,12 @@ import (
 	"strings"
 )
 
+// MaxLockSize is the largest lock ReadLock accepts. A lock records every
+// setting of an image (about three times its provisioning sources), so
+// it is far larger than a manifest; the bound only keeps a hostile file
+// from exhausting memory.
+const MaxLockSize = 1 << 30
+
 // LockVersion is the lock format this package reads and writes.
 const LockVersion = 1
 
@@ -119,7 +125,7 @@ func (l *Lock) Package(name string) *LockPackage {
 // LoadLock reads the lock at path. A missing file is not an error: it
 // means nothing has been released yet, and LoadLock returns nil, nil.
 func LoadLock(path string) (*Lock, error) {
-	data, err := readLimited(path, MaxSize)
+	data, err := readLimited(path, MaxLockSize)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
 	}
@@ -138,8 +144,8 @@ func ReadLock(name string, data []byte) (*Lock, error) {
 		e.add(Pos{}, "", "empty lock file; delete it if nothing has been released")
 		return nil, e.list.err()
 	}
-	if len(data) > MaxSize {
-		e.add(Pos{}, "", "lock file is larger than %d MiB", MaxSize>>20)
+	if len(data) > MaxLockSize {
+		e.add(Pos{}, "", "lock file is larger than %d MiB", MaxLockSize>>20)
 		return nil, e.list.err()
 	}
 

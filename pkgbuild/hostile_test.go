@@ -338,7 +338,9 @@ func TestReadLimits(t *testing.T) {
 // would otherwise make every later plan fail).
 func TestReleaseLockTooBigIsRefused(t *testing.T) {
 	dir := t.TempDir()
-	m, err := imagegen.Generate(dir, imagegen.Options{Packages: 40, Files: 4, Size: 20_000})
+	defer func(old int) { maxReleaseLock = old }(maxReleaseLock)
+	maxReleaseLock = 1 << 20
+	m, err := imagegen.Generate(dir, imagegen.Options{Packages: 10, Files: 4, Size: 20_000})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -346,12 +348,12 @@ func TestReleaseLockTooBigIsRefused(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if lock, _ := pl.NextLock().Marshal(); len(lock) <= manifest.MaxSize {
+	if lock, _ := pl.NextLock().Marshal(); len(lock) <= maxReleaseLock {
 		t.Fatalf("the lock is only %d bytes; make the image bigger", len(lock))
 	}
 	out := filepath.Join(dir, "out")
 	_, err = Build(context.Background(), pl, BuildOptions{OutDir: out, Release: true})
-	if err == nil || !strings.Contains(err.Error(), "more than the 8 MiB provpack reads back") {
+	if err == nil || !strings.Contains(err.Error(), "more than the 1 MiB provpack reads back") {
 		t.Fatalf("want a refusal, got %v", err)
 	}
 	if _, err := os.Stat(out); !errors.Is(err, os.ErrNotExist) {
