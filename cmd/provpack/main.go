@@ -10,7 +10,11 @@ import (
 )
 
 func main() {
+	// The first SIGINT or SIGTERM cancels ctx: the command stops, cleans
+	// up and exits 130. Then the signals' default action is restored, so a
+	// second one ends a process stuck in a system call at once.
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	context.AfterFunc(ctx, stop)
 	code := run(ctx, os.Args, os.Stdin, os.Stdout, os.Stderr)
 	stop()
 	os.Exit(code)
