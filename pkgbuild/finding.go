@@ -72,8 +72,10 @@ var (
 	RuleSameRelease = provxml.Rule{ID: "PP0108", Severity: provxml.Warning, Summary: "the image changed but its release number did not"}
 )
 
-// PlanRules lists the planning rules.
-var PlanRules = []*provxml.Rule{&RuleUnbumped, &RuleVersionDown, &RuleOrdinalSpent, &RuleOrdinalLow, &RuleLockMismatch, &RuleSuppress, &RuleRemoved, &RuleSameRelease}
+// PlanRules lists the planning rules (PP01xx) and the release rules
+// (PP02xx, in reapply.go).
+var PlanRules = []*provxml.Rule{&RuleUnbumped, &RuleVersionDown, &RuleOrdinalSpent, &RuleOrdinalLow, &RuleLockMismatch, &RuleSuppress, &RuleRemoved, &RuleSameRelease,
+	&RuleColdOnly, &RuleBumpNoChange, &RuleConflict, &RuleShadowing}
 
 // ruleByID finds a provxml or planning rule.
 func ruleByID(id string) *provxml.Rule {

@@ -30,10 +30,6 @@ var (
 	RuleShadowing = provxml.Rule{ID: "PP0204", Severity: provxml.Warning, Summary: "a package overrides a setting of a Microsoft-owned package"}
 )
 
-func init() {
-	PlanRules = append(PlanRules, &RuleColdOnly, &RuleBumpNoChange, &RuleConflict, &RuleShadowing)
-}
-
 // ProcessingOrder explains the order provpack assumes; see
 // docs/processing-order.md.
 const ProcessingOrder = "files are assumed to be processed in byte order of their names (mxipcold_ before mxipupdate_, then package name, then ordinal); Windows Mobile documents no order, and this is the order the three-digit naming scheme was designed for; Windows 10 Mobile applies update files in order of their number"

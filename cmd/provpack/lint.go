@@ -6,10 +6,12 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"slices"
 	"strings"
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/provpack/provpack/pkgbuild"
 	"github.com/provpack/provpack/provxml"
 )
 
@@ -155,8 +157,11 @@ func plural(n int, word string) string {
 	return fmt.Sprintf("%d %ss", n, word)
 }
 
+// printRules lists the document rules lint applies, then the plan and
+// release rules plan, build and reapply add; a package's suppress list
+// may name any warning of either.
 func printRules(w io.Writer) error {
-	for _, r := range provxml.Rules {
+	for _, r := range append(slices.Clone(provxml.Rules), pkgbuild.PlanRules...) {
 		if _, err := fmt.Fprintf(w, "%s  %-7s  %s\n", r.ID, r.Severity, r.Summary); err != nil {
 			return err
 		}
