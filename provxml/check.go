@@ -119,7 +119,7 @@ func Check(doc *Document, opt Options) []Finding {
 		c.add(Pos{1, 1}, &RuleBOM, "UTF-8 byte-order mark at the start of the file; whether the device tolerates it is undocumented: save without BOM")
 	}
 	if enc := doc.Encoding; enc != "" && !strings.EqualFold(enc, "utf-8") && !strings.EqualFold(enc, "utf8") {
-		c.add(doc.EncodingPos, &RuleDeclaredEncoding, "encoding=%q: the device reads only UTF-8; convert the file and declare encoding=\"utf-8\"", enc)
+		c.add(doc.EncodingPos, &RuleDeclaredEncoding, "encoding=%q: the device reads only UTF-8; convert the file and declare encoding=\"utf-8\"", short(enc))
 	}
 	if doc.Root != nil {
 		c.root(doc.Root)
@@ -165,7 +165,7 @@ func (c *checker) root(root *Element) {
 	}
 	c.attrs(root)
 	if v, ok := root.Attr("version"); ok && v != "1.0" && v != "1.1" {
-		c.add(root.AttrPos("version"), &RuleVersion, "version=%q: wap-provisioningdoc version is 1.0 or 1.1 (or absent)", v)
+		c.add(root.AttrPos("version"), &RuleVersion, "version=%q: wap-provisioningdoc version is 1.0 or 1.1 (or absent)", short(v))
 	}
 	if root.Text != "" {
 		c.add(root.TextPos, &RuleContent, "text %q directly inside <%s>; only characteristics belong here", short(root.Text), ElemRoot)
@@ -183,9 +183,9 @@ func (c *checker) root(root *Element) {
 			typ, _ := ch.Attr("type")
 			if typ != "" && !KnownCSP(c.opt.Target, typ) {
 				if k := cspFold(c.opt.Target, typ); k != "" {
-					c.add(ch.AttrPos("type"), &RuleCaseCSP, "CSP %q is documented as %q; CSP names are case-sensitive", typ, k)
+					c.add(ch.AttrPos("type"), &RuleCaseCSP, "CSP %q is documented as %q; CSP names are case-sensitive", short(typ), k)
 				} else {
-					c.add(ch.AttrPos("type"), &RuleUnknownCSP, "%q is not a known %s CSP; check the spelling, or suppress PX0401 if it is your own", typ, c.opt.Target)
+					c.add(ch.AttrPos("type"), &RuleUnknownCSP, "%q is not a known %s CSP; check the spelling, or suppress PX0401 if it is your own", short(typ), c.opt.Target)
 				}
 			}
 			if uninstall != nil && ch != uninstall && typ != "UnInstall" {
@@ -212,7 +212,7 @@ outer:
 				continue outer
 			}
 		}
-		c.add(a.Pos, &RuleUnknownAttr, "<%s> has no attribute %q in the MSPROV DTD", e.Name, a.Name)
+		c.add(a.Pos, &RuleUnknownAttr, "<%s> has no attribute %q in the MSPROV DTD", short(e.Name), short(a.Name))
 	}
 }
 
@@ -228,7 +228,7 @@ func (c *checker) element(e, parent *Element, sc scope) {
 				hint = fmt.Sprintf(" (did you mean <%s>? element names are case-sensitive)", k)
 			}
 		}
-		c.add(e.Pos, &RuleUnknownElement, "<%s> is not an MSPROV element%s", e.Name, hint)
+		c.add(e.Pos, &RuleUnknownElement, "<%s> is not an MSPROV element%s", short(e.Name), hint)
 		return
 	}
 	c.attrs(e)
@@ -243,7 +243,7 @@ func (c *checker) element(e, parent *Element, sc scope) {
 		c.required(e, "type")
 		c.add(e.Pos, &RuleQuery, "<%s> asks the device for values; in a ROM file nobody reads the answer: remove it", e.Name)
 		if v, ok := e.Attr("recursive"); ok && !strings.EqualFold(v, "true") && !strings.EqualFold(v, "false") {
-			c.add(e.AttrPos("recursive"), &RuleRecursive, "recursive=%q: write true or false", v)
+			c.add(e.AttrPos("recursive"), &RuleRecursive, "recursive=%q: write true or false", short(v))
 		}
 		c.mwid(e)
 		c.registryPath(e, sc)
@@ -278,7 +278,7 @@ func (c *checker) required(e *Element, attr string) {
 
 func (c *checker) mwid(e *Element) {
 	if v, ok := e.Attr("mwid"); ok && v != "1" {
-		c.add(e.AttrPos("mwid"), &RuleMwid, "mwid=%q: mwid is 1 when present (it marks a NAP or proxy ID)", v)
+		c.add(e.AttrPos("mwid"), &RuleMwid, "mwid=%q: mwid is 1 when present (it marks a NAP or proxy ID)", short(v))
 	}
 }
 
@@ -288,7 +288,7 @@ func (c *checker) translation(e *Element, sc scope) {
 		return
 	}
 	if v != "filesystem" && v != "install" {
-		c.add(e.AttrPos("translation"), &RuleTranslation, "translation=%q: write filesystem or install", v)
+		c.add(e.AttrPos("translation"), &RuleTranslation, "translation=%q: write filesystem or install", short(v))
 	}
 	switch sc.csp {
 	case "FileOperation", "Metabase", "Registry":
@@ -455,7 +455,7 @@ func (c *checker) parm(e *Element, sc scope) {
 	dt, hasDT := e.Attr("datatype")
 	if inRegistry && sc.key != nil {
 		if !hasDT {
-			c.add(e.Pos, &RuleRegistryDatatype, "registry value %q has no datatype; add datatype=\"%s\" (the registry is typed)", name, guessDatatype(value))
+			c.add(e.Pos, &RuleRegistryDatatype, "registry value %q has no datatype; add datatype=\"%s\" (the registry is typed)", short(name), guessDatatype(value))
 		}
 		if n := utf8Len(name); n > 255 {
 			c.add(e.AttrPos("name"), &RuleRegistryName, "value name is %d characters; Windows CE allows 255", n)
@@ -473,7 +473,7 @@ func (c *checker) parm(e *Element, sc scope) {
 		case DatatypeAllowed(TargetW10M, dt):
 			c.add(dtPos, &RuleDatatype, "datatype %q exists only on w10m; for %s store it as string or binary", dt, c.opt.Target)
 		default:
-			c.add(dtPos, &RuleDatatype, "datatype %q is not one of %s%s", dt, strings.Join(allowedDatatypes(c.opt.Target), ", "), datatypeHint(dt))
+			c.add(dtPos, &RuleDatatype, "datatype %q is not one of %s%s", short(dt), strings.Join(allowedDatatypes(c.opt.Target), ", "), datatypeHint(dt))
 		}
 		return
 	}
@@ -560,19 +560,19 @@ func CheckValue(dt, value string, inRegistry bool) string {
 		if _, err := strconv.ParseInt(value, 10, 32); err != nil {
 			if n, err2 := strconv.ParseInt(value, 10, 64); err2 == nil {
 				if n >= 0 && n <= 0xFFFFFFFF {
-					return fmt.Sprintf("integer %s is outside the signed 32-bit range -2147483648..2147483647; as a signed DWORD write %d", value, int32(uint32(n)))
+					return fmt.Sprintf("integer %s is outside the signed 32-bit range -2147483648..2147483647; as a signed DWORD write %d", short(value), int32(uint32(n)))
 				}
-				return fmt.Sprintf("integer %s is outside the signed 32-bit range -2147483648..2147483647", value)
+				return fmt.Sprintf("integer %s is outside the signed 32-bit range -2147483648..2147483647", short(value))
 			}
 			if strings.HasPrefix(strings.ToLower(value), "0x") {
 				if n, err := strconv.ParseUint(value[2:], 16, 32); err == nil {
-					return fmt.Sprintf("integer %q is hexadecimal; write it in decimal: %d", value, int32(uint32(n)))
+					return fmt.Sprintf("integer %q is hexadecimal; write it in decimal: %d", short(value), int32(uint32(n)))
 				}
 			}
 			if strings.TrimSpace(value) != value {
-				return fmt.Sprintf("integer %q has white space around it", value)
+				return fmt.Sprintf("integer %q has white space around it", short(value))
 			}
-			return fmt.Sprintf("integer %q is not a decimal number", value)
+			return fmt.Sprintf("integer %q is not a decimal number", short(value))
 		}
 	case "boolean":
 		if value == "0" || value == "1" {
@@ -581,7 +581,7 @@ func CheckValue(dt, value string, inRegistry bool) string {
 		if !inRegistry && (strings.EqualFold(value, "true") || strings.EqualFold(value, "false")) {
 			return ""
 		}
-		return fmt.Sprintf("boolean %q: write 1 or 0", value)
+		return fmt.Sprintf("boolean %q: write 1 or 0", short(value))
 	case "binary":
 		compact := value
 		if strings.ContainsAny(value, " \n\r\t") {
@@ -590,7 +590,7 @@ func CheckValue(dt, value string, inRegistry bool) string {
 					return -1
 				}
 				return r
-			}, value)
+			}, short(value))
 		}
 		if _, err := base64.StdEncoding.DecodeString(compact); err != nil {
 			return fmt.Sprintf("binary value is not Base64 (%v); encode the bytes with base64", err)
@@ -601,15 +601,15 @@ func CheckValue(dt, value string, inRegistry bool) string {
 		}
 	case "float":
 		if !floatRe.MatchString(value) {
-			return fmt.Sprintf("float %q is not a decimal number such as 1.5 or -2e3", value)
+			return fmt.Sprintf("float %q is not a decimal number such as 1.5 or -2e3", short(value))
 		}
 	case "time":
-		if !validTime(timeVal, value) {
-			return fmt.Sprintf("time %q is not ISO 8601, e.g. 2024-05-01T13:45:00Z or 13:45:00", value)
+		if !validTime(timeVal, short(value)) {
+			return fmt.Sprintf("time %q is not ISO 8601, e.g. 2024-05-01T13:45:00Z or 13:45:00", short(value))
 		}
 	case "date":
-		if !validTime(dateVal, value) {
-			return fmt.Sprintf("date %q is not ISO 8601, e.g. 2024-05-01 or 2024-05-01T13:45:00Z", value)
+		if !validTime(dateVal, short(value)) {
+			return fmt.Sprintf("date %q is not ISO 8601, e.g. 2024-05-01 or 2024-05-01T13:45:00Z", short(value))
 		}
 	}
 	return ""
@@ -687,6 +687,9 @@ func q(s string) string {
 }
 
 func short(s string) string {
+	if len(s) <= 40 {
+		return s
+	}
 	if r := []rune(s); len(r) > 40 {
 		return string(r[:40]) + "…"
 	}

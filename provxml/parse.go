@@ -16,6 +16,9 @@ const (
 	DefaultMaxSize     = 8 << 20 // bytes per document
 	DefaultMaxDepth    = 256     // element nesting
 	DefaultMaxElements = 200_000 // elements per document
+	// maxAttrs bounds the attributes of one element (an MSPROV parm has at
+	// most a dozen), which keeps the duplicate check cheap.
+	maxAttrs = 256
 )
 
 // ParseOptions bounds the parser. A zero field takes its default.
@@ -295,8 +298,10 @@ func (p *parser) encoding(doc *Document) error {
 		return p.fail(Pos{1, 1}, &RuleEncoding, "file is UTF-32 (byte-order mark); provisioning XML must be UTF-8: convert it, e.g. iconv -f UTF-32 -t UTF-8")
 	case bytes.HasPrefix(b, []byte{0xFE, 0xFF}), bytes.HasPrefix(b, []byte{0xFF, 0xFE}):
 		return p.fail(Pos{1, 1}, &RuleEncoding, "file is UTF-16 (byte-order mark); provisioning XML must be UTF-8: convert it, e.g. iconv -f UTF-16 -t UTF-8")
-	case bytes.HasPrefix(b, []byte{0x3C, 0x00}), bytes.HasPrefix(b, []byte{0x00, 0x3C}):
-		return p.fail(Pos{1, 1}, &RuleEncoding, "file looks like UTF-16 without a byte-order mark; provisioning XML must be UTF-8: convert it, e.g. iconv -f UTF-16LE -t UTF-8")
+	case bytes.HasPrefix(b, []byte{0x3C, 0x00}):
+		return p.fail(Pos{1, 1}, &RuleEncoding, "file looks like UTF-16LE without a byte-order mark; provisioning XML must be UTF-8: convert it, e.g. iconv -f UTF-16LE -t UTF-8")
+	case bytes.HasPrefix(b, []byte{0x00, 0x3C}):
+		return p.fail(Pos{1, 1}, &RuleEncoding, "file looks like UTF-16BE without a byte-order mark; provisioning XML must be UTF-8: convert it, e.g. iconv -f UTF-16BE -t UTF-8")
 	}
 	return nil
 }
@@ -905,6 +910,9 @@ func (p *parser) startTag() (*Element, bool, error) {
 		v, err := p.attrValue()
 		if err != nil {
 			return nil, false, err
+		}
+		if len(p.attrs) >= maxAttrs {
+			return nil, false, p.fail(apos, &RuleLimit, "<%s> has more than %d attributes; refused to bound time and memory", name, maxAttrs)
 		}
 		for _, a := range p.attrs {
 			if a.Name == aname {
