@@ -2,8 +2,10 @@ package manifest
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"reflect"
 	"regexp"
@@ -36,7 +38,20 @@ func Load(path string) (*Manifest, error) {
 }
 
 // readLimited reads a file but refuses to read more than limit+1 bytes.
+// Anything but a regular file (a FIFO would block the open, a device
+// could be endless) is refused before it is opened.
 func readLimited(path string, limit int64) ([]byte, error) {
+	st, err := os.Stat(path)
+	if err != nil {
+		return nil, err
+	}
+	if !st.Mode().IsRegular() {
+		what := "not a regular file"
+		if st.IsDir() {
+			what = "a directory"
+		}
+		return nil, &fs.PathError{Op: "read", Path: path, Err: errors.New(what)}
+	}
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err

@@ -2,6 +2,7 @@ package pkgbuild
 
 import (
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -45,7 +46,7 @@ func renderClass(m *manifest.Manifest, dir string, p *manifest.Package, sources 
 			for _, rel := range s.Matches {
 				path := filepath.Join(dir, filepath.FromSlash(rel))
 				out.Sources = append(out.Sources, filepath.ToSlash(path))
-				data, err := os.ReadFile(path)
+				data, err := readSource(path)
 				if err != nil {
 					out.Findings = append(out.Findings, Finding{File: path, Line: 1, Col: 1, ID: provxml.RuleSyntax.ID, Severity: provxml.Error,
 						Message: fmt.Sprintf("cannot read: %v", err), Package: p.Name})
@@ -113,4 +114,23 @@ func inlineDocument(file string, s *manifest.Source) *provxml.Document {
 		doc.Root.Children = append(doc.Root.Children, top)
 	}
 	return doc
+}
+
+// readSource reads a provisioning source, at most one byte more than the
+// parser accepts (so an oversized file is reported, not read whole), and
+// refuses anything but a regular file before opening it.
+func readSource(path string) ([]byte, error) {
+	st, err := os.Stat(path)
+	if err != nil {
+		return nil, err
+	}
+	if !st.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s is not a regular file", path)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return io.ReadAll(io.LimitReader(f, provxml.DefaultMaxSize+1))
 }

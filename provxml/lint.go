@@ -32,6 +32,8 @@ func ExpandPaths(args []string) (files []string, missing []error) {
 			continue
 		}
 		if !info.IsDir() {
+			// A named pipe or device is refused in lintFile, before it
+			// is opened (opening a FIFO blocks).
 			files = append(files, arg)
 			continue
 		}
@@ -43,10 +45,13 @@ func ExpandPaths(args []string) (files []string, missing []error) {
 			if d.IsDir() || !strings.EqualFold(filepath.Ext(path), ".provxml") {
 				return nil
 			}
+			if !d.Type().IsRegular() && d.Type()&fs.ModeSymlink == 0 {
+				return nil // a pipe, socket or device named *.provxml
+			}
 			// d.Type() is the link itself for a symlink; lint what it names
 			// when that is a file.
 			if d.Type()&fs.ModeSymlink != 0 {
-				if st, err := os.Stat(path); err != nil || st.IsDir() {
+				if st, err := os.Stat(path); err != nil || !st.Mode().IsRegular() {
 					return nil
 				}
 			}
@@ -93,18 +98,22 @@ feed:
 
 func lintFile(path string, popt ParseOptions, opt Options) FileResult {
 	popt = popt.withDefaults()
+	// Stat before opening: opening a named pipe would block.
+	info, err := os.Stat(path)
+	if err != nil {
+		return FileResult{File: path, Err: err}
+	}
+	switch {
+	case info.IsDir():
+		return FileResult{File: path, Err: fmt.Errorf("%s is a directory", path)}
+	case !info.Mode().IsRegular():
+		return FileResult{File: path, Err: fmt.Errorf("%s is not a regular file", path)}
+	}
 	f, err := os.Open(path)
 	if err != nil {
 		return FileResult{File: path, Err: err}
 	}
 	defer f.Close()
-	info, err := f.Stat()
-	if err != nil {
-		return FileResult{File: path, Err: err}
-	}
-	if info.IsDir() {
-		return FileResult{File: path, Err: fmt.Errorf("%s is a directory", path)}
-	}
 	if info.Size() > int64(popt.MaxSize) {
 		return FileResult{File: path, Findings: []Finding{{File: path, Pos: Pos{1, 1}, Rule: &RuleLimit,
 			Msg: fmt.Sprintf("file is %d bytes, larger than the %d-byte limit; provisioning documents are small, so this is refused to bound memory", info.Size(), popt.MaxSize)}}}
