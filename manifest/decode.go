@@ -43,12 +43,16 @@ func Load(path string) (*Manifest, error) {
 func readLimited(path string, limit int64) ([]byte, error) {
 	st, err := os.Stat(path)
 	if err != nil {
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			pe.Op = "open" // what users know from every other tool
+		}
 		return nil, err
 	}
 	if !st.Mode().IsRegular() {
 		what := "not a regular file"
 		if st.IsDir() {
-			what = "a directory"
+			what = "is a directory" // as the read(2) error says
 		}
 		return nil, &fs.PathError{Op: "read", Path: path, Err: errors.New(what)}
 	}
