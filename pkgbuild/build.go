@@ -361,15 +361,13 @@ func sameSHA256(path string, size int64, sum string) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	defer f.Close()
 	if st, err := f.Stat(); err != nil || !st.Mode().IsRegular() || st.Size() != size {
+		f.Close()
 		return false, err
 	}
-	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		return false, err
-	}
-	return hex.EncodeToString(h.Sum(nil)) == sum, nil
+	f.Close()
+	_, got, err := fileSHA256(path)
+	return err == nil && got == sum, err
 }
 
 // stageArchives builds every package archive in parallel, at most
@@ -379,10 +377,7 @@ func stageArchives(ctx context.Context, pl *Plan, rep *Report, opt BuildOptions)
 	if jobs <= 0 {
 		jobs = runtime.GOMAXPROCS(0)
 	}
-	format := manifest.FormatCab
-	if pl.Manifest != nil && pl.Manifest.Format != "" {
-		format = pl.Manifest.Format
-	}
+	format := pl.format()
 	outs := make([]*output, len(pl.Packages))
 	errs := make([]error, len(pl.Packages))
 	var (

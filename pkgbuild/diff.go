@@ -77,11 +77,6 @@ func snapshotFromLock(path string, l *manifest.Lock) *Snapshot {
 	return s
 }
 
-// SnapshotFromPlan is the snapshot a plan would release.
-func SnapshotFromPlan(pl *Plan) *Snapshot {
-	return snapshotFromLock("plan", pl.NextLock())
-}
-
 // Diff is the setting-level difference between two snapshots. Settings
 // that did not change are not listed.
 type Diff struct {
@@ -155,7 +150,7 @@ func effectiveSettings(ss []ReportSetting) *effective {
 		}
 		if _, seen := e.shown[k]; !seen {
 			e.order = append(e.order, k)
-			e.shown[k] = displayKey(s.CSP, s.Path, s.Name)
+			e.shown[k] = DisplayKey(s.CSP, s.Path, s.Name)
 		}
 		e.vals[s.Class][k] = s
 	}

@@ -413,6 +413,14 @@ func nonNil(p []string) []string {
 	return p
 }
 
+// format is the archive format of the build: the manifest's, or cab.
+func (pl *Plan) format() manifest.Format {
+	if pl.Manifest != nil && pl.Manifest.Format != "" {
+		return pl.Manifest.Format
+	}
+	return manifest.FormatCab
+}
+
 // changed reports whether anything differs from the last release.
 func (pl *Plan) changed() bool {
 	if len(pl.RemovedPackages) > 0 {

@@ -11,15 +11,15 @@ import (
 func settingLine(s ReportSetting) string {
 	switch s.Op {
 	case "delete":
-		return fmt.Sprintf("delete %s", displayKey(s.CSP, s.Path, s.Name))
+		return fmt.Sprintf("delete %s", DisplayKey(s.CSP, s.Path, s.Name))
 	case "query":
-		return fmt.Sprintf("query  %s", displayKey(s.CSP, s.Path, s.Name))
+		return fmt.Sprintf("query  %s", DisplayKey(s.CSP, s.Path, s.Name))
 	}
-	v := fmt.Sprintf("%q", showValue(s.Value))
+	v := fmt.Sprintf("%q", ShowValue(s.Value))
 	if s.Datatype != "" {
 		v += " (" + s.Datatype + ")"
 	}
-	return fmt.Sprintf("set    %s = %s", displayKey(s.CSP, s.Path, s.Name), v)
+	return fmt.Sprintf("set    %s = %s", DisplayKey(s.CSP, s.Path, s.Name), v)
 }
 
 // Text renders the re-apply manifest for a terminal.
@@ -33,7 +33,7 @@ func (r *Reapply) Text() string {
 			b.WriteString("  (none: no package version changes)\n")
 		}
 		for i, f := range r.Update {
-			fmt.Fprintf(&b, "\n%d. %s  (%s)\n   %s\n", i+1, f.File, arrowVersion(f.OldVersion, f.Version), f.Why)
+			fmt.Fprintf(&b, "\n%d. %s  (%s)\n   %s\n", i+1, f.File, Arrow(f.OldVersion, f.Version), f.Why)
 			for _, s := range f.Settings {
 				fmt.Fprintf(&b, "     %s\n", settingLine(s))
 			}
@@ -58,7 +58,7 @@ func mdSetting(s ReportSetting) string {
 	if s.Op == "set" {
 		v = md(s.Value)
 	}
-	return fmt.Sprintf("| %s | %s | %s | %s |", s.Op, md(displayKey(s.CSP, s.Path, s.Name)), v, s.Datatype)
+	return fmt.Sprintf("| %s | %s | %s | %s |", s.Op, md(DisplayKey(s.CSP, s.Path, s.Name)), v, s.Datatype)
 }
 
 // Markdown renders the re-apply manifest as Markdown.
@@ -75,7 +75,7 @@ func (r *Reapply) Markdown() string {
 			b.WriteString("Every device that takes this update re-runs these files, in this order, with every setting in them:\n")
 		}
 		for i, f := range r.Update {
-			fmt.Fprintf(&b, "\n%d. **%s** (%s, %s): %s\n\n", i+1, md(f.File), f.Package, arrowVersion(f.OldVersion, f.Version), f.Why)
+			fmt.Fprintf(&b, "\n%d. **%s** (%s, %s): %s\n\n", i+1, md(f.File), f.Package, Arrow(f.OldVersion, f.Version), f.Why)
 			b.WriteString("   | op | setting | value | datatype |\n   | --- | --- | --- | --- |\n")
 			for _, s := range f.Settings {
 				b.WriteString("   " + mdSetting(s) + "\n")
@@ -103,7 +103,7 @@ func valueShort(v *SettingValue) string {
 	if v.Op == "delete" {
 		return "(deleted)"
 	}
-	s := fmt.Sprintf("%q", showValue(v.Value))
+	s := fmt.Sprintf("%q", ShowValue(v.Value))
 	if v.Datatype != "" {
 		s += " " + v.Datatype
 	}
@@ -119,7 +119,7 @@ func (d *Diff) Text() string {
 		return b.String()
 	}
 	for _, p := range d.Packages {
-		fmt.Fprintf(&b, "\npackage %s %s (%s)\n", p.Name, arrowVersion(p.OldVersion, p.NewVersion), p.Status)
+		fmt.Fprintf(&b, "\npackage %s %s (%s)\n", p.Name, Arrow(p.OldVersion, p.NewVersion), p.Status)
 		for _, f := range p.Files {
 			fmt.Fprintf(&b, "  file     %-6s %s\n", f.Class, fileArrow(f))
 		}
@@ -170,7 +170,7 @@ func (d *Diff) Markdown() string {
 	}
 	fmt.Fprintf(&b, "%s changed, %d added, %d removed. Settings that did not change are not listed.\n", plural(changed, "package"), added, removed)
 	for _, p := range d.Packages {
-		fmt.Fprintf(&b, "\n### %s %s", p.Name, arrowVersion(p.OldVersion, p.NewVersion))
+		fmt.Fprintf(&b, "\n### %s %s", p.Name, Arrow(p.OldVersion, p.NewVersion))
 		if p.Status != "changed" {
 			fmt.Fprintf(&b, " (%s)", p.Status)
 		}

@@ -54,8 +54,8 @@ func settingKey(csp string, path []string, name string) string {
 	return k
 }
 
-// displayKey is a setting as people read it.
-func displayKey(csp string, path []string, name string) string {
+// DisplayKey is a setting as people read it: CSP/path.../@name.
+func DisplayKey(csp string, path []string, name string) string {
 	k := csp
 	if len(path) > 0 {
 		k += "/" + strings.Join(path, "/")
@@ -66,7 +66,9 @@ func displayKey(csp string, path []string, name string) string {
 	return k
 }
 
-func showValue(v string) string { return strings.ReplaceAll(v, "\uF000", "&#xF000;") }
+// ShowValue makes the invisible multiplestring separator U+F000 visible,
+// written as it is in the XML.
+func ShowValue(v string) string { return strings.ReplaceAll(v, "\uF000", "&#xF000;") }
 
 // writer is one package's effective write of a setting: an index into a
 // file's settings, kept small because there is one per setting.
@@ -90,7 +92,7 @@ func valueText(s provxml.Setting) string {
 	if s.Op == provxml.OpDelete {
 		return "deleted"
 	}
-	v := fmt.Sprintf("%q", showValue(s.Value))
+	v := fmt.Sprintf("%q", ShowValue(s.Value))
 	if s.Datatype != "" {
 		v += " (" + s.Datatype + ")"
 	}
@@ -173,7 +175,7 @@ func coldOnly(pl *Plan, p *PackagePlan) []Finding {
 			return // the update file carries it to devices in the field
 		}
 		f := Finding{File: origin, Line: s.Pos.Line, Col: s.Pos.Col, ID: RuleColdOnly.ID, Severity: RuleColdOnly.Severity, Package: p.Name,
-			Message: fmt.Sprintf("package %s: %s %s in %s; cold files run only at cold boot, so only newly flashed devices get it: to reach devices in the field, set it in an update file and raise the version", p.Name, displayKey(s.CSP, s.Path, s.Name), msg, cold.Name)}
+			Message: fmt.Sprintf("package %s: %s %s in %s; cold files run only at cold boot, so only newly flashed devices get it: to reach devices in the field, set it in an update file and raise the version", p.Name, DisplayKey(s.CSP, s.Path, s.Name), msg, cold.Name)}
 		if !s.Pos.IsValid() {
 			at := p.src.Pos
 			f.File, f.Line, f.Col = pl.Manifest.File, at.Line, at.Col
@@ -280,7 +282,7 @@ func conflicts(pl *Plan) []Finding {
 			parts = append(parts, fmt.Sprintf("%s (%s, %s) %s", w.pkg.Name, w.pkg.Owner, w.file.Name, describeWrite(w.setting())))
 		}
 		ws0 := win.setting()
-		key := displayKey(ws0.CSP, ws0.Path, ws0.Name)
+		key := DisplayKey(ws0.CSP, ws0.Path, ws0.Name)
 		var ms *writer
 		for i := range ws {
 			if ws[i].pkg.Owner == manifest.OwnerMicrosoft {
@@ -357,9 +359,14 @@ type ReapplyFile struct {
 func reportSettings(f *FilePlan) []ReportSetting {
 	out := make([]ReportSetting, 0, len(f.Settings))
 	for _, s := range f.Settings {
-		out = append(out, ReportSetting{Class: f.Class, File: f.Name, CSP: s.CSP, Path: nonNil(s.Path), Name: s.Name, Value: s.Value, Datatype: s.Datatype, Op: string(s.Op)})
+		out = append(out, newReportSetting(f.Class, f.Name, s))
 	}
 	return out
+}
+
+// newReportSetting is a flat setting of file (of class) in report form.
+func newReportSetting(class manifest.Class, file string, s provxml.Setting) ReportSetting {
+	return ReportSetting{Class: class, File: file, CSP: s.CSP, Path: nonNil(s.Path), Name: s.Name, Value: s.Value, Datatype: s.Datatype, Op: string(s.Op)}
 }
 
 // Reapply computes the re-apply manifest of the plan.

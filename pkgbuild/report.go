@@ -79,19 +79,13 @@ type ReportSetting struct {
 
 func newReport(pl *Plan, epoch time.Time) *Report {
 	r := &Report{SchemaVersion: ReportSchemaVersion, Image: pl.Image, Release: pl.Release, PreviousRelease: pl.PreviousRelease,
-		Target: pl.Target, Format: manifest.FormatCab, SourceDateEpoch: epoch.Unix(), RemovedPackages: pl.RemovedPackages, Findings: pl.Findings}
-	if pl.Manifest != nil && pl.Manifest.Format != "" {
-		r.Format = pl.Manifest.Format
-	}
+		Target: pl.Target, Format: pl.format(), SourceDateEpoch: epoch.Unix(), RemovedPackages: pl.RemovedPackages, Findings: pl.Findings}
 	for i, p := range pl.Packages {
 		rp := &ReportPackage{Name: p.Name, GUID: p.GUID, Version: p.Version, OldVersion: p.OldVersion, Owner: p.Owner, Status: p.Status,
 			Bump: p.Bump, Files: []ReportFile{}, Settings: []ReportSetting{}, index: i}
 		for _, f := range p.Files {
 			rp.Files = append(rp.Files, ReportFile{Class: f.Class, Name: f.Name, Ordinal: f.Ordinal, OldOrdinal: f.OldOrdinal, Status: f.Status, Digest: f.Digest})
-			for _, s := range f.Settings {
-				rp.Settings = append(rp.Settings, ReportSetting{Class: f.Class, File: f.Name, CSP: s.CSP, Path: nonNil(s.Path),
-					Name: s.Name, Value: s.Value, Datatype: s.Datatype, Op: string(s.Op)})
-			}
+			rp.Settings = append(rp.Settings, reportSettings(f)...)
 		}
 		r.Packages = append(r.Packages, rp)
 	}
@@ -197,13 +191,13 @@ func (r *Report) Markdown() []byte {
 	}
 	b.WriteString("| package | version | owner | status | archive | size | SHA-256 |\n| --- | --- | --- | --- | --- | ---: | --- |\n")
 	for _, p := range r.Packages {
-		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %d | %s |\n", p.Name, arrowVersion(p.OldVersion, p.Version), p.Owner, p.Status, md(p.Archive), p.Size, md(p.SHA256))
+		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %d | %s |\n", p.Name, Arrow(p.OldVersion, p.Version), p.Owner, p.Status, md(p.Archive), p.Size, md(p.SHA256))
 	}
 	for _, name := range r.RemovedPackages {
 		fmt.Fprintf(&b, "| %s | | | removed | | | |\n", name)
 	}
 	for _, p := range r.Packages {
-		fmt.Fprintf(&b, "\n## %s %s\n\nGUID `%s`, owner %s.", p.Name, arrowVersion(p.OldVersion, p.Version), p.GUID, p.Owner)
+		fmt.Fprintf(&b, "\n## %s %s\n\nGUID `%s`, owner %s.", p.Name, Arrow(p.OldVersion, p.Version), p.GUID, p.Owner)
 		if p.Bump != nil {
 			fmt.Fprintf(&b, " Bumped %s → %s: %s.", p.Bump.From, p.Bump.To, p.Bump.Reason)
 		}
@@ -247,7 +241,8 @@ func (r *Report) Markdown() []byte {
 	return []byte(b.String())
 }
 
-func arrowVersion(old, new string) string {
+// Arrow renders a version that may have changed: "1.0.0" or "1.0.0 → 1.1.0".
+func Arrow(old, new string) string {
 	if old == "" || old == new {
 		return new
 	}

@@ -60,14 +60,12 @@ func Inspect(path string) (*Inspection, error) {
 	if in.Size, in.SHA256, err = fileSHA256(path); err != nil {
 		return nil, err
 	}
-	target := ""
 	for _, m := range members {
 		in.Members = append(in.Members, MemberInfo{Name: m.Name, Size: int64(len(m.Data)), SHA256: sha256Hex(m.Data)})
 		if isPackageManifest(m.Name) {
 			if in.Package, err = parsePackageManifest(m.Name, m.Data); err != nil {
 				return nil, fmt.Errorf("%s: %w", path, err)
 			}
-			target = in.Package.Target
 		}
 	}
 	for _, m := range members {
@@ -79,9 +77,8 @@ func Inspect(path string) (*Inspection, error) {
 		if err != nil {
 			continue // verify reports it
 		}
-		_ = target
 		for _, s := range provxml.Flatten(doc) {
-			in.Settings = append(in.Settings, ReportSetting{Class: class, File: m.Name, CSP: s.CSP, Path: nonNil(s.Path), Name: s.Name, Value: s.Value, Datatype: s.Datatype, Op: string(s.Op)})
+			in.Settings = append(in.Settings, newReportSetting(class, m.Name, s))
 		}
 	}
 	return in, nil

@@ -40,6 +40,16 @@ func benchCorpus(b *testing.B) ([][]byte, int64) {
 	return benchFiles, benchBytes
 }
 
+// benchDocs is benchCorpus parsed.
+func benchDocs(b *testing.B) ([]*Document, int64) {
+	files, n := benchCorpus(b)
+	docs := make([]*Document, len(files))
+	for i, data := range files {
+		docs[i], _ = Parse("bench.provxml", data, ParseOptions{})
+	}
+	return docs, n
+}
+
 func BenchmarkParseCheck(b *testing.B) {
 	files, n := benchCorpus(b)
 	b.SetBytes(n)
@@ -67,11 +77,7 @@ func BenchmarkParse(b *testing.B) {
 }
 
 func BenchmarkCanonicalWrite(b *testing.B) {
-	files, n := benchCorpus(b)
-	docs := make([]*Document, len(files))
-	for i, data := range files {
-		docs[i], _ = Parse("bench.provxml", data, ParseOptions{})
-	}
+	docs, n := benchDocs(b)
 	b.SetBytes(n)
 	b.ReportAllocs()
 	for b.Loop() {
@@ -82,11 +88,7 @@ func BenchmarkCanonicalWrite(b *testing.B) {
 }
 
 func BenchmarkFlattenDigest(b *testing.B) {
-	files, n := benchCorpus(b)
-	docs := make([]*Document, len(files))
-	for i, data := range files {
-		docs[i], _ = Parse("bench.provxml", data, ParseOptions{})
-	}
+	docs, n := benchDocs(b)
 	b.SetBytes(n)
 	b.ReportAllocs()
 	for b.Loop() {

@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"strings"
 	"text/tabwriter"
 
 	"github.com/urfave/cli/v2"
@@ -54,24 +53,13 @@ Example:
 				fmt.Fprintln(w, "\nsettings:")
 				tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 				for _, s := range in.Settings {
-					fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\n", s.Op, settingKey(s), showValue(s.Value), s.Datatype, s.File)
+					fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\n", s.Op, pkgbuild.DisplayKey(s.CSP, s.Path, s.Name), pkgbuild.ShowValue(s.Value), s.Datatype, s.File)
 				}
 				tw.Flush()
 			}
 			return nil
 		},
 	}
-}
-
-func settingKey(s pkgbuild.ReportSetting) string {
-	k := s.CSP
-	if len(s.Path) > 0 {
-		k += "/" + strings.Join(s.Path, "/")
-	}
-	if s.Name != "" {
-		k += "/@" + s.Name
-	}
-	return k
 }
 
 func verifyCommand() *cli.Command {
@@ -142,7 +130,3 @@ Example:
 		},
 	}
 }
-
-// showValue makes the invisible multiplestring separator visible, written
-// as it is in the XML.
-func showValue(v string) string { return strings.ReplaceAll(v, "\uF000", "&#xF000;") }

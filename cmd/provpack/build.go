@@ -83,20 +83,13 @@ func buildAction(c *cli.Context) error {
 	}
 	w := c.App.Writer
 	for _, p := range rep.Packages {
-		fmt.Fprintf(w, "%s  %s  %d bytes  %s\n", p.SHA256, filepath.Join(out, p.Archive), p.Size, arrowVersion(p.OldVersion, p.Version))
+		fmt.Fprintf(w, "%s  %s  %d bytes  %s\n", p.SHA256, filepath.Join(out, p.Archive), p.Size, pkgbuild.Arrow(p.OldVersion, p.Version))
 	}
 	fmt.Fprintf(w, "wrote %s: %d archives, SHA256SUMS, report.json, report.md\n", out, len(rep.Packages))
 	if bo.Release {
 		fmt.Fprintf(w, "recorded release %s in %s\n", rep.Release, pl.LockPath)
 	}
 	return nil
-}
-
-func arrowVersion(old, new string) string {
-	if old == "" || old == new {
-		return new
-	}
-	return old + " → " + new
 }
 
 // isTerminal reports whether w is a terminal (progress is shown only there).

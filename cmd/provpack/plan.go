@@ -160,13 +160,6 @@ func findingsResult(stderr io.Writer, fs []pkgbuild.Finding, strict, summary boo
 	return nil
 }
 
-func arrow(old, new string) string {
-	if old == "" || old == new {
-		return new
-	}
-	return old + " → " + new
-}
-
 func ordinalArrow(old, new int) string {
 	if old == 0 || old == new {
 		return fmt.Sprintf("%03d", new)
@@ -175,14 +168,14 @@ func ordinalArrow(old, new int) string {
 }
 
 func printPlan(w io.Writer, pl *pkgbuild.Plan) {
-	fmt.Fprintf(w, "image %s release %s, target %s\n", pl.Image, arrow(pl.PreviousRelease, pl.Release), pl.Target)
+	fmt.Fprintf(w, "image %s release %s, target %s\n", pl.Image, pkgbuild.Arrow(pl.PreviousRelease, pl.Release), pl.Target)
 	if pl.PreviousRelease == "" {
 		fmt.Fprintf(w, "no release recorded yet (%s does not exist): everything is new\n", pl.LockPath)
 	} else {
 		fmt.Fprintf(w, "compared with release %s recorded in %s\n", pl.PreviousRelease, pl.LockPath)
 	}
 	for _, p := range pl.Packages {
-		fmt.Fprintf(w, "\npackage %s %s (%s, %s)\n", p.Name, arrow(p.OldVersion, p.Version), p.Status, p.Owner)
+		fmt.Fprintf(w, "\npackage %s %s (%s, %s)\n", p.Name, pkgbuild.Arrow(p.OldVersion, p.Version), p.Status, p.Owner)
 		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 		for _, f := range p.Files {
 			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\n", f.Class, f.Name, ordinalArrow(f.OldOrdinal, f.Ordinal), f.Status, f.Why)
