@@ -381,44 +381,23 @@ func stageArchives(ctx context.Context, pl *Plan, rep *Report, opt BuildOptions)
 	outs := make([]*output, len(pl.Packages))
 	errs := make([]error, len(pl.Packages))
 	var (
-		wg   sync.WaitGroup
 		mu   sync.Mutex
 		done int
 	)
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	next := make(chan int)
-	for range min(jobs, max(1, len(pl.Packages))) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range next {
-				if ctx.Err() != nil {
-					continue
-				}
-				outs[i], errs[i] = stagePackage(pl, rep.Packages[i], format, opt)
-				if errs[i] != nil {
-					cancel()
-				}
-				mu.Lock()
-				done++
-				if opt.Progress != nil {
-					opt.Progress(done, len(pl.Packages), pl.Packages[i].Name)
-				}
-				mu.Unlock()
-			}
-		}()
-	}
-feed:
-	for i := range pl.Packages {
-		select {
-		case next <- i:
-		case <-ctx.Done():
-			break feed
+	parallel(ctx, len(pl.Packages), jobs, func(i int) {
+		outs[i], errs[i] = stagePackage(pl, rep.Packages[i], format, opt)
+		if errs[i] != nil {
+			cancel()
 		}
-	}
-	close(next)
-	wg.Wait()
+		if opt.Progress != nil {
+			mu.Lock()
+			done++
+			opt.Progress(done, len(pl.Packages), pl.Packages[i].Name)
+			mu.Unlock()
+		}
+	})
 	var staged []*output
 	for _, o := range outs {
 		if o != nil {

@@ -1,12 +1,11 @@
 package pkgbuild
 
 import (
+	"context"
 	"fmt"
 	"path/filepath"
-	"runtime"
 	"slices"
 	"strings"
-	"sync"
 
 	"github.com/provpack/provpack/manifest"
 	"github.com/provpack/provpack/provxml"
@@ -141,23 +140,10 @@ func NewPlan(m *manifest.Manifest, dir string, lock *manifest.Lock, opt Options)
 	// results keep manifest order.
 	pl.Packages = make([]*PackagePlan, len(m.Packages))
 	found := make([][]Finding, len(m.Packages))
-	var wg sync.WaitGroup
-	next := make(chan int)
-	for range min(runtime.GOMAXPROCS(0), len(m.Packages)) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range next {
-				p := m.Packages[i]
-				pl.Packages[i] = planPackage(m, dir, lock.Package(p.Name), p, ords, opt, &found[i])
-			}
-		}()
-	}
-	for i := range m.Packages {
-		next <- i
-	}
-	close(next)
-	wg.Wait()
+	parallel(context.Background(), len(m.Packages), 0, func(i int) {
+		p := m.Packages[i]
+		pl.Packages[i] = planPackage(m, dir, lock.Package(p.Name), p, ords, opt, &found[i])
+	})
 	for _, fs := range found {
 		pl.Findings = append(pl.Findings, fs...)
 	}
@@ -246,7 +232,7 @@ func planPackage(m *manifest.Manifest, dir string, old *manifest.LockPackage, p 
 		r := renderClass(m, dir, p, c.sources)
 		fs = append(fs, r.Findings...)
 		f := &FilePlan{Class: c.class, Sources: r.Sources}
-		f.Canonical = provxml.Canonical(r.Doc)
+		f.Canonical = provxml.AppendCanonical(make([]byte, 0, r.size+r.size/8+512), r.Doc)
 		f.Digest = provxml.DigestCanonical(f.Canonical)
 		f.Settings, f.Origins = r.Settings, r.Origins
 		switch {

@@ -1,10 +1,13 @@
 package pkgbuild
 
 import (
+	"bytes"
 	"cmp"
 	"fmt"
+	"hash/maphash"
 	"slices"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/provpack/provpack/manifest"
 	"github.com/provpack/provpack/provxml"
@@ -47,11 +50,37 @@ type Flag struct {
 // settingKey identifies what a setting writes. Registry paths and names
 // are case-insensitive on the device, so they are folded.
 func settingKey(csp string, path []string, name string) string {
-	k := csp + "/" + strings.Join(path, "/") + "/@" + name
-	if csp == "Registry" {
-		k = strings.ToLower(k)
+	return string(appendSettingKey(nil, csp, path, name))
+}
+
+// appendSettingKey appends settingKey(csp, path, name) to b without
+// allocating for the usual ASCII keys.
+func appendSettingKey(b []byte, csp string, path []string, name string) []byte {
+	start := len(b)
+	b = append(b, csp...)
+	b = append(b, '/')
+	for i, p := range path {
+		if i > 0 {
+			b = append(b, '/')
+		}
+		b = append(b, p...)
 	}
-	return k
+	b = append(b, "/@"...)
+	b = append(b, name...)
+	if csp != "Registry" {
+		return b
+	}
+	for i := start; i < len(b); i++ {
+		c := b[i]
+		if c >= utf8.RuneSelf {
+			// Rare: fold the rest with the full Unicode rules.
+			return append(b[:i], strings.ToLower(string(b[i:]))...)
+		}
+		if 'A' <= c && c <= 'Z' {
+			b[i] = c + 'a' - 'A'
+		}
+	}
+	return b
 }
 
 // DisplayKey is a setting as people read it: CSP/path.../@name.
@@ -234,44 +263,80 @@ func orderedFiles(pl *Plan, include func(*PackagePlan, *FilePlan) bool) []struct
 	return out
 }
 
+// keyHash hashes setting keys for conflicts; a test makes every key
+// collide.
+var keyHash = maphash.Bytes
+
 // conflicts finds settings written by more than one package, in cold-boot
 // processing order, and names the one that wins.
 func conflicts(pl *Plan) []Finding {
-	// First write of each key per package; most keys have one writer, so
-	// the map holds one small record each and only keys written twice get
-	// a list.
-	first := map[string]writer{}
-	multi := map[string][]writer{}
-	var keys []string
+	// Keys are indexed by a 64-bit hash; an entry whose hash matches is
+	// compared key for key, so a hash collision cannot merge two settings.
+	// Most keys have one writer: an entry holds the first write and gets
+	// a list only when a second package writes the key.
+	type keyEntry struct {
+		first writer
+		multi int32 // 1 + index into multis, or 0
+		next  int32 // the next entry with the same hash, or -1
+	}
 	files := orderedFiles(pl, func(*PackagePlan, *FilePlan) bool { return true })
+	n := 0
+	for _, pf := range files {
+		n += len(pf.f.Settings)
+	}
+	seed := maphash.MakeSeed()
+	entries := make([]keyEntry, 0, n)
+	index := make(map[uint64]int32, n)
+	var multis [][]writer
+	var keys []int32 // entries written by two packages, in the order found
+	var kb, ob []byte
 	for order, pf := range files {
 		for i, s := range pf.f.Settings {
 			if s.Op == provxml.OpQuery || (s.Name == "" && s.Op == provxml.OpSet) {
 				continue
 			}
-			k := settingKey(s.CSP, s.Path, s.Name)
+			kb = appendSettingKey(kb[:0], s.CSP, s.Path, s.Name)
+			h := keyHash(seed, kb)
 			w := writer{pkg: pf.p, file: pf.f, idx: int32(i), order: int32(order)}
-			f, seen := first[k]
+			head, hashed := index[h]
+			e := int32(-1)
+			if hashed {
+				for x := head; x >= 0; x = entries[x].next {
+					fs := entries[x].first.setting()
+					if ob = appendSettingKey(ob[:0], fs.CSP, fs.Path, fs.Name); bytes.Equal(ob, kb) {
+						e = x
+						break
+					}
+				}
+			}
+			if e < 0 {
+				next := int32(-1)
+				if hashed {
+					next = head
+				}
+				index[h] = int32(len(entries))
+				entries = append(entries, keyEntry{first: w, next: next})
+				continue
+			}
+			ke := &entries[e]
 			switch {
-			case !seen:
-				first[k] = w
-			case f.pkg == pf.p && multi[k] == nil:
-				first[k] = w // the package's later write is its effective one
+			case ke.first.pkg == pf.p && ke.multi == 0:
+				ke.first = w // the package's later write is its effective one
 			default:
-				ws := multi[k]
-				if ws == nil {
-					ws = []writer{f}
-					keys = append(keys, k)
+				if ke.multi == 0 {
+					multis = append(multis, []writer{ke.first})
+					ke.multi = int32(len(multis))
+					keys = append(keys, e)
 				}
 				// One entry per package: its last write is its effective one.
-				ws = slices.DeleteFunc(ws, func(x writer) bool { return x.pkg == pf.p })
-				multi[k] = append(ws, w)
+				ws := &multis[ke.multi-1]
+				*ws = append(slices.DeleteFunc(*ws, func(x writer) bool { return x.pkg == pf.p }), w)
 			}
 		}
 	}
 	var out []Finding
 	for _, k := range keys {
-		ws := multi[k]
+		ws := multis[entries[k].multi-1]
 		if len(ws) < 2 {
 			continue
 		}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"flag"
+	"fmt"
+	"hash/maphash"
 	"os"
 	"path/filepath"
 	"strings"
@@ -192,6 +194,33 @@ func TestReleaseIntelligence(t *testing.T) {
 	}
 	if d := DiffSnapshots(lock, neu); !d.Empty() {
 		t.Errorf("diff of the lock with the build it recorded: %s", d.Text())
+	}
+}
+
+// TestConflictsSurviveHashCollisions: conflicts index keys by hash; with
+// every key colliding, the findings must be the same as without.
+func TestConflictsSurviveHashCollisions(t *testing.T) {
+	t.Chdir(t.TempDir())
+	writeFiles(t, map[string]string{"provpack.yaml": releaseTwo(releaseOne), "apn.provxml": apnTwo})
+	plan := func() string {
+		pl, err := Load("provpack.yaml", Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var b strings.Builder
+		for _, f := range pl.Findings {
+			fmt.Fprintln(&b, f)
+		}
+		return b.String()
+	}
+	want := plan()
+	if !strings.Contains(want, "PP0203") || !strings.Contains(want, "PP0204") {
+		t.Fatalf("the image has no conflict to find:\n%s", want)
+	}
+	defer func(h func(maphash.Seed, []byte) uint64) { keyHash = h }(keyHash)
+	keyHash = func(maphash.Seed, []byte) uint64 { return 42 }
+	if got := plan(); got != want {
+		t.Errorf("with every key hash colliding the findings differ:\n%s\nwant:\n%s", got, want)
 	}
 }
 

@@ -1,9 +1,8 @@
 package pkgbuild
 
 import (
+	"errors"
 	"fmt"
-	"io"
-	"os"
 	"path/filepath"
 	"slices"
 
@@ -20,14 +19,17 @@ type rendered struct {
 	// written in (the manifest, for inline settings).
 	Settings []provxml.Setting
 	Origins  []string
+	// size is the bytes read from file sources: a guess at the size of
+	// the canonical document.
+	size int
 }
 
 // addSettings appends the settings of one source's document.
 func (r *rendered) addSettings(file string, doc *provxml.Document) {
-	fs := provxml.Flatten(doc)
-	r.Settings = append(r.Settings, fs...)
-	r.Origins = slices.Grow(r.Origins, len(fs))
-	for range fs {
+	n := len(r.Settings)
+	r.Settings = provxml.AppendSettings(r.Settings, doc)
+	r.Origins = slices.Grow(r.Origins, len(r.Settings)-n)
+	for range len(r.Settings) - n {
 		r.Origins = append(r.Origins, file)
 	}
 }
@@ -52,6 +54,7 @@ func renderClass(m *manifest.Manifest, dir string, p *manifest.Package, sources 
 						Message: fmt.Sprintf("cannot read: %v", err), Package: p.Name})
 					continue
 				}
+				out.size += len(data)
 				doc, fs := provxml.Lint(path, data, provxml.ParseOptions{}, opt)
 				for _, f := range fs {
 					out.Findings = append(out.Findings, fromProvxml(p.Name, f))
@@ -118,19 +121,11 @@ func inlineDocument(file string, s *manifest.Source) *provxml.Document {
 
 // readSource reads a provisioning source, at most one byte more than the
 // parser accepts (so an oversized file is reported, not read whole), and
-// refuses anything but a regular file before opening it.
+// refuses anything but a regular file without blocking on it.
 func readSource(path string) ([]byte, error) {
-	st, err := os.Stat(path)
-	if err != nil {
-		return nil, err
-	}
-	if !st.Mode().IsRegular() {
+	data, err := provxml.ReadFile(path, provxml.DefaultMaxSize)
+	if errors.Is(err, provxml.ErrNotRegular) || errors.Is(err, provxml.ErrIsDir) {
 		return nil, fmt.Errorf("%s is not a regular file", path)
 	}
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	return io.ReadAll(io.LimitReader(f, provxml.DefaultMaxSize+1))
+	return data, err
 }

@@ -1,6 +1,7 @@
 package provxml
 
 import (
+	"slices"
 	"strings"
 )
 
@@ -52,11 +53,14 @@ func (s Setting) Key() string {
 
 // Flatten lists the settings of doc in document order. Elements that the
 // rules reject (unknown or response elements) are skipped.
-func Flatten(doc *Document) []Setting {
+func Flatten(doc *Document) []Setting { return AppendSettings(nil, doc) }
+
+// AppendSettings appends the settings of doc, in document order, to out.
+func AppendSettings(out []Setting, doc *Document) []Setting {
 	if doc.Root == nil || doc.Root.Name != ElemRoot {
-		return nil
+		return out
 	}
-	var out []Setting
+	out = slices.Grow(out, countLeaves(doc.Root))
 	for _, ch := range doc.Root.Children {
 		typ, _ := ch.Attr("type")
 		switch ch.Name {
@@ -73,6 +77,19 @@ func Flatten(doc *Document) []Setting {
 		}
 	}
 	return out
+}
+
+// countLeaves bounds the number of settings below e, so that flattening
+// allocates once.
+func countLeaves(e *Element) int {
+	if len(e.Children) == 0 {
+		return 1
+	}
+	n := 0
+	for _, ch := range e.Children {
+		n += countLeaves(ch)
+	}
+	return n
 }
 
 // whole is an action on a first-level characteristic as a whole.

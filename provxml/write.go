@@ -33,6 +33,19 @@ var attrRank = map[string]int{"type": 0, "name": 1, "value": 2, "datatype": 3}
 // Write renders doc in canonical form.
 func Write(w io.Writer, doc *Document) error {
 	bw := bufio.NewWriter(w)
+	writeDoc(bw, doc)
+	return bw.Flush()
+}
+
+// sink is what the canonical writer writes to: a bufio.Writer for Write,
+// a bytes.Buffer for AppendCanonical (no second copy through a buffer).
+type sink interface {
+	Write([]byte) (int, error)
+	WriteString(string) (int, error)
+	WriteByte(byte) error
+}
+
+func writeDoc(bw sink, doc *Document) {
 	bw.WriteString(`<?xml version="1.0" encoding="utf-8"?>` + "\n")
 	if dt := doc.Doctype; dt != nil {
 		bw.WriteString("<!DOCTYPE ")
@@ -54,10 +67,9 @@ func Write(w io.Writer, doc *Document) error {
 	if doc.Root != nil {
 		writeElement(bw, doc.Root, 0)
 	}
-	return bw.Flush()
 }
 
-func writeLiteral(bw *bufio.Writer, s string) {
+func writeLiteral(bw sink, s string) {
 	q := `"`
 	if strings.Contains(s, `"`) {
 		q = `'`
@@ -66,9 +78,14 @@ func writeLiteral(bw *bufio.Writer, s string) {
 }
 
 // Canonical returns the canonical bytes of doc.
-func Canonical(doc *Document) []byte {
-	var b bytes.Buffer
-	_ = Write(&b, doc) // a bytes.Buffer does not fail
+func Canonical(doc *Document) []byte { return AppendCanonical(nil, doc) }
+
+// AppendCanonical appends the canonical bytes of doc to dst; a dst with
+// room for them (the size of the sources is a good guess) saves the
+// copies of a growing buffer.
+func AppendCanonical(dst []byte, doc *Document) []byte {
+	b := bytes.NewBuffer(dst)
+	writeDoc(b, doc)
 	return b.Bytes()
 }
 
@@ -107,13 +124,13 @@ func compareAttrs(a, b Attr) int {
 	return strings.Compare(a.Name, b.Name)
 }
 
-func indent(bw *bufio.Writer, level int) {
+func indent(bw sink, level int) {
 	for range level {
 		bw.WriteString("  ")
 	}
 }
 
-func writeElement(bw *bufio.Writer, e *Element, level int) {
+func writeElement(bw sink, e *Element, level int) {
 	indent(bw, level)
 	bw.WriteByte('<')
 	bw.WriteString(e.Name)
@@ -148,7 +165,7 @@ func writeElement(bw *bufio.Writer, e *Element, level int) {
 	bw.WriteString(">\n")
 }
 
-func escapeAttr(bw *bufio.Writer, s string) {
+func escapeAttr(bw sink, s string) {
 	last := 0
 	for i := 0; i < len(s); {
 		c := s[i]
@@ -188,7 +205,7 @@ func escapeAttr(bw *bufio.Writer, s string) {
 	bw.WriteString(s[last:])
 }
 
-func escapeText(bw *bufio.Writer, s string) {
+func escapeText(bw sink, s string) {
 	last := 0
 	for i := 0; i < len(s); i++ {
 		var esc string

@@ -1,0 +1,58 @@
+//go:build unix
+
+package provxml
+
+import (
+	"io/fs"
+
+	"golang.org/x/sys/unix"
+)
+
+func readFile(path string, limit int64) ([]byte, error) {
+	var fd int
+	var err error
+	for {
+		fd, err = unix.Open(path, unix.O_RDONLY|unix.O_CLOEXEC|unix.O_NONBLOCK|unix.O_NOCTTY, 0)
+		if err != unix.EINTR {
+			break
+		}
+	}
+	if err != nil {
+		return nil, &fs.PathError{Op: "open", Path: path, Err: err}
+	}
+	defer unix.Close(fd)
+	var st unix.Stat_t
+	if err := unix.Fstat(fd, &st); err != nil {
+		return nil, &fs.PathError{Op: "stat", Path: path, Err: err}
+	}
+	switch st.Mode & unix.S_IFMT {
+	case unix.S_IFREG:
+	case unix.S_IFDIR:
+		return nil, notRegular(path, fs.ModeDir)
+	default:
+		return nil, notRegular(path, fs.ModeIrregular)
+	}
+	// One byte beyond the size, so that the read that fills the file
+	// also sees the end; a file that grew meanwhile is still read up to
+	// limit+1 bytes.
+	want := min(st.Size, limit) + 1
+	buf := make([]byte, 0, want)
+	for int64(len(buf)) <= limit {
+		if len(buf) == cap(buf) {
+			buf = append(buf, 0)[:len(buf)]
+		}
+		room := buf[len(buf):min(int64(cap(buf)), limit+1)]
+		n, err := unix.Read(fd, room)
+		if err == unix.EINTR || err == unix.EAGAIN {
+			continue
+		}
+		if err != nil {
+			return nil, &fs.PathError{Op: "read", Path: path, Err: err}
+		}
+		if n == 0 {
+			break
+		}
+		buf = buf[:len(buf)+n]
+	}
+	return buf, nil
+}
