@@ -35,6 +35,7 @@ func (m *Manifest) CheckSources(dir string) error {
 		return e.list.err()
 	}
 	fsys := os.DirFS(dir)
+	resolved := map[string]string{} // directory -> its real absolute path
 	for i, p := range m.Packages {
 		if p == nil {
 			continue
@@ -54,7 +55,7 @@ func (m *Manifest) CheckSources(dir string) error {
 				}
 				sp := index(pp+"."+class.key, j)
 				s.Matches = nil
-				files := matchFiles(e, fsys, dir, root, s, sp)
+				files := matchFiles(e, fsys, dir, root, resolved, s, sp)
 				for _, f := range files {
 					if first, dup := included[f]; dup {
 						e.add(s.At("file"), sp+".file", "%s is already included by %s; it would be merged twice", f, first)
@@ -70,33 +71,40 @@ func (m *Manifest) CheckSources(dir string) error {
 }
 
 // matchFiles expands one source's pattern and checks each match.
-func matchFiles(e *errs, fsys fs.FS, dir, root string, s *Source, sp string) []string {
+// resolved caches the real path of each directory met, across sources.
+func matchFiles(e *errs, fsys fs.FS, dir, root string, resolved map[string]string, s *Source, sp string) []string {
 	at, field := s.At("file"), sp+".file"
 	pattern := path.Clean(s.File)
 	if checkGlob(s.File) != "" || !fs.ValidPath(pattern) {
 		e.add(at, field, "%q is not a valid relative path", s.File)
 		return nil
 	}
-	matches, err := fs.Glob(fsys, pattern)
-	if err != nil {
-		e.add(at, field, "%q is not a valid glob: %v", s.File, err)
-		return nil
-	}
-	if len(matches) == 0 && !strings.ContainsAny(pattern, `*?[\`) {
-		// fs.Glob follows symlinks, so a broken one is simply not there.
-		if fi, err := os.Lstat(filepath.Join(dir, filepath.FromSlash(pattern))); err == nil && fi.Mode()&fs.ModeSymlink != 0 {
-			matches = []string{pattern}
+	// A plain path (most sources) is looked at once, with Lstat, so a
+	// broken symlink is found too; a pattern is globbed.
+	var matches []string
+	var literal fs.FileInfo
+	if !strings.ContainsAny(pattern, `*?[\`) {
+		if fi, err := os.Lstat(filepath.Join(dir, filepath.FromSlash(pattern))); err == nil {
+			matches, literal = []string{pattern}, fi
+		}
+	} else {
+		var err error
+		if matches, err = fs.Glob(fsys, pattern); err != nil {
+			e.add(at, field, "%q is not a valid glob: %v", s.File, err)
+			return nil
 		}
 	}
 	var files []string
 	dirs, before := 0, len(e.list)
-	resolved := map[string]string{} // directory -> its real absolute path
 	for _, rel := range matches {
 		full := filepath.Join(dir, filepath.FromSlash(rel))
 		// Resolve each directory once; the file itself needs only an
 		// Lstat unless it is a symlink.
 		var real string
-		fi, err := os.Lstat(full)
+		fi, err := literal, error(nil)
+		if fi == nil {
+			fi, err = os.Lstat(full)
+		}
 		if err == nil && fi.Mode()&fs.ModeSymlink == 0 {
 			parent := filepath.Dir(full)
 			rp, ok := resolved[parent]

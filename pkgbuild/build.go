@@ -144,24 +144,29 @@ func Build(ctx context.Context, pl *Plan, opt BuildOptions) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	for _, doc := range []struct {
-		name string
-		data func() ([]byte, error)
+	// The package parts of the reports were rendered with the archives;
+	// the three documents are assembled side by side.
+	docs := []struct {
+		name  string
+		write func(io.Writer) error
 	}{
-		{"SHA256SUMS", func() ([]byte, error) { return sha256sums(rep), nil }},
-		{"report.json", rep.JSON},
-		{"report.md", func() ([]byte, error) { return rep.Markdown(), nil }},
-	} {
-		data, err := doc.data()
-		if err != nil {
-			return nil, err
+		{"SHA256SUMS", func(w io.Writer) error { _, err := w.Write(sha256sums(rep)); return err }},
+		{"report.json", rep.WriteJSON},
+		{"report.md", rep.WriteMarkdown},
+	}
+	docOuts := make([]*output, len(docs))
+	docErrs := make([]error, len(docs))
+	parallel(ctx, len(docs), len(docs), func(i int) {
+		docOuts[i], docErrs[i] = stage(dir, docs[i].name, docs[i].write)
+	})
+	for i := range docs {
+		if docOuts[i] != nil {
+			outs = append(outs, docOuts[i])
+			staged = append(staged, docOuts[i].tmp)
 		}
-		o, err := stage(dir, doc.name, func(w io.Writer) error { _, err := w.Write(data); return err })
-		outs = append(outs, o)
-		staged = append(staged, o.tmp)
-		if err != nil {
-			return nil, err
-		}
+	}
+	if err := errors.Join(docErrs...); err != nil {
+		return nil, err
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -413,8 +418,20 @@ func stageArchives(ctx context.Context, pl *Plan, rep *Report, opt BuildOptions)
 	return staged, nil
 }
 
-// stagePackage writes one package's archive and fills its report entry.
+// stagePackage writes one package's archive and fills its report entry,
+// rendering the package's part of the reports.
 func stagePackage(pl *Plan, rp *ReportPackage, format manifest.Format, opt BuildOptions) (*output, error) {
+	o, err := stagePackageArchive(pl, rp, format, opt)
+	if err != nil {
+		return o, err
+	}
+	if err := rp.render(); err != nil {
+		return o, fmt.Errorf("package %s: %w", rp.Name, err)
+	}
+	return o, nil
+}
+
+func stagePackageArchive(pl *Plan, rp *ReportPackage, format manifest.Format, opt BuildOptions) (*output, error) {
 	p := pl.Packages[rp.index]
 	members, info, err := packageMembers(pl, p)
 	if err != nil {

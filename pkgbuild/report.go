@@ -11,6 +11,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/provpack/provpack/manifest"
+	"github.com/provpack/provpack/provxml"
 )
 
 // ReportSchemaVersion is the version of report.json's layout
@@ -51,6 +52,51 @@ type ReportPackage struct {
 	Settings   []ReportSetting `json:"settings,omitempty"`
 
 	index int
+	// plan, when set, holds the settings (a report being built rather
+	// than one read back); Settings is then empty.
+	plan *PackagePlan
+	// jsonLine and mdSection are the package's part of report.json and
+	// report.md, rendered by the worker that archived it.
+	jsonLine, mdSection []byte
+}
+
+// eachSetting calls fn with every setting of the package, in report
+// order.
+func (p *ReportPackage) eachSetting(fn func(class manifest.Class, file string, s *provxml.Setting)) {
+	if p.plan != nil {
+		for _, f := range p.plan.Files {
+			for i := range f.Settings {
+				fn(f.Class, f.Name, &f.Settings[i])
+			}
+		}
+		return
+	}
+	for _, rs := range p.Settings {
+		s := provxml.Setting{CSP: rs.CSP, Path: rs.Path, Name: rs.Name, Value: rs.Value, Datatype: rs.Datatype, Op: provxml.Op(rs.Op)}
+		fn(rs.Class, rs.File, &s)
+	}
+}
+
+func (p *ReportPackage) hasSettings() bool {
+	if p.plan == nil {
+		return len(p.Settings) > 0
+	}
+	for _, f := range p.plan.Files {
+		if len(f.Settings) > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// render fills jsonLine and mdSection.
+func (p *ReportPackage) render() error {
+	var err error
+	if p.jsonLine, err = p.appendJSON(nil); err != nil {
+		return err
+	}
+	p.mdSection = p.appendMarkdown(nil)
+	return nil
 }
 
 // ReportFile is one provisioning file of a package.
@@ -82,10 +128,9 @@ func newReport(pl *Plan, epoch time.Time) *Report {
 		Target: pl.Target, Format: pl.format(), SourceDateEpoch: epoch.Unix(), RemovedPackages: pl.RemovedPackages, Findings: pl.Findings}
 	for i, p := range pl.Packages {
 		rp := &ReportPackage{Name: p.Name, GUID: p.GUID, Version: p.Version, OldVersion: p.OldVersion, Owner: p.Owner, Status: p.Status,
-			Bump: p.Bump, Files: []ReportFile{}, Settings: []ReportSetting{}, index: i}
+			Bump: p.Bump, Files: []ReportFile{}, index: i, plan: p}
 		for _, f := range p.Files {
 			rp.Files = append(rp.Files, ReportFile{Class: f.Class, Name: f.Name, Ordinal: f.Ordinal, OldOrdinal: f.OldOrdinal, Status: f.Status, Digest: f.Digest})
-			rp.Settings = append(rp.Settings, reportSettings(f)...)
 		}
 		r.Packages = append(r.Packages, rp)
 	}
@@ -111,29 +156,19 @@ func (r *Report) WriteJSON(w io.Writer) error {
 	if err != nil {
 		return err
 	}
-	bw := bufio.NewWriter(w)
+	bw := bufio.NewWriterSize(w, 64<<10)
 	bw.Write(hb[:len(hb)-1]) // without its closing brace
 	bw.WriteString(",\n\"packages\": [\n")
 	var buf []byte
 	for i, p := range r.Packages {
-		// The settings are most of the report; they are encoded by hand,
-		// the rest of the package by encoding/json.
-		q := *p
-		q.Settings = nil
-		pb, err := json.Marshal(q)
-		if err != nil {
-			return err
-		}
-		buf = append(buf[:0], pb[:len(pb)-1]...)
-		buf = append(buf, `,"settings":[`...)
-		for j, st := range p.Settings {
-			if j > 0 {
-				buf = append(buf, ',')
+		line := p.jsonLine
+		if line == nil {
+			if buf, err = p.appendJSON(buf[:0]); err != nil {
+				return err
 			}
-			buf = appendSetting(buf, st)
+			line = buf
 		}
-		buf = append(buf, "]}"...)
-		bw.Write(buf)
+		bw.Write(line)
 		if i < len(r.Packages)-1 {
 			bw.WriteByte(',')
 		}
@@ -147,6 +182,29 @@ func (r *Report) WriteJSON(w io.Writer) error {
 	bw.Write(rb)
 	bw.WriteString("}\n")
 	return bw.Flush()
+}
+
+// appendJSON appends the package as one line of report.json. The
+// settings are most of the report; they are encoded by hand, the rest of
+// the package by encoding/json.
+func (p *ReportPackage) appendJSON(b []byte) ([]byte, error) {
+	q := *p
+	q.Settings = nil
+	pb, err := json.Marshal(q)
+	if err != nil {
+		return b, err
+	}
+	b = append(b, pb[:len(pb)-1]...)
+	b = append(b, `,"settings":[`...)
+	first := true
+	p.eachSetting(func(class manifest.Class, file string, s *provxml.Setting) {
+		if !first {
+			b = append(b, ',')
+		}
+		first = false
+		b = appendSettingJSON(b, class, file, s)
+	})
+	return append(b, "]}"...), nil
 }
 
 // ReadReport parses a report.json.
@@ -178,51 +236,80 @@ func md(s string) string {
 	return "`" + s + "`"
 }
 
-func settingPath(s ReportSetting) string { return strings.Join(s.Path, `\`) }
-
-// Markdown renders report.md.
-func (r *Report) Markdown() []byte {
-	var b strings.Builder
-	fmt.Fprintf(&b, "# %s %s (%s)\n\n", r.Image, r.Release, r.Target)
-	if r.PreviousRelease != "" {
-		fmt.Fprintf(&b, "Previous release: %s.\n\n", r.PreviousRelease)
-	} else {
-		b.WriteString("First release: no earlier release is recorded.\n\n")
+// appendMD appends md(s) without allocating for the usual cells.
+func appendMD(b []byte, s string) []byte {
+	if s == "" {
+		return b
 	}
-	b.WriteString("| package | version | owner | status | archive | size | SHA-256 |\n| --- | --- | --- | --- | --- | ---: | --- |\n")
+	if mdPlain(s) {
+		b = append(b, '`')
+		b = append(b, s...)
+		return append(b, '`')
+	}
+	return append(b, md(s)...)
+}
+
+// mdPlain reports whether s can go into a code span as it is: no |,
+// newline or backquote, and no U+F000 (or anything else whose UTF-8
+// starts with 0xEF: md sorts those out exactly).
+func mdPlain(s string) bool {
+	for i := 0; i < len(s); i++ {
+		switch s[i] {
+		case '|', '\n', '`', 0xEF:
+			return false
+		}
+	}
+	return true
+}
+
+// appendMDPath appends the characteristic path as a Markdown cell, its
+// parts joined by backslashes.
+func appendMDPath(b []byte, path []string) []byte {
+	for _, p := range path {
+		if !mdPlain(p) {
+			return append(b, md(strings.Join(path, `\`))...)
+		}
+	}
+	if len(path) == 0 || (len(path) == 1 && path[0] == "") {
+		return b
+	}
+	b = append(b, '`')
+	for i, p := range path {
+		if i > 0 {
+			b = append(b, '\\')
+		}
+		b = append(b, p...)
+	}
+	return append(b, '`')
+}
+
+// WriteMarkdown streams report.md to w.
+func (r *Report) WriteMarkdown(w io.Writer) error {
+	bw := bufio.NewWriterSize(w, 64<<10)
+	fmt.Fprintf(bw, "# %s %s (%s)\n\n", r.Image, r.Release, r.Target)
+	if r.PreviousRelease != "" {
+		fmt.Fprintf(bw, "Previous release: %s.\n\n", r.PreviousRelease)
+	} else {
+		bw.WriteString("First release: no earlier release is recorded.\n\n")
+	}
+	bw.WriteString("| package | version | owner | status | archive | size | SHA-256 |\n| --- | --- | --- | --- | --- | ---: | --- |\n")
 	for _, p := range r.Packages {
-		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %d | %s |\n", p.Name, Arrow(p.OldVersion, p.Version), p.Owner, p.Status, md(p.Archive), p.Size, md(p.SHA256))
+		fmt.Fprintf(bw, "| %s | %s | %s | %s | %s | %d | %s |\n", p.Name, Arrow(p.OldVersion, p.Version), p.Owner, p.Status, md(p.Archive), p.Size, md(p.SHA256))
 	}
 	for _, name := range r.RemovedPackages {
-		fmt.Fprintf(&b, "| %s | | | removed | | | |\n", name)
+		fmt.Fprintf(bw, "| %s | | | removed | | | |\n", name)
 	}
+	var buf []byte
 	for _, p := range r.Packages {
-		fmt.Fprintf(&b, "\n## %s %s\n\nGUID `%s`, owner %s.", p.Name, Arrow(p.OldVersion, p.Version), p.GUID, p.Owner)
-		if p.Bump != nil {
-			fmt.Fprintf(&b, " Bumped %s → %s: %s.", p.Bump.From, p.Bump.To, p.Bump.Reason)
+		section := p.mdSection
+		if section == nil {
+			buf = p.appendMarkdown(buf[:0])
+			section = buf
 		}
-		b.WriteString("\n\n| class | file | ordinal | status | size | SHA-256 |\n| --- | --- | ---: | --- | ---: | --- |\n")
-		for _, f := range p.Files {
-			ord := fmt.Sprintf("%03d", f.Ordinal)
-			if f.OldOrdinal != 0 && f.OldOrdinal != f.Ordinal {
-				ord = fmt.Sprintf("%03d → %03d", f.OldOrdinal, f.Ordinal)
-			}
-			fmt.Fprintf(&b, "| %s | %s | %s | %s | %d | %s |\n", f.Class, md(f.Name), ord, f.Status, f.Size, md(f.SHA256))
-		}
-		if len(p.Settings) > 0 {
-			b.WriteString("\n| class | CSP | path | name | value | datatype | op |\n| --- | --- | --- | --- | --- | --- | --- |\n")
-			for _, s := range p.Settings {
-				for _, cell := range [...]string{string(s.Class), md(s.CSP), md(settingPath(s)), md(s.Name), md(s.Value), s.Datatype, s.Op} {
-					b.WriteString("| ")
-					b.WriteString(cell)
-					b.WriteByte(' ')
-				}
-				b.WriteString("|\n")
-			}
-		}
+		bw.Write(section)
 	}
 	if r.Reapply != nil {
-		b.WriteString("\n" + r.Reapply.Markdown())
+		bw.WriteString("\n" + r.Reapply.Markdown())
 	}
 	// Release flags (PP…) are listed with the re-apply manifest above;
 	// the findings of the sources follow.
@@ -233,12 +320,57 @@ func (r *Report) Markdown() []byte {
 		}
 	}
 	if len(src) > 0 {
-		b.WriteString("\n## Findings in the sources\n\n")
+		bw.WriteString("\n## Findings in the sources\n\n")
 		for _, f := range src {
-			fmt.Fprintf(&b, "- %s\n", md(f.String()))
+			fmt.Fprintf(bw, "- %s\n", md(f.String()))
 		}
 	}
-	return []byte(b.String())
+	return bw.Flush()
+}
+
+// Markdown renders report.md.
+func (r *Report) Markdown() []byte {
+	var b bytes.Buffer
+	_ = r.WriteMarkdown(&b) // a bytes.Buffer does not fail
+	return b.Bytes()
+}
+
+// appendMarkdown appends the package's section of report.md.
+func (p *ReportPackage) appendMarkdown(b []byte) []byte {
+	b = fmt.Appendf(b, "\n## %s %s\n\nGUID `%s`, owner %s.", p.Name, Arrow(p.OldVersion, p.Version), p.GUID, p.Owner)
+	if p.Bump != nil {
+		b = fmt.Appendf(b, " Bumped %s → %s: %s.", p.Bump.From, p.Bump.To, p.Bump.Reason)
+	}
+	b = append(b, "\n\n| class | file | ordinal | status | size | SHA-256 |\n| --- | --- | ---: | --- | ---: | --- |\n"...)
+	for _, f := range p.Files {
+		ord := fmt.Sprintf("%03d", f.Ordinal)
+		if f.OldOrdinal != 0 && f.OldOrdinal != f.Ordinal {
+			ord = fmt.Sprintf("%03d → %03d", f.OldOrdinal, f.Ordinal)
+		}
+		b = fmt.Appendf(b, "| %s | %s | %s | %s | %d | %s |\n", f.Class, md(f.Name), ord, f.Status, f.Size, md(f.SHA256))
+	}
+	if !p.hasSettings() {
+		return b
+	}
+	b = append(b, "\n| class | CSP | path | name | value | datatype | op |\n| --- | --- | --- | --- | --- | --- | --- |\n"...)
+	p.eachSetting(func(class manifest.Class, _ string, s *provxml.Setting) {
+		b = append(b, "| "...)
+		b = append(b, class...)
+		b = append(b, " | "...)
+		b = appendMD(b, s.CSP)
+		b = append(b, " | "...)
+		b = appendMDPath(b, s.Path)
+		b = append(b, " | "...)
+		b = appendMD(b, s.Name)
+		b = append(b, " | "...)
+		b = appendMD(b, s.Value)
+		b = append(b, " | "...)
+		b = append(b, s.Datatype...)
+		b = append(b, " | "...)
+		b = append(b, s.Op...)
+		b = append(b, " |\n"...)
+	})
+	return b
 }
 
 // Arrow renders a version that may have changed: "1.0.0" or "1.0.0 → 1.1.0".
@@ -249,13 +381,13 @@ func Arrow(old, new string) string {
 	return old + " → " + new
 }
 
-// appendSetting appends s as JSON, with the same fields and names
-// encoding/json would give it.
-func appendSetting(b []byte, s ReportSetting) []byte {
+// appendSettingJSON appends a setting of file (of class) as JSON, with
+// the fields and names encoding/json gives a ReportSetting.
+func appendSettingJSON(b []byte, class manifest.Class, file string, s *provxml.Setting) []byte {
 	b = append(b, `{"class":`...)
-	b = appendJSONString(b, string(s.Class))
+	b = appendJSONString(b, string(class))
 	b = append(b, `,"file":`...)
-	b = appendJSONString(b, s.File)
+	b = appendJSONString(b, file)
 	b = append(b, `,"csp":`...)
 	b = appendJSONString(b, s.CSP)
 	b = append(b, `,"path":[`...)
@@ -275,11 +407,19 @@ func appendSetting(b []byte, s ReportSetting) []byte {
 		}
 	}
 	b = append(b, `,"op":`...)
-	b = appendJSONString(b, s.Op)
+	b = appendJSONString(b, string(s.Op))
 	return append(b, '}')
 }
 
 const hexDigits = "0123456789abcdef"
+
+// jsonSafe[c] says ASCII byte c goes into a JSON string as it is.
+var jsonSafe = func() (t [utf8.RuneSelf]bool) {
+	for c := 0x20; c < utf8.RuneSelf; c++ {
+		t[c] = c != '"' && c != '\\' && c != '<' && c != '>' && c != '&'
+	}
+	return t
+}()
 
 // appendJSONString appends s as a JSON string. Like encoding/json it
 // escapes <, > and & and the line separators U+2028 and U+2029, so the
@@ -290,7 +430,7 @@ func appendJSONString(b []byte, s string) []byte {
 	for i := 0; i < len(s); {
 		c := s[i]
 		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&' {
+			if jsonSafe[c] {
 				i++
 				continue
 			}

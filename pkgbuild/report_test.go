@@ -2,7 +2,10 @@ package pkgbuild
 
 import (
 	"encoding/json"
+	"strings"
 	"testing"
+
+	"github.com/provpack/provpack/provxml"
 )
 
 // TestAppendSettingMatchesEncodingJSON: the hand-written encoder gives
@@ -17,8 +20,27 @@ func TestAppendSettingMatchesEncodingJSON(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got := appendSetting(nil, s); string(got) != string(want) {
+		ps := provxml.Setting{CSP: s.CSP, Path: s.Path, Name: s.Name, Value: s.Value, Datatype: s.Datatype, Op: provxml.Op(s.Op)}
+		if got := appendSettingJSON(nil, s.Class, s.File, &ps); string(got) != string(want) {
 			t.Errorf("appendSetting:\n got %s\nwant %s", got, want)
 		}
+	}
+}
+
+// TestAppendMDMatchesMD: the allocation-free Markdown cells are exactly
+// md's, for plain and awkward text.
+func TestAppendMDMatchesMD(t *testing.T) {
+	for _, s := range []string{"", "plain", "a|b", "line\nbreak", "back`tick", "x\uF000y", "\uF8FFé", "``", `HKLM\Software`} {
+		if got, want := string(appendMD(nil, s)), md(s); got != want {
+			t.Errorf("appendMD(%q) = %q, md gives %q", s, got, want)
+		}
+		for _, path := range [][]string{{s}, {"HKLM", s}, {s, s}} {
+			if got, want := string(appendMDPath(nil, path)), md(strings.Join(path, `\`)); got != want {
+				t.Errorf("appendMDPath(%q) = %q, md gives %q", path, got, want)
+			}
+		}
+	}
+	if got := string(appendMDPath(nil, nil)); got != "" {
+		t.Errorf("appendMDPath(nil) = %q", got)
 	}
 }
