@@ -157,7 +157,7 @@ func Build(ctx context.Context, pl *Plan, opt BuildOptions) (*Report, error) {
 	docOuts := make([]*output, len(docs))
 	docErrs := make([]error, len(docs))
 	parallel(ctx, len(docs), len(docs), func(i int) {
-		docOuts[i], docErrs[i] = stage(dir, docs[i].name, docs[i].write)
+		docOuts[i], docErrs[i] = stage(dir, docs[i].name, false, docs[i].write)
 	})
 	for i := range docs {
 		if docOuts[i] != nil {
@@ -177,7 +177,7 @@ func Build(ctx context.Context, pl *Plan, opt BuildOptions) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	cacheOut, err := stage(dir, CacheName, func(w io.Writer) error { _, err := w.Write(cacheData); return err })
+	cacheOut, err := stage(dir, CacheName, false, func(w io.Writer) error { _, err := w.Write(cacheData); return err })
 	staged = append(staged, cacheOut.tmp)
 	if err != nil {
 		return nil, err
@@ -319,22 +319,32 @@ func removeStale(dir string) {
 
 // stage writes one output to a temporary file in dir, hashing it on the
 // way. When dir already holds a file with the same bytes, the temporary
-// file is dropped and the output marked unchanged.
-func stage(dir, name string, write func(io.Writer) error) (o *output, err error) {
+// file is dropped and the output marked unchanged. The SHA-256 is
+// computed when sum is set (archives: it is reported) or when there is
+// an existing file to compare with.
+func stage(dir, name string, sum bool, write func(io.Writer) error) (o *output, err error) {
 	o = &output{name: name}
+	dest := filepath.Join(dir, name)
+	sum = sum || exists(dest)
 	f, err := os.CreateTemp(dir, tempPrefix+name+"-*")
 	if err != nil {
-		return o, fmt.Errorf("writing %s: %w", filepath.Join(dir, name), pathErr(err))
+		return o, fmt.Errorf("writing %s: %w", dest, pathErr(err))
 	}
 	o.tmp = f.Name()
-	h := sha256.New()
 	var w io.Writer = f
 	if testWriteHook != nil {
 		w = testWriteHook(name, w)
 	}
-	cw := &countWriter{w: io.MultiWriter(w, h)}
+	h := sha256.New()
+	if sum {
+		w = io.MultiWriter(w, h)
+	}
+	cw := &countWriter{w: w}
 	if err = write(cw); err == nil {
 		err = f.Chmod(0o644)
+	}
+	if err == nil {
+		startWriteback(f)
 	}
 	if cerr := f.Close(); err == nil {
 		err = cerr
@@ -342,8 +352,12 @@ func stage(dir, name string, write func(io.Writer) error) (o *output, err error)
 	if err != nil {
 		return o, fmt.Errorf("writing %s: %w", name, err)
 	}
-	o.size, o.sha256 = cw.n, hex.EncodeToString(h.Sum(nil))
-	if same, _ := sameSHA256(filepath.Join(dir, name), o.size, o.sha256); same {
+	o.size = cw.n
+	if !sum {
+		return o, nil
+	}
+	o.sha256 = hex.EncodeToString(h.Sum(nil))
+	if same, _ := sameSHA256(dest, o.size, o.sha256); same {
 		os.Remove(o.tmp)
 		o.tmp, o.unchanged = "", true
 	}
@@ -449,7 +463,7 @@ func stagePackageArchive(pl *Plan, rp *ReportPackage, format manifest.Format, op
 		opt.cache.record(rp.Archive, e)
 		return &output{name: rp.Archive, size: e.Size, sha256: e.SHA256, unchanged: true}, nil
 	}
-	o, err := stage(opt.OutDir, rp.Archive, func(w io.Writer) error {
+	o, err := stage(opt.OutDir, rp.Archive, true, func(w io.Writer) error {
 		return writeArchive(w, format, members, opt.Epoch)
 	})
 	if err != nil {
@@ -467,7 +481,7 @@ func packageMembers(pl *Plan, p *PackagePlan) ([]Member, *PackageInfo, error) {
 	var members []Member
 	for _, f := range p.Files {
 		members = append(members, Member{Name: f.Name, Data: f.Canonical})
-		info.Files = append(info.Files, FileInfo{Name: f.Name, Class: f.Class, Ordinal: f.Ordinal, Size: int64(len(f.Canonical)), SHA256: sha256Hex(f.Canonical)})
+		info.Files = append(info.Files, FileInfo{Name: f.Name, Class: f.Class, Ordinal: f.Ordinal, Size: int64(len(f.Canonical)), SHA256: strings.TrimPrefix(f.Digest, "sha256:")})
 	}
 	name, data, err := marshalPackageManifest(info)
 	if err != nil {

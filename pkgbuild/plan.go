@@ -50,6 +50,9 @@ type Plan struct {
 	// RemovedPackages were released but are no longer in the manifest.
 	RemovedPackages []string  `json:"removedPackages,omitempty"`
 	Findings        []Finding `json:"findings"`
+
+	// replan plans package i again, for the content of a shed package.
+	replan func(i int) *PackagePlan
 }
 
 // PackagePlan is the plan for one package.
@@ -66,7 +69,11 @@ type PackagePlan struct {
 	Removed     []*FilePlan    `json:"removedFiles,omitempty"`
 	Why         []string       `json:"why"`
 
-	src *manifest.Package
+	src   *manifest.Package
+	index int // in Plan.Packages
+	// shed is set once Canonical, Settings and Origins of the files were
+	// dropped (a build keeps memory bounded by the largest package).
+	shed bool
 }
 
 // FilePlan is one generated provisioning file.
@@ -86,6 +93,12 @@ type FilePlan struct {
 	Settings  []provxml.Setting `json:"-"`
 	// Origins[i] is the source file Settings[i] was written in.
 	Origins []string `json:"-"`
+	// SettingCount is len(Settings), kept when Settings is shed.
+	SettingCount int `json:"-"`
+
+	// reapplyJSON and reapplyMD are the settings of an update file as the
+	// re-apply manifest lists them, rendered before Settings is shed.
+	reapplyJSON, reapplyMD []byte
 }
 
 // Load reads the manifest at path, checks its sources, applies defaults,
@@ -117,6 +130,15 @@ func Load(path string, opt Options) (*Plan, error) {
 // NewPlan plans manifest m (defaults applied, sources checked) against
 // the last release recorded in lock (nil before the first release).
 func NewPlan(m *manifest.Manifest, dir string, lock *manifest.Lock, opt Options) (*Plan, error) {
+	return newPlan(context.Background(), m, dir, lock, opt, nil)
+}
+
+// newPlan is NewPlan, calling each (when set) from the worker that
+// planned package i as soon as it is planned, with the package's own
+// findings known; the build archives the package there, and may then
+// shed its content. Findings across packages (conflicts, the release
+// number) are added after every package is planned.
+func newPlan(ctx context.Context, m *manifest.Manifest, dir string, lock *manifest.Lock, opt Options, each func(i int, pp *PackagePlan, fs []Finding)) (*Plan, error) {
 	switch opt.Bump {
 	case "", "patch", "minor", "major":
 	default:
@@ -140,14 +162,30 @@ func NewPlan(m *manifest.Manifest, dir string, lock *manifest.Lock, opt Options)
 	// results keep manifest order.
 	pl.Packages = make([]*PackagePlan, len(m.Packages))
 	found := make([][]Finding, len(m.Packages))
-	parallel(context.Background(), len(m.Packages), 0, func(i int) {
+	keys := make([][]keyRec, len(m.Packages))
+	pl.replan = func(i int) *PackagePlan {
 		p := m.Packages[i]
-		pl.Packages[i] = planPackage(m, dir, lock.Package(p.Name), p, ords, opt, &found[i])
+		return planPackage(m, dir, lock.Package(p.Name), p, ords, opt, new([]Finding))
+	}
+	parallel(ctx, len(m.Packages), 0, func(i int) {
+		p := m.Packages[i]
+		pp := planPackage(m, dir, lock.Package(p.Name), p, ords, opt, &found[i])
+		pp.index = i
+		found[i] = append(found[i], analyzePackage(pl, pp)...)
+		keys[i] = settingKeys(pp)
+		pl.Packages[i] = pp
+		if each != nil {
+			each(i, pp, found[i])
+		}
 	})
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	for _, fs := range found {
 		pl.Findings = append(pl.Findings, fs...)
 	}
-	analyze(pl)
+	pl.Findings = append(pl.Findings, conflicts(pl, keys)...)
+	pl.Findings = suppressAll(pl, pl.Findings)
 	if lock != nil && lock.Release == pl.Release && pl.changed() {
 		at := m.At("release")
 		pl.Findings = append(pl.Findings, planFinding(m, "", at, &RuleSameRelease,
@@ -234,7 +272,7 @@ func planPackage(m *manifest.Manifest, dir string, old *manifest.LockPackage, p 
 		f := &FilePlan{Class: c.class, Sources: r.Sources}
 		f.Canonical = provxml.AppendCanonical(make([]byte, 0, r.size+r.size/8+512), r.Doc)
 		f.Digest = provxml.DigestCanonical(f.Canonical)
-		f.Settings, f.Origins = r.Settings, r.Origins
+		f.Settings, f.Origins, f.SettingCount = r.Settings, r.Origins, len(r.Settings)
 		switch {
 		case lf == nil && maxOrd == 0:
 			f.Ordinal = ords.Start
@@ -329,6 +367,43 @@ func bumpVersion(v manifest.Version, kind string) string {
 		return sv.IncMinor().String()
 	}
 	return sv.IncPatch().String()
+}
+
+// suppressAll drops the warnings a package's suppress list names from the
+// findings about that package (its own were filtered when planned; this
+// reaches the release flags found across packages).
+func suppressAll(pl *Plan, fs []Finding) []Finding {
+	ids := map[string][]string{}
+	for _, p := range pl.Packages {
+		if len(p.src.Suppress) > 0 {
+			ids[p.Name] = p.src.Suppress
+		}
+	}
+	if len(ids) == 0 {
+		return fs
+	}
+	return slices.DeleteFunc(fs, func(f Finding) bool {
+		return f.Severity == provxml.Warning && slices.Contains(ids[f.Package], f.ID)
+	})
+}
+
+// shedContent drops the package's document bytes and settings, keeping
+// their counts; Plan.files gives them back.
+func (pp *PackagePlan) shedContent() {
+	for _, f := range pp.Files {
+		f.Canonical, f.Settings, f.Origins = nil, nil, nil
+	}
+	pp.shed = true
+}
+
+// files returns the package's files with their content: its own, or,
+// when shed, those of the package planned again (planning is
+// deterministic, so they are the same).
+func (pl *Plan) files(pp *PackagePlan) []*FilePlan {
+	if !pp.shed {
+		return pp.Files
+	}
+	return pl.replan(pp.index).Files
 }
 
 // checkSuppress validates a package's suppress list and returns the IDs

@@ -3,6 +3,8 @@ package pkgbuild
 import (
 	"fmt"
 	"strings"
+
+	"github.com/provpack/provpack/provxml"
 )
 
 // Text and Markdown renderings of the re-apply manifest and of diffs. The
@@ -54,11 +56,23 @@ func (r *Reapply) Text() string {
 }
 
 func mdSetting(s ReportSetting) string {
-	v := ""
-	if s.Op == "set" {
-		v = md(s.Value)
+	ps := provxml.Setting{CSP: s.CSP, Path: s.Path, Name: s.Name, Value: s.Value, Datatype: s.Datatype, Op: provxml.Op(s.Op)}
+	return string(appendMDSetting(nil, &ps))
+}
+
+// appendMDSetting appends a setting as a row of the re-apply tables.
+func appendMDSetting(b []byte, s *provxml.Setting) []byte {
+	b = append(b, "| "...)
+	b = append(b, s.Op...)
+	b = append(b, " | "...)
+	b = append(b, md(DisplayKey(s.CSP, s.Path, s.Name))...)
+	b = append(b, " | "...)
+	if s.Op == provxml.OpSet {
+		b = appendMD(b, s.Value)
 	}
-	return fmt.Sprintf("| %s | %s | %s | %s |", s.Op, md(DisplayKey(s.CSP, s.Path, s.Name)), v, s.Datatype)
+	b = append(b, " | "...)
+	b = append(b, s.Datatype...)
+	return append(b, " |"...)
 }
 
 // Markdown renders the re-apply manifest as Markdown.
@@ -79,6 +93,9 @@ func (r *Reapply) Markdown() string {
 			b.WriteString("   | op | setting | value | datatype |\n   | --- | --- | --- | --- |\n")
 			for _, s := range f.Settings {
 				b.WriteString("   " + mdSetting(s) + "\n")
+			}
+			if f.Settings == nil {
+				b.Write(f.settingsMD)
 			}
 		}
 	}

@@ -3,6 +3,7 @@ package pkgbuild
 import (
 	"bytes"
 	"cmp"
+	"encoding/json"
 	"fmt"
 	"hash/maphash"
 	"slices"
@@ -135,30 +136,28 @@ func describeWrite(s provxml.Setting) string {
 	return "sets " + valueText(s)
 }
 
-// analyze adds the release findings to the plan: cold-only changes,
-// bumps without change, conflicts and shadowing.
-func analyze(pl *Plan) {
-	m := pl.Manifest
-	for _, p := range pl.Packages {
-		pl.Findings = append(pl.Findings, coldOnly(pl, p)...)
-		if p.OldVersion != "" && p.Version != p.OldVersion && p.Status == StatusUpdated {
-			changed := false
-			var update *FilePlan
-			for _, f := range p.Files {
-				changed = changed || f.Status != StatusUnchanged
-				if f.Class == manifest.ClassUpdate {
-					update = f
-				}
-			}
-			if !changed && len(p.Removed) == 0 && update != nil {
-				at := p.src.At("version")
-				pl.Findings = append(pl.Findings, planFinding(m, p.Name, at, &RuleBumpNoChange,
-					"package %s: version %s → %s but no provisioning file changed; every device re-runs %s and its %d settings overwrite what users changed since: if the bump is for other content that is intended, otherwise keep %s",
-					p.Name, p.OldVersion, p.Version, update.Name, len(update.Settings), p.OldVersion))
+// analyzePackage returns the release findings about one package alone:
+// cold-only changes and a bump without change. It runs where the package
+// was planned, while its settings are at hand.
+func analyzePackage(pl *Plan, p *PackagePlan) []Finding {
+	out := coldOnly(pl, p)
+	if p.OldVersion != "" && p.Version != p.OldVersion && p.Status == StatusUpdated {
+		changed := false
+		var update *FilePlan
+		for _, f := range p.Files {
+			changed = changed || f.Status != StatusUnchanged
+			if f.Class == manifest.ClassUpdate {
+				update = f
 			}
 		}
+		if !changed && len(p.Removed) == 0 && update != nil {
+			at := p.src.At("version")
+			out = append(out, planFinding(pl.Manifest, p.Name, at, &RuleBumpNoChange,
+				"package %s: version %s → %s but no provisioning file changed; every device re-runs %s and its %d settings overwrite what users changed since: if the bump is for other content that is intended, otherwise keep %s",
+				p.Name, p.OldVersion, p.Version, update.Name, update.SettingCount, p.OldVersion))
+		}
 	}
-	pl.Findings = append(pl.Findings, conflicts(pl)...)
+	return out
 }
 
 // coldOnly flags settings of a changed cold file that differ from the
@@ -236,30 +235,16 @@ func coldOnly(pl *Plan, p *PackagePlan) []Finding {
 }
 
 // orderedFiles lists the plan's files in the assumed processing order.
-func orderedFiles(pl *Plan, include func(*PackagePlan, *FilePlan) bool) []struct {
-	p *PackagePlan
-	f *FilePlan
-} {
-	var out []struct {
-		p *PackagePlan
-		f *FilePlan
-	}
+func orderedFiles(pl *Plan, include func(*PackagePlan, *FilePlan) bool) []packageFile {
+	var out []packageFile
 	for _, p := range pl.Packages {
 		for _, f := range p.Files {
 			if include(p, f) {
-				out = append(out, struct {
-					p *PackagePlan
-					f *FilePlan
-				}{p, f})
+				out = append(out, packageFile{p, f})
 			}
 		}
 	}
-	slices.SortStableFunc(out, func(a, b struct {
-		p *PackagePlan
-		f *FilePlan
-	}) int {
-		return strings.Compare(a.f.Name, b.f.Name)
-	})
+	sortByProcessingOrder(out)
 	return out
 }
 
@@ -267,36 +252,128 @@ func orderedFiles(pl *Plan, include func(*PackagePlan, *FilePlan) bool) []struct
 // collide.
 var keyHash = maphash.Bytes
 
+// keySeed seeds keyHash for the whole process, so that the workers
+// planning packages hash alike.
+var keySeed = maphash.MakeSeed()
+
+// keyRec is one setting in the conflict index: the hash of its key, its
+// package, and where it is in that package (file index << 24 | setting
+// index). It is all a build keeps of a setting once the package is
+// archived.
+type keyRec struct {
+	hash uint64
+	pkg  int32
+	pos  int32
+}
+
+// settingKeys lists the index records of the settings of p that write
+// something (queries and empty characteristics do not conflict).
+func settingKeys(p *PackagePlan) []keyRec {
+	n := 0
+	for _, f := range p.Files {
+		n += len(f.Settings)
+	}
+	out := make([]keyRec, 0, n)
+	var kb []byte
+	for fi, f := range p.Files {
+		for i := range f.Settings {
+			s := &f.Settings[i]
+			if !writes(s) {
+				continue
+			}
+			kb = appendSettingKey(kb[:0], s.CSP, s.Path, s.Name)
+			out = append(out, keyRec{hash: keyHash(keySeed, kb), pkg: int32(p.index), pos: int32(fi<<24 | i)})
+		}
+	}
+	return out
+}
+
+func writes(s *provxml.Setting) bool {
+	return s.Op != provxml.OpQuery && !(s.Name == "" && s.Op == provxml.OpSet)
+}
+
 // conflicts finds settings written by more than one package, in cold-boot
-// processing order, and names the one that wins.
-func conflicts(pl *Plan) []Finding {
-	// Keys are indexed by a 64-bit hash; an entry whose hash matches is
-	// compared key for key, so a hash collision cannot merge two settings.
-	// Most keys have one writer: an entry holds the first write and gets
-	// a list only when a second package writes the key.
+// processing order, and names the one that wins. keys[i] are the index
+// records of package i. Keys whose hash only one package writes cannot
+// conflict; the packages writing the other keys are looked at setting by
+// setting, so a hash collision never makes a conflict.
+func conflicts(pl *Plan, keys [][]keyRec) []Finding {
+	n := 0
+	for _, ks := range keys {
+		n += len(ks)
+	}
+	all := make([]keyRec, 0, n)
+	for _, ks := range keys {
+		all = append(all, ks...)
+	}
+	slices.SortFunc(all, func(a, b keyRec) int { return cmp.Or(cmp.Compare(a.hash, b.hash), cmp.Compare(a.pkg, b.pkg)) })
+	hashes := map[uint64]bool{}
+	pkgs := map[int32]bool{}
+	for i := 0; i < len(all); {
+		j := i + 1
+		for j < len(all) && all[j].hash == all[i].hash {
+			j++
+		}
+		if all[j-1].pkg != all[i].pkg {
+			hashes[all[i].hash] = true
+			for _, r := range all[i:j] {
+				pkgs[r.pkg] = true
+			}
+		}
+		i = j
+	}
+	if len(hashes) == 0 {
+		return nil
+	}
+	var files []packageFile
+	for _, p := range pl.Packages {
+		if pkgs[int32(p.index)] {
+			for _, f := range pl.files(p) {
+				files = append(files, packageFile{p, f})
+			}
+		}
+	}
+	sortByProcessingOrder(files)
+	return conflictsAmong(files, hashes)
+}
+
+// packageFile is a provisioning file with its package.
+type packageFile struct {
+	p *PackagePlan
+	f *FilePlan
+}
+
+func sortByProcessingOrder(files []packageFile) {
+	slices.SortStableFunc(files, func(a, b packageFile) int { return strings.Compare(a.f.Name, b.f.Name) })
+}
+
+// conflictsAmong finds the conflicts among files (in processing order),
+// looking only at settings whose key hash is in hashes.
+func conflictsAmong(files []packageFile, hashes map[uint64]bool) []Finding {
+	// Keys are indexed by hash; an entry whose hash matches is compared
+	// key for key. Most keys have one writer: an entry holds the first
+	// write and gets a list only when a second package writes the key.
 	type keyEntry struct {
 		first writer
 		multi int32 // 1 + index into multis, or 0
 		next  int32 // the next entry with the same hash, or -1
 	}
-	files := orderedFiles(pl, func(*PackagePlan, *FilePlan) bool { return true })
-	n := 0
-	for _, pf := range files {
-		n += len(pf.f.Settings)
-	}
-	seed := maphash.MakeSeed()
-	entries := make([]keyEntry, 0, n)
-	index := make(map[uint64]int32, n)
+	var entries []keyEntry
+	index := map[uint64]int32{}
 	var multis [][]writer
 	var keys []int32 // entries written by two packages, in the order found
 	var kb, ob []byte
 	for order, pf := range files {
-		for i, s := range pf.f.Settings {
-			if s.Op == provxml.OpQuery || (s.Name == "" && s.Op == provxml.OpSet) {
+		for i := range pf.f.Settings {
+			s := &pf.f.Settings[i]
+			if !writes(s) {
 				continue
 			}
 			kb = appendSettingKey(kb[:0], s.CSP, s.Path, s.Name)
-			h := keyHash(seed, kb)
+			h := keyHash(keySeed, kb)
+			if !hashes[h] {
+				continue
+			}
 			w := writer{pkg: pf.p, file: pf.f, idx: int32(i), order: int32(order)}
 			head, hashed := index[h]
 			e := int32(-1)
@@ -419,6 +496,57 @@ type ReapplyFile struct {
 	// package's report entry), so an image's settings appear once.
 	Settings     []ReportSetting `json:"settings,omitempty"`
 	SettingCount int             `json:"settingCount"`
+
+	// settingsJSON and settingsMD stand for Settings when the file's
+	// settings were shed after rendering (a build).
+	settingsJSON, settingsMD []byte
+}
+
+// MarshalJSON writes the file as encoding/json would, with settings
+// rendered before they were shed spliced in their place.
+func (f ReapplyFile) MarshalJSON() ([]byte, error) {
+	type plain ReapplyFile
+	b, err := json.Marshal(plain(f))
+	if err != nil || f.Settings != nil || f.SettingCount == 0 || f.settingsJSON == nil {
+		return b, err
+	}
+	i := bytes.LastIndex(b, []byte(`,"settingCount":`))
+	out := make([]byte, 0, len(b)+len(f.settingsJSON)+16)
+	out = append(out, b[:i]...)
+	out = append(out, `,"settings":`...)
+	out = append(out, f.settingsJSON...)
+	return append(out, b[i:]...), nil
+}
+
+// inUpdate reports whether devices re-run file f of package p on the
+// image update to this release.
+func (pl *Plan) inUpdate(p *PackagePlan, f *FilePlan) bool {
+	if f.Class != manifest.ClassUpdate || pl.PreviousRelease == "" {
+		return false
+	}
+	return p.Status == StatusNew || (p.Version != p.OldVersion && p.OldVersion != "")
+}
+
+// renderReapply renders the settings of an update file devices re-run,
+// as the re-apply manifest lists them, so that they can be shed.
+func (pl *Plan) renderReapply(p *PackagePlan) {
+	for _, f := range p.Files {
+		if !pl.inUpdate(p, f) {
+			continue
+		}
+		js := append(make([]byte, 0, 64+len(f.Canonical)*2), '[')
+		var md []byte
+		for i := range f.Settings {
+			if i > 0 {
+				js = append(js, ',')
+			}
+			js = appendSettingJSON(js, f.Class, f.Name, &f.Settings[i])
+			md = append(md, "   "...)
+			md = appendMDSetting(md, &f.Settings[i])
+			md = append(md, '\n')
+		}
+		f.reapplyJSON, f.reapplyMD = append(js, ']'), md
+	}
 }
 
 func reportSettings(f *FilePlan) []ReportSetting {
@@ -438,18 +566,19 @@ func newReportSetting(class manifest.Class, file string, s provxml.Setting) Repo
 func (pl *Plan) Reapply() *Reapply {
 	r := &Reapply{Image: pl.Image, Release: pl.Release, PreviousRelease: pl.PreviousRelease, Target: pl.Target, Order: ProcessingOrder,
 		Update: []ReapplyFile{}, ColdBoot: []ReapplyFile{}, Flags: []Finding{}}
-	for _, pf := range orderedFiles(pl, func(p *PackagePlan, f *FilePlan) bool {
-		if f.Class != manifest.ClassUpdate || pl.PreviousRelease == "" {
-			return false
-		}
-		return p.Status == StatusNew || (p.Version != p.OldVersion && p.OldVersion != "")
-	}) {
+	for _, pf := range orderedFiles(pl, pl.inUpdate) {
 		why := fmt.Sprintf("package %s %s → %s: devices re-run its update files whether or not they changed", pf.p.Name, pf.p.OldVersion, pf.p.Version)
 		if pf.p.Status == StatusNew {
 			why = fmt.Sprintf("package %s is new in this release: devices receiving it are assumed to run its update files (undocumented for Windows Mobile)", pf.p.Name)
 		}
-		r.Update = append(r.Update, ReapplyFile{Package: pf.p.Name, OldVersion: pf.p.OldVersion, Version: pf.p.Version, File: pf.f.Name, Class: pf.f.Class,
-			Status: pf.f.Status, Why: why, Settings: reportSettings(pf.f), SettingCount: len(pf.f.Settings)})
+		rf := ReapplyFile{Package: pf.p.Name, OldVersion: pf.p.OldVersion, Version: pf.p.Version, File: pf.f.Name, Class: pf.f.Class,
+			Status: pf.f.Status, Why: why, SettingCount: pf.f.SettingCount}
+		if pf.p.shed {
+			rf.settingsJSON, rf.settingsMD = pf.f.reapplyJSON, pf.f.reapplyMD
+		} else {
+			rf.Settings = reportSettings(pf.f)
+		}
+		r.Update = append(r.Update, rf)
 	}
 	for _, pf := range orderedFiles(pl, func(*PackagePlan, *FilePlan) bool { return true }) {
 		why := "update files also run at cold boot"
@@ -457,7 +586,7 @@ func (pl *Plan) Reapply() *Reapply {
 			why = "cold files run at cold boot only"
 		}
 		r.ColdBoot = append(r.ColdBoot, ReapplyFile{Package: pf.p.Name, OldVersion: pf.p.OldVersion, Version: pf.p.Version, File: pf.f.Name, Class: pf.f.Class,
-			Status: pf.f.Status, Why: why, SettingCount: len(pf.f.Settings)})
+			Status: pf.f.Status, Why: why, SettingCount: pf.f.SettingCount})
 	}
 	for _, f := range pl.Findings {
 		if strings.HasPrefix(f.ID, "PP") {
