@@ -9,7 +9,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -57,6 +56,9 @@ type BuildOptions struct {
 	Jobs int
 	// Progress, when set, is called after each package is archived.
 	Progress func(done, total int, pkg string)
+	// Check, when set, is called by BuildManifest with the finished plan
+	// before anything is committed; an error stops the build.
+	Check func(*Plan) error
 
 	cache *buildCache
 }
@@ -97,6 +99,87 @@ func Build(ctx context.Context, pl *Plan, opt BuildOptions) (*Report, error) {
 	if HasErrors(pl.Findings) {
 		return nil, errors.New("the plan has error-level findings; fix them before building")
 	}
+	b, err := startBuild(ctx, opt, len(pl.Packages))
+	if err != nil {
+		return nil, err
+	}
+	defer b.end()
+	parallel(b.ctx, len(pl.Packages), opt.Jobs, func(i int) { b.stagePackage(pl, pl.Packages[i]) })
+	return b.finish(pl)
+}
+
+// BuildManifest plans the manifest at path (as Load does) and builds it
+// (as Build does) in one pass: each package is archived, and its part of
+// the reports rendered, by the worker that planned it, after which its
+// documents and settings are dropped unless the release lock needs them.
+// Memory is so bounded by the largest package rather than the image, and
+// parsing one package overlaps writing another.
+//
+// Findings across packages are known only at the end; opt.Check, when
+// set, sees the finished plan before anything is committed and may stop
+// the build by returning an error. A plan with error-level findings
+// never commits. Either way nothing in OutDir changes; the plan is
+// returned with its findings.
+func BuildManifest(ctx context.Context, path string, popt Options, opt BuildOptions) (*Plan, *Report, error) {
+	m, dir, lock, err := loadInputs(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	b, err := startBuild(ctx, opt, len(m.Packages))
+	if err != nil {
+		return nil, nil, err
+	}
+	defer b.end()
+	pl, err := newPlan(b.ctx, m, dir, lock, popt, func(pl *Plan, pp *PackagePlan, fs []Finding) {
+		if HasErrors(fs) {
+			return // the build stops; archiving it would be wasted
+		}
+		b.stagePackage(pl, pp)
+		if !opt.Release { // the lock records every setting
+			pl.renderReapply(pp)
+			pp.shedContent()
+		}
+	})
+	if err := b.err(); err != nil {
+		return pl, nil, err
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	pl.LockPath = filepath.Join(dir, manifest.DefaultLockName)
+	if opt.Check != nil {
+		if err := opt.Check(pl); err != nil {
+			return pl, nil, err
+		}
+	}
+	if HasErrors(pl.Findings) {
+		return pl, nil, errors.New("the plan has error-level findings; nothing was written")
+	}
+	rep, err := b.finish(pl)
+	return pl, rep, err
+}
+
+// builder is one build in progress: the locked output directory, the
+// staged files, and the report entries the workers fill.
+type builder struct {
+	ctx    context.Context
+	cancel context.CancelFunc
+	opt    BuildOptions
+	dir    string
+
+	made      []string // directories this build created
+	unlock    func()
+	staged    []string // temporary files to remove unless committed
+	committed bool
+
+	mu   sync.Mutex
+	pkgs []*ReportPackage // by package index
+	outs []*output        // archives, by package index
+	errs []error
+	done int
+}
+
+func startBuild(ctx context.Context, opt BuildOptions, n int) (*builder, error) {
 	if opt.Epoch.IsZero() {
 		opt.Epoch = DefaultEpoch
 	}
@@ -120,30 +203,73 @@ func Build(ctx context.Context, pl *Plan, opt BuildOptions) (*Report, error) {
 		removeDirs(made)
 		return nil, err
 	}
-	var staged []string // temporary files to remove unless committed
-	committed := false
-	defer func() {
-		for _, tmp := range staged {
-			if tmp != "" {
-				os.Remove(tmp)
-			}
-		}
-		unlock()
-		if !committed {
-			removeDirs(made) // only if still empty
-		}
-	}()
 	removeStale(dir)
-
-	rep := newReport(pl, opt.Epoch)
 	opt.cache = loadCache(dir)
-	outs, err := stageArchives(ctx, pl, rep, opt)
-	for _, o := range outs {
-		staged = append(staged, o.tmp)
+	b := &builder{opt: opt, dir: dir, made: made, unlock: unlock,
+		pkgs: make([]*ReportPackage, n), outs: make([]*output, n), errs: make([]error, n)}
+	b.ctx, b.cancel = context.WithCancel(ctx)
+	return b, nil
+}
+
+// end removes whatever was staged and not committed, and unlocks.
+func (b *builder) end() {
+	b.cancel()
+	for _, o := range b.outs {
+		if o != nil && o.tmp != "" && !b.committed {
+			os.Remove(o.tmp)
+		}
 	}
+	for _, tmp := range b.staged {
+		if tmp != "" {
+			os.Remove(tmp)
+		}
+	}
+	b.unlock()
+	if !b.committed {
+		removeDirs(b.made) // only if still empty
+	}
+}
+
+// err is the first failure of a worker, or the cancellation.
+func (b *builder) err() error {
+	if err := errors.Join(b.errs...); err != nil {
+		return err
+	}
+	return b.ctx.Err()
+}
+
+// stagePackage writes one package's archive and renders its part of the
+// reports; a failure cancels the build.
+func (b *builder) stagePackage(pl *Plan, p *PackagePlan) {
+	rp := newReportPackage(p)
+	o, err := stagePackageArchive(pl, p, rp, b.opt)
+	if err == nil {
+		if err = rp.render(); err != nil {
+			err = fmt.Errorf("package %s: %w", p.Name, err)
+		}
+	}
+	b.pkgs[p.index], b.outs[p.index], b.errs[p.index] = rp, o, err
 	if err != nil {
+		b.cancel()
+		return
+	}
+	if b.opt.Progress != nil {
+		b.mu.Lock()
+		b.done++
+		b.opt.Progress(b.done, len(b.pkgs), p.Name)
+		b.mu.Unlock()
+	}
+}
+
+// finish writes the documents, checks for conflicts with existing
+// outputs, stages the release and commits everything.
+func (b *builder) finish(pl *Plan) (*Report, error) {
+	if err := b.err(); err != nil {
 		return nil, err
 	}
+	dir, opt := b.dir, b.opt
+	rep := newReport(pl, opt.Epoch, b.pkgs)
+	outs := slices.Clone(b.outs)
 	// The package parts of the reports were rendered with the archives;
 	// the three documents are assembled side by side.
 	docs := []struct {
@@ -156,19 +282,19 @@ func Build(ctx context.Context, pl *Plan, opt BuildOptions) (*Report, error) {
 	}
 	docOuts := make([]*output, len(docs))
 	docErrs := make([]error, len(docs))
-	parallel(ctx, len(docs), len(docs), func(i int) {
+	parallel(b.ctx, len(docs), len(docs), func(i int) {
 		docOuts[i], docErrs[i] = stage(dir, docs[i].name, false, docs[i].write)
 	})
 	for i := range docs {
 		if docOuts[i] != nil {
 			outs = append(outs, docOuts[i])
-			staged = append(staged, docOuts[i].tmp)
+			b.staged = append(b.staged, docOuts[i].tmp)
 		}
 	}
 	if err := errors.Join(docErrs...); err != nil {
 		return nil, err
 	}
-	if err := ctx.Err(); err != nil {
+	if err := b.ctx.Err(); err != nil {
 		return nil, err
 	}
 	// The cache is provpack's own bookkeeping, not a result: it is
@@ -178,7 +304,7 @@ func Build(ctx context.Context, pl *Plan, opt BuildOptions) (*Report, error) {
 		return nil, err
 	}
 	cacheOut, err := stage(dir, CacheName, false, func(w io.Writer) error { _, err := w.Write(cacheData); return err })
-	staged = append(staged, cacheOut.tmp)
+	b.staged = append(b.staged, cacheOut.tmp)
 	if err != nil {
 		return nil, err
 	}
@@ -199,24 +325,27 @@ func Build(ctx context.Context, pl *Plan, opt BuildOptions) (*Report, error) {
 			return nil, err
 		}
 		for _, r := range rel {
-			staged = append(staged, r.tmp)
+			b.staged = append(b.staged, r.tmp)
 		}
 	}
-	if err := ctx.Err(); err != nil {
+	if err := b.ctx.Err(); err != nil {
 		return nil, err
 	}
 	// Make every staged file durable, then commit: rename them into
 	// place, the lock last.
 	var toSync []string
-	for _, t := range staged {
-		if t != "" {
-			toSync = append(toSync, t)
+	for _, o := range append(outs, cacheOut) {
+		if o.tmp != "" {
+			toSync = append(toSync, o.tmp)
 		}
+	}
+	for _, r := range rel {
+		toSync = append(toSync, r.tmp)
 	}
 	if err := syncStaged(dir, toSync); err != nil {
 		return nil, err
 	}
-	committed = true
+	b.committed = true
 	var commits []renaming
 	for _, o := range append(outs, cacheOut) {
 		if o.tmp != "" {
@@ -225,12 +354,19 @@ func Build(ctx context.Context, pl *Plan, opt BuildOptions) (*Report, error) {
 	}
 	commits = append(commits, rel...)
 	dirs := map[string]bool{}
-	for _, r := range commits {
+	for i, r := range commits {
 		if err := os.Rename(r.tmp, r.dest); err != nil {
+			// What is not renamed yet is removed.
+			for _, later := range commits[i:] {
+				os.Remove(later.tmp)
+			}
 			return nil, fmt.Errorf("writing %s: %w", r.dest, err)
 		}
-		staged = slices.DeleteFunc(staged, func(t string) bool { return t == r.tmp })
 		dirs[filepath.Dir(r.dest)] = true
+	}
+	b.staged = nil
+	for i := range b.outs {
+		b.outs[i] = nil
 	}
 	for d := range dirs {
 		if err := syncDir(d); err != nil {
@@ -389,64 +525,10 @@ func sameSHA256(path string, size int64, sum string) (bool, error) {
 	return err == nil && got == sum, err
 }
 
-// stageArchives builds every package archive in parallel, at most
-// opt.Jobs at a time, each into its own staged file.
-func stageArchives(ctx context.Context, pl *Plan, rep *Report, opt BuildOptions) ([]*output, error) {
-	jobs := opt.Jobs
-	if jobs <= 0 {
-		jobs = runtime.GOMAXPROCS(0)
-	}
+// stagePackageArchive writes one package's archive (or finds it in the
+// output directory already) and fills its report entry.
+func stagePackageArchive(pl *Plan, p *PackagePlan, rp *ReportPackage, opt BuildOptions) (*output, error) {
 	format := pl.format()
-	outs := make([]*output, len(pl.Packages))
-	errs := make([]error, len(pl.Packages))
-	var (
-		mu   sync.Mutex
-		done int
-	)
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	parallel(ctx, len(pl.Packages), jobs, func(i int) {
-		outs[i], errs[i] = stagePackage(pl, rep.Packages[i], format, opt)
-		if errs[i] != nil {
-			cancel()
-		}
-		if opt.Progress != nil {
-			mu.Lock()
-			done++
-			opt.Progress(done, len(pl.Packages), pl.Packages[i].Name)
-			mu.Unlock()
-		}
-	})
-	var staged []*output
-	for _, o := range outs {
-		if o != nil {
-			staged = append(staged, o)
-		}
-	}
-	if err := errors.Join(errs...); err != nil {
-		return staged, err
-	}
-	if err := ctx.Err(); err != nil {
-		return staged, err
-	}
-	return staged, nil
-}
-
-// stagePackage writes one package's archive and fills its report entry,
-// rendering the package's part of the reports.
-func stagePackage(pl *Plan, rp *ReportPackage, format manifest.Format, opt BuildOptions) (*output, error) {
-	o, err := stagePackageArchive(pl, rp, format, opt)
-	if err != nil {
-		return o, err
-	}
-	if err := rp.render(); err != nil {
-		return o, fmt.Errorf("package %s: %w", rp.Name, err)
-	}
-	return o, nil
-}
-
-func stagePackageArchive(pl *Plan, rp *ReportPackage, format manifest.Format, opt BuildOptions) (*output, error) {
-	p := pl.Packages[rp.index]
 	members, info, err := packageMembers(pl, p)
 	if err != nil {
 		return nil, err

@@ -105,17 +105,7 @@ type FilePlan struct {
 // reads the lock beside it and plans. Manifest problems come back as a
 // manifest.ErrorList; source and release problems as Plan.Findings.
 func Load(path string, opt Options) (*Plan, error) {
-	m, err := manifest.Load(path)
-	if err != nil {
-		return nil, err
-	}
-	dir := filepath.Dir(path)
-	if err := m.CheckSources(dir); err != nil {
-		return nil, err
-	}
-	m.WithDefaults()
-	lockPath := filepath.Join(dir, manifest.DefaultLockName)
-	lock, err := manifest.LoadLock(lockPath)
+	m, dir, lock, err := loadInputs(path)
 	if err != nil {
 		return nil, err
 	}
@@ -123,8 +113,27 @@ func Load(path string, opt Options) (*Plan, error) {
 	if err != nil {
 		return nil, err
 	}
-	pl.LockPath = lockPath
+	pl.LockPath = filepath.Join(dir, manifest.DefaultLockName)
 	return pl, nil
+}
+
+// loadInputs reads the manifest at path, checks its sources, applies
+// defaults and reads the lock beside it.
+func loadInputs(path string) (*manifest.Manifest, string, *manifest.Lock, error) {
+	m, err := manifest.Load(path)
+	if err != nil {
+		return nil, "", nil, err
+	}
+	dir := filepath.Dir(path)
+	if err := m.CheckSources(dir); err != nil {
+		return nil, "", nil, err
+	}
+	m.WithDefaults()
+	lock, err := manifest.LoadLock(filepath.Join(dir, manifest.DefaultLockName))
+	if err != nil {
+		return nil, "", nil, err
+	}
+	return m, dir, lock, nil
 }
 
 // NewPlan plans manifest m (defaults applied, sources checked) against
@@ -138,7 +147,7 @@ func NewPlan(m *manifest.Manifest, dir string, lock *manifest.Lock, opt Options)
 // findings known; the build archives the package there, and may then
 // shed its content. Findings across packages (conflicts, the release
 // number) are added after every package is planned.
-func newPlan(ctx context.Context, m *manifest.Manifest, dir string, lock *manifest.Lock, opt Options, each func(i int, pp *PackagePlan, fs []Finding)) (*Plan, error) {
+func newPlan(ctx context.Context, m *manifest.Manifest, dir string, lock *manifest.Lock, opt Options, each func(pl *Plan, pp *PackagePlan, fs []Finding)) (*Plan, error) {
 	switch opt.Bump {
 	case "", "patch", "minor", "major":
 	default:
@@ -175,7 +184,7 @@ func newPlan(ctx context.Context, m *manifest.Manifest, dir string, lock *manife
 		keys[i] = settingKeys(pp)
 		pl.Packages[i] = pp
 		if each != nil {
-			each(i, pp, found[i])
+			each(pl, pp, found[i])
 		}
 	})
 	if err := ctx.Err(); err != nil {

@@ -56,7 +56,8 @@ type ReportPackage struct {
 	// than one read back); Settings is then empty.
 	plan *PackagePlan
 	// jsonLine and mdSection are the package's part of report.json and
-	// report.md, rendered by the worker that archived it.
+	// report.md, rendered by the worker that archived it; after that, the
+	// plan's settings may be shed.
 	jsonLine, mdSection []byte
 }
 
@@ -123,19 +124,22 @@ type ReportSetting struct {
 	Op       string         `json:"op"`
 }
 
-func newReport(pl *Plan, epoch time.Time) *Report {
-	r := &Report{SchemaVersion: ReportSchemaVersion, Image: pl.Image, Release: pl.Release, PreviousRelease: pl.PreviousRelease,
-		Target: pl.Target, Format: pl.format(), SourceDateEpoch: epoch.Unix(), RemovedPackages: pl.RemovedPackages, Findings: pl.Findings}
-	for i, p := range pl.Packages {
-		rp := &ReportPackage{Name: p.Name, GUID: p.GUID, Version: p.Version, OldVersion: p.OldVersion, Owner: p.Owner, Status: p.Status,
-			Bump: p.Bump, Files: []ReportFile{}, index: i, plan: p}
-		for _, f := range p.Files {
-			rp.Files = append(rp.Files, ReportFile{Class: f.Class, Name: f.Name, Ordinal: f.Ordinal, OldOrdinal: f.OldOrdinal, Status: f.Status, Digest: f.Digest})
-		}
-		r.Packages = append(r.Packages, rp)
+// newReport is the report of a build of pl whose packages' entries are
+// pkgs (filled as each package was archived).
+func newReport(pl *Plan, epoch time.Time, pkgs []*ReportPackage) *Report {
+	return &Report{SchemaVersion: ReportSchemaVersion, Image: pl.Image, Release: pl.Release, PreviousRelease: pl.PreviousRelease,
+		Target: pl.Target, Format: pl.format(), SourceDateEpoch: epoch.Unix(), RemovedPackages: pl.RemovedPackages, Findings: pl.Findings,
+		Packages: pkgs, Reapply: pl.Reapply()}
+}
+
+// newReportPackage is the report entry of p, without the archive.
+func newReportPackage(p *PackagePlan) *ReportPackage {
+	rp := &ReportPackage{Name: p.Name, GUID: p.GUID, Version: p.Version, OldVersion: p.OldVersion, Owner: p.Owner, Status: p.Status,
+		Bump: p.Bump, Files: []ReportFile{}, index: p.index, plan: p}
+	for _, f := range p.Files {
+		rp.Files = append(rp.Files, ReportFile{Class: f.Class, Name: f.Name, Ordinal: f.Ordinal, OldOrdinal: f.OldOrdinal, Status: f.Status, Digest: f.Digest})
 	}
-	r.Reapply = pl.Reapply()
-	return r
+	return rp
 }
 
 // JSON renders report.json: compact, with one package per line, so that

@@ -56,18 +56,7 @@ func buildAction(c *cli.Context) error {
 	if err != nil {
 		return usageError{err}
 	}
-	pl, err := pkgbuild.Load(path, opt)
-	if err != nil {
-		return err
-	}
 	stderr := c.App.ErrWriter
-	for _, f := range pl.Findings {
-		fmt.Fprintln(stderr, f)
-	}
-	if err := findingsResult(stderr, pl.Findings, c.Bool("strict"), true); err != nil {
-		fmt.Fprintf(stderr, "build stopped; nothing was written to %s\n", out)
-		return err
-	}
 	bo := pkgbuild.BuildOptions{OutDir: out, Release: c.Bool("release"), Force: c.Bool("force"), Epoch: epoch}
 	if isTerminal(stderr) {
 		bo.Progress = func(done, total int, pkg string) {
@@ -77,7 +66,22 @@ func buildAction(c *cli.Context) error {
 			}
 		}
 	}
-	rep, err := pkgbuild.Build(c.Context, pl, bo)
+	// Planning and archiving run in one pass; the findings are printed,
+	// and may stop the build, before anything is committed.
+	bo.Check = func(pl *pkgbuild.Plan) error {
+		if bo.Progress != nil && len(pl.Findings) > 0 {
+			fmt.Fprint(stderr, "\r\033[K") // packages with errors never finish
+		}
+		for _, f := range pl.Findings {
+			fmt.Fprintln(stderr, f)
+		}
+		if err := findingsResult(stderr, pl.Findings, c.Bool("strict"), true); err != nil {
+			fmt.Fprintf(stderr, "build stopped; nothing was written to %s\n", out)
+			return err
+		}
+		return nil
+	}
+	pl, rep, err := pkgbuild.BuildManifest(c.Context, path, opt, bo)
 	if err != nil {
 		return err
 	}

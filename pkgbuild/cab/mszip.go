@@ -44,16 +44,32 @@ func (e *folderEncoder) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-var encoderPools [10]sync.Pool
+// freeEncoders keeps encoders for reuse. Unlike a sync.Pool it is not
+// emptied by garbage collection: a new flate encoder touches hundreds of
+// kilobytes of fresh tables, and with a small heap the GC cleared the
+// pool often enough that page faults on new tables showed in profiles.
+var freeEncoders struct {
+	mu   sync.Mutex
+	list [10][]*folderEncoder
+}
+
+// maxFreeEncoders bounds the encoders kept per level: one per writer
+// that runs at once is all a build needs.
+const maxFreeEncoders = 16
 
 // disableGuard lets a test write frames as klauspost produced them, to
 // show that cabextract refuses some of them.
 var disableGuard = false
 
 func getEncoder(level int) (*folderEncoder, error) {
-	if e, ok := encoderPools[level].Get().(*folderEncoder); ok {
+	freeEncoders.mu.Lock()
+	if l := freeEncoders.list[level]; len(l) > 0 {
+		e := l[len(l)-1]
+		freeEncoders.list[level] = l[:len(l)-1]
+		freeEncoders.mu.Unlock()
 		return e, nil
 	}
+	freeEncoders.mu.Unlock()
 	e := &folderEncoder{level: level, frame: make([]byte, frameSize)}
 	fw, err := flate.NewWriter(e, level)
 	if err != nil {
@@ -71,7 +87,11 @@ func putEncoder(e *folderEncoder) {
 		e.out = nil
 	}
 	e.out = e.out[:0]
-	encoderPools[e.level].Put(e)
+	freeEncoders.mu.Lock()
+	if len(freeEncoders.list[e.level]) < maxFreeEncoders {
+		freeEncoders.list[e.level] = append(freeEncoders.list[e.level], e)
+	}
+	freeEncoders.mu.Unlock()
 }
 
 // startFolder resets the compressor: folders are independent streams.
