@@ -1,7 +1,9 @@
 package pkgbuild
 
 import (
+	"bytes"
 	"context"
+	"errors"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -10,6 +12,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/provpack/provpack/manifest"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files")
@@ -237,5 +241,113 @@ func TestDiffMovedSetting(t *testing.T) {
 		&Snapshot{Packages: []SnapshotPackage{{Name: "P", Version: "1.0.1", Settings: []ReportSetting{b}}}})
 	if len(d.Packages) != 1 || len(d.Packages[0].Moved) != 1 || len(d.Packages[0].Added)+len(d.Packages[0].Removed) != 0 {
 		t.Fatalf("want one moved setting: %s", d.Text())
+	}
+}
+
+// TestBuildManifestMatchesBuild: the one-pass build, which drops each
+// package's settings once archived, writes exactly what planning first
+// and building second writes, for an update release with conflicts,
+// shadowing and a re-apply list.
+func TestBuildManifestMatchesBuild(t *testing.T) {
+	t.Chdir(t.TempDir())
+	writeFiles(t, map[string]string{"provpack.yaml": releaseOne, "apn.provxml": apnOne})
+	pl, err := Load("provpack.yaml", Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Build(context.Background(), pl, BuildOptions{OutDir: "r1", Release: true}); err != nil {
+		t.Fatal(err)
+	}
+	writeFiles(t, map[string]string{"provpack.yaml": releaseTwo(releaseOne), "apn.provxml": apnTwo})
+	opt := Options{Bump: "patch", Reason: "APN renamed"}
+	pl, err = Load("provpack.yaml", opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Build(context.Background(), pl, BuildOptions{OutDir: "two-pass"}); err != nil {
+		t.Fatal(err)
+	}
+	var checked *Plan
+	pl2, rep, err := BuildManifest(context.Background(), "provpack.yaml", opt, BuildOptions{OutDir: "one-pass", Check: func(p *Plan) error { checked = p; return nil }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if checked != pl2 || rep == nil {
+		t.Fatal("Check did not see the plan, or no report")
+	}
+	if got, want := fmt.Sprint(pl2.Findings), fmt.Sprint(pl.Findings); got != want {
+		t.Errorf("findings differ:\n one pass %s\n two pass %s", got, want)
+	}
+	if !strings.Contains(fmt.Sprint(pl2.Findings), "PP0204") {
+		t.Errorf("the release has no shadowing to find: %v", pl2.Findings)
+	}
+	ents, err := os.ReadDir("two-pass")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range ents {
+		a, _ := os.ReadFile(filepath.Join("two-pass", e.Name()))
+		b, err := os.ReadFile(filepath.Join("one-pass", e.Name()))
+		if err != nil || !bytes.Equal(a, b) {
+			t.Errorf("%s differs between the one-pass and the two-pass build (%v)", e.Name(), err)
+		}
+	}
+	md, _ := os.ReadFile("one-pass/report.md")
+	if !strings.Contains(string(md), "| set | `CM_GPRSEntries/Net/DevSpecificCellular/@GPRSInfoAccessPointName` | `web` |") {
+		t.Error("report.md of the one-pass build lacks the re-applied settings")
+	}
+}
+
+// TestBuildManifestStopsOnCheck: an error from Check, like error-level
+// findings, leaves the output directory as it was.
+func TestBuildManifestStopsOnCheck(t *testing.T) {
+	t.Chdir(t.TempDir())
+	writeFiles(t, map[string]string{"provpack.yaml": releaseOne, "apn.provxml": apnOne})
+	stop := errors.New("stop")
+	_, _, err := BuildManifest(context.Background(), "provpack.yaml", Options{}, BuildOptions{OutDir: "out", Check: func(*Plan) error { return stop }})
+	if err != stop {
+		t.Fatalf("err = %v, want the Check's", err)
+	}
+	if _, err := os.Stat("out"); !os.IsNotExist(err) {
+		ents, _ := os.ReadDir("out")
+		t.Errorf("a stopped build left out/ behind: %v", ents)
+	}
+}
+
+// TestSuppressReachesReleaseFlags: a package's suppress list silences
+// the shadowing warning, as PP0204's message tells users to do.
+func TestSuppressReachesReleaseFlags(t *testing.T) {
+	t.Chdir(t.TempDir())
+	writeFiles(t, map[string]string{"provpack.yaml": releaseTwo(releaseOne), "apn.provxml": apnTwo})
+	pl, err := Load("provpack.yaml", Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var pkg string
+	for _, f := range pl.Findings {
+		if f.ID == "PP0204" {
+			pkg = f.Package
+		}
+	}
+	if pkg == "" {
+		t.Fatalf("no PP0204 to suppress: %v", pl.Findings)
+	}
+	m, err := manifest.Load("provpack.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.Package(pkg).Suppress = append(m.Package(pkg).Suppress, "PP0204")
+	if err := m.CheckSources("."); err != nil {
+		t.Fatal(err)
+	}
+	m.WithDefaults()
+	pl, err = NewPlan(m, ".", nil, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range pl.Findings {
+		if f.ID == "PP0204" && f.Package == pkg {
+			t.Errorf("suppressed PP0204 still reported: %s", f)
+		}
 	}
 }
