@@ -5,8 +5,10 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
+	"sync"
 )
 
 // CheckSources resolves every file source against dir, the directory the
@@ -25,54 +27,121 @@ import (
 //
 // Call it after Parse; it does not re-check what Parse checks.
 func (m *Manifest) CheckSources(dir string) error {
-	e := &errs{file: m.File}
+	c, err := m.NewSourceChecker(dir)
+	if err != nil {
+		return err
+	}
+	for i := range m.Packages {
+		c.Check(i)
+	}
+	return c.Err()
+}
+
+// SourceChecker does what CheckSources does one package at a time, so
+// that a build can check each package's sources in the worker that then
+// reads them. Check may be called from several goroutines at once, for
+// different packages.
+type SourceChecker struct {
+	m    *Manifest
+	dir  string
+	root string
+	fsys fs.FS
+
+	mu       sync.Mutex
+	resolved map[string]string // directory -> its real absolute path
+	list     ErrorList
+}
+
+// NewSourceChecker prepares checking the sources of m against dir.
+func (m *Manifest) NewSourceChecker(dir string) (*SourceChecker, error) {
 	root, err := filepath.Abs(dir)
 	if err == nil {
 		root, err = filepath.EvalSymlinks(root)
 	}
 	if err != nil {
+		e := &errs{file: m.File}
 		e.add(Pos{}, "", "resolving the manifest's directory: %v", err)
-		return e.list.err()
+		return nil, e.list.err()
 	}
-	fsys := os.DirFS(dir)
-	resolved := map[string]string{} // directory -> its real absolute path
-	for i, p := range m.Packages {
-		if p == nil {
-			continue
-		}
-		pp := index("packages", i)
-		if m.Target == TargetW10M && len(p.Cold) > 0 {
-			e.add(p.At("cold"), pp+".cold", "w10m has no cold-boot class; move these sources to update")
-		}
-		for _, class := range []struct {
-			key     string
-			sources []*Source
-		}{{"cold", p.Cold}, {"update", p.Update}} {
-			included := make(map[string]string) // file -> source path that included it first
-			for j, s := range class.sources {
-				if s == nil || s.File == "" {
+	return &SourceChecker{m: m, dir: dir, root: root, fsys: os.DirFS(dir), resolved: map[string]string{}}, nil
+}
+
+// Check checks the sources of package i, fills their Matches and
+// reports whether they are all fine.
+func (c *SourceChecker) Check(i int) bool {
+	m, p := c.m, c.m.Packages[i]
+	if p == nil {
+		return true
+	}
+	e := &errs{file: m.File}
+	pp := index("packages", i)
+	if m.Target == TargetW10M && len(p.Cold) > 0 {
+		e.add(p.At("cold"), pp+".cold", "w10m has no cold-boot class; move these sources to update")
+	}
+	for _, class := range []struct {
+		key     string
+		sources []*Source
+	}{{"cold", p.Cold}, {"update", p.Update}} {
+		included := make(map[string]string) // file -> source path that included it first
+		for j, s := range class.sources {
+			if s == nil || s.File == "" {
+				continue
+			}
+			sp := index(pp+"."+class.key, j)
+			s.Matches = nil
+			files := c.matchFiles(e, s, sp)
+			for _, f := range files {
+				if first, dup := included[f]; dup {
+					e.add(s.At("file"), sp+".file", "%s is already included by %s; it would be merged twice", f, first)
 					continue
 				}
-				sp := index(pp+"."+class.key, j)
-				s.Matches = nil
-				files := matchFiles(e, fsys, dir, root, resolved, s, sp)
-				for _, f := range files {
-					if first, dup := included[f]; dup {
-						e.add(s.At("file"), sp+".file", "%s is already included by %s; it would be merged twice", f, first)
-						continue
-					}
-					included[f] = sp
-				}
-				s.Matches = files
+				included[f] = sp
 			}
+			s.Matches = files
 		}
 	}
-	return e.list.err()
+	if len(e.list) == 0 {
+		return true
+	}
+	c.mu.Lock()
+	c.list = append(c.list, e.list...)
+	c.mu.Unlock()
+	return false
+}
+
+// Err returns the problems found by every Check so far, sorted by
+// position, as an ErrorList; nil if there were none.
+func (c *SourceChecker) Err() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return slices.Clone(c.list).err()
+}
+
+// realDir returns the real absolute path of directory d, resolving each
+// directory once per checker.
+func (c *SourceChecker) realDir(d string) (string, error) {
+	c.mu.Lock()
+	rp, ok := c.resolved[d]
+	c.mu.Unlock()
+	if ok {
+		return rp, nil
+	}
+	rp, err := filepath.EvalSymlinks(d)
+	if err == nil {
+		rp, err = filepath.Abs(rp)
+	}
+	if err != nil {
+		return "", err
+	}
+	c.mu.Lock()
+	c.resolved[d] = rp
+	c.mu.Unlock()
+	return rp, nil
 }
 
 // matchFiles expands one source's pattern and checks each match.
-// resolved caches the real path of each directory met, across sources.
-func matchFiles(e *errs, fsys fs.FS, dir, root string, resolved map[string]string, s *Source, sp string) []string {
+func (c *SourceChecker) matchFiles(e *errs, s *Source, sp string) []string {
+	fsys, dir, root := c.fsys, c.dir, c.root
 	at, field := s.At("file"), sp+".file"
 	pattern := path.Clean(s.File)
 	if checkGlob(s.File) != "" || !fs.ValidPath(pattern) {
@@ -106,15 +175,10 @@ func matchFiles(e *errs, fsys fs.FS, dir, root string, resolved map[string]strin
 			fi, err = os.Lstat(full)
 		}
 		if err == nil && fi.Mode()&fs.ModeSymlink == 0 {
-			parent := filepath.Dir(full)
-			rp, ok := resolved[parent]
-			if !ok {
-				if rp, err = filepath.EvalSymlinks(parent); err == nil {
-					rp, err = filepath.Abs(rp)
-				}
-				resolved[parent] = rp
+			var rp string
+			if rp, err = c.realDir(filepath.Dir(full)); err == nil {
+				real = filepath.Join(rp, filepath.Base(full))
 			}
-			real = filepath.Join(rp, filepath.Base(full))
 		} else if err == nil {
 			if real, err = filepath.EvalSymlinks(full); err == nil {
 				real, err = filepath.Abs(real)

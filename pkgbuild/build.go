@@ -121,7 +121,7 @@ func Build(ctx context.Context, pl *Plan, opt BuildOptions) (*Report, error) {
 // never commits. Either way nothing in OutDir changes; the plan is
 // returned with its findings.
 func BuildManifest(ctx context.Context, path string, popt Options, opt BuildOptions) (*Plan, *Report, error) {
-	m, dir, lock, err := loadInputs(path)
+	m, dir, lock, check, err := loadInputs(path)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -130,7 +130,7 @@ func BuildManifest(ctx context.Context, path string, popt Options, opt BuildOpti
 		return nil, nil, err
 	}
 	defer b.end()
-	pl, err := newPlan(b.ctx, m, dir, lock, popt, func(pl *Plan, pp *PackagePlan, fs []Finding) {
+	pl, err := newPlan(b.ctx, m, dir, lock, popt, check, func(pl *Plan, pp *PackagePlan, fs []Finding) {
 		if HasErrors(fs) {
 			return // the build stops; archiving it would be wasted
 		}
@@ -455,13 +455,18 @@ func removeStale(dir string) {
 
 // stage writes one output to a temporary file in dir, hashing it on the
 // way. When dir already holds a file with the same bytes, the temporary
-// file is dropped and the output marked unchanged. The SHA-256 is
-// computed when sum is set (archives: it is reported) or when there is
-// an existing file to compare with.
-func stage(dir, name string, sum bool, write func(io.Writer) error) (o *output, err error) {
+// file is dropped and the output marked unchanged.
+//
+// An archive is always hashed (its SHA-256 is reported), and its
+// writeback to disk is started at once, so that it overlaps the rest of
+// the build instead of waiting for the final sync. Other outputs are
+// hashed only when an existing file could be identical; they are
+// written last, just before the sync, where starting writeback early
+// only made the writing wait on the disk (measured).
+func stage(dir, name string, archive bool, write func(io.Writer) error) (o *output, err error) {
 	o = &output{name: name}
 	dest := filepath.Join(dir, name)
-	sum = sum || exists(dest)
+	sum := archive || exists(dest)
 	f, err := os.CreateTemp(dir, tempPrefix+name+"-*")
 	if err != nil {
 		return o, fmt.Errorf("writing %s: %w", dest, pathErr(err))
@@ -479,7 +484,7 @@ func stage(dir, name string, sum bool, write func(io.Writer) error) (o *output, 
 	if err = write(cw); err == nil {
 		err = f.Chmod(0o644)
 	}
-	if err == nil {
+	if err == nil && archive {
 		startWriteback(f)
 	}
 	if cerr := f.Close(); err == nil {

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync/atomic"
 
 	"github.com/provpack/provpack/manifest"
 	"github.com/provpack/provpack/provxml"
@@ -105,11 +106,11 @@ type FilePlan struct {
 // reads the lock beside it and plans. Manifest problems come back as a
 // manifest.ErrorList; source and release problems as Plan.Findings.
 func Load(path string, opt Options) (*Plan, error) {
-	m, dir, lock, err := loadInputs(path)
+	m, dir, lock, check, err := loadInputs(path)
 	if err != nil {
 		return nil, err
 	}
-	pl, err := NewPlan(m, dir, lock, opt)
+	pl, err := newPlan(context.Background(), m, dir, lock, opt, check, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -117,37 +118,41 @@ func Load(path string, opt Options) (*Plan, error) {
 	return pl, nil
 }
 
-// loadInputs reads the manifest at path, checks its sources, applies
-// defaults and reads the lock beside it.
-func loadInputs(path string) (*manifest.Manifest, string, *manifest.Lock, error) {
+// loadInputs reads the manifest at path, applies defaults and reads the
+// lock beside it. The sources are checked package by package while
+// planning, with the checker it returns.
+func loadInputs(path string) (*manifest.Manifest, string, *manifest.Lock, *manifest.SourceChecker, error) {
 	m, err := manifest.Load(path)
 	if err != nil {
-		return nil, "", nil, err
+		return nil, "", nil, nil, err
 	}
 	dir := filepath.Dir(path)
-	if err := m.CheckSources(dir); err != nil {
-		return nil, "", nil, err
+	check, err := m.NewSourceChecker(dir)
+	if err != nil {
+		return nil, "", nil, nil, err
 	}
 	m.WithDefaults()
 	lock, err := manifest.LoadLock(filepath.Join(dir, manifest.DefaultLockName))
 	if err != nil {
-		return nil, "", nil, err
+		return nil, "", nil, nil, err
 	}
-	return m, dir, lock, nil
+	return m, dir, lock, check, nil
 }
 
 // NewPlan plans manifest m (defaults applied, sources checked) against
 // the last release recorded in lock (nil before the first release).
 func NewPlan(m *manifest.Manifest, dir string, lock *manifest.Lock, opt Options) (*Plan, error) {
-	return newPlan(context.Background(), m, dir, lock, opt, nil)
+	return newPlan(context.Background(), m, dir, lock, opt, nil, nil)
 }
 
-// newPlan is NewPlan, calling each (when set) from the worker that
-// planned package i as soon as it is planned, with the package's own
-// findings known; the build archives the package there, and may then
-// shed its content. Findings across packages (conflicts, the release
-// number) are added after every package is planned.
-func newPlan(ctx context.Context, m *manifest.Manifest, dir string, lock *manifest.Lock, opt Options, each func(pl *Plan, pp *PackagePlan, fs []Finding)) (*Plan, error) {
+// newPlan is NewPlan, checking each package's sources with check (when
+// set; manifest problems are returned as its ErrorList) in the worker
+// that then plans it, and calling each (when set) from that worker as
+// soon as the package is planned, with its own findings known; the build
+// archives the package there, and may then shed its content. Findings
+// across packages (conflicts, the release number) are added after every
+// package is planned.
+func newPlan(ctx context.Context, m *manifest.Manifest, dir string, lock *manifest.Lock, opt Options, check *manifest.SourceChecker, each func(pl *Plan, pp *PackagePlan, fs []Finding)) (*Plan, error) {
 	switch opt.Bump {
 	case "", "patch", "minor", "major":
 	default:
@@ -176,7 +181,14 @@ func newPlan(ctx context.Context, m *manifest.Manifest, dir string, lock *manife
 		p := m.Packages[i]
 		return planPackage(m, dir, lock.Package(p.Name), p, ords, opt, new([]Finding))
 	}
+	var badSources atomic.Bool
 	parallel(ctx, len(m.Packages), 0, func(i int) {
+		if check != nil && !check.Check(i) {
+			badSources.Store(true)
+		}
+		if badSources.Load() {
+			return // the manifest is refused; planning is wasted
+		}
 		p := m.Packages[i]
 		pp := planPackage(m, dir, lock.Package(p.Name), p, ords, opt, &found[i])
 		pp.index = i
@@ -189,6 +201,9 @@ func newPlan(ctx context.Context, m *manifest.Manifest, dir string, lock *manife
 	})
 	if err := ctx.Err(); err != nil {
 		return nil, err
+	}
+	if badSources.Load() {
+		return nil, check.Err()
 	}
 	for _, fs := range found {
 		pl.Findings = append(pl.Findings, fs...)

@@ -6,7 +6,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -92,13 +94,23 @@ func (p *ReportPackage) hasSettings() bool {
 
 // render fills jsonLine and mdSection.
 func (p *ReportPackage) render() error {
-	var err error
-	if p.jsonLine, err = p.appendJSON(nil); err != nil {
+	// The parts are rendered into a reused scratch buffer and kept as
+	// exact copies: growing a fresh buffer per package was a large share
+	// of a build's allocations.
+	sp := scratchBuffers.Get().(*[]byte)
+	defer scratchBuffers.Put(sp)
+	b, err := p.appendJSON((*sp)[:0])
+	if err != nil {
 		return err
 	}
-	p.mdSection = p.appendMarkdown(nil)
+	p.jsonLine = slices.Clone(b)
+	b = p.appendMarkdown(b[:0])
+	p.mdSection = slices.Clone(b)
+	*sp = b
 	return nil
 }
+
+var scratchBuffers = sync.Pool{New: func() any { return new([]byte) }}
 
 // ReportFile is one provisioning file of a package.
 type ReportFile struct {
