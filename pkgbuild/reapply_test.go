@@ -3,8 +3,8 @@ package pkgbuild
 import (
 	"bytes"
 	"context"
-	"errors"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"hash/maphash"
