@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"hash"
 	"io"
 	"os"
 	"path/filepath"
@@ -132,7 +133,8 @@ func BuildManifest(ctx context.Context, path string, popt Options, opt BuildOpti
 	defer b.end()
 	pl, err := newPlan(b.ctx, m, dir, lock, popt, check, func(pl *Plan, pp *PackagePlan, fs []Finding) {
 		if HasErrors(fs) {
-			return // the build stops; archiving it would be wasted
+			b.skip(pl, pp) // the build stops; archiving it would be wasted
+			return
 		}
 		b.stagePackage(pl, pp)
 		if !opt.Release { // the lock records every setting
@@ -177,6 +179,7 @@ type builder struct {
 	outs []*output        // archives, by package index
 	errs []error
 	done int
+	rs   *reportStream
 }
 
 func startBuild(ctx context.Context, opt BuildOptions, n int) (*builder, error) {
@@ -206,7 +209,7 @@ func startBuild(ctx context.Context, opt BuildOptions, n int) (*builder, error) 
 	removeStale(dir)
 	opt.cache = loadCache(dir)
 	b := &builder{opt: opt, dir: dir, made: made, unlock: unlock,
-		pkgs: make([]*ReportPackage, n), outs: make([]*output, n), errs: make([]error, n)}
+		pkgs: make([]*ReportPackage, n), outs: make([]*output, n), errs: make([]error, n), rs: newReportStream(dir, opt.Epoch)}
 	b.ctx, b.cancel = context.WithCancel(ctx)
 	return b, nil
 }
@@ -214,6 +217,7 @@ func startBuild(ctx context.Context, opt BuildOptions, n int) (*builder, error) 
 // end removes whatever was staged and not committed, and unlocks.
 func (b *builder) end() {
 	b.cancel()
+	b.rs.remove()
 	for _, o := range b.outs {
 		if o != nil && o.tmp != "" && !b.committed {
 			os.Remove(o.tmp)
@@ -248,6 +252,9 @@ func (b *builder) stagePackage(pl *Plan, p *PackagePlan) {
 			err = fmt.Errorf("package %s: %w", p.Name, err)
 		}
 	}
+	if err == nil {
+		err = b.rs.add(pl, p.index, rp)
+	}
 	b.pkgs[p.index], b.outs[p.index], b.errs[p.index] = rp, o, err
 	if err != nil {
 		b.cancel()
@@ -261,6 +268,15 @@ func (b *builder) stagePackage(pl *Plan, p *PackagePlan) {
 	}
 }
 
+// skip records that package p is not archived (it has errors: the build
+// will not commit).
+func (b *builder) skip(pl *Plan, p *PackagePlan) {
+	if err := b.rs.add(pl, p.index, nil); err != nil {
+		b.errs[p.index] = err
+		b.cancel()
+	}
+}
+
 // finish writes the documents, checks for conflicts with existing
 // outputs, stages the release and commits everything.
 func (b *builder) finish(pl *Plan) (*Report, error) {
@@ -270,31 +286,24 @@ func (b *builder) finish(pl *Plan) (*Report, error) {
 	dir, opt := b.dir, b.opt
 	rep := newReport(pl, opt.Epoch, b.pkgs)
 	outs := slices.Clone(b.outs)
-	// The package parts of the reports were rendered with the archives;
-	// the three documents are assembled side by side.
-	docs := []struct {
-		name  string
-		write func(io.Writer) error
-	}{
-		{"SHA256SUMS", func(w io.Writer) error { _, err := w.Write(sha256sums(rep)); return err }},
-		{"report.json", rep.WriteJSON},
-		{"report.md", rep.WriteMarkdown},
-	}
-	docOuts := make([]*output, len(docs))
-	docErrs := make([]error, len(docs))
-	parallel(b.ctx, len(docs), len(docs), func(i int) {
-		docOuts[i], docErrs[i] = stage(dir, docs[i].name, false, docs[i].write)
+	// The packages' parts of the reports were written as they were
+	// archived; the reports are finished beside SHA256SUMS.
+	docOuts := make([]*output, 3)
+	docErrs := make([]error, 2)
+	parallel(b.ctx, 2, 2, func(i int) {
+		if i == 0 {
+			docOuts[0], docErrs[0] = stage(dir, "SHA256SUMS", false, func(w io.Writer) error { _, err := w.Write(sha256sums(rep)); return err })
+			return
+		}
+		docOuts[1], docOuts[2], docErrs[1] = b.rs.finish(pl, rep)
 	})
-	for i := range docs {
-		if docOuts[i] != nil {
-			outs = append(outs, docOuts[i])
-			b.staged = append(b.staged, docOuts[i].tmp)
+	for _, o := range docOuts {
+		if o != nil {
+			outs = append(outs, o)
+			b.staged = append(b.staged, o.tmp)
 		}
 	}
 	if err := errors.Join(docErrs...); err != nil {
-		return nil, err
-	}
-	if err := b.ctx.Err(); err != nil {
 		return nil, err
 	}
 	// The cache is provpack's own bookkeeping, not a result: it is
@@ -463,57 +472,82 @@ func removeStale(dir string) {
 // hashed only when an existing file could be identical; they are
 // written last, just before the sync, where starting writeback early
 // only made the writing wait on the disk (measured).
-func stage(dir, name string, archive bool, write func(io.Writer) error) (o *output, err error) {
-	o = &output{name: name}
+func stage(dir, name string, archive bool, write func(io.Writer) error) (*output, error) {
+	sf, err := openStaged(dir, name, archive)
+	if err != nil {
+		return sf.o, err
+	}
+	if err := write(sf); err != nil {
+		sf.abandon()
+		return sf.o, fmt.Errorf("writing %s: %w", name, err)
+	}
+	return sf.commit()
+}
+
+// stagedFile is an output being written to its temporary file.
+type stagedFile struct {
+	o       *output
+	f       *os.File
+	w       io.Writer // f, through the test hook
+	h       hash.Hash // nil unless hashing
+	n       int64
+	archive bool
+}
+
+func openStaged(dir, name string, archive bool) (*stagedFile, error) {
+	sf := &stagedFile{o: &output{name: name}, archive: archive}
 	dest := filepath.Join(dir, name)
-	sum := archive || exists(dest)
 	f, err := os.CreateTemp(dir, tempPrefix+name+"-*")
 	if err != nil {
-		return o, fmt.Errorf("writing %s: %w", dest, pathErr(err))
+		return sf, fmt.Errorf("writing %s: %w", dest, pathErr(err))
 	}
-	o.tmp = f.Name()
-	var w io.Writer = f
+	sf.f, sf.w, sf.o.tmp = f, f, f.Name()
 	if testWriteHook != nil {
-		w = testWriteHook(name, w)
+		sf.w = testWriteHook(name, sf.w)
 	}
-	h := sha256.New()
-	if sum {
-		w = io.MultiWriter(w, h)
+	if archive || exists(dest) {
+		sf.h = sha256.New()
 	}
-	cw := &countWriter{w: w}
-	if err = write(cw); err == nil {
-		err = f.Chmod(0o644)
+	return sf, nil
+}
+
+func (sf *stagedFile) Write(p []byte) (int, error) {
+	n, err := sf.w.Write(p)
+	if sf.h != nil {
+		sf.h.Write(p[:n])
 	}
-	if err == nil && archive {
+	sf.n += int64(n)
+	return n, err
+}
+
+// abandon closes the file; the caller removes o.tmp.
+func (sf *stagedFile) abandon() { sf.f.Close() }
+
+// commit finishes the file: its mode, its size and hash, and whether an
+// identical file is already in place (then the temporary file goes).
+func (sf *stagedFile) commit() (*output, error) {
+	o, f := sf.o, sf.f
+	err := f.Chmod(0o644)
+	if err == nil && sf.archive {
 		startWriteback(f)
 	}
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
 	if err != nil {
-		return o, fmt.Errorf("writing %s: %w", name, err)
+		return o, fmt.Errorf("writing %s: %w", o.name, err)
 	}
-	o.size = cw.n
-	if !sum {
+	o.size = sf.n
+	if sf.h == nil {
 		return o, nil
 	}
-	o.sha256 = hex.EncodeToString(h.Sum(nil))
+	o.sha256 = hex.EncodeToString(sf.h.Sum(nil))
+	dest := filepath.Join(filepath.Dir(o.tmp), o.name)
 	if same, _ := sameSHA256(dest, o.size, o.sha256); same {
 		os.Remove(o.tmp)
 		o.tmp, o.unchanged = "", true
 	}
 	return o, nil
-}
-
-type countWriter struct {
-	w io.Writer
-	n int64
-}
-
-func (c *countWriter) Write(p []byte) (int, error) {
-	n, err := c.w.Write(p)
-	c.n += int64(n)
-	return n, err
 }
 
 func sameSHA256(path string, size int64, sum string) (bool, error) {

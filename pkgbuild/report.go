@@ -164,18 +164,13 @@ func (r *Report) JSON() ([]byte, error) {
 	return b.Bytes(), nil
 }
 
-// WriteJSON streams report.json to w.
+// WriteJSON writes report.json to w: compact, one package per line. A
+// build streams the same bytes as packages are archived (reportStream).
 func (r *Report) WriteJSON(w io.Writer) error {
-	head := *r
-	head.Packages, head.Reapply = nil, nil
-	hb, err := json.Marshal(head)
-	if err != nil {
-		return err
-	}
 	bw := bufio.NewWriterSize(w, 64<<10)
-	bw.Write(hb[:len(hb)-1]) // without its closing brace
-	bw.WriteString(",\n\"packages\": [\n")
+	bw.Write(r.jsonHead())
 	var buf []byte
+	var err error
 	for i, p := range r.Packages {
 		line := p.jsonLine
 		if line == nil {
@@ -184,20 +179,57 @@ func (r *Report) WriteJSON(w io.Writer) error {
 			}
 			line = buf
 		}
-		bw.Write(line)
-		if i < len(r.Packages)-1 {
-			bw.WriteByte(',')
+		if i > 0 {
+			bw.WriteString(",\n")
 		}
-		bw.WriteByte('\n')
+		bw.Write(line)
 	}
-	bw.WriteString("],\n\"reapply\": ")
-	rb, err := json.Marshal(r.Reapply)
+	tail, err := r.jsonTail(len(r.Packages) > 0)
 	if err != nil {
 		return err
 	}
-	bw.Write(rb)
-	bw.WriteString("}\n")
+	bw.Write(tail)
 	return bw.Flush()
+}
+
+// jsonHead is report.json up to the first package: what is known before
+// any package is planned.
+func (r *Report) jsonHead() []byte {
+	hb, _ := json.Marshal(struct {
+		SchemaVersion   int             `json:"schemaVersion"`
+		Image           string          `json:"image"`
+		Release         string          `json:"release"`
+		PreviousRelease string          `json:"previousRelease,omitempty"`
+		Target          string          `json:"target"`
+		Format          manifest.Format `json:"format"`
+		SourceDateEpoch int64           `json:"sourceDateEpoch"`
+	}{r.SchemaVersion, r.Image, r.Release, r.PreviousRelease, r.Target, r.Format, r.SourceDateEpoch})
+	return append(hb[:len(hb)-1], ",\n\"packages\": [\n"...)
+}
+
+// jsonTail is report.json after the last package: what is known once
+// every package is planned.
+func (r *Report) jsonTail(packages bool) ([]byte, error) {
+	tb, err := json.Marshal(struct {
+		RemovedPackages []string  `json:"removedPackages,omitempty"`
+		Findings        []Finding `json:"findings"`
+	}{r.RemovedPackages, r.Findings})
+	if err != nil {
+		return nil, err
+	}
+	rb, err := json.Marshal(r.Reapply)
+	if err != nil {
+		return nil, err
+	}
+	var b []byte
+	if packages {
+		b = append(b, '\n')
+	}
+	b = append(b, "],\n"...)
+	b = append(b, tb[1:len(tb)-1]...)
+	b = append(b, ",\n\"reapply\": "...)
+	b = append(b, rb...)
+	return append(b, "}\n"...), nil
 }
 
 // appendJSON appends the package as one line of report.json. The
@@ -299,8 +331,25 @@ func appendMDPath(b []byte, path []string) []byte {
 	return append(b, '`')
 }
 
-// WriteMarkdown streams report.md to w.
+// WriteMarkdown writes report.md to w.
 func (r *Report) WriteMarkdown(w io.Writer) error {
+	return r.writeMarkdown(w, func(bw *bufio.Writer) error {
+		var buf []byte
+		for _, p := range r.Packages {
+			section := p.mdSection
+			if section == nil {
+				buf = p.appendMarkdown(buf[:0])
+				section = buf
+			}
+			bw.Write(section)
+		}
+		return nil
+	})
+}
+
+// writeMarkdown writes report.md with the package sections written by
+// sections: from the packages, or from where a build spilled them.
+func (r *Report) writeMarkdown(w io.Writer, sections func(*bufio.Writer) error) error {
 	bw := bufio.NewWriterSize(w, 64<<10)
 	fmt.Fprintf(bw, "# %s %s (%s)\n\n", r.Image, r.Release, r.Target)
 	if r.PreviousRelease != "" {
@@ -315,14 +364,8 @@ func (r *Report) WriteMarkdown(w io.Writer) error {
 	for _, name := range r.RemovedPackages {
 		fmt.Fprintf(bw, "| %s | | | removed | | | |\n", name)
 	}
-	var buf []byte
-	for _, p := range r.Packages {
-		section := p.mdSection
-		if section == nil {
-			buf = p.appendMarkdown(buf[:0])
-			section = buf
-		}
-		bw.Write(section)
+	if err := sections(bw); err != nil {
+		return err
 	}
 	if r.Reapply != nil {
 		bw.WriteString("\n" + r.Reapply.Markdown())

@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -123,14 +124,27 @@ func waitFor(cmd *exec.Cmd, exited <-chan struct{}, cond func() bool) bool {
 	}
 }
 
-// readingSource reports whether process pid has a provisioning file open,
-// as it has while planning. Where /proc is missing it waits a moment
-// instead and says yes.
-func readingSource(pid int) bool {
+// readingSource reports whether process pid is reading its sources:
+// it has read more than its manifest (rchar in /proc/PID/io counts the
+// bytes of every read), or has a provisioning file open. Sources are
+// open for microseconds each, so the open file alone is easily missed.
+// Where /proc is missing it waits a moment instead and says yes.
+func readingSource(pid int, manifest string) bool {
 	fds := fmt.Sprintf("/proc/%d/fd", pid)
 	if _, err := os.Stat("/proc/self/fd"); err != nil {
 		time.Sleep(100 * time.Millisecond)
 		return true
+	}
+	if io, err := os.ReadFile(fmt.Sprintf("/proc/%d/io", pid)); err == nil {
+		var rchar int64
+		for _, line := range strings.Split(string(io), "\n") {
+			if v, ok := strings.CutPrefix(line, "rchar: "); ok {
+				rchar, _ = strconv.ParseInt(v, 10, 64)
+			}
+		}
+		if st, err := os.Stat(manifest); err == nil && rchar > st.Size()+64<<10 {
+			return true
+		}
 	}
 	ents, _ := os.ReadDir(fds)
 	for _, e := range ents {
@@ -192,7 +206,7 @@ func TestInterruptedBuildChangesNothing(t *testing.T) {
 				if !waitFor(cmd, exited, func() bool { return hasTemp(filepath.Join(dir, "out")) }) {
 					t.Fatalf("the build finished before it staged anything it could be interrupted in\nstderr: %s", stderr)
 				}
-			} else if !waitFor(cmd, exited, func() bool { return readingSource(cmd.Process.Pid) }) {
+			} else if !waitFor(cmd, exited, func() bool { return readingSource(cmd.Process.Pid, m) }) {
 				t.Fatalf("never saw the build read a source file\nstderr: %s", stderr)
 			}
 			sent := time.Now()

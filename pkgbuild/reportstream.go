@@ -1,0 +1,146 @@
+package pkgbuild
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"os"
+	"sync"
+	"time"
+)
+
+// reportStream writes each package's part of the reports as soon as the
+// packages before it in the manifest are done: its report.json line to
+// the staged report.json, its report.md section to a spill file that is
+// copied after the summary table (which needs every package) when the
+// build finishes. Workers take packages in manifest order, so only the
+// few that finish out of order wait in memory; a build's memory does not
+// grow with the size of its reports.
+type reportStream struct {
+	dir   string
+	epoch time.Time
+
+	mu      sync.Mutex
+	next    int                    // index of the next package to write
+	pending map[int]*ReportPackage // finished, waiting for earlier ones
+	lines   int                    // report.json lines written
+
+	json  *stagedFile
+	jw    *bufio.Writer
+	spill *os.File
+	sw    *bufio.Writer
+	err   error
+}
+
+func newReportStream(dir string, epoch time.Time) *reportStream {
+	return &reportStream{dir: dir, epoch: epoch, pending: map[int]*ReportPackage{}}
+}
+
+// open stages report.json with its head and creates the spill file.
+func (s *reportStream) open(pl *Plan) error {
+	head := &Report{SchemaVersion: ReportSchemaVersion, Image: pl.Image, Release: pl.Release, PreviousRelease: pl.PreviousRelease,
+		Target: pl.Target, Format: pl.format(), SourceDateEpoch: s.epoch.Unix()}
+	js, err := openStaged(s.dir, "report.json", false)
+	s.json = js // even when failed: its temporary file is removed
+	if err != nil {
+		return err
+	}
+	s.jw = bufio.NewWriterSize(js, 256<<10)
+	s.jw.Write(head.jsonHead())
+	f, err := os.CreateTemp(s.dir, tempPrefix+"report.md-sections-*")
+	if err != nil {
+		return fmt.Errorf("writing report.md: %w", pathErr(err))
+	}
+	s.spill, s.sw = f, bufio.NewWriterSize(f, 256<<10)
+	return nil
+}
+
+// add hands over package i's report entry (nil when the package was not
+// archived) and writes every entry that is now in order.
+func (s *reportStream) add(pl *Plan, i int, rp *ReportPackage) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.err == nil && s.json == nil {
+		s.err = s.open(pl)
+	}
+	if s.err != nil {
+		return s.err
+	}
+	s.pending[i] = rp
+	for {
+		rp, ok := s.pending[s.next]
+		if !ok {
+			return nil
+		}
+		delete(s.pending, s.next)
+		s.next++
+		if rp == nil {
+			continue
+		}
+		if s.lines > 0 {
+			s.jw.WriteString(",\n")
+		}
+		s.lines++
+		s.jw.Write(rp.jsonLine)
+		if _, err := s.sw.Write(rp.mdSection); err != nil {
+			s.err = fmt.Errorf("writing report.md: %w", err)
+			return s.err
+		}
+		rp.jsonLine, rp.mdSection = nil, nil
+	}
+}
+
+// finish writes the rest of both reports, now that rep is complete, and
+// returns report.json's and report.md's staged outputs.
+func (s *reportStream) finish(pl *Plan, rep *Report) (jsonOut, mdOut *output, err error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.err == nil && s.json == nil {
+		s.err = s.open(pl) // a manifest without packages
+	}
+	if s.err != nil {
+		return nil, nil, s.err
+	}
+	tail, err := rep.jsonTail(s.lines > 0)
+	if err != nil {
+		return nil, nil, err
+	}
+	s.jw.Write(tail)
+	if err := s.jw.Flush(); err != nil {
+		s.json.abandon()
+		return s.json.o, nil, fmt.Errorf("writing report.json: %w", err)
+	}
+	if jsonOut, err = s.json.commit(); err != nil {
+		return jsonOut, nil, err
+	}
+	s.json = nil // committed: the builder owns its output now
+	if err := s.sw.Flush(); err != nil {
+		return jsonOut, nil, fmt.Errorf("writing report.md: %w", err)
+	}
+	mdOut, err = stage(s.dir, "report.md", false, func(w io.Writer) error {
+		return rep.writeMarkdown(w, func(bw *bufio.Writer) error {
+			_, err := io.Copy(bw, io.NewSectionReader(s.spill, 0, 1<<62))
+			return err
+		})
+	})
+	return jsonOut, mdOut, err
+}
+
+// remove deletes the spill file and, unless finish handed it over, the
+// staged report.json.
+func (s *reportStream) remove() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.json != nil {
+		if s.json.f != nil {
+			s.json.f.Close()
+		}
+		if s.json.o.tmp != "" {
+			os.Remove(s.json.o.tmp)
+		}
+	}
+	if s.spill != nil {
+		s.spill.Close()
+		os.Remove(s.spill.Name())
+	}
+}
