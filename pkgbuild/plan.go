@@ -176,7 +176,7 @@ func newPlan(ctx context.Context, m *manifest.Manifest, dir string, lock *manife
 	// results keep manifest order.
 	pl.Packages = make([]*PackagePlan, len(m.Packages))
 	found := make([][]Finding, len(m.Packages))
-	keys := make([][]keyRec, len(m.Packages))
+	keys := make([][]uint64, len(m.Packages))
 	pl.replan = func(i int) *PackagePlan {
 		p := m.Packages[i]
 		return planPackage(m, dir, lock.Package(p.Name), p, ords, opt, new([]Finding))

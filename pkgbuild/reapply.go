@@ -3,6 +3,7 @@ package pkgbuild
 import (
 	"bytes"
 	"cmp"
+	"container/heap"
 	"encoding/json"
 	"fmt"
 	"hash/maphash"
@@ -256,36 +257,29 @@ var keyHash = maphash.Bytes
 // planning packages hash alike.
 var keySeed = maphash.MakeSeed()
 
-// keyRec is one setting in the conflict index: the hash of its key, its
-// package, and where it is in that package (file index << 24 | setting
-// index). It is all a build keeps of a setting once the package is
-// archived.
-type keyRec struct {
-	hash uint64
-	pkg  int32
-	pos  int32
-}
-
-// settingKeys lists the index records of the settings of p that write
-// something (queries and empty characteristics do not conflict).
-func settingKeys(p *PackagePlan) []keyRec {
+// settingKeys returns the sorted, distinct hashes of the keys the
+// settings of p write (queries and empty characteristics do not
+// conflict): 8 bytes per key is all a build keeps of a package's settings
+// once it is archived.
+func settingKeys(p *PackagePlan) []uint64 {
 	n := 0
 	for _, f := range p.Files {
 		n += len(f.Settings)
 	}
-	out := make([]keyRec, 0, n)
+	out := make([]uint64, 0, n)
 	var kb []byte
-	for fi, f := range p.Files {
+	for _, f := range p.Files {
 		for i := range f.Settings {
 			s := &f.Settings[i]
 			if !writes(s) {
 				continue
 			}
 			kb = appendSettingKey(kb[:0], s.CSP, s.Path, s.Name)
-			out = append(out, keyRec{hash: keyHash(keySeed, kb), pkg: int32(p.index), pos: int32(fi<<24 | i)})
+			out = append(out, keyHash(keySeed, kb))
 		}
 	}
-	return out
+	slices.Sort(out)
+	return slices.Clip(slices.Compact(out))
 }
 
 func writes(s *provxml.Setting) bool {
@@ -293,41 +287,19 @@ func writes(s *provxml.Setting) bool {
 }
 
 // conflicts finds settings written by more than one package, in cold-boot
-// processing order, and names the one that wins. keys[i] are the index
-// records of package i. Keys whose hash only one package writes cannot
-// conflict; the packages writing the other keys are looked at setting by
-// setting, so a hash collision never makes a conflict.
-func conflicts(pl *Plan, keys [][]keyRec) []Finding {
-	n := 0
-	for _, ks := range keys {
-		n += len(ks)
-	}
-	all := make([]keyRec, 0, n)
-	for _, ks := range keys {
-		all = append(all, ks...)
-	}
-	slices.SortFunc(all, func(a, b keyRec) int { return cmp.Or(cmp.Compare(a.hash, b.hash), cmp.Compare(a.pkg, b.pkg)) })
-	hashes := map[uint64]bool{}
-	pkgs := map[int32]bool{}
-	for i := 0; i < len(all); {
-		j := i + 1
-		for j < len(all) && all[j].hash == all[i].hash {
-			j++
-		}
-		if all[j-1].pkg != all[i].pkg {
-			hashes[all[i].hash] = true
-			for _, r := range all[i:j] {
-				pkgs[r.pkg] = true
-			}
-		}
-		i = j
-	}
+// processing order, and names the one that wins. keys[i] are the
+// settingKeys of package i. A key hash only one package writes cannot
+// conflict; the packages writing the other hashes are looked at setting
+// by setting, comparing keys exactly, so a hash collision never makes a
+// conflict.
+func conflicts(pl *Plan, keys [][]uint64) []Finding {
+	hashes, pkgs := sharedKeys(keys)
 	if len(hashes) == 0 {
 		return nil
 	}
 	var files []packageFile
 	for _, p := range pl.Packages {
-		if pkgs[int32(p.index)] {
+		if pkgs[p.index] {
 			for _, f := range pl.files(p) {
 				files = append(files, packageFile{p, f})
 			}
@@ -335,6 +307,58 @@ func conflicts(pl *Plan, keys [][]keyRec) []Finding {
 	}
 	sortByProcessingOrder(files)
 	return conflictsAmong(files, hashes)
+}
+
+// sharedKeys merges the sorted hash lists and returns the hashes found in
+// more than one list, and the lists (packages) that hold them.
+func sharedKeys(keys [][]uint64) (map[uint64]bool, map[int]bool) {
+	// A k-way merge over a min-heap of list heads: no list is copied.
+	h := &hashHeap{keys: keys}
+	for i, ks := range keys {
+		if len(ks) > 0 {
+			h.items = append(h.items, hashCursor{i, 0})
+		}
+	}
+	heap.Init(h)
+	hashes, pkgs := map[uint64]bool{}, map[int]bool{}
+	var last uint64
+	lastPkg := -1
+	for h.Len() > 0 {
+		c := h.items[0]
+		v := keys[c.list][c.pos]
+		if lastPkg >= 0 && v == last && c.list != lastPkg {
+			hashes[v] = true
+			pkgs[c.list], pkgs[lastPkg] = true, true
+		}
+		last, lastPkg = v, c.list
+		if c.pos+1 < len(keys[c.list]) {
+			h.items[0].pos++
+			heap.Fix(h, 0)
+		} else {
+			heap.Pop(h)
+		}
+	}
+	return hashes, pkgs
+}
+
+type hashCursor struct{ list, pos int }
+
+type hashHeap struct {
+	keys  [][]uint64
+	items []hashCursor
+}
+
+func (h *hashHeap) Len() int { return len(h.items) }
+func (h *hashHeap) Less(i, j int) bool {
+	a, b := h.items[i], h.items[j]
+	return h.keys[a.list][a.pos] < h.keys[b.list][b.pos]
+}
+func (h *hashHeap) Swap(i, j int) { h.items[i], h.items[j] = h.items[j], h.items[i] }
+func (h *hashHeap) Push(x any)    { h.items = append(h.items, x.(hashCursor)) }
+func (h *hashHeap) Pop() any {
+	x := h.items[len(h.items)-1]
+	h.items = h.items[:len(h.items)-1]
+	return x
 }
 
 // packageFile is a provisioning file with its package.

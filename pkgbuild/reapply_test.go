@@ -351,3 +351,13 @@ func TestSuppressReachesReleaseFlags(t *testing.T) {
 		}
 	}
 }
+
+func TestSharedKeys(t *testing.T) {
+	hashes, pkgs := sharedKeys([][]uint64{{1, 4, 9}, {2, 4}, {}, {3, 9, 10}, {10}, {11}})
+	if fmt.Sprint(hashes) != "map[4:true 9:true 10:true]" || fmt.Sprint(pkgs) != "map[0:true 1:true 3:true 4:true]" {
+		t.Errorf("shared hashes %v in packages %v", hashes, pkgs)
+	}
+	if h, p := sharedKeys(nil); len(h)+len(p) != 0 {
+		t.Errorf("no lists: %v %v", h, p)
+	}
+}
