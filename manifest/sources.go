@@ -88,7 +88,7 @@ func (c *SourceChecker) Check(i int) bool {
 				continue
 			}
 			sp := index(pp+"."+class.key, j)
-			s.Matches = nil
+			s.Matches, s.Stats = nil, nil
 			files := c.matchFiles(e, s, sp)
 			for _, f := range files {
 				if first, dup := included[f]; dup {
@@ -164,6 +164,7 @@ func (c *SourceChecker) matchFiles(e *errs, s *Source, sp string) []string {
 		}
 	}
 	var files []string
+	var infos []fs.FileInfo
 	dirs, before := 0, len(e.list)
 	for _, rel := range matches {
 		full := filepath.Join(dir, filepath.FromSlash(rel))
@@ -207,8 +208,10 @@ func (c *SourceChecker) matchFiles(e *errs, s *Source, sp string) []string {
 			continue
 		}
 		files = append(files, rel)
+		infos = append(infos, fi)
 	}
-	sort.Strings(files)
+	sortTogether(files, infos)
+	s.Stats = infos
 	if len(files) == 0 && len(e.list) == before {
 		if dirs > 0 {
 			e.add(at, field, "%q matches only directories; name the files (e.g. %s/*.provxml)", s.File, strings.TrimSuffix(s.File, "/"))
@@ -217,6 +220,19 @@ func (c *SourceChecker) matchFiles(e *errs, s *Source, sp string) []string {
 		}
 	}
 	return files
+}
+
+// sortTogether sorts files, keeping infos[i] with files[i].
+func sortTogether(files []string, infos []fs.FileInfo) {
+	idx := make([]int, len(files))
+	for i := range idx {
+		idx[i] = i
+	}
+	sort.SliceStable(idx, func(a, b int) bool { return files[idx[a]] < files[idx[b]] })
+	f2, i2 := slices.Clone(files), slices.Clone(infos)
+	for to, from := range idx {
+		files[to], infos[to] = f2[from], i2[from]
+	}
 }
 
 // unwrapPath drops the path from a *fs.PathError, which the caller has

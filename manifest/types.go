@@ -3,6 +3,7 @@ package manifest
 import (
 	"encoding/hex"
 	"fmt"
+	"io/fs"
 	"strings"
 
 	"github.com/Masterminds/semver/v3"
@@ -76,6 +77,10 @@ type Source struct {
 	// Matches is the sorted list of files File matched, relative to the
 	// manifest's directory and slash-separated. CheckSources fills it.
 	Matches []string `yaml:"-"`
+	// Stats[i] is what CheckSources saw of Matches[i] (of the file a
+	// symlink points to): a build compares it with the last build's to
+	// tell that nothing changed.
+	Stats []fs.FileInfo `yaml:"-"`
 
 	Positions `yaml:"-"`
 }

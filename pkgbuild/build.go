@@ -122,7 +122,8 @@ func Build(ctx context.Context, pl *Plan, opt BuildOptions) (*Report, error) {
 // never commits. Either way nothing in OutDir changes; the plan is
 // returned with its findings.
 func BuildManifest(ctx context.Context, path string, popt Options, opt BuildOptions) (*Plan, *Report, error) {
-	m, dir, lock, check, err := loadInputs(path)
+	start := time.Now()
+	m, dir, check, err := loadManifest(path)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -131,6 +132,38 @@ func BuildManifest(ctx context.Context, path string, popt Options, opt BuildOpti
 		return nil, nil, err
 	}
 	defer b.end()
+	opt = b.opt
+	lockPath := filepath.Join(dir, manifest.DefaultLockName)
+	if last := opt.cache.memo; last != nil && !opt.Release {
+		// The last build into this directory remembered its inputs: if
+		// none changed and its outputs are untouched, they are what this
+		// build would write. The digest needs every source's stamp, so
+		// the sources are checked first.
+		parallel(b.ctx, len(m.Packages), 0, func(i int) { check.Check(i) })
+		if err := b.ctx.Err(); err != nil {
+			return nil, nil, err
+		}
+		if err := check.Err(); err != nil {
+			return nil, nil, err
+		}
+		check = nil
+		if key := memoKey(m, lockPath, popt, opt, start); key != "" && key == last.Inputs && last.intact(b.dir) {
+			pl := &Plan{Manifest: m, Dir: dir, LockPath: lockPath, Image: m.Image, Release: m.Release.String(), Target: string(m.Target), Findings: last.Findings}
+			if pl.Findings == nil {
+				pl.Findings = []Finding{}
+			}
+			if opt.Check != nil {
+				if err := opt.Check(pl); err != nil {
+					return pl, nil, err
+				}
+			}
+			return pl, last.report(pl), nil
+		}
+	}
+	lock, err := manifest.LoadLock(lockPath)
+	if err != nil {
+		return nil, nil, err
+	}
 	pl, err := newPlan(b.ctx, m, dir, lock, popt, check, func(pl *Plan, pp *PackagePlan, fs []Finding) {
 		if HasErrors(fs) {
 			b.skip(pl, pp) // the build stops; archiving it would be wasted
@@ -148,7 +181,7 @@ func BuildManifest(ctx context.Context, path string, popt Options, opt BuildOpti
 	if err != nil {
 		return nil, nil, err
 	}
-	pl.LockPath = filepath.Join(dir, manifest.DefaultLockName)
+	pl.LockPath = lockPath
 	if opt.Check != nil {
 		if err := opt.Check(pl); err != nil {
 			return pl, nil, err
@@ -156,6 +189,9 @@ func BuildManifest(ctx context.Context, path string, popt Options, opt BuildOpti
 	}
 	if HasErrors(pl.Findings) {
 		return pl, nil, errors.New("the plan has error-level findings; nothing was written")
+	}
+	if !opt.Release {
+		b.memoKey = memoKey(m, lockPath, popt, opt, start)
 	}
 	rep, err := b.finish(pl)
 	return pl, rep, err
@@ -180,6 +216,9 @@ type builder struct {
 	errs []error
 	done int
 	rs   *reportStream
+	// memoKey, when set, is remembered with the outputs for the next
+	// build (see memo.go).
+	memoKey string
 }
 
 func startBuild(ctx context.Context, opt BuildOptions, n int) (*builder, error) {
@@ -308,6 +347,13 @@ func (b *builder) finish(pl *Plan) (*Report, error) {
 	}
 	// The cache is provpack's own bookkeeping, not a result: it is
 	// replaced whenever it differs and never counts as a conflict.
+	if b.memoKey != "" {
+		memo, err := newMemo(b.memoKey, dir, outs, rep)
+		if err != nil {
+			return nil, err
+		}
+		opt.cache.next = memo
+	}
 	cacheData, err := opt.cache.marshal()
 	if err != nil {
 		return nil, err
@@ -576,7 +622,15 @@ func stagePackageArchive(pl *Plan, p *PackagePlan, rp *ReportPackage, opt BuildO
 		rp.Files[i].Size, rp.Files[i].SHA256 = f.Size, f.SHA256
 	}
 	rp.Archive = ArchiveName(p.Name, p.Version, format)
-	key := archiveKey(format, opt.Epoch, members)
+	sums := make([]string, len(members))
+	for i, m := range members {
+		for _, f := range info.Files {
+			if f.Name == m.Name {
+				sums[i] = f.SHA256
+			}
+		}
+	}
+	key := archiveKey(format, opt.Epoch, members, sums)
 	if e, ok := opt.cache.reuse(opt.OutDir, rp.Archive, key); ok {
 		// The same inputs built these bytes before and they are still
 		// there: nothing to compress or write.

@@ -49,28 +49,31 @@ type buildCache struct {
 	mu      sync.Mutex
 	old     map[string]cacheEntry
 	entries map[string]cacheEntry
+	// memo is the last build's (nil if none); next is this build's.
+	memo, next *buildMemo
 }
 
 func loadCache(dir string) *buildCache {
 	c := &buildCache{old: map[string]cacheEntry{}, entries: map[string]cacheEntry{}}
-	var f struct {
-		Version  int                   `json:"version"`
-		Archives map[string]cacheEntry `json:"archives"`
-	}
+	var f cacheFile
 	data, err := os.ReadFile(filepath.Join(dir, CacheName))
 	if err == nil && json.Unmarshal(data, &f) == nil && f.Version == cacheVersion {
-		c.old = f.Archives
+		c.old, c.memo = f.Archives, f.Build
 	}
 	return c
 }
 
-// archiveKey hashes everything an archive's bytes depend on.
-func archiveKey(format manifest.Format, epoch time.Time, members []Member) string {
+// archiveKey hashes everything an archive's bytes depend on. sums[i] is
+// the hex SHA-256 of members[i] when already known, or "".
+func archiveKey(format manifest.Format, epoch time.Time, members []Member, sums []string) string {
 	h := sha256.New()
 	fmt.Fprintf(h, "provpack-archive %d %s %d cab-level-%d\n", cacheVersion, format, epoch.Unix(), cab.DefaultLevel)
-	for _, m := range members {
-		sum := sha256.Sum256(m.Data)
-		fmt.Fprintf(h, "%s %d %x\n", m.Name, len(m.Data), sum)
+	for i, m := range members {
+		sum := sums[i]
+		if sum == "" {
+			sum = sha256Hex(m.Data)
+		}
+		fmt.Fprintf(h, "%s %d %s\n", m.Name, len(m.Data), sum)
 	}
 	return hex.EncodeToString(h.Sum(nil))
 }
@@ -94,9 +97,13 @@ func (c *buildCache) record(name string, e cacheEntry) {
 	c.mu.Unlock()
 }
 
+// cacheFile is the layout of CacheName.
+type cacheFile struct {
+	Version  int                   `json:"version"`
+	Archives map[string]cacheEntry `json:"archives"`
+	Build    *buildMemo            `json:"build,omitempty"`
+}
+
 func (c *buildCache) marshal() ([]byte, error) {
-	return json.MarshalIndent(struct {
-		Version  int                   `json:"version"`
-		Archives map[string]cacheEntry `json:"archives"`
-	}{cacheVersion, c.entries}, "", "  ")
+	return json.MarshalIndent(cacheFile{cacheVersion, c.entries, c.next}, "", "  ")
 }

@@ -122,21 +122,31 @@ func Load(path string, opt Options) (*Plan, error) {
 // lock beside it. The sources are checked package by package while
 // planning, with the checker it returns.
 func loadInputs(path string) (*manifest.Manifest, string, *manifest.Lock, *manifest.SourceChecker, error) {
-	m, err := manifest.Load(path)
+	m, dir, check, err := loadManifest(path)
 	if err != nil {
 		return nil, "", nil, nil, err
 	}
-	dir := filepath.Dir(path)
-	check, err := m.NewSourceChecker(dir)
-	if err != nil {
-		return nil, "", nil, nil, err
-	}
-	m.WithDefaults()
 	lock, err := manifest.LoadLock(filepath.Join(dir, manifest.DefaultLockName))
 	if err != nil {
 		return nil, "", nil, nil, err
 	}
 	return m, dir, lock, check, nil
+}
+
+// loadManifest reads the manifest at path and applies defaults; the
+// checker it returns checks the sources.
+func loadManifest(path string) (*manifest.Manifest, string, *manifest.SourceChecker, error) {
+	m, err := manifest.Load(path)
+	if err != nil {
+		return nil, "", nil, err
+	}
+	dir := filepath.Dir(path)
+	check, err := m.NewSourceChecker(dir)
+	if err != nil {
+		return nil, "", nil, err
+	}
+	m.WithDefaults()
+	return m, dir, check, nil
 }
 
 // NewPlan plans manifest m (defaults applied, sources checked) against

@@ -36,6 +36,11 @@ type Report struct {
 	// Reapply is what devices will re-run: on the image update from
 	// PreviousRelease, and at cold boot.
 	Reapply *Reapply `json:"reapply,omitempty"`
+
+	// UpToDate is set when the build found its outputs already written
+	// from the same inputs and changed nothing; only the packages'
+	// identities, archives and the findings are then filled.
+	UpToDate bool `json:"-"`
 }
 
 // ReportPackage is one package of the build report.

@@ -89,7 +89,11 @@ func buildAction(c *cli.Context) error {
 	for _, p := range rep.Packages {
 		fmt.Fprintf(w, "%s  %s  %d bytes  %s\n", p.SHA256, filepath.Join(out, p.Archive), p.Size, pkgbuild.Arrow(p.OldVersion, p.Version))
 	}
-	fmt.Fprintf(w, "wrote %s: %d archives, SHA256SUMS, report.json, report.md\n", out, len(rep.Packages))
+	if rep.UpToDate {
+		fmt.Fprintf(w, "%s is up to date: nothing it was built from changed since the last build, so its %d archives, SHA256SUMS, report.json and report.md stand\n", out, len(rep.Packages))
+	} else {
+		fmt.Fprintf(w, "wrote %s: %d archives, SHA256SUMS, report.json, report.md\n", out, len(rep.Packages))
+	}
 	if bo.Release {
 		fmt.Fprintf(w, "recorded release %s in %s\n", rep.Release, pl.LockPath)
 	}

@@ -1,0 +1,161 @@
+package pkgbuild
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// memoImage writes the release-one image with one glob source and
+// trusts stamps at once (racyWindow 0), as if the files were old.
+func memoImage(t *testing.T) {
+	t.Helper()
+	t.Chdir(t.TempDir())
+	os.Mkdir("apn", 0o755)
+	writeFiles(t, map[string]string{
+		"provpack.yaml": strings.Replace(releaseOne, "file: apn.provxml", "file: apn/*.provxml", 1),
+		"apn/a.provxml": apnOne,
+	})
+	old := racyWindow
+	racyWindow = 0
+	t.Cleanup(func() { racyWindow = old })
+}
+
+func buildOnce(t *testing.T, opt Options, bo BuildOptions) *Report {
+	t.Helper()
+	if bo.OutDir == "" {
+		bo.OutDir = "out"
+	}
+	_, rep, err := BuildManifest(context.Background(), "provpack.yaml", opt, bo)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rep
+}
+
+// stamps returns every file of dir with its modification time.
+func stamps(t *testing.T, dir string) map[string]time.Time {
+	t.Helper()
+	out := map[string]time.Time{}
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range ents {
+		fi, _ := e.Info()
+		out[e.Name()] = fi.ModTime()
+	}
+	return out
+}
+
+// TestRebuildUpToDate: a build with nothing changed reports the last
+// build's result and touches no file; any change to what a build reads
+// makes the next one build again.
+func TestRebuildUpToDate(t *testing.T) {
+	memoImage(t)
+	first := buildOnce(t, Options{}, BuildOptions{})
+	if first.UpToDate {
+		t.Fatal("the first build claims to be up to date")
+	}
+	before := stamps(t, "out")
+	again := buildOnce(t, Options{}, BuildOptions{})
+	if !again.UpToDate {
+		t.Fatal("a build with nothing changed was not up to date")
+	}
+	if len(again.Packages) != len(first.Packages) || again.Packages[3].SHA256 != first.Packages[3].SHA256 || again.Packages[3].Archive != first.Packages[3].Archive {
+		t.Errorf("the up-to-date report differs: %+v vs %+v", again.Packages, first.Packages)
+	}
+	after := stamps(t, "out")
+	for name, mt := range before {
+		if !after[name].Equal(mt) {
+			t.Errorf("%s was rewritten by an up-to-date build", name)
+		}
+	}
+
+	for _, tc := range []struct {
+		name   string
+		change func()
+		opt    Options
+		after  BuildOptions // options of the builds after the change
+	}{
+		{"a source changed", func() { os.WriteFile("apn/a.provxml", []byte(strings.Replace(apnOne, "internet", "web", 1)), 0o644) }, Options{}, BuildOptions{}},
+		{"a new file matches a glob", func() { os.WriteFile("apn/b.provxml", []byte(strings.Replace(apnOne, "Net", "Net2", 1)), 0o644) }, Options{}, BuildOptions{}},
+		{"the manifest changed", func() {
+			data, _ := os.ReadFile("provpack.yaml")
+			os.WriteFile("provpack.yaml", []byte(strings.Replace(string(data), "value: Blue", "value: Red", 1)), 0o644)
+		}, Options{}, BuildOptions{}},
+		{"an output was deleted", func() { os.Remove("out/OEM_Base-1.0.0.cab") }, Options{}, BuildOptions{}},
+		{"another SOURCE_DATE_EPOCH", func() {}, Options{}, BuildOptions{Epoch: time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC)}},
+		{"a bump option", func() {}, Options{Bump: "patch"}, BuildOptions{}},
+	} {
+		before := BuildOptions{Force: true} // the outputs change
+		buildOnce(t, Options{}, before)
+		if !buildOnce(t, Options{}, before).UpToDate {
+			t.Errorf("%s: before the change, the build was not up to date", tc.name)
+		}
+		tc.change()
+		tc.after.Force = true
+		if buildOnce(t, tc.opt, tc.after).UpToDate {
+			t.Errorf("%s: the build after it claims to be up to date", tc.name)
+		}
+		if _, err := os.Stat("out/OEM_Base-1.0.0.cab"); err != nil {
+			t.Errorf("%s: %v", tc.name, err)
+		}
+		if !buildOnce(t, tc.opt, tc.after).UpToDate {
+			t.Errorf("%s: a third build, with nothing changed since, was not up to date", tc.name)
+		}
+	}
+}
+
+// TestRebuildModifiedOutput: an output edited after the build is not
+// taken as up to date; the build then finds it differs, as any build
+// would.
+func TestRebuildModifiedOutput(t *testing.T) {
+	memoImage(t)
+	buildOnce(t, Options{}, BuildOptions{})
+	if err := os.WriteFile("out/report.md", []byte("edited\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, _, err := BuildManifest(context.Background(), "provpack.yaml", Options{}, BuildOptions{OutDir: "out"})
+	if _, ok := err.(*ConflictError); !ok {
+		t.Fatalf("err = %v, want the edited report.md named as differing", err)
+	}
+	if rep := buildOnce(t, Options{}, BuildOptions{Force: true}); rep.UpToDate {
+		t.Error("--force after an edit claims to be up to date")
+	}
+	if data, _ := os.ReadFile("out/report.md"); string(data) == "edited\n" {
+		t.Error("report.md was not restored")
+	}
+}
+
+// TestRebuildRacySources: sources changed within racyWindow of a build
+// leave no memory of it, so the next build plans again even if their
+// stamps look the same.
+func TestRebuildRacySources(t *testing.T) {
+	memoImage(t)
+	racyWindow = time.Hour
+	buildOnce(t, Options{}, BuildOptions{})
+	if buildOnce(t, Options{}, BuildOptions{}).UpToDate {
+		t.Error("a build over sources newer than the racy window was taken as up to date")
+	}
+	data, _ := os.ReadFile(filepath.Join("out", CacheName))
+	if strings.Contains(string(data), `"inputs"`) {
+		t.Error("the cache remembers inputs it could not judge")
+	}
+}
+
+// TestReleaseBuildsAreNeverSkipped: --release records the lock, so it
+// always plans.
+func TestReleaseBuildsAreNeverSkipped(t *testing.T) {
+	memoImage(t)
+	buildOnce(t, Options{}, BuildOptions{})
+	if buildOnce(t, Options{}, BuildOptions{Release: true}).UpToDate {
+		t.Error("a release build was skipped")
+	}
+	if _, err := os.Stat("provpack.lock"); err != nil {
+		t.Errorf("no lock written: %v", err)
+	}
+}
