@@ -48,6 +48,9 @@ func buildAction(c *cli.Context) error {
 	if out == "" {
 		return usagef("build needs an output directory: -o DIR")
 	}
+	if !c.Bool("release") { // a release keeps every setting for the lock
+		streamingGC()
+	}
 	opt, err := buildOptions(c)
 	if err != nil {
 		return err

@@ -46,6 +46,7 @@ type lintOptions struct {
 }
 
 func lintAction(c *cli.Context) error {
+	streamingGC()
 	if c.Bool("rules") {
 		return printRules(c.App.Writer)
 	}
