@@ -117,8 +117,10 @@ func (c *SourceChecker) Err() error {
 	return slices.Clone(c.list).err()
 }
 
-// realDir returns the real absolute path of directory d, resolving each
-// directory once per checker.
+// realDir returns the real absolute path of directory d. Directories are
+// resolved once per checker, from the top: a directory that is not a
+// symlink costs one Lstat once its parent is known, where EvalSymlinks
+// would look at every component of every directory again.
 func (c *SourceChecker) realDir(d string) (string, error) {
 	c.mu.Lock()
 	rp, ok := c.resolved[d]
@@ -126,9 +128,21 @@ func (c *SourceChecker) realDir(d string) (string, error) {
 	if ok {
 		return rp, nil
 	}
-	rp, err := filepath.EvalSymlinks(d)
-	if err == nil {
-		rp, err = filepath.Abs(rp)
+	var err error
+	parent := filepath.Dir(d)
+	fi, lerr := os.Lstat(d)
+	switch {
+	case parent != d && lerr == nil && fi.IsDir():
+		// A plain directory: its parent's real path and its name.
+		var rparent string
+		if rparent, err = c.realDir(parent); err == nil {
+			rp = filepath.Join(rparent, filepath.Base(d))
+		}
+	default:
+		// A symlink, the root, or something odd: resolve it whole.
+		if rp, err = filepath.EvalSymlinks(d); err == nil {
+			rp, err = filepath.Abs(rp)
+		}
 	}
 	if err != nil {
 		return "", err

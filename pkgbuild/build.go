@@ -538,6 +538,9 @@ type stagedFile struct {
 	h       hash.Hash // nil unless hashing
 	n       int64
 	archive bool
+	// existed: the destination existed when staging began, so the
+	// output may turn out unchanged.
+	existed bool
 }
 
 func openStaged(dir, name string, archive bool) (*stagedFile, error) {
@@ -551,7 +554,8 @@ func openStaged(dir, name string, archive bool) (*stagedFile, error) {
 	if testWriteHook != nil {
 		sf.w = testWriteHook(name, sf.w)
 	}
-	if archive || exists(dest) {
+	sf.existed = exists(dest)
+	if archive || sf.existed {
 		sf.h = sha256.New()
 	}
 	return sf, nil
@@ -589,6 +593,9 @@ func (sf *stagedFile) commit() (*output, error) {
 	}
 	o.sha256 = hex.EncodeToString(sf.h.Sum(nil))
 	dest := filepath.Join(filepath.Dir(o.tmp), o.name)
+	if !sf.existed {
+		return o, nil
+	}
 	if same, _ := sameSHA256(dest, o.size, o.sha256); same {
 		os.Remove(o.tmp)
 		o.tmp, o.unchanged = "", true
