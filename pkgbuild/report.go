@@ -250,14 +250,46 @@ func (p *ReportPackage) appendJSON(b []byte) ([]byte, error) {
 	b = append(b, pb[:len(pb)-1]...)
 	b = append(b, `,"settings":[`...)
 	first := true
+	var c rowCache
 	p.eachSetting(func(class manifest.Class, file string, s *provxml.Setting) {
 		if !first {
 			b = append(b, ',')
 		}
 		first = false
-		b = appendSettingJSON(b, class, file, s)
+		b = append(b, c.lead(class, file, s).json...)
+		b = appendSettingJSONRest(b, s)
 	})
 	return append(b, "]}"...), nil
+}
+
+// rowCache keeps the rendering of the leading fields of the last setting
+// (class, file, CSP, path). A file's settings share the first two, and
+// the settings of one characteristic share the path, so most settings
+// of a report reuse it.
+type rowCache struct {
+	ok    bool
+	class manifest.Class
+	file  string
+	csp   string
+	path  []string
+	json  []byte // {"class":…,"file":…,"csp":…,"path":[…]
+	md    []byte // | class | `CSP` | `path` |
+}
+
+func (c *rowCache) lead(class manifest.Class, file string, s *provxml.Setting) *rowCache {
+	if c.ok && c.class == class && c.file == file && c.csp == s.CSP && slices.Equal(c.path, s.Path) {
+		return c
+	}
+	c.ok, c.class, c.file, c.csp, c.path = true, class, file, s.CSP, s.Path
+	c.json = appendSettingJSONLead(c.json[:0], class, file, s.CSP, s.Path)
+	c.md = append(c.md[:0], "| "...)
+	c.md = append(c.md, class...)
+	c.md = append(c.md, " | "...)
+	c.md = appendMD(c.md, s.CSP)
+	c.md = append(c.md, " | "...)
+	c.md = appendMDPath(c.md, s.Path)
+	c.md = append(c.md, " | "...)
+	return c
 }
 
 // ReadReport parses a report.json.
@@ -417,14 +449,9 @@ func (p *ReportPackage) appendMarkdown(b []byte) []byte {
 		return b
 	}
 	b = append(b, "\n| class | CSP | path | name | value | datatype | op |\n| --- | --- | --- | --- | --- | --- | --- |\n"...)
-	p.eachSetting(func(class manifest.Class, _ string, s *provxml.Setting) {
-		b = append(b, "| "...)
-		b = append(b, class...)
-		b = append(b, " | "...)
-		b = appendMD(b, s.CSP)
-		b = append(b, " | "...)
-		b = appendMDPath(b, s.Path)
-		b = append(b, " | "...)
+	var c rowCache
+	p.eachSetting(func(class manifest.Class, file string, s *provxml.Setting) {
+		b = append(b, c.lead(class, file, s).md...)
 		b = appendMD(b, s.Name)
 		b = append(b, " | "...)
 		b = appendMD(b, s.Value)
@@ -448,20 +475,30 @@ func Arrow(old, new string) string {
 // appendSettingJSON appends a setting of file (of class) as JSON, with
 // the fields and names encoding/json gives a ReportSetting.
 func appendSettingJSON(b []byte, class manifest.Class, file string, s *provxml.Setting) []byte {
+	return appendSettingJSONRest(appendSettingJSONLead(b, class, file, s.CSP, s.Path), s)
+}
+
+// appendSettingJSONLead appends the object's opening and its class,
+// file, csp and path fields.
+func appendSettingJSONLead(b []byte, class manifest.Class, file, csp string, path []string) []byte {
 	b = append(b, `{"class":`...)
 	b = appendJSONString(b, string(class))
 	b = append(b, `,"file":`...)
 	b = appendJSONString(b, file)
 	b = append(b, `,"csp":`...)
-	b = appendJSONString(b, s.CSP)
+	b = appendJSONString(b, csp)
 	b = append(b, `,"path":[`...)
-	for i, p := range s.Path {
+	for i, p := range path {
 		if i > 0 {
 			b = append(b, ',')
 		}
 		b = appendJSONString(b, p)
 	}
-	b = append(b, ']')
+	return append(b, ']')
+}
+
+// appendSettingJSONRest appends the fields after path, and the close.
+func appendSettingJSONRest(b []byte, s *provxml.Setting) []byte {
 	for _, kv := range [...]struct{ k, v string }{{"name", s.Name}, {"value", s.Value}, {"datatype", s.Datatype}} {
 		if kv.v != "" {
 			b = append(b, `,"`...)
