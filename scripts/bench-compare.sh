@@ -59,9 +59,17 @@ sleep 2.1
 export GOMAXPROCS=$jobs
 run_provpack_build() { "$work/provpack" build "$manifest" -o "$1" >/dev/null; }
 run_provpack_rebuild() { "$work/provpack" build "$manifest" -o "$work/rebuild" >/dev/null; }
+# One gcab per package, run directly by xargs (a shell per package would
+# add its own start-up to gcab's time); -n stores the files' base names,
+# as provpack does.
+for pkg in $(ls "$work/canonical"); do
+  printf '%s.cab' "$pkg"
+  for f in "$work/canonical/$pkg"/*; do printf ' %s' "$f"; done
+  printf '\n'
+done > "$work/gcab-jobs"
 run_gcab() {
   mkdir -p "$1"
-  ls "$work/canonical" | xargs -P "$jobs" -I{} sh -c 'cd "$0/canonical/$1" && gcab -c -z "$2/$1.cab" *' "$work" {} "$1"
+  (cd "$1" && xargs -P "$jobs" -L 1 gcab -c -n -z < "$work/gcab-jobs")
 }
 run_provpack_lint() { "$work/provpack" lint $(cat "$work/sources") >/dev/null; }
 run_xmllint() { xargs -P "$jobs" -n 64 xmllint --noout < "$work/sources"; }
