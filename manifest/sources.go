@@ -139,9 +139,12 @@ func (c *SourceChecker) realDir(d string) (string, error) {
 			rp = filepath.Join(rparent, filepath.Base(d))
 		}
 	default:
-		// A symlink, the root, or something odd: resolve it whole.
-		if rp, err = filepath.EvalSymlinks(d); err == nil {
-			rp, err = filepath.Abs(rp)
+		// A symlink, the root, or something odd: resolve it whole. The
+		// path is made absolute first: Abs takes the working directory
+		// as the shell names it ($PWD), which may itself be reached
+		// through a symlink.
+		if rp, err = filepath.Abs(d); err == nil {
+			rp, err = filepath.EvalSymlinks(rp)
 		}
 	}
 	if err != nil {
@@ -195,8 +198,8 @@ func (c *SourceChecker) matchFiles(e *errs, s *Source, sp string) []string {
 				real = filepath.Join(rp, filepath.Base(full))
 			}
 		} else if err == nil {
-			if real, err = filepath.EvalSymlinks(full); err == nil {
-				real, err = filepath.Abs(real)
+			if real, err = filepath.Abs(full); err == nil {
+				real, err = filepath.EvalSymlinks(real)
 			}
 		}
 		if err != nil {

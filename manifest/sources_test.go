@@ -119,3 +119,26 @@ func TestCheckSourcesW10MCold(t *testing.T) {
 		t.Errorf("got %v", err)
 	}
 }
+
+// TestCheckSourcesThroughSymlinkedWorkingDirectory: the working
+// directory reached through a symlink (as /tmp is on macOS) is still the
+// manifest's directory, for plain files and for symlinked ones.
+func TestCheckSourcesThroughSymlinkedWorkingDirectory(t *testing.T) {
+	root := t.TempDir()
+	real := filepath.Join(root, "real")
+	writeFiles(t, real, "provxml/a.provxml")
+	link := filepath.Join(root, "link")
+	if err := os.Symlink(real, link); err != nil {
+		t.Skip("no symlinks here:", err)
+	}
+	if err := os.Symlink("a.provxml", filepath.Join(real, "provxml", "b.provxml")); err != nil {
+		t.Fatal(err)
+	}
+	t.Chdir(link)
+	t.Setenv("PWD", link) // as a shell that cd'ed through the link has it
+	m := &Manifest{File: "provpack.yaml", Target: TargetWM6, Packages: []*Package{{Name: "A",
+		Update: []*Source{{File: "provxml/a.provxml"}, {File: "provxml/b.provxml"}}}}}
+	if err := m.CheckSources("."); err != nil {
+		t.Fatalf("sources refused from a symlinked working directory: %v", err)
+	}
+}

@@ -44,3 +44,19 @@ func TestAppendMDMatchesMD(t *testing.T) {
 		t.Errorf("appendMDPath(nil) = %q", got)
 	}
 }
+
+// TestAppendJSONStringMatchesEncodingJSON: every byte value, alone and
+// in company, and some awkward runes, encode as encoding/json encodes.
+func TestAppendJSONStringMatchesEncodingJSON(t *testing.T) {
+	var cases []string
+	for c := 0; c < 256; c++ {
+		cases = append(cases, string(rune(c)), "a"+string([]byte{byte(c)})+"z")
+	}
+	cases = append(cases, "\u2028\u2029", "\uF000", "😀", "\xff\xfe", "<&>")
+	for _, s := range cases {
+		want, _ := json.Marshal(s)
+		if got := appendJSONString(nil, s); string(got) != string(want) {
+			t.Errorf("appendJSONString(%q) = %s, encoding/json gives %s", s, got, want)
+		}
+	}
+}
