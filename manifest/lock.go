@@ -36,6 +36,12 @@ type Lock struct {
 	Release     string        `json:"release"`
 	Target      Target        `json:"target"`
 	Packages    []LockPackage `json:"packages"`
+
+	// byName indexes Packages by lower-cased name (ReadLock builds it);
+	// without it Package searches. asciiNames: every name is ASCII, where
+	// lower-casing and EqualFold agree, so a miss is final.
+	byName     map[string]int
+	asciiNames bool
 }
 
 // LockPackage is one released package.
@@ -114,6 +120,15 @@ func (l *Lock) Package(name string) *LockPackage {
 	if l == nil {
 		return nil
 	}
+	if l.byName != nil {
+		// One lookup instead of a scan: planning asks once per package.
+		if i, ok := l.byName[strings.ToLower(name)]; ok && i < len(l.Packages) && strings.EqualFold(l.Packages[i].Name, name) {
+			return &l.Packages[i]
+		}
+		if l.asciiNames && isASCII(name) {
+			return nil
+		}
+	}
 	for i := range l.Packages {
 		if strings.EqualFold(l.Packages[i].Name, name) {
 			return &l.Packages[i]
@@ -191,7 +206,23 @@ func ReadLock(name string, data []byte) (*Lock, error) {
 	if err := e.list.err(); err != nil {
 		return nil, err
 	}
+	l.byName, l.asciiNames = make(map[string]int, len(l.Packages)), true
+	for i, p := range l.Packages {
+		if _, dup := l.byName[strings.ToLower(p.Name)]; !dup {
+			l.byName[strings.ToLower(p.Name)] = i
+		}
+		l.asciiNames = l.asciiNames && isASCII(p.Name)
+	}
 	return &l, nil
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return false
+		}
+	}
+	return true
 }
 
 // jsonError turns an encoding/json error into a positioned Error.

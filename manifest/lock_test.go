@@ -185,3 +185,29 @@ func TestLockDocExample(t *testing.T) {
 		t.Errorf("example is not canonical: %v\n%s", err, b)
 	}
 }
+
+// TestLockPackageLookup: a read lock finds packages through its index,
+// case-insensitively, as a hand-built one does by searching.
+func TestLockPackageLookup(t *testing.T) {
+	built := sampleLock()
+	b, err := built.Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	read, err := ReadLock("provpack.lock", b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range []*Lock{built, read} {
+		for _, p := range built.Packages {
+			for _, name := range []string{p.Name, strings.ToUpper(p.Name), strings.ToLower(p.Name)} {
+				if got := l.Package(name); got == nil || got.Name != p.Name {
+					t.Errorf("Package(%q) = %v", name, got)
+				}
+			}
+		}
+		if got := l.Package("NoSuchPackage"); got != nil {
+			t.Errorf("Package(NoSuchPackage) = %v", got)
+		}
+	}
+}

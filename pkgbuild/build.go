@@ -173,6 +173,9 @@ func BuildManifest(ctx context.Context, path string, popt Options, opt BuildOpti
 		if !opt.Release { // the lock records every setting
 			pl.renderReapply(pp)
 			pp.shedContent()
+			if lp := pl.Lock.Package(pp.Name); lp != nil {
+				lp.Settings = nil // read only by the package's own analysis, done
+			}
 		}
 	})
 	if err := b.err(); err != nil {
