@@ -348,24 +348,6 @@ func (b *builder) finish(pl *Plan) (*Report, error) {
 	if err := errors.Join(docErrs...); err != nil {
 		return nil, err
 	}
-	// The cache is provpack's own bookkeeping, not a result: it is
-	// replaced whenever it differs and never counts as a conflict.
-	if b.memoKey != "" {
-		memo, err := newMemo(b.memoKey, dir, outs, rep)
-		if err != nil {
-			return nil, err
-		}
-		opt.cache.next = memo
-	}
-	cacheData, err := opt.cache.marshal()
-	if err != nil {
-		return nil, err
-	}
-	cacheOut, err := stage(dir, CacheName, false, func(w io.Writer) error { _, err := w.Write(cacheData); return err })
-	b.staged = append(b.staged, cacheOut.tmp)
-	if err != nil {
-		return nil, err
-	}
 	var conflicts []string
 	for _, o := range outs {
 		if o.tmp != "" && exists(filepath.Join(dir, o.name)) {
@@ -379,6 +361,7 @@ func (b *builder) finish(pl *Plan) (*Report, error) {
 	// failing to write it changes nothing either.
 	var rel []renaming
 	if opt.Release {
+		var err error
 		if rel, err = stageRelease(pl); err != nil {
 			return nil, err
 		}
@@ -392,7 +375,7 @@ func (b *builder) finish(pl *Plan) (*Report, error) {
 	// Make every staged file durable, then commit: rename them into
 	// place, the lock last.
 	var toSync []string
-	for _, o := range append(outs, cacheOut) {
+	for _, o := range outs {
 		if o.tmp != "" {
 			toSync = append(toSync, o.tmp)
 		}
@@ -405,7 +388,7 @@ func (b *builder) finish(pl *Plan) (*Report, error) {
 	}
 	b.committed = true
 	var commits []renaming
-	for _, o := range append(outs, cacheOut) {
+	for _, o := range outs {
 		if o.tmp != "" {
 			commits = append(commits, renaming{o.tmp, filepath.Join(dir, o.name)})
 		}
@@ -431,7 +414,33 @@ func (b *builder) finish(pl *Plan) (*Report, error) {
 			return nil, err
 		}
 	}
+	b.writeCache(outs, rep)
 	return rep, nil
+}
+
+// writeCache replaces the output directory's cache (docs/cache-format.md)
+// once the outputs are in place, so that it records their final stamps
+// (renaming a file changes its change time). It is provpack's own
+// bookkeeping, not a result: it never counts as a conflict, it is not
+// synced, and failing to write it only makes the next build do its
+// work again, so a failure here does not fail the build.
+func (b *builder) writeCache(outs []*output, rep *Report) {
+	c := b.opt.cache
+	if b.memoKey != "" {
+		if memo, err := newMemo(b.memoKey, b.dir, outs, rep); err == nil {
+			c.next = memo
+		}
+	}
+	data, err := c.marshal()
+	if err != nil {
+		return
+	}
+	o, err := stage(b.dir, CacheName, false, func(w io.Writer) error { _, err := w.Write(data); return err })
+	if o != nil && o.tmp != "" {
+		if err != nil || os.Rename(o.tmp, filepath.Join(b.dir, CacheName)) != nil {
+			os.Remove(o.tmp)
+		}
+	}
 }
 
 // renaming is a staged temporary file and where it goes on commit.

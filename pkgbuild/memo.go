@@ -61,9 +61,21 @@ type fileStamp struct {
 
 func stampOf(fi fs.FileInfo) fileStamp {
 	st := fileStamp{Size: fi.Size(), MTime: fi.ModTime().UnixNano()}
-	st.Dev, st.Ino, st.CTime = sysStamp(fi)
+	st.Dev, st.Ino, st.CTime, _ = sysStamp(fi)
 	return st
 }
+
+// stampsWork reports whether this system gives the change time and inode
+// a stamp needs: without them a file restored with its old modification
+// time (cp -p, tar x) would look unchanged, so builds remember nothing.
+var stampsWork = sync.OnceValue(func() bool {
+	fi, err := os.Stat(".")
+	if err != nil {
+		return false
+	}
+	_, _, _, ok := sysStamp(fi)
+	return ok
+})
 
 // recent reports whether the stamp is too close to t to be trusted.
 func (s fileStamp) recent(t time.Time) bool {
@@ -95,6 +107,9 @@ var toolID = sync.OnceValue(func() string {
 // memoKey is the digest of a build's inputs, or "" when an input is too
 // recent to be judged by its stamp (or cannot be stamped).
 func memoKey(m *manifest.Manifest, lockPath string, popt Options, opt BuildOptions, start time.Time) string {
+	if !stampsWork() {
+		return ""
+	}
 	h := sha256.New()
 	fmt.Fprintf(h, "provpack-memo 1\n%s\nbump=%q reason=%q epoch=%d\n", toolID(), popt.Bump, popt.Reason, opt.Epoch.Unix())
 	if !stampFile(h, m.File, start, false) || !stampFile(h, lockPath, start, true) {
@@ -145,14 +160,7 @@ func (mm *buildMemo) intact(dir string) bool {
 	}
 	for name, want := range mm.Outputs {
 		fi, err := os.Lstat(filepath.Join(dir, name))
-		if err != nil || !fi.Mode().IsRegular() {
-			return false
-		}
-		// Renaming the staged file into place changed its change time;
-		// any write since changes the modification time.
-		got := stampOf(fi)
-		got.CTime = want.CTime
-		if got != want {
+		if err != nil || !fi.Mode().IsRegular() || stampOf(fi) != want {
 			return false
 		}
 	}
@@ -170,16 +178,11 @@ func (mm *buildMemo) report(pl *Plan) *Report {
 }
 
 // newMemo records a finished build: its inputs digest, the stamps of
-// its outputs (staged files keep theirs when renamed), its findings and
-// packages.
+// its outputs, now in place, its findings and packages.
 func newMemo(key, dir string, outs []*output, rep *Report) (*buildMemo, error) {
 	mm := &buildMemo{Inputs: key, Outputs: map[string]fileStamp{}, Findings: rep.Findings}
 	for _, o := range outs {
-		path := o.tmp
-		if path == "" {
-			path = filepath.Join(dir, o.name)
-		}
-		fi, err := os.Lstat(path)
+		fi, err := os.Lstat(filepath.Join(dir, o.name))
 		if err != nil {
 			return nil, err
 		}

@@ -52,8 +52,10 @@ type Plan struct {
 	RemovedPackages []string  `json:"removedPackages,omitempty"`
 	Findings        []Finding `json:"findings"`
 
-	// replan plans package i again, for the content of a shed package.
-	replan func(i int) *PackagePlan
+	// replan plans package i again, for the content of a shed package;
+	// replanErr is set when that content differs from the first time.
+	replan    func(i int) *PackagePlan
+	replanErr error
 }
 
 // PackagePlan is the plan for one package.
@@ -219,6 +221,9 @@ func newPlan(ctx context.Context, m *manifest.Manifest, dir string, lock *manife
 		pl.Findings = append(pl.Findings, fs...)
 	}
 	pl.Findings = append(pl.Findings, conflicts(pl, keys)...)
+	if pl.replanErr != nil {
+		return nil, pl.replanErr
+	}
 	pl.Findings = suppressAll(pl, pl.Findings)
 	if lock != nil && lock.Release == pl.Release && pl.changed() {
 		at := m.At("release")
@@ -431,13 +436,23 @@ func (pp *PackagePlan) shedContent() {
 }
 
 // files returns the package's files with their content: its own, or,
-// when shed, those of the package planned again (planning is
-// deterministic, so they are the same).
+// when shed, those of the package planned again. Planning is
+// deterministic, so they are the same unless a source changed (or became
+// unreadable) during the build; then pl.replanErr says so and the plan
+// is refused.
 func (pl *Plan) files(pp *PackagePlan) []*FilePlan {
 	if !pp.shed {
 		return pp.Files
 	}
-	return pl.replan(pp.index).Files
+	again := pl.replan(pp.index).Files
+	same := len(again) == len(pp.Files)
+	for i := 0; same && i < len(again); i++ {
+		same = again[i].Name == pp.Files[i].Name && again[i].Digest == pp.Files[i].Digest
+	}
+	if !same && pl.replanErr == nil {
+		pl.replanErr = fmt.Errorf("the sources of package %s changed while provpack read them: nothing was written; build again", pp.Name)
+	}
+	return again
 }
 
 // checkSuppress validates a package's suppress list and returns the IDs

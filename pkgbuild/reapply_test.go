@@ -361,3 +361,30 @@ func TestSharedKeys(t *testing.T) {
 		t.Errorf("no lists: %v %v", h, p)
 	}
 }
+
+// TestReplanNoticesChangedSources: a shed package planned again for the
+// conflict check must give the same files; a source edited meanwhile is
+// reported instead of mixing two versions of it.
+func TestReplanNoticesChangedSources(t *testing.T) {
+	t.Chdir(t.TempDir())
+	writeFiles(t, map[string]string{"provpack.yaml": releaseOne, "apn.provxml": apnOne})
+	pl, err := Load("provpack.yaml", Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var net *PackagePlan
+	for _, p := range pl.Packages {
+		if p.Name == "OPR_Net" {
+			net = p
+		}
+	}
+	net.shedContent()
+	if fs := pl.files(net); pl.replanErr != nil || len(fs) != 1 || fs[0].SettingCount != 1 || len(fs[0].Settings) != 1 {
+		t.Fatalf("unchanged sources planned again: %v, %d files", pl.replanErr, len(fs))
+	}
+	writeFiles(t, map[string]string{"apn.provxml": apnTwo})
+	pl.files(net)
+	if pl.replanErr == nil || !strings.Contains(pl.replanErr.Error(), "OPR_Net changed while provpack read them") {
+		t.Errorf("a source changed mid-build went unnoticed: %v", pl.replanErr)
+	}
+}

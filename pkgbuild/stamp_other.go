@@ -4,6 +4,6 @@ package pkgbuild
 
 import "io/fs"
 
-// sysStamp returns what this system tells of a file beyond its size and
-// modification time: nothing here, so a rebuild judges by those two.
-func sysStamp(fs.FileInfo) (dev, ino uint64, ctime int64) { return 0, 0, 0 }
+// sysStamp would return the device, inode and change time of fi; this
+// build does not read them here, so builds remember nothing (memo.go).
+func sysStamp(fs.FileInfo) (dev, ino uint64, ctime int64, ok bool) { return 0, 0, 0, false }
