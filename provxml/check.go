@@ -202,6 +202,17 @@ func (c *checker) root(root *Element) {
 
 func (c *checker) attrs(e *Element) {
 	known := elementAttrs[e.Name]
+	for _, a := range e.Attrs {
+		// The parser refuses these; a document built in memory (inline
+		// settings from the manifest) must be refused too, or it would be
+		// written out as XML no reader accepts.
+		if c.doc.parsed {
+			break
+		}
+		if r, ok := invalidChar(a.Value); ok {
+			c.add(a.Pos, &RuleSyntax, "%s=%q holds U+%04X, a character XML 1.0 does not allow in a document: remove it", short(a.Name), short(a.Value), r)
+		}
+	}
 outer:
 	for _, a := range e.Attrs {
 		if a.Name == "xmlns" || strings.HasPrefix(a.Name, "xmlns:") {
@@ -214,6 +225,16 @@ outer:
 		}
 		c.add(a.Pos, &RuleUnknownAttr, "<%s> has no attribute %q in the MSPROV DTD", short(e.Name), short(a.Name))
 	}
+}
+
+// invalidChar returns the first rune of s that is not an XML 1.0 Char.
+func invalidChar(s string) (rune, bool) {
+	for _, r := range s {
+		if !isXMLChar(r) {
+			return r, true
+		}
+	}
+	return 0, false
 }
 
 func (c *checker) element(e, parent *Element, sc scope) {

@@ -88,6 +88,10 @@ type Document struct {
 	EncodingPos Pos
 	Doctype     *Doctype
 	Root        *Element
+
+	// parsed: Parse made it, so every character is already known to be
+	// allowed in XML; Check looks at the characters of other documents.
+	parsed bool
 }
 
 // NewDocument returns an empty document with a wap-provisioningdoc root.

@@ -198,7 +198,7 @@ func (p *parser) space() bool {
 }
 
 func (p *parser) document() (*Document, error) {
-	doc := &Document{Name: p.file}
+	doc := &Document{Name: p.file, parsed: true}
 	if len(p.src) > p.opt.MaxSize {
 		return nil, p.fail(Pos{1, 1}, &RuleLimit, "file is larger than %d bytes; provisioning documents are small, so this is refused to bound memory", p.opt.MaxSize)
 	}
