@@ -290,12 +290,13 @@ func (b *builder) stagePackage(pl *Plan, p *PackagePlan) {
 	rp := newReportPackage(p)
 	o, err := stagePackageArchive(pl, p, rp, b.opt)
 	if err == nil {
-		if err = rp.render(); err != nil {
+		sc := scratchBuffers.Get().(*renderScratch)
+		if err = rp.render(sc); err != nil {
 			err = fmt.Errorf("package %s: %w", p.Name, err)
+		} else {
+			err = b.rs.add(pl, p.index, rp, sc)
 		}
-	}
-	if err == nil {
-		err = b.rs.add(pl, p.index, rp)
+		scratchBuffers.Put(sc)
 	}
 	b.pkgs[p.index], b.outs[p.index], b.errs[p.index] = rp, o, err
 	if err != nil {
@@ -313,7 +314,7 @@ func (b *builder) stagePackage(pl *Plan, p *PackagePlan) {
 // skip records that package p is not archived (it has errors: the build
 // will not commit).
 func (b *builder) skip(pl *Plan, p *PackagePlan) {
-	if err := b.rs.add(pl, p.index, nil); err != nil {
+	if err := b.rs.add(pl, p.index, nil, nil); err != nil {
 		b.errs[p.index] = err
 		b.cancel()
 	}

@@ -43,6 +43,13 @@ func ppos(p manifest.Pos) provxml.Pos { return provxml.Pos{Line: p.Line, Col: p.
 func renderClass(m *manifest.Manifest, dir string, p *manifest.Package, sources []*manifest.Source) *rendered {
 	out := &rendered{Doc: provxml.NewDocument("")}
 	opt := provxml.Options{Target: string(m.Target)}
+	// The documents are gathered first, so that their settings go into
+	// one slice sized once.
+	type sourceDoc struct {
+		file string
+		doc  *provxml.Document
+	}
+	var docs []sourceDoc
 	for _, s := range sources {
 		if s.File != "" {
 			for _, rel := range s.Matches {
@@ -60,8 +67,7 @@ func renderClass(m *manifest.Manifest, dir string, p *manifest.Package, sources 
 					out.Findings = append(out.Findings, fromProvxml(p.Name, f))
 				}
 				if doc != nil && doc.Root != nil && doc.Root.Name == provxml.ElemRoot {
-					out.Doc.Root.Children = append(out.Doc.Root.Children, doc.Root.Children...)
-					out.addSettings(path, doc)
+					docs = append(docs, sourceDoc{path, doc})
 				}
 			}
 			continue
@@ -71,8 +77,19 @@ func renderClass(m *manifest.Manifest, dir string, p *manifest.Package, sources 
 		for _, f := range provxml.Check(doc, opt) {
 			out.Findings = append(out.Findings, fromProvxml(p.Name, f))
 		}
-		out.Doc.Root.Children = append(out.Doc.Root.Children, doc.Root.Children...)
-		out.addSettings(m.File, doc)
+		docs = append(docs, sourceDoc{m.File, doc})
+	}
+	n, kids := 0, 0
+	for _, d := range docs {
+		n += provxml.SettingsBound(d.doc)
+		kids += len(d.doc.Root.Children)
+	}
+	out.Settings = make([]provxml.Setting, 0, n)
+	out.Origins = make([]string, 0, n)
+	out.Doc.Root.Children = make([]*provxml.Element, 0, kids)
+	for _, d := range docs {
+		out.Doc.Root.Children = append(out.Doc.Root.Children, d.doc.Root.Children...)
+		out.addSettings(d.file, d.doc)
 	}
 	return out
 }

@@ -2,7 +2,6 @@ package pkgbuild
 
 import (
 	"bufio"
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -59,36 +58,25 @@ type ReportPackage struct {
 	Settings   []ReportSetting `json:"settings,omitempty"`
 
 	index int
-	// plan, when set, holds the settings (a report being built rather
-	// than one read back); Settings is then empty.
+	// plan, in a report being built, holds the settings (Settings is
+	// filled only in a report read back).
 	plan *PackagePlan
-	// jsonLine and mdSection are the package's part of report.json and
-	// report.md, rendered by the worker that archived it; after that, the
-	// plan's settings may be shed.
+	// jsonLine and mdSection hold the package's part of report.json and
+	// report.md while it waits for the packages before it (reportStream).
 	jsonLine, mdSection []byte
 }
 
-// eachSetting calls fn with every setting of the package, in report
-// order.
+// eachSetting calls fn with every setting of the package being built,
+// in report order.
 func (p *ReportPackage) eachSetting(fn func(class manifest.Class, file string, s *provxml.Setting)) {
-	if p.plan != nil {
-		for _, f := range p.plan.Files {
-			for i := range f.Settings {
-				fn(f.Class, f.Name, &f.Settings[i])
-			}
+	for _, f := range p.plan.Files {
+		for i := range f.Settings {
+			fn(f.Class, f.Name, &f.Settings[i])
 		}
-		return
-	}
-	for _, rs := range p.Settings {
-		s := provxml.Setting{CSP: rs.CSP, Path: rs.Path, Name: rs.Name, Value: rs.Value, Datatype: rs.Datatype, Op: provxml.Op(rs.Op)}
-		fn(rs.Class, rs.File, &s)
 	}
 }
 
 func (p *ReportPackage) hasSettings() bool {
-	if p.plan == nil {
-		return len(p.Settings) > 0
-	}
 	for _, f := range p.plan.Files {
 		if len(f.Settings) > 0 {
 			return true
@@ -97,25 +85,23 @@ func (p *ReportPackage) hasSettings() bool {
 	return false
 }
 
-// render fills jsonLine and mdSection.
-func (p *ReportPackage) render() error {
-	// The parts are rendered into a reused scratch buffer and kept as
-	// exact copies: growing a fresh buffer per package was a large share
-	// of a build's allocations.
-	sp := scratchBuffers.Get().(*[]byte)
-	defer scratchBuffers.Put(sp)
-	b, err := p.appendJSON((*sp)[:0])
-	if err != nil {
+// renderScratch holds a worker's reusable buffers for a package's part
+// of the reports: growing fresh buffers per package was a large share of
+// a build's allocations.
+type renderScratch struct{ json, md []byte }
+
+var scratchBuffers = sync.Pool{New: func() any { return new(renderScratch) }}
+
+// render renders the package's report.json line and report.md section
+// into sc, reusing its buffers.
+func (p *ReportPackage) render(sc *renderScratch) error {
+	var err error
+	if sc.json, err = p.appendJSON(sc.json[:0]); err != nil {
 		return err
 	}
-	p.jsonLine = slices.Clone(b)
-	b = p.appendMarkdown(b[:0])
-	p.mdSection = slices.Clone(b)
-	*sp = b
+	sc.md = p.appendMarkdown(sc.md[:0])
 	return nil
 }
-
-var scratchBuffers = sync.Pool{New: func() any { return new([]byte) }}
 
 // ReportFile is one provisioning file of a package.
 type ReportFile struct {
@@ -157,44 +143,6 @@ func newReportPackage(p *PackagePlan) *ReportPackage {
 		rp.Files = append(rp.Files, ReportFile{Class: f.Class, Name: f.Name, Ordinal: f.Ordinal, OldOrdinal: f.OldOrdinal, Status: f.Status, Digest: f.Digest})
 	}
 	return rp
-}
-
-// JSON renders report.json: compact, with one package per line, so that
-// it stays diffable and is written without building one big tree.
-func (r *Report) JSON() ([]byte, error) {
-	var b bytes.Buffer
-	if err := r.WriteJSON(&b); err != nil {
-		return nil, err
-	}
-	return b.Bytes(), nil
-}
-
-// WriteJSON writes report.json to w: compact, one package per line. A
-// build streams the same bytes as packages are archived (reportStream).
-func (r *Report) WriteJSON(w io.Writer) error {
-	bw := bufio.NewWriterSize(w, 64<<10)
-	bw.Write(r.jsonHead())
-	var buf []byte
-	var err error
-	for i, p := range r.Packages {
-		line := p.jsonLine
-		if line == nil {
-			if buf, err = p.appendJSON(buf[:0]); err != nil {
-				return err
-			}
-			line = buf
-		}
-		if i > 0 {
-			bw.WriteString(",\n")
-		}
-		bw.Write(line)
-	}
-	tail, err := r.jsonTail(len(r.Packages) > 0)
-	if err != nil {
-		return err
-	}
-	bw.Write(tail)
-	return bw.Flush()
 }
 
 // jsonHead is report.json up to the first package: what is known before
@@ -368,24 +316,8 @@ func appendMDPath(b []byte, path []string) []byte {
 	return append(b, '`')
 }
 
-// WriteMarkdown writes report.md to w.
-func (r *Report) WriteMarkdown(w io.Writer) error {
-	return r.writeMarkdown(w, func(bw *bufio.Writer) error {
-		var buf []byte
-		for _, p := range r.Packages {
-			section := p.mdSection
-			if section == nil {
-				buf = p.appendMarkdown(buf[:0])
-				section = buf
-			}
-			bw.Write(section)
-		}
-		return nil
-	})
-}
-
-// writeMarkdown writes report.md with the package sections written by
-// sections: from the packages, or from where a build spilled them.
+// writeMarkdown writes report.md, with the package sections written by
+// sections (a build copies them from where it spilled them).
 func (r *Report) writeMarkdown(w io.Writer, sections func(*bufio.Writer) error) error {
 	bw := bufio.NewWriterSize(w, 64<<10)
 	fmt.Fprintf(bw, "# %s %s (%s)\n\n", r.Image, r.Release, r.Target)
@@ -422,13 +354,6 @@ func (r *Report) writeMarkdown(w io.Writer, sections func(*bufio.Writer) error) 
 		}
 	}
 	return bw.Flush()
-}
-
-// Markdown renders report.md.
-func (r *Report) Markdown() []byte {
-	var b bytes.Buffer
-	_ = r.WriteMarkdown(&b) // a bytes.Buffer does not fail
-	return b.Bytes()
 }
 
 // appendMarkdown appends the package's section of report.md.

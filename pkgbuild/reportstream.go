@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"sync"
 	"time"
 )
@@ -56,8 +57,10 @@ func (s *reportStream) open(pl *Plan) error {
 }
 
 // add hands over package i's report entry (nil when the package was not
-// archived) and writes every entry that is now in order.
-func (s *reportStream) add(pl *Plan, i int, rp *ReportPackage) error {
+// archived) with its parts rendered in sc, and writes every entry that is
+// now in order. A package whose turn it is is written straight from sc;
+// one that must wait keeps copies.
+func (s *reportStream) add(pl *Plan, i int, rp *ReportPackage, sc *renderScratch) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.err == nil && s.json == nil {
@@ -66,7 +69,19 @@ func (s *reportStream) add(pl *Plan, i int, rp *ReportPackage) error {
 	if s.err != nil {
 		return s.err
 	}
-	s.pending[i] = rp
+	if i != s.next {
+		if rp != nil {
+			rp.jsonLine, rp.mdSection = slices.Clone(sc.json), slices.Clone(sc.md)
+		}
+		s.pending[i] = rp
+		return nil
+	}
+	if rp != nil {
+		if err := s.write(sc.json, sc.md); err != nil {
+			return err
+		}
+	}
+	s.next++
 	for {
 		rp, ok := s.pending[s.next]
 		if !ok {
@@ -77,17 +92,25 @@ func (s *reportStream) add(pl *Plan, i int, rp *ReportPackage) error {
 		if rp == nil {
 			continue
 		}
-		if s.lines > 0 {
-			s.jw.WriteString(",\n")
-		}
-		s.lines++
-		s.jw.Write(rp.jsonLine)
-		if _, err := s.sw.Write(rp.mdSection); err != nil {
-			s.err = fmt.Errorf("writing report.md: %w", err)
-			return s.err
+		if err := s.write(rp.jsonLine, rp.mdSection); err != nil {
+			return err
 		}
 		rp.jsonLine, rp.mdSection = nil, nil
 	}
+}
+
+// write appends one package's parts to the two reports.
+func (s *reportStream) write(jsonLine, mdSection []byte) error {
+	if s.lines > 0 {
+		s.jw.WriteString(",\n")
+	}
+	s.lines++
+	s.jw.Write(jsonLine)
+	if _, err := s.sw.Write(mdSection); err != nil {
+		s.err = fmt.Errorf("writing report.md: %w", err)
+		return s.err
+	}
+	return nil
 }
 
 // finish writes the rest of both reports, now that rep is complete, and

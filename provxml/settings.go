@@ -79,6 +79,15 @@ func AppendSettings(out []Setting, doc *Document) []Setting {
 	return out
 }
 
+// SettingsBound is at least the number of settings Flatten(doc) gives,
+// for sizing a slice that several documents' settings go into.
+func SettingsBound(doc *Document) int {
+	if doc.Root == nil {
+		return 0
+	}
+	return countLeaves(doc.Root)
+}
+
 // countLeaves bounds the number of settings below e, so that flattening
 // allocates once.
 func countLeaves(e *Element) int {
