@@ -2,6 +2,7 @@ package provxml
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -310,37 +311,63 @@ func (p *parser) encoding(doc *Document) error {
 // the position of the first one.
 func (p *parser) checkChars() error {
 	b := p.src
-	line, ls := p.line, p.ls
-	for k := p.i; k < len(b); {
-		c := b[k]
-		if c < utf8.RuneSelf {
-			switch {
-			case c == '\n':
-				line++
-				ls = k + 1
-			case c == '\r':
-				if k+1 >= len(b) || b[k+1] != '\n' {
-					line++
-					ls = k + 1
-				}
-			case c == 0:
-				return p.fail(Pos{line, k - ls + 1}, &RuleEncoding, "NUL byte: the file is binary or UTF-16; provisioning XML must be UTF-8 text")
-			case c < 0x20 && c != '\t':
-				return p.fail(Pos{line, k - ls + 1}, &RuleSyntax, "control character U+%04X is not allowed in XML", c)
+	k := p.i
+	for k < len(b) {
+		// Eight bytes at a time while they are printable ASCII, tab, LF
+		// or CR: the whole of most documents. A word with a byte below
+		// 0x20 or above 0x7F is looked at byte by byte.
+		for k+8 <= len(b) {
+			w := binary.LittleEndian.Uint64(b[k:])
+			if w&0x8080808080808080 == 0 && (w-0x2020202020202020)&^w&0x8080808080808080 == 0 {
+				k += 8
+				continue
 			}
-			k++
-			continue
+			break
 		}
-		r, n := utf8.DecodeRune(b[k:])
-		if r == utf8.RuneError && n <= 1 {
-			return p.fail(Pos{line, k - ls + 1}, &RuleEncoding, "invalid UTF-8 byte 0x%02X: provisioning XML must be UTF-8 (was the file saved in a legacy code page?)", c)
+		end := min(k+8, len(b))
+		for k < end {
+			c := b[k]
+			if c < utf8.RuneSelf {
+				switch {
+				case c == 0:
+					return p.fail(p.posAt(k), &RuleEncoding, "NUL byte: the file is binary or UTF-16; provisioning XML must be UTF-8 text")
+				case c < 0x20 && c != '\t' && c != '\n' && c != '\r':
+					return p.fail(p.posAt(k), &RuleSyntax, "control character U+%04X is not allowed in XML", c)
+				}
+				k++
+				continue
+			}
+			r, n := utf8.DecodeRune(b[k:])
+			if r == utf8.RuneError && n <= 1 {
+				return p.fail(p.posAt(k), &RuleEncoding, "invalid UTF-8 byte 0x%02X: provisioning XML must be UTF-8 (was the file saved in a legacy code page?)", c)
+			}
+			if r == 0xFFFE || r == 0xFFFF {
+				return p.fail(p.posAt(k), &RuleSyntax, "character U+%04X is not allowed in XML", r)
+			}
+			k += n
 		}
-		if r == 0xFFFE || r == 0xFFFF {
-			return p.fail(Pos{line, k - ls + 1}, &RuleSyntax, "character U+%04X is not allowed in XML", r)
-		}
-		k += n
 	}
 	return nil
+}
+
+// posAt is the position of byte offset k ≥ p.i: lines are counted from
+// where the parser stands, only when a position is needed. A line ends
+// at LF, at CR LF, or at a CR alone.
+func (p *parser) posAt(k int) Pos {
+	line, ls := p.line, p.ls
+	for j := p.i; j < k; j++ {
+		switch p.src[j] {
+		case '\n':
+			line++
+			ls = j + 1
+		case '\r':
+			if j+1 >= len(p.src) || p.src[j+1] != '\n' {
+				line++
+				ls = j + 1
+			}
+		}
+	}
+	return Pos{line, k - ls + 1}
 }
 
 func (p *parser) xmlDecl(doc *Document) error {
