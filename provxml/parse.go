@@ -632,6 +632,10 @@ func isNameRune(r rune, first bool) bool {
 
 // attrValue reads a quoted attribute value, resolving references and
 // normalising white space characters to spaces.
+// attrStop marks the bytes an attribute value cannot simply run over:
+// either quote, '<', '&' and the white space that is normalised.
+var attrStop = [256]bool{'"': true, '\'': true, '<': true, '&': true, '\r': true, '\n': true, '\t': true}
+
 func (p *parser) attrValue() (string, error) {
 	if p.eof() || (p.src[p.i] != '"' && p.src[p.i] != '\'') {
 		return "", p.syntax("attribute value must be quoted")
@@ -643,6 +647,13 @@ func (p *parser) attrValue() (string, error) {
 	simple := true
 	j := p.i
 	for {
+		if simple {
+			// Most values hold nothing that needs a look: skip to the
+			// next byte that may.
+			for j < len(p.src) && !attrStop[p.src[j]] {
+				j++
+			}
+		}
 		if j >= len(p.src) {
 			p.advanceTo(j)
 			return "", p.fail(start, &RuleSyntax, "attribute value is not closed: add the closing %c", q)
