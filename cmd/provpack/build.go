@@ -24,7 +24,9 @@ existing file with different bytes is replaced only with --force. With
 --release the build is recorded in provpack.lock afterwards.
 
 Archive dates come from SOURCE_DATE_EPOCH, or 2000-01-01T00:00:00Z when it
-is unset, so the same inputs always give the same bytes.
+is unset, so the same inputs always give the same bytes. When nothing DIR
+was built from has changed since the last build into it, build says DIR is
+up to date and writes nothing (see docs/cache-format.md).
 
 Example:
    provpack build fixtures/demo/provpack.yaml -o out
