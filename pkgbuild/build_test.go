@@ -292,26 +292,40 @@ func TestFailedBuildChangesNothing(t *testing.T) {
 
 	// A full disk half-way through an archive, a report, the lock, or the
 	// manifest that --bump rewrites: nothing may change.
-	for _, failOn := range []string{"OPR_Fabrikam-3.0.3.cab", "report.md", manifest.DefaultLockName, filepath.Base(m)} {
-		testWriteHook = func(name string, w io.Writer) io.Writer {
-			if name == failOn {
-				return &failingWriter{w: w, n: 100}
+	// Both ways of building: planning first, and the one pass the
+	// command line uses (with and without --release, which sheds).
+	for _, failOn := range []string{"OPR_Fabrikam-3.0.3.cab", "report.md", "report.json", "report.md-sections", manifest.DefaultLockName, filepath.Base(m)} {
+		for _, how := range []string{"plan then build", "one pass", "one pass, no release"} {
+			if how == "one pass, no release" && (failOn == manifest.DefaultLockName || failOn == filepath.Base(m)) {
+				continue // written only by a release
 			}
-			return w
+			testWriteHook = func(name string, w io.Writer) io.Writer {
+				if name == failOn {
+					return &failingWriter{w: w, n: 100}
+				}
+				return w
+			}
+			var err error
+			bo := BuildOptions{OutDir: out, Release: how != "one pass, no release", Force: true}
+			if how == "plan then build" {
+				pl, lerr := Load(m, Options{Bump: "patch"})
+				if lerr != nil {
+					t.Fatal(lerr)
+				}
+				_, err = Build(context.Background(), pl, bo)
+			} else {
+				_, _, err = BuildManifest(context.Background(), m, Options{Bump: "patch"}, bo)
+			}
+			testWriteHook = nil
+			want := strings.TrimSuffix(failOn, "-sections")
+			if err == nil || !strings.Contains(err.Error(), "no space left") || !strings.Contains(err.Error(), want) {
+				t.Fatalf("%s, failing on %s: want the write error naming %s, got %v", how, failOn, want, err)
+			}
+			sameTree(t, "output after a failed build", before, tree(t, out))
+			sameTree(t, "manifest, sources and lock after a failed build", beforeLock, tree(t, filepath.Dir(m)))
+			noTemps(t, out)
+			noTemps(t, filepath.Dir(m))
 		}
-		pl, err := Load(m, Options{Bump: "patch"})
-		if err != nil {
-			t.Fatal(err)
-		}
-		_, err = Build(context.Background(), pl, BuildOptions{OutDir: out, Release: true, Force: true})
-		testWriteHook = nil
-		if err == nil || !strings.Contains(err.Error(), "no space left") || !strings.Contains(err.Error(), failOn) {
-			t.Fatalf("failing on %s: want the write error naming it, got %v", failOn, err)
-		}
-		sameTree(t, "output after a failed build", before, tree(t, out))
-		sameTree(t, "manifest, sources and lock after a failed build", beforeLock, tree(t, filepath.Dir(m)))
-		noTemps(t, out)
-		noTemps(t, filepath.Dir(m))
 	}
 	if _, err := os.Stat(lock); err != nil {
 		t.Fatal(err)

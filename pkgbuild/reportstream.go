@@ -52,7 +52,11 @@ func (s *reportStream) open(pl *Plan) error {
 	if err != nil {
 		return fmt.Errorf("writing report.md: %w", pathErr(err))
 	}
-	s.spill, s.sw = f, bufio.NewWriterSize(f, 256<<10)
+	var w io.Writer = f
+	if testWriteHook != nil {
+		w = testWriteHook("report.md-sections", w)
+	}
+	s.spill, s.sw = f, bufio.NewWriterSize(w, 256<<10)
 	return nil
 }
 
