@@ -286,6 +286,9 @@ func TestBuildManifestMatchesBuild(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, e := range ents {
+		if e.Name() == CacheName {
+			continue // bookkeeping with file stamps, not an output
+		}
 		a, _ := os.ReadFile(filepath.Join("two-pass", e.Name()))
 		b, err := os.ReadFile(filepath.Join("one-pass", e.Name()))
 		if err != nil || !bytes.Equal(a, b) {
