@@ -37,11 +37,9 @@ type Lock struct {
 	Target      Target        `json:"target"`
 	Packages    []LockPackage `json:"packages"`
 
-	// byName indexes Packages by lower-cased name (ReadLock builds it);
-	// without it Package searches. asciiNames: every name is ASCII, where
-	// lower-casing and EqualFold agree, so a miss is final.
-	byName     map[string]int
-	asciiNames bool
+	// byName indexes Packages by lower-cased name; validate builds it
+	// (ReadLock), and without it Package searches.
+	byName map[string]int
 }
 
 // LockPackage is one released package.
@@ -122,10 +120,12 @@ func (l *Lock) Package(name string) *LockPackage {
 	}
 	if l.byName != nil {
 		// One lookup instead of a scan: planning asks once per package.
+		// validate admits ASCII names only, where lower-casing and
+		// EqualFold agree; another name is searched for.
 		if i, ok := l.byName[strings.ToLower(name)]; ok && i < len(l.Packages) && strings.EqualFold(l.Packages[i].Name, name) {
 			return &l.Packages[i]
 		}
-		if l.asciiNames && isASCII(name) {
+		if isASCII(name) {
 			return nil
 		}
 	}
@@ -206,13 +206,6 @@ func ReadLock(name string, data []byte) (*Lock, error) {
 	if err := e.list.err(); err != nil {
 		return nil, err
 	}
-	l.byName, l.asciiNames = make(map[string]int, len(l.Packages)), true
-	for i, p := range l.Packages {
-		if _, dup := l.byName[strings.ToLower(p.Name)]; !dup {
-			l.byName[strings.ToLower(p.Name)] = i
-		}
-		l.asciiNames = l.asciiNames && isASCII(p.Name)
-	}
 	return &l, nil
 }
 
@@ -286,16 +279,16 @@ func (l *Lock) validate(e *errs) {
 	if err := checkEnum(l.Target, "target", string(l.Target)); err != nil {
 		e.add(Pos{}, "target", "%v", err)
 	}
-	names := make(map[string]string)
+	l.byName = make(map[string]int, len(l.Packages))
 	for i := range l.Packages {
 		p := &l.Packages[i]
 		pp := index("packages", i)
 		if err := CheckPackageName(p.Name); err != nil {
 			e.add(Pos{}, pp+".name", "%v", err)
-		} else if first, dup := names[strings.ToLower(p.Name)]; dup {
-			e.add(Pos{}, pp+".name", "package %q is locked twice (also as %q)", p.Name, first)
+		} else if first, dup := l.byName[strings.ToLower(p.Name)]; dup {
+			e.add(Pos{}, pp+".name", "package %q is locked twice (also as %q)", p.Name, l.Packages[first].Name)
 		} else {
-			names[strings.ToLower(p.Name)] = p.Name
+			l.byName[strings.ToLower(p.Name)] = i
 		}
 		if _, err := ParseVersion(p.Version); err != nil {
 			e.add(Pos{}, pp+".version", "%v", err)

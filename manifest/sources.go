@@ -180,6 +180,7 @@ func (c *SourceChecker) matchFiles(e *errs, s *Source, sp string) []string {
 			return nil
 		}
 	}
+	sort.Strings(matches)
 	var files []string
 	var infos []fs.FileInfo
 	dirs, before := 0, len(e.list)
@@ -227,7 +228,6 @@ func (c *SourceChecker) matchFiles(e *errs, s *Source, sp string) []string {
 		files = append(files, rel)
 		infos = append(infos, fi)
 	}
-	sortTogether(files, infos)
 	s.Stats = infos
 	if len(files) == 0 && len(e.list) == before {
 		if dirs > 0 {
@@ -237,19 +237,6 @@ func (c *SourceChecker) matchFiles(e *errs, s *Source, sp string) []string {
 		}
 	}
 	return files
-}
-
-// sortTogether sorts files, keeping infos[i] with files[i].
-func sortTogether(files []string, infos []fs.FileInfo) {
-	idx := make([]int, len(files))
-	for i := range idx {
-		idx[i] = i
-	}
-	sort.SliceStable(idx, func(a, b int) bool { return files[idx[a]] < files[idx[b]] })
-	f2, i2 := slices.Clone(files), slices.Clone(infos)
-	for to, from := range idx {
-		files[to], infos[to] = f2[from], i2[from]
-	}
 }
 
 // unwrapPath drops the path from a *fs.PathError, which the caller has

@@ -134,6 +134,7 @@ func BuildManifest(ctx context.Context, path string, popt Options, opt BuildOpti
 	defer b.end()
 	opt = b.opt
 	lockPath := filepath.Join(dir, manifest.DefaultLockName)
+	key, keyed := "", false // the digest of the inputs, once computed
 	if last := opt.cache.memo; last != nil && !opt.Release {
 		// The last build into this directory remembered its inputs: if
 		// none changed and its outputs are untouched, they are what this
@@ -147,7 +148,8 @@ func BuildManifest(ctx context.Context, path string, popt Options, opt BuildOpti
 			return nil, nil, err
 		}
 		check = nil
-		if key := memoKey(m, lockPath, popt, opt, start); key != "" && key == last.Inputs && last.intact(b.dir) {
+		key, keyed = memoKey(m, lockPath, popt, opt, start), true
+		if key != "" && key == last.Inputs && last.intact(b.dir) {
 			pl := &Plan{Manifest: m, Dir: dir, LockPath: lockPath, Image: m.Image, Release: m.Release.String(), Target: string(m.Target), Findings: last.Findings}
 			if pl.Findings == nil {
 				pl.Findings = []Finding{}
@@ -170,12 +172,8 @@ func BuildManifest(ctx context.Context, path string, popt Options, opt BuildOpti
 			return
 		}
 		b.stagePackage(pl, pp)
-		if !opt.Release { // the lock records every setting
-			pl.renderReapply(pp)
-			pp.shedContent()
-			if lp := pl.Lock.Package(pp.Name); lp != nil {
-				lp.Settings = nil // read only by the package's own analysis, done
-			}
+		if !opt.Release {
+			pl.shed(pp)
 		}
 	})
 	if err := b.err(); err != nil {
@@ -194,7 +192,10 @@ func BuildManifest(ctx context.Context, path string, popt Options, opt BuildOpti
 		return pl, nil, errors.New("the plan has error-level findings; nothing was written")
 	}
 	if !opt.Release {
-		b.memoKey = memoKey(m, lockPath, popt, opt, start)
+		if !keyed {
+			key = memoKey(m, lockPath, popt, opt, start)
+		}
+		b.memoKey = key
 	}
 	rep, err := b.finish(pl)
 	return pl, rep, err

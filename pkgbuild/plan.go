@@ -426,13 +426,21 @@ func suppressAll(pl *Plan, fs []Finding) []Finding {
 	})
 }
 
-// shedContent drops the package's document bytes and settings, keeping
-// their counts; Plan.files gives them back.
-func (pp *PackagePlan) shedContent() {
+// shed drops what a build no longer needs of package pp once it is
+// archived and its report parts are written: its documents and settings
+// (the re-apply list's rendering of them and their counts are kept;
+// Plan.files gives them back), and the settings the lock recorded for it,
+// which only the package's own analysis reads. A release keeps them all:
+// its lock records every setting.
+func (pl *Plan) shed(pp *PackagePlan) {
+	pl.renderReapply(pp)
 	for _, f := range pp.Files {
 		f.Canonical, f.Settings, f.Origins = nil, nil, nil
 	}
 	pp.shed = true
+	if lp := pl.Lock.Package(pp.Name); lp != nil {
+		lp.Settings = nil
+	}
 }
 
 // files returns the package's files with their content: its own, or,

@@ -374,19 +374,17 @@ func sortByProcessingOrder(files []packageFile) {
 // conflictsAmong finds the conflicts among files (in processing order),
 // looking only at settings whose key hash is in hashes.
 func conflictsAmong(files []packageFile, hashes map[uint64]bool) []Finding {
-	// Keys are indexed by hash; an entry whose hash matches is compared
-	// key for key. Most keys have one writer: an entry holds the first
-	// write and gets a list only when a second package writes the key.
+	// Only settings whose hash two packages share get here, a handful in
+	// a real image, so they are keyed by their exact key text. Most keys
+	// have one writer: an entry holds the first write and gets a list
+	// only when a second package writes the key.
 	type keyEntry struct {
 		first writer
-		multi int32 // 1 + index into multis, or 0
-		next  int32 // the next entry with the same hash, or -1
+		multi []writer
 	}
-	var entries []keyEntry
-	index := map[uint64]int32{}
-	var multis [][]writer
-	var keys []int32 // entries written by two packages, in the order found
-	var kb, ob []byte
+	entries := map[string]*keyEntry{}
+	var keys []*keyEntry // entries written by two packages, in the order found
+	var kb []byte
 	for order, pf := range files {
 		for i := range pf.f.Settings {
 			s := &pf.f.Settings[i]
@@ -394,50 +392,29 @@ func conflictsAmong(files []packageFile, hashes map[uint64]bool) []Finding {
 				continue
 			}
 			kb = appendSettingKey(kb[:0], s.CSP, s.Path, s.Name)
-			h := keyHash(keySeed, kb)
-			if !hashes[h] {
+			if !hashes[keyHash(keySeed, kb)] {
 				continue
 			}
 			w := writer{pkg: pf.p, file: pf.f, idx: int32(i), order: int32(order)}
-			head, hashed := index[h]
-			e := int32(-1)
-			if hashed {
-				for x := head; x >= 0; x = entries[x].next {
-					fs := entries[x].first.setting()
-					if ob = appendSettingKey(ob[:0], fs.CSP, fs.Path, fs.Name); bytes.Equal(ob, kb) {
-						e = x
-						break
-					}
-				}
-			}
-			if e < 0 {
-				next := int32(-1)
-				if hashed {
-					next = head
-				}
-				index[h] = int32(len(entries))
-				entries = append(entries, keyEntry{first: w, next: next})
-				continue
-			}
-			ke := &entries[e]
+			ke := entries[string(kb)]
 			switch {
-			case ke.first.pkg == pf.p && ke.multi == 0:
+			case ke == nil:
+				entries[string(kb)] = &keyEntry{first: w}
+			case ke.first.pkg == pf.p && ke.multi == nil:
 				ke.first = w // the package's later write is its effective one
 			default:
-				if ke.multi == 0 {
-					multis = append(multis, []writer{ke.first})
-					ke.multi = int32(len(multis))
-					keys = append(keys, e)
+				if ke.multi == nil {
+					ke.multi = []writer{ke.first}
+					keys = append(keys, ke)
 				}
 				// One entry per package: its last write is its effective one.
-				ws := &multis[ke.multi-1]
-				*ws = append(slices.DeleteFunc(*ws, func(x writer) bool { return x.pkg == pf.p }), w)
+				ke.multi = append(slices.DeleteFunc(ke.multi, func(x writer) bool { return x.pkg == pf.p }), w)
 			}
 		}
 	}
 	var out []Finding
 	for _, k := range keys {
-		ws := multis[entries[k].multi-1]
+		ws := k.multi
 		if len(ws) < 2 {
 			continue
 		}

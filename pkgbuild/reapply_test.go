@@ -381,7 +381,7 @@ func TestReplanNoticesChangedSources(t *testing.T) {
 			net = p
 		}
 	}
-	net.shedContent()
+	pl.shed(net)
 	if fs := pl.files(net); pl.replanErr != nil || len(fs) != 1 || fs[0].SettingCount != 1 || len(fs[0].Settings) != 1 {
 		t.Fatalf("unchanged sources planned again: %v, %d files", pl.replanErr, len(fs))
 	}

@@ -316,9 +316,9 @@ func appendMDPath(b []byte, path []string) []byte {
 	return append(b, '`')
 }
 
-// writeMarkdown writes report.md, with the package sections written by
-// sections (a build copies them from where it spilled them).
-func (r *Report) writeMarkdown(w io.Writer, sections func(*bufio.Writer) error) error {
+// writeMarkdown writes report.md, with the package sections read from
+// sections (where a build spilled them).
+func (r *Report) writeMarkdown(w io.Writer, sections io.Reader) error {
 	bw := bufio.NewWriterSize(w, 64<<10)
 	fmt.Fprintf(bw, "# %s %s (%s)\n\n", r.Image, r.Release, r.Target)
 	if r.PreviousRelease != "" {
@@ -333,7 +333,7 @@ func (r *Report) writeMarkdown(w io.Writer, sections func(*bufio.Writer) error) 
 	for _, name := range r.RemovedPackages {
 		fmt.Fprintf(bw, "| %s | | | removed | | | |\n", name)
 	}
-	if err := sections(bw); err != nil {
+	if _, err := bw.ReadFrom(sections); err != nil {
 		return err
 	}
 	if r.Reapply != nil {

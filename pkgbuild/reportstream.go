@@ -145,10 +145,7 @@ func (s *reportStream) finish(pl *Plan, rep *Report) (jsonOut, mdOut *output, er
 		return jsonOut, nil, fmt.Errorf("writing report.md: %w", err)
 	}
 	mdOut, err = stage(s.dir, "report.md", false, func(w io.Writer) error {
-		return rep.writeMarkdown(w, func(bw *bufio.Writer) error {
-			_, err := io.Copy(bw, io.NewSectionReader(s.spill, 0, 1<<62))
-			return err
-		})
+		return rep.writeMarkdown(w, io.NewSectionReader(s.spill, 0, 1<<62))
 	})
 	return jsonOut, mdOut, err
 }
