@@ -91,9 +91,9 @@ var testWriteHook func(name string, w io.Writer) io.Writer
 
 // Build writes the plan's archives, SHA256SUMS, report.json and report.md
 // into opt.OutDir. Every output, and with Release the lock (and the
-// manifest, when --bump raised versions), is first staged in a synced
-// temporary file beside its destination; only when all are staged are
-// they renamed into place, the lock last. On error or cancellation the
+// manifest, when --bump raised versions), is first staged in a temporary
+// file beside its destination; only when all are staged are they renamed
+// into place, the lock last. A release syncs them before renaming. On error or cancellation the
 // staged files are removed, an output directory Build created is removed
 // again, and OutDir, the lock and the manifest are as they were.
 func Build(ctx context.Context, pl *Plan, opt BuildOptions) (*Report, error) {
@@ -336,7 +336,7 @@ func (b *builder) finish(pl *Plan) (*Report, error) {
 	docErrs := make([]error, 2)
 	parallel(b.ctx, 2, 2, func(i int) {
 		if i == 0 {
-			docOuts[0], docErrs[0] = stage(dir, "SHA256SUMS", false, func(w io.Writer) error { _, err := w.Write(sha256sums(rep)); return err })
+			docOuts[0], docErrs[0] = stage(dir, "SHA256SUMS", stagePlain, func(w io.Writer) error { _, err := w.Write(sha256sums(rep)); return err })
 			return
 		}
 		docOuts[1], docOuts[2], docErrs[1] = b.rs.finish(pl, rep)
@@ -374,19 +374,25 @@ func (b *builder) finish(pl *Plan) (*Report, error) {
 	if err := b.ctx.Err(); err != nil {
 		return nil, err
 	}
-	// Make every staged file durable, then commit: rename them into
-	// place, the lock last.
-	var toSync []string
-	for _, o := range outs {
-		if o.tmp != "" {
-			toSync = append(toSync, o.tmp)
+	// A release makes every staged file durable before committing, so
+	// that the lock, renamed last, never survives a crash that the
+	// archives it records did not. Other builds commit without waiting
+	// for the disk, as compilers and archivers do: their outputs are
+	// reproducible from the sources, and what a crash truncates no
+	// longer matches the cache, so the next build writes it again.
+	if opt.Release {
+		var toSync []string
+		for _, o := range outs {
+			if o.tmp != "" {
+				toSync = append(toSync, o.tmp)
+			}
 		}
-	}
-	for _, r := range rel {
-		toSync = append(toSync, r.tmp)
-	}
-	if err := syncStaged(dir, toSync); err != nil {
-		return nil, err
+		for _, r := range rel {
+			toSync = append(toSync, r.tmp)
+		}
+		if err := syncStaged(dir, toSync); err != nil {
+			return nil, err
+		}
 	}
 	b.committed = true
 	var commits []renaming
@@ -411,9 +417,11 @@ func (b *builder) finish(pl *Plan) (*Report, error) {
 	for i := range b.outs {
 		b.outs[i] = nil
 	}
-	for d := range dirs {
-		if err := syncDir(d); err != nil {
-			return nil, err
+	if opt.Release {
+		for d := range dirs {
+			if err := syncDir(d); err != nil {
+				return nil, err
+			}
 		}
 	}
 	b.writeCache(outs, rep)
@@ -437,7 +445,7 @@ func (b *builder) writeCache(outs []*output, rep *Report) {
 	if err != nil {
 		return
 	}
-	o, err := stage(b.dir, CacheName, false, func(w io.Writer) error { _, err := w.Write(data); return err })
+	o, err := stage(b.dir, CacheName, stagePlain, func(w io.Writer) error { _, err := w.Write(data); return err })
 	if o != nil && o.tmp != "" {
 		if err != nil || os.Rename(o.tmp, filepath.Join(b.dir, CacheName)) != nil {
 			os.Remove(o.tmp)
@@ -526,14 +534,15 @@ func removeStale(dir string) {
 // way. When dir already holds a file with the same bytes, the temporary
 // file is dropped and the output marked unchanged.
 //
-// An archive is always hashed (its SHA-256 is reported), and its
+// An archive is always hashed (its SHA-256 is reported); other outputs
+// are hashed only when an existing file could be identical. With
+// stageWriteback (a release, which syncs before committing) the file's
 // writeback to disk is started at once, so that it overlaps the rest of
-// the build instead of waiting for the final sync. Other outputs are
-// hashed only when an existing file could be identical; they are
-// written last, just before the sync, where starting writeback early
-// only made the writing wait on the disk (measured).
-func stage(dir, name string, archive bool, write func(io.Writer) error) (*output, error) {
-	sf, err := openStaged(dir, name, archive)
+// the build instead of waiting for the final sync. Only archives ask for
+// it: the reports are written last, just before the sync, where starting
+// writeback early only made the writing wait on the disk (measured).
+func stage(dir, name string, how stageMode, write func(io.Writer) error) (*output, error) {
+	sf, err := openStaged(dir, name, how)
 	if err != nil {
 		return sf.o, err
 	}
@@ -544,21 +553,30 @@ func stage(dir, name string, archive bool, write func(io.Writer) error) (*output
 	return sf.commit()
 }
 
+// stageMode says how an output is staged.
+type stageMode uint8
+
+const (
+	stageHash      stageMode = 1 << iota // always hash (archives: their SHA-256 is reported)
+	stageWriteback                       // start writeback on commit (the build will sync)
+	stagePlain     stageMode = 0
+)
+
 // stagedFile is an output being written to its temporary file.
 type stagedFile struct {
-	o       *output
-	f       *os.File
-	w       io.Writer // f, through the test hook
-	h       hash.Hash // nil unless hashing
-	n       int64
-	archive bool
+	o   *output
+	f   *os.File
+	w   io.Writer // f, through the test hook
+	h   hash.Hash // nil unless hashing
+	n   int64
+	how stageMode
 	// existed: the destination existed when staging began, so the
 	// output may turn out unchanged.
 	existed bool
 }
 
-func openStaged(dir, name string, archive bool) (*stagedFile, error) {
-	sf := &stagedFile{o: &output{name: name}, archive: archive}
+func openStaged(dir, name string, how stageMode) (*stagedFile, error) {
+	sf := &stagedFile{o: &output{name: name}, how: how}
 	dest := filepath.Join(dir, name)
 	f, err := os.CreateTemp(dir, tempPrefix+name+"-*")
 	if err != nil {
@@ -569,7 +587,7 @@ func openStaged(dir, name string, archive bool) (*stagedFile, error) {
 		sf.w = testWriteHook(name, sf.w)
 	}
 	sf.existed = exists(dest)
-	if archive || sf.existed {
+	if how&stageHash != 0 || sf.existed {
 		sf.h = sha256.New()
 	}
 	return sf, nil
@@ -592,7 +610,7 @@ func (sf *stagedFile) abandon() { sf.f.Close() }
 func (sf *stagedFile) commit() (*output, error) {
 	o, f := sf.o, sf.f
 	err := f.Chmod(0o644)
-	if err == nil && sf.archive {
+	if err == nil && sf.how&stageWriteback != 0 {
 		startWriteback(f)
 	}
 	if cerr := f.Close(); err == nil {
@@ -659,7 +677,11 @@ func stagePackageArchive(pl *Plan, p *PackagePlan, rp *ReportPackage, opt BuildO
 		opt.cache.record(rp.Archive, e)
 		return &output{name: rp.Archive, size: e.Size, sha256: e.SHA256, unchanged: true}, nil
 	}
-	o, err := stage(opt.OutDir, rp.Archive, true, func(w io.Writer) error {
+	how := stageHash
+	if opt.Release {
+		how |= stageWriteback
+	}
+	o, err := stage(opt.OutDir, rp.Archive, how, func(w io.Writer) error {
 		return writeArchive(w, format, members, opt.Epoch)
 	})
 	if err != nil {

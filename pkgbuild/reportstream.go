@@ -41,7 +41,7 @@ func newReportStream(dir string, epoch time.Time) *reportStream {
 func (s *reportStream) open(pl *Plan) error {
 	head := &Report{SchemaVersion: ReportSchemaVersion, Image: pl.Image, Release: pl.Release, PreviousRelease: pl.PreviousRelease,
 		Target: pl.Target, Format: pl.format(), SourceDateEpoch: s.epoch.Unix()}
-	js, err := openStaged(s.dir, "report.json", false)
+	js, err := openStaged(s.dir, "report.json", stagePlain)
 	s.json = js // even when failed: its temporary file is removed
 	if err != nil {
 		return err
@@ -144,7 +144,7 @@ func (s *reportStream) finish(pl *Plan, rep *Report) (jsonOut, mdOut *output, er
 	if err := s.sw.Flush(); err != nil {
 		return jsonOut, nil, fmt.Errorf("writing report.md: %w", err)
 	}
-	mdOut, err = stage(s.dir, "report.md", false, func(w io.Writer) error {
+	mdOut, err = stage(s.dir, "report.md", stagePlain, func(w io.Writer) error {
 		return rep.writeMarkdown(w, io.NewSectionReader(s.spill, 0, 1<<62))
 	})
 	return jsonOut, mdOut, err
