@@ -62,7 +62,7 @@ func renderClass(m *manifest.Manifest, dir string, p *manifest.Package, sources 
 					continue
 				}
 				out.size += len(data)
-				doc, fs := provxml.Lint(path, data, provxml.ParseOptions{}, opt)
+				doc, fs := provxml.Lint(path, data, provxml.ParseOptions{ShareInput: true}, opt)
 				for _, f := range fs {
 					out.Findings = append(out.Findings, fromProvxml(p.Name, f))
 				}

@@ -117,6 +117,7 @@ func lintFile(path string, popt ParseOptions, opt Options) FileResult {
 		return FileResult{File: path, Findings: []Finding{{File: path, Pos: Pos{1, 1}, Rule: &RuleLimit,
 			Msg: fmt.Sprintf("file is %s bytes, larger than the %d-byte limit; provisioning documents are small, so this is refused to bound memory", size, popt.MaxSize)}}}
 	}
+	popt.ShareInput = true // data is this call's own
 	_, fs := Lint(path, data, popt, opt)
 	return FileResult{File: path, Findings: fs}
 }

@@ -9,6 +9,7 @@ import (
 	"os"
 	"strings"
 	"unicode/utf8"
+	"unsafe"
 )
 
 // Limits that keep a hostile document from exhausting memory or time.
@@ -27,6 +28,11 @@ type ParseOptions struct {
 	MaxSize     int
 	MaxDepth    int
 	MaxElements int
+	// ShareInput lets the document's names and values point into the
+	// data given to Parse instead of into a copy of it. The caller must
+	// then never change that data: it is for a buffer read only to be
+	// parsed, as ReadFile returns.
+	ShareInput bool
 }
 
 func (o ParseOptions) withDefaults() ParseOptions {
@@ -84,7 +90,12 @@ func ParseReader(name string, r io.Reader, opt ParseOptions) (*Document, error) 
 // not nil, is a *SyntaxError with a position.
 func Parse(name string, data []byte, opt ParseOptions) (*Document, error) {
 	opt = opt.withDefaults()
-	p := &parser{file: name, src: data, str: string(data), line: 1, opt: opt}
+	p := &parser{file: name, src: data, line: 1, opt: opt}
+	if opt.ShareInput {
+		p.str = unsafe.String(unsafe.SliceData(data), len(data))
+	} else {
+		p.str = string(data)
+	}
 	doc, err := p.document()
 	if err != nil {
 		return nil, err
@@ -217,14 +228,30 @@ const xmlSpace = " \t\r\n"
 
 func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
 
-// space skips white space and reports whether there was any.
+// space skips white space and reports whether there was any, counting
+// line breaks on the way as advanceTo does.
 func (p *parser) space() bool {
 	j := p.i
-	for j < len(p.src) && isSpace(p.src[j]) {
+	for j < len(p.src) {
+		switch p.src[j] {
+		case ' ', '\t':
+		case '\n':
+			p.line++
+			p.ls = j + 1
+		case '\r':
+			if j+1 >= len(p.src) || p.src[j+1] != '\n' {
+				p.line++
+				p.ls = j + 1
+			}
+		default:
+			had := j > p.i
+			p.i = j
+			return had
+		}
 		j++
 	}
 	had := j > p.i
-	p.advanceTo(j)
+	p.i = j
 	return had
 }
 
@@ -572,9 +599,34 @@ func (p *parser) literal() (string, error) {
 	return s, nil
 }
 
+// nameByte marks the ASCII bytes of XML names: nameStart for those that
+// may start one, nameChar for all of them.
+var nameByte = func() (t [utf8.RuneSelf]uint8) {
+	for c := range t {
+		if isNameByte(byte(c), true) {
+			t[c] |= nameStart
+		}
+		if isNameByte(byte(c), false) {
+			t[c] |= nameChar
+		}
+	}
+	return t
+}()
+
+const (
+	nameStart = 1 << iota
+	nameChar
+)
+
 // name reads an XML name.
 func (p *parser) name() (string, error) {
 	j := p.i
+	if j < len(p.src) && p.src[j] < utf8.RuneSelf && nameByte[p.src[j]]&nameStart != 0 {
+		j++
+		for j < len(p.src) && p.src[j] < utf8.RuneSelf && nameByte[p.src[j]]&nameChar != 0 {
+			j++
+		}
+	}
 	for j < len(p.src) {
 		c := p.src[j]
 		if c < utf8.RuneSelf {
@@ -661,12 +713,13 @@ func (p *parser) attrValue() (string, error) {
 		c := p.src[j]
 		switch c {
 		case q:
-			var s string
 			if simple {
-				s = p.str[p.i:j]
-			} else {
-				s = string(buf)
+				// No line break in between: attrStop stops at them.
+				s := p.str[p.i:j]
+				p.i = j + 1
+				return s, nil
 			}
+			s := string(buf)
 			p.buf = buf
 			p.advanceTo(j + 1)
 			return s, nil
