@@ -316,9 +316,9 @@ func appendMDPath(b []byte, path []string) []byte {
 	return append(b, '`')
 }
 
-// writeMarkdown writes report.md, with the package sections read from
-// sections (where a build spilled them).
-func (r *Report) writeMarkdown(w io.Writer, sections io.Reader) error {
+// writeMarkdown writes report.md, with the package sections written by
+// sections (a build's, from memory or its spill file) straight to w.
+func (r *Report) writeMarkdown(w io.Writer, sections io.WriterTo) error {
 	bw := bufio.NewWriterSize(w, 64<<10)
 	fmt.Fprintf(bw, "# %s %s (%s)\n\n", r.Image, r.Release, r.Target)
 	if r.PreviousRelease != "" {
@@ -333,7 +333,10 @@ func (r *Report) writeMarkdown(w io.Writer, sections io.Reader) error {
 	for _, name := range r.RemovedPackages {
 		fmt.Fprintf(bw, "| %s | | | removed | | | |\n", name)
 	}
-	if _, err := bw.ReadFrom(sections); err != nil {
+	if err := bw.Flush(); err != nil {
+		return err
+	}
+	if _, err := sections.WriteTo(w); err != nil {
 		return err
 	}
 	if r.Reapply != nil {

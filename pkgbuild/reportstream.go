@@ -12,11 +12,12 @@ import (
 
 // reportStream writes each package's part of the reports as soon as the
 // packages before it in the manifest are done: its report.json line to
-// the staged report.json, its report.md section to a spill file that is
-// copied after the summary table (which needs every package) when the
-// build finishes. Workers take packages in manifest order, so only the
-// few that finish out of order wait in memory; a build's memory does not
-// grow with the size of its reports.
+// the staged report.json, its report.md section after the sections
+// before it, to be copied after the summary table (which needs every
+// package) when the build finishes. The sections are kept in memory up to
+// mdSpillAt bytes and go to a spill file beyond. Workers take packages in
+// manifest order, so only the few that finish out of order wait in
+// memory; a build's memory does not grow with the size of its reports.
 type reportStream struct {
 	dir   string
 	epoch time.Time
@@ -28,16 +29,23 @@ type reportStream struct {
 
 	json  *stagedFile
 	jw    *bufio.Writer
+	md    mdChunks // report.md sections, until they outgrow mdSpillAt
 	spill *os.File
 	sw    *bufio.Writer
 	err   error
 }
 
+// mdSpillAt is how many bytes of report.md sections a build keeps in
+// memory before it moves them to a spill file: a small image's sections
+// (4.6 MB for 200 packages) then cost neither a file nor a copy, and a
+// large one's memory stays bounded. Tests lower it.
+var mdSpillAt = 32 << 20
+
 func newReportStream(dir string, epoch time.Time) *reportStream {
 	return &reportStream{dir: dir, epoch: epoch, pending: map[int]*ReportPackage{}}
 }
 
-// open stages report.json with its head and creates the spill file.
+// open stages report.json with its head.
 func (s *reportStream) open(pl *Plan) error {
 	head := &Report{SchemaVersion: ReportSchemaVersion, Image: pl.Image, Release: pl.Release, PreviousRelease: pl.PreviousRelease,
 		Target: pl.Target, Format: pl.format(), SourceDateEpoch: s.epoch.Unix()}
@@ -48,6 +56,53 @@ func (s *reportStream) open(pl *Plan) error {
 	}
 	s.jw = bufio.NewWriterSize(js, 256<<10)
 	s.jw.Write(head.jsonHead())
+	return nil
+}
+
+// mdChunks holds report.md sections in memory. Appending to one slice
+// would copy it at every doubling; chunks are filled once.
+type mdChunks struct {
+	chunks [][]byte
+	n      int
+}
+
+const mdChunkSize = 1 << 20
+
+func (c *mdChunks) append(p []byte) {
+	c.n += len(p)
+	for len(p) > 0 {
+		last := len(c.chunks) - 1
+		if last < 0 || len(c.chunks[last]) == cap(c.chunks[last]) {
+			c.chunks = append(c.chunks, make([]byte, 0, max(mdChunkSize, len(p))))
+			last++
+		}
+		k := min(len(p), cap(c.chunks[last])-len(c.chunks[last]))
+		c.chunks[last] = append(c.chunks[last], p[:k]...)
+		p = p[k:]
+	}
+}
+
+// WriteTo writes the chunks in order.
+func (c *mdChunks) WriteTo(w io.Writer) (int64, error) {
+	var n int64
+	for _, b := range c.chunks {
+		k, err := w.Write(b)
+		n += int64(k)
+		if err != nil {
+			return n, err
+		}
+	}
+	return n, nil
+}
+
+// copyFrom writes what r reads.
+type copyFrom struct{ r io.Reader }
+
+func (c copyFrom) WriteTo(w io.Writer) (int64, error) { return io.Copy(w, c.r) }
+
+// startSpill creates the spill file and moves the sections kept in
+// memory there.
+func (s *reportStream) startSpill() error {
 	f, err := os.CreateTemp(s.dir, tempPrefix+"report.md-sections-*")
 	if err != nil {
 		return fmt.Errorf("writing report.md: %w", pathErr(err))
@@ -57,7 +112,9 @@ func (s *reportStream) open(pl *Plan) error {
 		w = testWriteHook("report.md-sections", w)
 	}
 	s.spill, s.sw = f, bufio.NewWriterSize(w, 256<<10)
-	return nil
+	_, err = s.md.WriteTo(s.sw)
+	s.md = mdChunks{}
+	return err
 }
 
 // add hands over package i's report entry (nil when the package was not
@@ -110,7 +167,18 @@ func (s *reportStream) write(jsonLine, mdSection []byte) error {
 	}
 	s.lines++
 	s.jw.Write(jsonLine)
-	if _, err := s.sw.Write(mdSection); err != nil {
+	if s.spill == nil && s.md.n+len(mdSection) <= mdSpillAt {
+		s.md.append(mdSection)
+		return nil
+	}
+	var err error
+	if s.spill == nil {
+		err = s.startSpill()
+	}
+	if err == nil {
+		_, err = s.sw.Write(mdSection)
+	}
+	if err != nil {
 		s.err = fmt.Errorf("writing report.md: %w", err)
 		return s.err
 	}
@@ -141,12 +209,17 @@ func (s *reportStream) finish(pl *Plan, rep *Report) (jsonOut, mdOut *output, er
 		return jsonOut, nil, err
 	}
 	s.json = nil // committed: the builder owns its output now
-	if err := s.sw.Flush(); err != nil {
-		return jsonOut, nil, fmt.Errorf("writing report.md: %w", err)
+	var sections io.WriterTo = &s.md
+	if s.spill != nil {
+		if err := s.sw.Flush(); err != nil {
+			return jsonOut, nil, fmt.Errorf("writing report.md: %w", err)
+		}
+		sections = copyFrom{io.NewSectionReader(s.spill, 0, 1<<62)}
 	}
 	mdOut, err = stage(s.dir, "report.md", stagePlain, func(w io.Writer) error {
-		return rep.writeMarkdown(w, io.NewSectionReader(s.spill, 0, 1<<62))
+		return rep.writeMarkdown(w, sections)
 	})
+	s.md = mdChunks{}
 	return jsonOut, mdOut, err
 }
 
