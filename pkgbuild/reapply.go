@@ -3,7 +3,7 @@ package pkgbuild
 import (
 	"bytes"
 	"cmp"
-	"container/heap"
+	"context"
 	"encoding/json"
 	"fmt"
 	"hash/maphash"
@@ -310,55 +310,100 @@ func conflicts(pl *Plan, keys [][]uint64) []Finding {
 }
 
 // sharedKeys merges the sorted hash lists and returns the hashes found in
-// more than one list, and the lists (packages) that hold them.
+// more than one, and the indexes of the lists holding them.
+//
+// The merge runs once all packages are planned, with nothing else to do,
+// and was 3% of a small build: the hash space is cut into ranges merged
+// in parallel (hashes are uniform, so the ranges are about even).
 func sharedKeys(keys [][]uint64) (map[uint64]bool, map[int]bool) {
-	// A k-way merge over a min-heap of list heads: no list is copied.
-	h := &hashHeap{keys: keys}
-	for i, ks := range keys {
-		if len(ks) > 0 {
-			h.items = append(h.items, hashCursor{i, 0})
-		}
+	const parts = 16
+	type found struct {
+		hashes []uint64
+		lists  []int32
 	}
-	heap.Init(h)
-	hashes, pkgs := map[uint64]bool{}, map[int]bool{}
-	var last uint64
-	lastPkg := -1
-	for h.Len() > 0 {
-		c := h.items[0]
-		v := keys[c.list][c.pos]
-		if lastPkg >= 0 && v == last && c.list != lastPkg {
-			hashes[v] = true
-			pkgs[c.list], pkgs[lastPkg] = true, true
+	res := make([]found, parts)
+	parallel(context.Background(), parts, 0, func(part int) {
+		lo, hi := uint64(part)<<60, uint64(part+1)<<60 // hi is 0 for the last part
+		sub := make([][]uint64, len(keys))
+		for i, ks := range keys {
+			a, _ := slices.BinarySearch(ks, lo)
+			b := len(ks)
+			if hi != 0 {
+				b, _ = slices.BinarySearch(ks, hi)
+			}
+			sub[i] = ks[a:b]
 		}
-		last, lastPkg = v, c.list
-		if c.pos+1 < len(keys[c.list]) {
-			h.items[0].pos++
-			heap.Fix(h, 0)
-		} else {
-			heap.Pop(h)
+		res[part].hashes, res[part].lists = mergeShared(sub)
+	})
+	hashes, pkgs := map[uint64]bool{}, map[int]bool{}
+	for _, r := range res {
+		for _, h := range r.hashes {
+			hashes[h] = true
+		}
+		for _, l := range r.lists {
+			pkgs[int(l)] = true
 		}
 	}
 	return hashes, pkgs
 }
 
-type hashCursor struct{ list, pos int }
-
-type hashHeap struct {
-	keys  [][]uint64
-	items []hashCursor
+// mergeShared is sharedKeys over one range: a k-way merge over a min-heap
+// of list heads, no list copied. The heap is written out rather than
+// container/heap's, and each head carries its value.
+func mergeShared(keys [][]uint64) (hashes []uint64, lists []int32) {
+	h := make([]hashCursor, 0, len(keys))
+	for i, ks := range keys {
+		if len(ks) > 0 {
+			h = append(h, hashCursor{ks[0], int32(i), 0})
+		}
+	}
+	for i := len(h)/2 - 1; i >= 0; i-- {
+		siftDown(h, i)
+	}
+	var last uint64
+	lastPkg := int32(-1)
+	for len(h) > 0 {
+		c := &h[0]
+		if lastPkg >= 0 && c.v == last && c.list != lastPkg {
+			hashes = append(hashes, c.v)
+			lists = append(lists, c.list, lastPkg)
+		}
+		last, lastPkg = c.v, c.list
+		if ks := keys[c.list]; int(c.pos)+1 < len(ks) {
+			c.pos++
+			c.v = ks[c.pos]
+		} else {
+			h[0] = h[len(h)-1]
+			h = h[:len(h)-1]
+		}
+		siftDown(h, 0)
+	}
+	return hashes, lists
 }
 
-func (h *hashHeap) Len() int { return len(h.items) }
-func (h *hashHeap) Less(i, j int) bool {
-	a, b := h.items[i], h.items[j]
-	return h.keys[a.list][a.pos] < h.keys[b.list][b.pos]
+// hashCursor is the head of one sorted list in sharedKeys' heap.
+type hashCursor struct {
+	v         uint64 // keys[list][pos]
+	list, pos int32
 }
-func (h *hashHeap) Swap(i, j int) { h.items[i], h.items[j] = h.items[j], h.items[i] }
-func (h *hashHeap) Push(x any)    { h.items = append(h.items, x.(hashCursor)) }
-func (h *hashHeap) Pop() any {
-	x := h.items[len(h.items)-1]
-	h.items = h.items[:len(h.items)-1]
-	return x
+
+// siftDown restores the min-heap order below h[i].
+func siftDown(h []hashCursor, i int) {
+	for {
+		l := 2*i + 1
+		if l >= len(h) {
+			return
+		}
+		m := l
+		if r := l + 1; r < len(h) && h[r].v < h[l].v {
+			m = r
+		}
+		if h[i].v <= h[m].v {
+			return
+		}
+		h[i], h[m] = h[m], h[i]
+		i = m
+	}
 }
 
 // packageFile is a provisioning file with its package.

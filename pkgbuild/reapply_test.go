@@ -8,8 +8,12 @@ import (
 	"flag"
 	"fmt"
 	"hash/maphash"
+	"maps"
+	"math"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -367,6 +371,43 @@ func TestSharedKeys(t *testing.T) {
 	}
 	if h, p := sharedKeys(nil); len(h)+len(p) != 0 {
 		t.Errorf("no lists: %v %v", h, p)
+	}
+	// Random lists against counting every hash in a map. The hashes are
+	// drawn from a pool spread over the whole range, so that lists share
+	// some and every range sharedKeys cuts holds some.
+	rng := rand.New(rand.NewPCG(1, 2))
+	pool := make([]uint64, 200)
+	for i := range pool {
+		pool[i] = rng.Uint64()
+	}
+	pool[0], pool[1] = 0, math.MaxUint64
+	for range 50 {
+		keys := make([][]uint64, rng.IntN(40))
+		for i := range keys {
+			for range rng.IntN(30) {
+				keys[i] = append(keys[i], pool[rng.IntN(len(pool))])
+			}
+			slices.Sort(keys[i])
+			keys[i] = slices.Compact(keys[i])
+		}
+		owners := map[uint64][]int{}
+		for i, ks := range keys {
+			for _, k := range ks {
+				owners[k] = append(owners[k], i)
+			}
+		}
+		wantH, wantP := map[uint64]bool{}, map[int]bool{}
+		for k, o := range owners {
+			if len(o) > 1 {
+				wantH[k] = true
+				for _, i := range o {
+					wantP[i] = true
+				}
+			}
+		}
+		if h, p := sharedKeys(keys); !maps.Equal(h, wantH) || !maps.Equal(p, wantP) {
+			t.Fatalf("lists %v: got %v in %v, want %v in %v", keys, h, p, wantH, wantP)
+		}
 	}
 }
 
