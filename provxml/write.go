@@ -1,14 +1,11 @@
 package provxml
 
 import (
-	"bufio"
-	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"io"
 	"slices"
 	"strings"
-	"unicode/utf8"
 )
 
 // Canonical form, as Write produces it:
@@ -27,54 +24,61 @@ import (
 //
 // Parsing canonical output and writing it again gives the same bytes.
 
-// attrRank orders the attributes readers look at first.
-var attrRank = map[string]int{"type": 0, "name": 1, "value": 2, "datatype": 3}
+// attrRank orders the attributes readers look at first: type, name,
+// value, datatype, then the others (rank 4) by name.
+func attrRank(name string) int {
+	switch name {
+	case "type":
+		return 0
+	case "name":
+		return 1
+	case "value":
+		return 2
+	case "datatype":
+		return 3
+	}
+	return 4
+}
 
 // Write renders doc in canonical form.
 func Write(w io.Writer, doc *Document) error {
-	bw := bufio.NewWriter(w)
-	writeDoc(bw, doc)
-	return bw.Flush()
+	_, err := w.Write(Canonical(doc))
+	return err
 }
 
-// sink is what the canonical writer writes to: a bufio.Writer for Write,
-// a bytes.Buffer for AppendCanonical (no second copy through a buffer).
-type sink interface {
-	Write([]byte) (int, error)
-	WriteString(string) (int, error)
-	WriteByte(byte) error
-}
-
-func writeDoc(bw sink, doc *Document) {
-	bw.WriteString(`<?xml version="1.0" encoding="utf-8"?>` + "\n")
+func appendDoc(b []byte, doc *Document) []byte {
+	b = append(b, `<?xml version="1.0" encoding="utf-8"?>`+"\n"...)
 	if dt := doc.Doctype; dt != nil {
-		bw.WriteString("<!DOCTYPE ")
-		bw.WriteString(dt.Name)
+		b = append(b, "<!DOCTYPE "...)
+		b = append(b, dt.Name...)
 		switch {
 		case dt.PublicID != "":
-			bw.WriteString(` PUBLIC "`)
-			bw.WriteString(dt.PublicID)
-			bw.WriteString(`"`)
+			b = append(b, ` PUBLIC "`...)
+			b = append(b, dt.PublicID...)
+			b = append(b, '"')
 			if dt.SystemID != "" {
-				writeLiteral(bw, dt.SystemID)
+				b = appendLiteral(b, dt.SystemID)
 			}
 		case dt.SystemID != "":
-			bw.WriteString(" SYSTEM")
-			writeLiteral(bw, dt.SystemID)
+			b = append(b, " SYSTEM"...)
+			b = appendLiteral(b, dt.SystemID)
 		}
-		bw.WriteString(">\n")
+		b = append(b, ">\n"...)
 	}
 	if doc.Root != nil {
-		writeElement(bw, doc.Root, 0)
+		b = appendElement(b, doc.Root, 0)
 	}
+	return b
 }
 
-func writeLiteral(bw sink, s string) {
-	q := `"`
+func appendLiteral(b []byte, s string) []byte {
+	q := byte('"')
 	if strings.Contains(s, `"`) {
-		q = `'`
+		q = '\''
 	}
-	bw.WriteString(" " + q + s + q)
+	b = append(b, ' ', q)
+	b = append(b, s...)
+	return append(b, q)
 }
 
 // Canonical returns the canonical bytes of doc.
@@ -83,11 +87,7 @@ func Canonical(doc *Document) []byte { return AppendCanonical(nil, doc) }
 // AppendCanonical appends the canonical bytes of doc to dst; a dst with
 // room for them (the size of the sources is a good guess) saves the
 // copies of a growing buffer.
-func AppendCanonical(dst []byte, doc *Document) []byte {
-	b := bytes.NewBuffer(dst)
-	writeDoc(b, doc)
-	return b.Bytes()
-}
+func AppendCanonical(dst []byte, doc *Document) []byte { return appendDoc(dst, doc) }
 
 // Digest returns "sha256:<hex>" of the canonical form: it ignores white
 // space between elements, attribute order, quoting style, character
@@ -111,64 +111,67 @@ func sortedAttrs(attrs []Attr) []Attr {
 
 // compareAttrs is the canonical attribute order.
 func compareAttrs(a, b Attr) int {
-	ra, oka := attrRank[a.Name]
-	rb, okb := attrRank[b.Name]
-	switch {
-	case oka && okb:
+	ra, rb := attrRank(a.Name), attrRank(b.Name)
+	if ra != rb || ra < 4 {
 		return ra - rb
-	case oka:
-		return -1
-	case okb:
-		return 1
 	}
 	return strings.Compare(a.Name, b.Name)
 }
 
-func indent(bw sink, level int) {
-	for range level {
-		bw.WriteString("  ")
+const indentSpaces = "                                                                "
+
+func appendIndent(b []byte, level int) []byte {
+	for n := 2 * level; n > 0; n -= len(indentSpaces) {
+		b = append(b, indentSpaces[:min(n, len(indentSpaces))]...)
 	}
+	return b
 }
 
-func writeElement(bw sink, e *Element, level int) {
-	indent(bw, level)
-	bw.WriteByte('<')
-	bw.WriteString(e.Name)
+func appendElement(b []byte, e *Element, level int) []byte {
+	b = appendIndent(b, level)
+	b = append(b, '<')
+	b = append(b, e.Name...)
 	for _, a := range sortedAttrs(e.Attrs) {
-		bw.WriteByte(' ')
-		bw.WriteString(a.Name)
-		bw.WriteString(`="`)
-		escapeAttr(bw, a.Value)
-		bw.WriteByte('"')
+		b = append(b, ' ')
+		b = append(b, a.Name...)
+		b = append(b, '=', '"')
+		b = appendEscapedAttr(b, a.Value)
+		b = append(b, '"')
 	}
 	switch {
 	case len(e.Children) == 0 && e.Text == "":
-		bw.WriteString("/>\n")
-		return
+		return append(b, "/>\n"...)
 	case len(e.Children) == 0:
-		bw.WriteByte('>')
-		escapeText(bw, e.Text)
+		b = append(b, '>')
+		b = appendEscapedText(b, e.Text)
 	default:
-		bw.WriteString(">\n")
+		b = append(b, '>', '\n')
 		if e.Text != "" {
-			indent(bw, level+1)
-			escapeText(bw, e.Text)
-			bw.WriteByte('\n')
+			b = appendIndent(b, level+1)
+			b = appendEscapedText(b, e.Text)
+			b = append(b, '\n')
 		}
 		for _, ch := range e.Children {
-			writeElement(bw, ch, level+1)
+			b = appendElement(b, ch, level+1)
 		}
-		indent(bw, level)
+		b = appendIndent(b, level)
 	}
-	bw.WriteString("</")
-	bw.WriteString(e.Name)
-	bw.WriteString(">\n")
+	b = append(b, '<', '/')
+	b = append(b, e.Name...)
+	return append(b, '>', '\n')
 }
 
-func escapeAttr(bw sink, s string) {
+// attrEscape marks the bytes appendEscapedAttr looks at: those written as
+// references, and 0xEF, which starts U+F000 (EF 80 80).
+var attrEscape = [256]bool{'&': true, '<': true, '>': true, '"': true, '\t': true, '\n': true, '\r': true, 0xEF: true}
+
+func appendEscapedAttr(b []byte, s string) []byte {
 	last := 0
-	for i := 0; i < len(s); {
+	for i := 0; i < len(s); i++ {
 		c := s[i]
+		if !attrEscape[c] {
+			continue
+		}
 		var esc string
 		size := 1
 		switch c {
@@ -186,26 +189,21 @@ func escapeAttr(bw sink, s string) {
 			esc = "&#xA;"
 		case '\r':
 			esc = "&#xD;"
-		default:
-			if c >= utf8.RuneSelf {
-				r, n := utf8.DecodeRuneInString(s[i:])
-				size = n
-				if r == 0xF000 {
-					esc = "&#xF000;"
-				}
+		default: // 0xEF
+			if !strings.HasPrefix(s[i:], "\uf000") {
+				continue
 			}
+			esc, size = "&#xF000;", len("\uf000")
 		}
-		if esc != "" {
-			bw.WriteString(s[last:i])
-			bw.WriteString(esc)
-			last = i + size
-		}
-		i += size
+		b = append(b, s[last:i]...)
+		b = append(b, esc...)
+		last = i + size
+		i += size - 1
 	}
-	bw.WriteString(s[last:])
+	return append(b, s[last:]...)
 }
 
-func escapeText(bw sink, s string) {
+func appendEscapedText(b []byte, s string) []byte {
 	last := 0
 	for i := 0; i < len(s); i++ {
 		var esc string
@@ -221,9 +219,9 @@ func escapeText(bw sink, s string) {
 		default:
 			continue
 		}
-		bw.WriteString(s[last:i])
-		bw.WriteString(esc)
+		b = append(b, s[last:i]...)
+		b = append(b, esc...)
 		last = i + 1
 	}
-	bw.WriteString(s[last:])
+	return append(b, s[last:]...)
 }

@@ -161,3 +161,14 @@ func TestFlatten(t *testing.T) {
 		t.Errorf("Flatten:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }
+
+// TestCanonicalEscapesOnlyF000: of the characters whose UTF-8 starts with
+// the byte 0xEF, only U+F000 is written as a reference.
+func TestCanonicalEscapesOnlyF000(t *testing.T) {
+	doc := mustParse(t, "x.provxml", []byte("<wap-provisioningdoc><parm name=\"a\" value=\"\uf000\uf001\ufffd\uefff\u00e9\uf000\"/></wap-provisioningdoc>"))
+	got := string(Canonical(doc))
+	want := `value="&#xF000;` + "\uf001\ufffd\uefff\u00e9" + `&#xF000;"`
+	if !strings.Contains(got, want) {
+		t.Errorf("canonical form:\n%s\nwant it to contain %s", got, want)
+	}
+}
