@@ -88,7 +88,7 @@ func (c *SourceChecker) Check(i int) bool {
 				continue
 			}
 			sp := index(pp+"."+class.key, j)
-			s.Matches, s.Stats = nil, nil
+			s.Matches, s.Stats, s.Dirs = nil, nil, nil
 			files := c.matchFiles(e, s, sp)
 			for _, f := range files {
 				if first, dup := included[f]; dup {
@@ -175,10 +175,12 @@ func (c *SourceChecker) matchFiles(e *errs, s *Source, sp string) []string {
 		}
 	} else {
 		var err error
-		if matches, err = fs.Glob(fsys, pattern); err != nil {
+		g := &dirsRead{FS: fsys}
+		if matches, err = fs.Glob(g, pattern); err != nil {
 			e.add(at, field, "%q is not a valid glob: %v", s.File, err)
 			return nil
 		}
+		s.Dirs = g.dirs
 	}
 	sort.Strings(matches)
 	var files []string
@@ -237,6 +239,17 @@ func (c *SourceChecker) matchFiles(e *errs, s *Source, sp string) []string {
 		}
 	}
 	return files
+}
+
+// dirsRead is a file system that notes which directories fs.Glob reads.
+type dirsRead struct {
+	fs.FS
+	dirs []string
+}
+
+func (d *dirsRead) ReadDir(name string) ([]fs.DirEntry, error) {
+	d.dirs = append(d.dirs, name)
+	return fs.ReadDir(d.FS, name)
 }
 
 // unwrapPath drops the path from a *fs.PathError, which the caller has

@@ -70,6 +70,11 @@ packages:
 		p.Update[2].Matches != nil {
 		t.Errorf("matches: %v %v %v %v", p.Cold[0].Matches, p.Update[0].Matches, p.Update[1].Matches, p.Update[2].Matches)
 	}
+	// A glob notes the directories it read (a build watches them for
+	// new files); a plain path reads none.
+	if !reflect.DeepEqual(p.Update[0].Dirs, []string{"provxml/scanner"}) || p.Cold[0].Dirs != nil {
+		t.Errorf("directories read: %q %q", p.Update[0].Dirs, p.Cold[0].Dirs)
+	}
 
 	bad := `image: x
 release: 1.0.0

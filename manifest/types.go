@@ -81,6 +81,10 @@ type Source struct {
 	// symlink points to): a build compares it with the last build's to
 	// tell that nothing changed.
 	Stats []fs.FileInfo `yaml:"-"`
+	// Dirs lists the directories read to expand a glob, relative to the
+	// manifest's directory and slash-separated: a file added to one of
+	// them changes its stamp, which a build watches.
+	Dirs []string `yaml:"-"`
 
 	Positions `yaml:"-"`
 }

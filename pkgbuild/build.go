@@ -123,6 +123,14 @@ func Build(ctx context.Context, pl *Plan, opt BuildOptions) (*Report, error) {
 // returned with its findings.
 func BuildManifest(ctx context.Context, path string, popt Options, opt BuildOptions) (*Plan, *Report, error) {
 	start := time.Now()
+	if pl, rep, ok := quickMemo(path, popt, opt, start); ok {
+		if opt.Check != nil {
+			if err := opt.Check(pl); err != nil {
+				return pl, nil, err
+			}
+		}
+		return pl, rep, nil
+	}
 	m, dir, check, err := loadManifest(path)
 	if err != nil {
 		return nil, nil, err
@@ -196,6 +204,9 @@ func BuildManifest(ctx context.Context, path string, popt Options, opt BuildOpti
 			key = memoKey(m, lockPath, popt, opt, start)
 		}
 		b.memoKey = key
+		if key != "" {
+			b.watch = watchOf(m, path, dir, popt, opt, start)
+		}
 	}
 	rep, err := b.finish(pl)
 	return pl, rep, err
@@ -221,8 +232,9 @@ type builder struct {
 	done int
 	rs   *reportStream
 	// memoKey, when set, is remembered with the outputs for the next
-	// build (see memo.go).
+	// build (see memo.go), and with it what the quick check watches.
 	memoKey string
+	watch   watched
 }
 
 func startBuild(ctx context.Context, opt BuildOptions, n int) (*builder, error) {
@@ -437,7 +449,7 @@ func (b *builder) finish(pl *Plan) (*Report, error) {
 func (b *builder) writeCache(outs []*output, rep *Report) {
 	c := b.opt.cache
 	if b.memoKey != "" {
-		if memo, err := newMemo(b.memoKey, b.dir, outs, rep); err == nil {
+		if memo, err := newMemo(b.memoKey, b.watch, b.dir, outs, rep); err == nil {
 			c.next = memo
 		}
 	}

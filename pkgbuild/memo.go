@@ -1,15 +1,20 @@
 package pkgbuild
 
 import (
+	"context"
 	"crypto/sha256"
+	"encoding/binary"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"hash"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"runtime/debug"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/provpack/provpack/manifest"
@@ -29,6 +34,12 @@ import (
 // build may have changed within the file system's timestamp granularity
 // without its stamp changing; such a build remembers no digest.
 
+//
+// A rebuild looks first at what the last build watched (see quickMemo):
+// the stamps of the manifest, the lock, every source file and every
+// directory a glob read. When none changed, nor the options or
+// provpack, the manifest need not even be parsed.
+
 // racyWindow is how old an input must be for its stamp to be trusted
 // (tests change it).
 var racyWindow = 2 * time.Second
@@ -39,6 +50,16 @@ type buildMemo struct {
 	Outputs  map[string]fileStamp `json:"outputs"`
 	Findings []Finding            `json:"findings"`
 	Packages []memoPackage        `json:"packages"`
+
+	// The quick check: the manifest's absolute path and what the
+	// report needs of it, the watched paths (relative to the manifest's
+	// directory, slash-separated) and the digest of their stamps.
+	Manifest string   `json:"manifest,omitempty"`
+	Image    string   `json:"image,omitempty"`
+	Release  string   `json:"release,omitempty"`
+	Target   string   `json:"target,omitempty"`
+	Watch    []string `json:"watch,omitempty"`
+	WatchKey string   `json:"watchKey,omitempty"`
 }
 
 type memoPackage struct {
@@ -104,6 +125,12 @@ var toolID = sync.OnceValue(func() string {
 	return id
 })
 
+// memoHead is what besides the inputs' stamps a build depends on:
+// provpack itself and the options.
+func memoHead(popt Options, opt BuildOptions) string {
+	return fmt.Sprintf("provpack-memo 1\n%s\nbump=%q reason=%q epoch=%d\n", toolID(), popt.Bump, popt.Reason, opt.Epoch.Unix())
+}
+
 // memoKey is the digest of a build's inputs, or "" when an input is too
 // recent to be judged by its stamp (or cannot be stamped).
 func memoKey(m *manifest.Manifest, lockPath string, popt Options, opt BuildOptions, start time.Time) string {
@@ -111,7 +138,7 @@ func memoKey(m *manifest.Manifest, lockPath string, popt Options, opt BuildOptio
 		return ""
 	}
 	h := sha256.New()
-	fmt.Fprintf(h, "provpack-memo 1\n%s\nbump=%q reason=%q epoch=%d\n", toolID(), popt.Bump, popt.Reason, opt.Epoch.Unix())
+	io.WriteString(h, memoHead(popt, opt))
 	if !stampFile(h, m.File, start, false) || !stampFile(h, lockPath, start, true) {
 		return ""
 	}
@@ -152,6 +179,114 @@ func stampFile(h hash.Hash, path string, start time.Time, mayMiss bool) bool {
 	return !st.recent(start)
 }
 
+// watchList lists what a build of m depends on, relative to the
+// manifest's directory: the manifest, the lock, every source file and
+// every directory a glob read (a new file there changes its stamp).
+func watchList(m *manifest.Manifest) []string {
+	w := []string{filepath.ToSlash(filepath.Base(m.File)), manifest.DefaultLockName}
+	for _, p := range m.Packages {
+		for _, c := range [][]*manifest.Source{p.Cold, p.Update} {
+			for _, s := range c {
+				w = append(w, s.Matches...)
+				w = append(w, s.Dirs...)
+			}
+		}
+	}
+	return w
+}
+
+// watchDigest digests head and the stamps of the watched paths under
+// dir (a missing one as missing). It is "" when a stamp is too recent to
+// be trusted or a path cannot be stamped. A build computes it once its
+// sources are read: anything changed since it started is recent.
+func watchDigest(head, dir string, paths []string, start time.Time) string {
+	if !stampsWork() || len(paths) == 0 {
+		return ""
+	}
+	stamps := make([]fileStamp, len(paths))
+	var bad atomic.Bool
+	parallel(context.Background(), len(paths), 0, func(i int) {
+		fi, err := os.Stat(filepath.Join(dir, filepath.FromSlash(paths[i])))
+		switch {
+		case errors.Is(err, fs.ErrNotExist):
+			stamps[i] = fileStamp{Size: -1} // absent
+		case err != nil:
+			bad.Store(true)
+		default:
+			if stamps[i] = stampOf(fi); stamps[i].recent(start) {
+				bad.Store(true)
+			}
+		}
+	})
+	if bad.Load() {
+		return ""
+	}
+	b := []byte(head)
+	for i, p := range paths {
+		st := stamps[i]
+		b = append(b, p...)
+		b = append(b, 0)
+		for _, v := range [...]uint64{st.Dev, st.Ino, uint64(st.Size), uint64(st.MTime), uint64(st.CTime)} {
+			b = binary.LittleEndian.AppendUint64(b, v)
+		}
+	}
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
+}
+
+// quickMemo is the quick check of a rebuild, before the manifest is
+// read: the last build into opt.OutDir built the manifest at path with
+// the same options and provpack, none of the files it watched changed
+// and its outputs are untouched. It only reads, so it needs no lock on
+// the output directory: a build committing meanwhile changes outputs
+// the memo names, and the check fails.
+func quickMemo(path string, popt Options, opt BuildOptions, start time.Time) (*Plan, *Report, bool) {
+	if opt.OutDir == "" || opt.Release {
+		return nil, nil, false
+	}
+	mm := loadCache(opt.OutDir).memo
+	if mm == nil || mm.WatchKey == "" {
+		return nil, nil, false
+	}
+	if abs, err := filepath.Abs(path); err != nil || abs != mm.Manifest {
+		return nil, nil, false
+	}
+	if opt.Epoch.IsZero() {
+		opt.Epoch = DefaultEpoch
+	}
+	dir := filepath.Dir(path)
+	if watchDigest(memoHead(popt, opt), dir, mm.Watch, start) != mm.WatchKey || !mm.intact(opt.OutDir) {
+		return nil, nil, false
+	}
+	pl := &Plan{Dir: dir, LockPath: filepath.Join(dir, manifest.DefaultLockName), Image: mm.Image, Release: mm.Release, Target: mm.Target, Findings: mm.Findings}
+	if pl.Findings == nil {
+		pl.Findings = []Finding{}
+	}
+	return pl, mm.report(pl), true
+}
+
+// watched is what a build remembers for the next one's quick check.
+type watched struct {
+	manifest, image, release, target string
+	paths                            []string
+	key                              string
+}
+
+// watchOf prepares what a build of m remembers for the quick check; the
+// zero value when a watched stamp cannot be trusted.
+func watchOf(m *manifest.Manifest, path, dir string, popt Options, opt BuildOptions, start time.Time) watched {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return watched{}
+	}
+	paths := watchList(m)
+	key := watchDigest(memoHead(popt, opt), dir, paths, start)
+	if key == "" {
+		return watched{}
+	}
+	return watched{abs, m.Image, m.Release.String(), string(m.Target), paths, key}
+}
+
 // intact reports whether every output the memo names is still the file
 // that build left.
 func (mm *buildMemo) intact(dir string) bool {
@@ -178,9 +313,11 @@ func (mm *buildMemo) report(pl *Plan) *Report {
 }
 
 // newMemo records a finished build: its inputs digest, the stamps of
-// its outputs, now in place, its findings and packages.
-func newMemo(key, dir string, outs []*output, rep *Report) (*buildMemo, error) {
-	mm := &buildMemo{Inputs: key, Outputs: map[string]fileStamp{}, Findings: rep.Findings}
+// its outputs, now in place, its findings and packages, and what the
+// quick check watches.
+func newMemo(key string, w watched, dir string, outs []*output, rep *Report) (*buildMemo, error) {
+	mm := &buildMemo{Inputs: key, Outputs: map[string]fileStamp{}, Findings: rep.Findings,
+		Manifest: w.manifest, Image: w.image, Release: w.release, Target: w.target, Watch: w.paths, WatchKey: w.key}
 	for _, o := range outs {
 		fi, err := os.Lstat(filepath.Join(dir, o.name))
 		if err != nil {

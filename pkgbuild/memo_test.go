@@ -61,6 +61,9 @@ func TestRebuildUpToDate(t *testing.T) {
 		t.Fatal("the first build claims to be up to date")
 	}
 	before := stamps(t, "out")
+	if _, _, ok := quickMemo("provpack.yaml", Options{}, BuildOptions{OutDir: "out"}, time.Now()); !ok {
+		t.Error("the quick check, before the manifest is read, missed a build with nothing changed")
+	}
 	again := buildOnce(t, Options{}, BuildOptions{})
 	if !again.UpToDate {
 		t.Fatal("a build with nothing changed was not up to date")
@@ -90,6 +93,11 @@ func TestRebuildUpToDate(t *testing.T) {
 		{"an output was deleted", func() { os.Remove("out/OEM_Base-1.0.0.cab") }, Options{}, BuildOptions{}},
 		{"another SOURCE_DATE_EPOCH", func() {}, Options{}, BuildOptions{Epoch: time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC)}},
 		{"a bump option", func() {}, Options{Bump: "patch"}, BuildOptions{}},
+		{"a release was recorded", func() {
+			if _, _, err := BuildManifest(context.Background(), "provpack.yaml", Options{}, BuildOptions{OutDir: "released", Release: true}); err != nil {
+				t.Fatal(err)
+			}
+		}, Options{}, BuildOptions{}},
 	} {
 		before := BuildOptions{Force: true} // the outputs change
 		buildOnce(t, Options{}, before)
@@ -98,6 +106,11 @@ func TestRebuildUpToDate(t *testing.T) {
 		}
 		tc.change()
 		tc.after.Force = true
+		quick := tc.after
+		quick.OutDir = "out"
+		if _, _, ok := quickMemo("provpack.yaml", tc.opt, quick, time.Now()); ok {
+			t.Errorf("%s: the quick check did not notice it", tc.name)
+		}
 		if buildOnce(t, tc.opt, tc.after).UpToDate {
 			t.Errorf("%s: the build after it claims to be up to date", tc.name)
 		}
@@ -107,6 +120,32 @@ func TestRebuildUpToDate(t *testing.T) {
 		if !buildOnce(t, tc.opt, tc.after).UpToDate {
 			t.Errorf("%s: a third build, with nothing changed since, was not up to date", tc.name)
 		}
+	}
+}
+
+// TestQuickMemoFallsBack: a change the quick check cannot judge without
+// the manifest (a file that matches no glob added to a globbed
+// directory; the same manifest named by another path) makes it miss,
+// and the build then finds, by expanding the sources again, that it is
+// up to date after all.
+func TestQuickMemoFallsBack(t *testing.T) {
+	memoImage(t)
+	buildOnce(t, Options{}, BuildOptions{})
+	wd, _ := os.Getwd()
+	if _, _, ok := quickMemo(wd+"/./provpack.yaml", Options{}, BuildOptions{OutDir: "out"}, time.Now()); !ok {
+		t.Error("the same manifest by its absolute path missed")
+	}
+	os.Mkdir("sub", 0o755)
+	os.Symlink(filepath.Join(wd, "provpack.yaml"), "sub/provpack.yaml")
+	if _, _, ok := quickMemo("sub/provpack.yaml", Options{}, BuildOptions{OutDir: "out"}, time.Now()); ok {
+		t.Error("another manifest path passed the quick check")
+	}
+	os.WriteFile("apn/notes.txt", []byte("not a source\n"), 0o644)
+	if _, _, ok := quickMemo("provpack.yaml", Options{}, BuildOptions{OutDir: "out"}, time.Now()); ok {
+		t.Error("the quick check ignored a new file in a globbed directory")
+	}
+	if !buildOnce(t, Options{}, BuildOptions{}).UpToDate {
+		t.Error("a file no glob matches made the build plan again")
 	}
 }
 
