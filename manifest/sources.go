@@ -88,7 +88,7 @@ func (c *SourceChecker) Check(i int) bool {
 				continue
 			}
 			sp := index(pp+"."+class.key, j)
-			s.Matches, s.Stats, s.Dirs = nil, nil, nil
+			s.Matches, s.Stats, s.Dirs, s.DirStats = nil, nil, nil, nil
 			files := c.matchFiles(e, s, sp)
 			for _, f := range files {
 				if first, dup := included[f]; dup {
@@ -175,12 +175,12 @@ func (c *SourceChecker) matchFiles(e *errs, s *Source, sp string) []string {
 		}
 	} else {
 		var err error
-		g := &dirsRead{FS: fsys}
+		g := &dirsRead{FS: fsys, root: dir}
 		if matches, err = fs.Glob(g, pattern); err != nil {
 			e.add(at, field, "%q is not a valid glob: %v", s.File, err)
 			return nil
 		}
-		s.Dirs = g.dirs
+		s.Dirs, s.DirStats = g.dirs, g.stats
 	}
 	sort.Strings(matches)
 	var files []string
@@ -241,14 +241,19 @@ func (c *SourceChecker) matchFiles(e *errs, s *Source, sp string) []string {
 	return files
 }
 
-// dirsRead is a file system that notes which directories fs.Glob reads.
+// dirsRead is a file system that notes which directories fs.Glob reads,
+// and what it saw of each (nil when it could not be looked at) before
+// reading it.
 type dirsRead struct {
 	fs.FS
-	dirs []string
+	root  string
+	dirs  []string
+	stats []fs.FileInfo
 }
 
 func (d *dirsRead) ReadDir(name string) ([]fs.DirEntry, error) {
-	d.dirs = append(d.dirs, name)
+	fi, _ := os.Stat(filepath.Join(d.root, filepath.FromSlash(name)))
+	d.dirs, d.stats = append(d.dirs, name), append(d.stats, fi)
 	return fs.ReadDir(d.FS, name)
 }
 

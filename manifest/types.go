@@ -85,6 +85,8 @@ type Source struct {
 	// manifest's directory and slash-separated: a file added to one of
 	// them changes its stamp, which a build watches.
 	Dirs []string `yaml:"-"`
+	// DirStats[i] is what CheckSources saw of Dirs[i], before reading it.
+	DirStats []fs.FileInfo `yaml:"-"`
 
 	Positions `yaml:"-"`
 }

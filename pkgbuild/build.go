@@ -156,7 +156,8 @@ func BuildManifest(ctx context.Context, path string, popt Options, opt BuildOpti
 			return nil, nil, err
 		}
 		check = nil
-		key, keyed = memoKey(m, lockPath, popt, opt, start), true
+		key, b.watch = memoKeys(m, path, lockPath, popt, opt, start)
+		keyed = true
 		if key != "" && key == last.Inputs && last.intact(b.dir) {
 			pl := &Plan{Manifest: m, Dir: dir, LockPath: lockPath, Image: m.Image, Release: m.Release.String(), Target: string(m.Target), Findings: last.Findings}
 			if pl.Findings == nil {
@@ -201,12 +202,9 @@ func BuildManifest(ctx context.Context, path string, popt Options, opt BuildOpti
 	}
 	if !opt.Release {
 		if !keyed {
-			key = memoKey(m, lockPath, popt, opt, start)
+			key, b.watch = memoKeys(m, path, lockPath, popt, opt, start)
 		}
 		b.memoKey = key
-		if key != "" {
-			b.watch = watchOf(m, path, dir, popt, opt, start)
-		}
 	}
 	rep, err := b.finish(pl)
 	return pl, rep, err

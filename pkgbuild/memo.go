@@ -7,8 +7,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"hash"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -128,77 +126,111 @@ var toolID = sync.OnceValue(func() string {
 // memoHead is what besides the inputs' stamps a build depends on:
 // provpack itself and the options.
 func memoHead(popt Options, opt BuildOptions) string {
-	return fmt.Sprintf("provpack-memo 1\n%s\nbump=%q reason=%q epoch=%d\n", toolID(), popt.Bump, popt.Reason, opt.Epoch.Unix())
+	return fmt.Sprintf("provpack-memo 2\n%s\nbump=%q reason=%q epoch=%d\n", toolID(), popt.Bump, popt.Reason, opt.Epoch.Unix())
 }
 
-// memoKey is the digest of a build's inputs, or "" when an input is too
-// recent to be judged by its stamp (or cannot be stamped).
-func memoKey(m *manifest.Manifest, lockPath string, popt Options, opt BuildOptions, start time.Time) string {
+// absent is the stamp of a file that does not exist (the lock, before
+// the first release).
+var absent = fileStamp{Size: -1}
+
+// stampPath stamps the file at path (following symlinks, as sources are
+// stamped); a missing one is absent. ok is false when it cannot be
+// stamped.
+func stampPath(path string) (st fileStamp, ok bool) {
+	fi, err := os.Stat(path)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return absent, true
+	case err != nil:
+		return fileStamp{}, false
+	}
+	return stampOf(fi), true
+}
+
+// appendStamp appends a name and a stamp to a digest's input.
+func appendStamp(b []byte, name string, st fileStamp) []byte {
+	b = append(b, name...)
+	b = append(b, 0)
+	for _, v := range [...]uint64{st.Dev, st.Ino, uint64(st.Size), uint64(st.MTime), uint64(st.CTime)} {
+		b = binary.LittleEndian.AppendUint64(b, v)
+	}
+	return b
+}
+
+func digestHex(b []byte) string {
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
+}
+
+// memoKeys computes, from the stamps the build took of its inputs as it
+// read them (Source.Stats, Source.DirStats) and those of the manifest and
+// the lock, the digest of its inputs for the full check, and what the
+// quick check watches. key is "" when an input is too recent to be judged
+// by its stamp or cannot be stamped; w is zero when a watched directory
+// is.
+func memoKeys(m *manifest.Manifest, path, lockPath string, popt Options, opt BuildOptions, start time.Time) (key string, w watched) {
 	if !stampsWork() {
-		return ""
+		return "", watched{}
 	}
-	h := sha256.New()
-	io.WriteString(h, memoHead(popt, opt))
-	if !stampFile(h, m.File, start, false) || !stampFile(h, lockPath, start, true) {
-		return ""
+	mst, ok1 := stampPath(m.File)
+	lst, ok2 := stampPath(lockPath)
+	if !ok1 || !ok2 || mst == absent || mst.recent(start) || lst.recent(start) {
+		return "", watched{}
 	}
+	head := memoHead(popt, opt)
+	k := appendStamp(appendStamp([]byte(head), "manifest", mst), "lock", lst)
+	paths := []string{filepath.ToSlash(filepath.Base(m.File)), manifest.DefaultLockName}
+	wk := appendStamp(appendStamp([]byte(head), paths[0], mst), paths[1], lst)
+	watchOK := true
 	for _, p := range m.Packages {
-		fmt.Fprintf(h, "package %q\n", p.Name)
+		k = append(k, p.Name...)
+		k = append(k, 0)
 		for _, c := range [][]*manifest.Source{p.Cold, p.Update} {
 			for _, s := range c {
-				fmt.Fprintf(h, "source %q %d\n", s.File, len(s.Matches))
+				k = append(k, s.File...)
+				k = binary.LittleEndian.AppendUint64(append(k, 0), uint64(len(s.Matches)))
 				if len(s.Stats) != len(s.Matches) {
-					return ""
+					return "", watched{}
 				}
 				for i, rel := range s.Matches {
 					st := stampOf(s.Stats[i])
 					if st.recent(start) {
-						return ""
+						return "", watched{}
 					}
-					fmt.Fprintf(h, "%q %+v\n", rel, st)
+					k = appendStamp(k, rel, st)
+					wk = appendStamp(wk, rel, st)
+					paths = append(paths, rel)
+				}
+				if len(s.DirStats) != len(s.Dirs) {
+					watchOK = false
+					continue
+				}
+				for i, d := range s.Dirs {
+					if s.DirStats[i] == nil {
+						watchOK = false
+						continue
+					}
+					st := stampOf(s.DirStats[i])
+					if st.recent(start) {
+						watchOK = false
+					}
+					wk = appendStamp(wk, d, st)
+					paths = append(paths, d)
 				}
 			}
 		}
 	}
-	return hex.EncodeToString(h.Sum(nil))
-}
-
-// stampFile adds the stamp of path to h; a missing file is stamped as
-// such when it may be missing.
-func stampFile(h hash.Hash, path string, start time.Time, mayMiss bool) bool {
-	fi, err := os.Stat(path)
-	if err != nil {
-		if mayMiss && os.IsNotExist(err) {
-			fmt.Fprintf(h, "%q absent\n", path)
-			return true
-		}
-		return false
+	key = digestHex(k)
+	abs, err := filepath.Abs(path)
+	if !watchOK || err != nil {
+		return key, watched{}
 	}
-	st := stampOf(fi)
-	fmt.Fprintf(h, "%q %+v\n", path, st)
-	return !st.recent(start)
-}
-
-// watchList lists what a build of m depends on, relative to the
-// manifest's directory: the manifest, the lock, every source file and
-// every directory a glob read (a new file there changes its stamp).
-func watchList(m *manifest.Manifest) []string {
-	w := []string{filepath.ToSlash(filepath.Base(m.File)), manifest.DefaultLockName}
-	for _, p := range m.Packages {
-		for _, c := range [][]*manifest.Source{p.Cold, p.Update} {
-			for _, s := range c {
-				w = append(w, s.Matches...)
-				w = append(w, s.Dirs...)
-			}
-		}
-	}
-	return w
+	return key, watched{abs, m.Image, m.Release.String(), string(m.Target), paths, digestHex(wk)}
 }
 
 // watchDigest digests head and the stamps of the watched paths under
-// dir (a missing one as missing). It is "" when a stamp is too recent to
-// be trusted or a path cannot be stamped. A build computes it once its
-// sources are read: anything changed since it started is recent.
+// dir, taken now, as memoKeys digests those taken by a build. It is ""
+// when a stamp is too recent to be trusted or a path cannot be stamped.
 func watchDigest(head, dir string, paths []string, start time.Time) string {
 	if !stampsWork() || len(paths) == 0 {
 		return ""
@@ -206,32 +238,20 @@ func watchDigest(head, dir string, paths []string, start time.Time) string {
 	stamps := make([]fileStamp, len(paths))
 	var bad atomic.Bool
 	parallel(context.Background(), len(paths), 0, func(i int) {
-		fi, err := os.Stat(filepath.Join(dir, filepath.FromSlash(paths[i])))
-		switch {
-		case errors.Is(err, fs.ErrNotExist):
-			stamps[i] = fileStamp{Size: -1} // absent
-		case err != nil:
+		st, ok := stampPath(filepath.Join(dir, filepath.FromSlash(paths[i])))
+		if !ok || st.recent(start) {
 			bad.Store(true)
-		default:
-			if stamps[i] = stampOf(fi); stamps[i].recent(start) {
-				bad.Store(true)
-			}
 		}
+		stamps[i] = st
 	})
 	if bad.Load() {
 		return ""
 	}
 	b := []byte(head)
 	for i, p := range paths {
-		st := stamps[i]
-		b = append(b, p...)
-		b = append(b, 0)
-		for _, v := range [...]uint64{st.Dev, st.Ino, uint64(st.Size), uint64(st.MTime), uint64(st.CTime)} {
-			b = binary.LittleEndian.AppendUint64(b, v)
-		}
+		b = appendStamp(b, p, stamps[i])
 	}
-	sum := sha256.Sum256(b)
-	return hex.EncodeToString(sum[:])
+	return digestHex(b)
 }
 
 // quickMemo is the quick check of a rebuild, before the manifest is
@@ -270,21 +290,6 @@ type watched struct {
 	manifest, image, release, target string
 	paths                            []string
 	key                              string
-}
-
-// watchOf prepares what a build of m remembers for the quick check; the
-// zero value when a watched stamp cannot be trusted.
-func watchOf(m *manifest.Manifest, path, dir string, popt Options, opt BuildOptions, start time.Time) watched {
-	abs, err := filepath.Abs(path)
-	if err != nil {
-		return watched{}
-	}
-	paths := watchList(m)
-	key := watchDigest(memoHead(popt, opt), dir, paths, start)
-	if key == "" {
-		return watched{}
-	}
-	return watched{abs, m.Image, m.Release.String(), string(m.Target), paths, key}
 }
 
 // intact reports whether every output the memo names is still the file
