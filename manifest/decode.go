@@ -425,7 +425,7 @@ func child(path, key string) string {
 	return path + "." + key
 }
 
-func index(path string, i int) string { return fmt.Sprintf("%s[%d]", path, i) }
+func index(path string, i int) string { return path + "[" + strconv.Itoa(i) + "]" }
 
 var simpleKey = regexp.MustCompile(`^[A-Za-z0-9_-]+$`)
 
@@ -566,7 +566,6 @@ func (d *decoder) decodeValue(n *yaml.Node, v reflect.Value, path string, r rule
 	p := d.pos(n)
 	rec(rel, p)
 	t := v.Type()
-	want := expected(t)
 	if isNull(n) && n.Kind == yaml.ScalarNode {
 		hint := ""
 		switch {
@@ -575,14 +574,14 @@ func (d *decoder) decodeValue(n *yaml.Node, v reflect.Value, path string, r rule
 		case t.Kind() == reflect.String && r.empty:
 			hint = ` (write "" for an empty value)`
 		}
-		d.add(p, path, "expected %s, got no value%s", want, hint)
+		d.add(p, path, "expected %s, got no value%s", expected(t), hint)
 		return
 	}
 
 	// Scalars with their own parsing: Version, Constraint, GUID, enums.
 	if reflect.PointerTo(t).Implements(scalarIface) {
 		if n.Kind != yaml.ScalarNode {
-			d.add(p, path, "expected %s, got %s", want, describe(n))
+			d.add(p, path, "expected %s, got %s", expected(t), describe(n))
 			return
 		}
 		if err := v.Addr().Interface().(scalarType).parseScalar(n.Value); err != nil {
@@ -613,7 +612,7 @@ func (d *decoder) decodeValue(n *yaml.Node, v reflect.Value, path string, r rule
 			}
 			v.Set(reflect.ValueOf(out))
 		default:
-			d.add(p, path, "expected %s, got %s", want, describe(n))
+			d.add(p, path, "expected %s, got %s", expected(t), describe(n))
 		}
 		return
 	}
@@ -621,7 +620,7 @@ func (d *decoder) decodeValue(n *yaml.Node, v reflect.Value, path string, r rule
 	switch t.Kind() {
 	case reflect.String:
 		if n.Kind != yaml.ScalarNode {
-			d.add(p, path, "expected %s, got %s", want, describe(n))
+			d.add(p, path, "expected %s, got %s", expected(t), describe(n))
 			return
 		}
 		if n.Value == "" && !r.empty {
@@ -658,7 +657,7 @@ func (d *decoder) decodeValue(n *yaml.Node, v reflect.Value, path string, r rule
 
 	case reflect.Slice:
 		if n.Kind != yaml.SequenceNode {
-			d.add(p, path, "expected %s, got %s", want, describe(n))
+			d.add(p, path, "expected %s, got %s", expected(t), describe(n))
 			return
 		}
 		if len(n.Content) == 0 && r.nonempty {
@@ -673,7 +672,7 @@ func (d *decoder) decodeValue(n *yaml.Node, v reflect.Value, path string, r rule
 
 	case reflect.Map:
 		if n.Kind != yaml.MappingNode {
-			d.add(p, path, "expected %s, got %s", want, describe(n))
+			d.add(p, path, "expected %s, got %s", expected(t), describe(n))
 			return
 		}
 		if len(n.Content) == 0 && r.nonempty {
@@ -711,7 +710,7 @@ func (d *decoder) decodeValue(n *yaml.Node, v reflect.Value, path string, r rule
 			panic("manifest: unsupported field type " + t.String())
 		}
 		if n.Kind != yaml.MappingNode {
-			d.add(p, path, "expected %s, got %s", want, describe(n))
+			d.add(p, path, "expected %s, got %s", expected(t), describe(n))
 			return
 		}
 		nv := reflect.New(t.Elem())
@@ -720,7 +719,7 @@ func (d *decoder) decodeValue(n *yaml.Node, v reflect.Value, path string, r rule
 
 	case reflect.Struct:
 		if n.Kind != yaml.MappingNode {
-			d.add(p, path, "expected %s, got %s", want, describe(n))
+			d.add(p, path, "expected %s, got %s", expected(t), describe(n))
 			return
 		}
 		d.decodeStruct(n, v, path)
