@@ -414,7 +414,7 @@ func (b *builder) finish(pl *Plan) (*Report, error) {
 	commits = append(commits, rel...)
 	dirs := map[string]bool{}
 	for i, r := range commits {
-		if err := os.Rename(r.tmp, r.dest); err != nil {
+		if err := rename(r.tmp, r.dest); err != nil {
 			// What is not renamed yet is removed.
 			for _, later := range commits[i:] {
 				os.Remove(later.tmp)
@@ -457,7 +457,7 @@ func (b *builder) writeCache(outs []*output, rep *Report) {
 	}
 	o, err := stage(b.dir, CacheName, stagePlain, func(w io.Writer) error { _, err := w.Write(data); return err })
 	if o != nil && o.tmp != "" {
-		if err != nil || os.Rename(o.tmp, filepath.Join(b.dir, CacheName)) != nil {
+		if err != nil || rename(o.tmp, filepath.Join(b.dir, CacheName)) != nil {
 			os.Remove(o.tmp)
 		}
 	}

@@ -105,5 +105,5 @@ type cacheFile struct {
 }
 
 func (c *buildCache) marshal() ([]byte, error) {
-	return json.MarshalIndent(cacheFile{cacheVersion, c.entries, c.next}, "", "  ")
+	return json.Marshal(cacheFile{cacheVersion, c.entries, c.next})
 }

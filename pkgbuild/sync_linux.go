@@ -61,3 +61,13 @@ func syncFS(dir string) error {
 func startWriteback(f *os.File) {
 	_ = unix.SyncFileRange(int(f.Fd()), 0, 0, unix.SYNC_FILE_RANGE_WRITE)
 }
+
+// rename renames a staged file over its destination. os.Rename first
+// looks at the destination to refuse a directory, which rename(2) itself
+// refuses (EISDIR); a build renames hundreds of files.
+func rename(tmp, dest string) error {
+	if err := unix.Rename(tmp, dest); err != nil {
+		return &os.LinkError{Op: "rename", Old: tmp, New: dest, Err: err}
+	}
+	return nil
+}

@@ -8,3 +8,6 @@ import "os"
 func syncStaged(dir string, files []string) error { return syncEach(files) }
 
 func startWriteback(*os.File) {}
+
+// rename renames a staged file over its destination.
+func rename(tmp, dest string) error { return os.Rename(tmp, dest) }
