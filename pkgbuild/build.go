@@ -384,17 +384,21 @@ func (b *builder) finish(pl *Plan) (*Report, error) {
 	if err := b.ctx.Err(); err != nil {
 		return nil, err
 	}
-	// A release makes every staged file durable before committing, so
-	// that the lock, renamed last, never survives a crash that the
-	// archives it records did not. Other builds commit without waiting
-	// for the disk, as compilers and archivers do: their outputs are
-	// reproducible from the sources, and what a crash truncates no
-	// longer matches the cache, so the next build writes it again.
+	// A release makes every output durable before committing, so that
+	// the lock, renamed last, never survives a crash that the archives it
+	// records did not: the staged files, and those kept from an earlier
+	// build, which may not have synced them. Other builds commit without
+	// waiting for the disk, as compilers and archivers do: their outputs
+	// are reproducible from the sources, and an output a crash truncated
+	// no longer matches the cache, so the next build stages it again
+	// (and replaces it with --force, as any file that differs).
 	if opt.Release {
 		var toSync []string
 		for _, o := range outs {
 			if o.tmp != "" {
 				toSync = append(toSync, o.tmp)
+			} else {
+				toSync = append(toSync, filepath.Join(dir, o.name))
 			}
 		}
 		for _, r := range rel {
@@ -428,6 +432,7 @@ func (b *builder) finish(pl *Plan) (*Report, error) {
 		b.outs[i] = nil
 	}
 	if opt.Release {
+		dirs[dir] = true // an earlier build's renames into it, too
 		for d := range dirs {
 			if err := syncDir(d); err != nil {
 				return nil, err

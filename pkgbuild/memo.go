@@ -124,9 +124,10 @@ var toolID = sync.OnceValue(func() string {
 })
 
 // memoHead is what besides the inputs' stamps a build depends on:
-// provpack itself and the options.
-func memoHead(popt Options, opt BuildOptions) string {
-	return fmt.Sprintf("provpack-memo 2\n%s\nbump=%q reason=%q epoch=%d\n", toolID(), popt.Bump, popt.Reason, opt.Epoch.Unix())
+// provpack itself, the options, and the manifest's path as given (the
+// findings in the reports name files through it).
+func memoHead(path string, popt Options, opt BuildOptions) string {
+	return fmt.Sprintf("provpack-memo 3\n%s\nbump=%q reason=%q epoch=%d\nmanifest=%q\n", toolID(), popt.Bump, popt.Reason, opt.Epoch.Unix(), path)
 }
 
 // absent is the stamp of a file that does not exist (the lock, before
@@ -177,7 +178,7 @@ func memoKeys(m *manifest.Manifest, path, lockPath string, popt Options, opt Bui
 	if !ok1 || !ok2 || mst == absent || mst.recent(start) || lst.recent(start) {
 		return "", watched{}
 	}
-	head := memoHead(popt, opt)
+	head := memoHead(m.File, popt, opt)
 	k := appendStamp(appendStamp([]byte(head), "manifest", mst), "lock", lst)
 	paths := []string{filepath.ToSlash(filepath.Base(m.File)), manifest.DefaultLockName}
 	wk := appendStamp(appendStamp([]byte(head), paths[0], mst), paths[1], lst)
@@ -275,7 +276,7 @@ func quickMemo(path string, popt Options, opt BuildOptions, start time.Time) (*P
 		opt.Epoch = DefaultEpoch
 	}
 	dir := filepath.Dir(path)
-	if watchDigest(memoHead(popt, opt), dir, mm.Watch, start) != mm.WatchKey || !mm.intact(opt.OutDir) {
+	if watchDigest(memoHead(path, popt, opt), dir, mm.Watch, start) != mm.WatchKey || !mm.intact(opt.OutDir) {
 		return nil, nil, false
 	}
 	pl := &Plan{Dir: dir, LockPath: filepath.Join(dir, manifest.DefaultLockName), Image: mm.Image, Release: mm.Release, Target: mm.Target, Findings: mm.Findings}

@@ -125,20 +125,22 @@ func TestRebuildUpToDate(t *testing.T) {
 
 // TestQuickMemoFallsBack: a change the quick check cannot judge without
 // the manifest (a file that matches no glob added to a globbed
-// directory; the same manifest named by another path) makes it miss,
-// and the build then finds, by expanding the sources again, that it is
-// up to date after all.
+// directory) makes it miss, and the build then finds, by expanding the
+// sources again, that it is up to date after all. The manifest named
+// another way is another build: findings name files through that path.
 func TestQuickMemoFallsBack(t *testing.T) {
 	memoImage(t)
 	buildOnce(t, Options{}, BuildOptions{})
 	wd, _ := os.Getwd()
-	if _, _, ok := quickMemo(wd+"/./provpack.yaml", Options{}, BuildOptions{OutDir: "out"}, time.Now()); !ok {
-		t.Error("the same manifest by its absolute path missed")
-	}
 	os.Mkdir("sub", 0o755)
 	os.Symlink(filepath.Join(wd, "provpack.yaml"), "sub/provpack.yaml")
-	if _, _, ok := quickMemo("sub/provpack.yaml", Options{}, BuildOptions{OutDir: "out"}, time.Now()); ok {
-		t.Error("another manifest path passed the quick check")
+	for _, other := range []string{filepath.Join(wd, "provpack.yaml"), "./provpack.yaml", "sub/provpack.yaml"} {
+		if _, _, ok := quickMemo(other, Options{}, BuildOptions{OutDir: "out"}, time.Now()); ok {
+			t.Errorf("the manifest named %s passed the quick check of a build of provpack.yaml", other)
+		}
+	}
+	if _, _, ok := quickMemo("provpack.yaml", Options{}, BuildOptions{OutDir: "out"}, time.Now()); !ok {
+		t.Error("the quick check missed a build with nothing changed")
 	}
 	os.WriteFile("apn/notes.txt", []byte("not a source\n"), 0o644)
 	if _, _, ok := quickMemo("provpack.yaml", Options{}, BuildOptions{OutDir: "out"}, time.Now()); ok {
@@ -146,6 +148,28 @@ func TestQuickMemoFallsBack(t *testing.T) {
 	}
 	if !buildOnce(t, Options{}, BuildOptions{}).UpToDate {
 		t.Error("a file no glob matches made the build plan again")
+	}
+}
+
+// TestRebuildNamesFilesAsGiven: findings name files through the
+// manifest's path as given, so the reports of a build of the same
+// manifest named another way differ; such a build is not up to date (and
+// finds the reports it would write differ).
+func TestRebuildNamesFilesAsGiven(t *testing.T) {
+	memoImage(t)
+	data, _ := os.ReadFile("apn/a.provxml")
+	os.WriteFile("apn/a.provxml", append([]byte("\ufeff"), data...), 0o644) // a warning naming the file
+	first := buildOnce(t, Options{}, BuildOptions{})
+	if len(first.Findings) == 0 {
+		t.Fatal("no finding to name the source")
+	}
+	wd, _ := os.Getwd()
+	_, rep, err := BuildManifest(context.Background(), filepath.Join(wd, "provpack.yaml"), Options{}, BuildOptions{OutDir: "out"})
+	if rep != nil && rep.UpToDate {
+		t.Fatal("a build naming the manifest by another path reused reports that name its sources differently")
+	}
+	if _, ok := err.(*ConflictError); !ok {
+		t.Fatalf("err = %v, want the reports named as differing", err)
 	}
 }
 

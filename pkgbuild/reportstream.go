@@ -105,7 +105,7 @@ func (c copyFrom) WriteTo(w io.Writer) (int64, error) { return io.Copy(w, c.r) }
 func (s *reportStream) startSpill() error {
 	f, err := os.CreateTemp(s.dir, tempPrefix+"report.md-sections-*")
 	if err != nil {
-		return fmt.Errorf("writing report.md: %w", pathErr(err))
+		return pathErr(err) // write names report.md
 	}
 	var w io.Writer = f
 	if testWriteHook != nil {

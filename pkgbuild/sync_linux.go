@@ -66,8 +66,14 @@ func startWriteback(f *os.File) {
 // looks at the destination to refuse a directory, which rename(2) itself
 // refuses (EISDIR); a build renames hundreds of files.
 func rename(tmp, dest string) error {
-	if err := unix.Rename(tmp, dest); err != nil {
+	for {
+		err := unix.Rename(tmp, dest)
+		switch err {
+		case nil:
+			return nil
+		case unix.EINTR: // as os.Rename retries, on network and FUSE file systems
+			continue
+		}
 		return &os.LinkError{Op: "rename", Old: tmp, New: dest, Err: err}
 	}
-	return nil
 }
