@@ -118,6 +118,7 @@ type parser struct {
 	// allocations instead of one allocation each.
 	elemSlab []Element
 	attrSlab []Attr
+	kidSlab  []*Element
 	attrs    []Attr // scratch for the start tag being read
 }
 
@@ -129,6 +130,21 @@ func (p *parser) newElement() *Element {
 	}
 	p.elemSlab = p.elemSlab[:len(p.elemSlab)+1]
 	return &p.elemSlab[len(p.elemSlab)-1]
+}
+
+// keepChildren copies a closing element's children into the slab, capped
+// so that appending to the list cannot write into its neighbour's.
+func (p *parser) keepChildren(kids []*Element) []*Element {
+	n := len(kids)
+	if n == 0 {
+		return nil
+	}
+	if cap(p.kidSlab)-len(p.kidSlab) < n {
+		p.kidSlab = make([]*Element, 0, max(min(max(16, len(p.src)/64), 4096), n))
+	}
+	start := len(p.kidSlab)
+	p.kidSlab = append(p.kidSlab, kids...)
+	return p.kidSlab[start : start+n : start+n]
 }
 
 // keepAttrs copies the scratch attributes into the slab.
@@ -835,6 +851,11 @@ func (p *parser) elements() (*Element, error) {
 	var stack []*Element
 	var text [][]byte // per open element, its character data once non-blank
 	var root *Element
+	// The children of the open elements, in order, and where each open
+	// element's start in kids: an element's list is cut to its exact
+	// length from a slab when it closes, rather than grown by appending.
+	var kids []*Element
+	var kidStart []int
 	for {
 		if p.eof() {
 			top := stack[len(stack)-1]
@@ -867,6 +888,9 @@ func (p *parser) elements() (*Element, error) {
 				return nil, p.fail(pos, &RuleSyntax, "end tag </%s> does not match <%s> opened at %s", name, top.Name, top.Pos)
 			}
 			top.Text = strings.Trim(string(text[len(text)-1]), xmlSpace)
+			from := kidStart[len(kidStart)-1]
+			top.Children = p.keepChildren(kids[from:])
+			kids, kidStart = kids[:from], kidStart[:len(kidStart)-1]
 			stack = stack[:len(stack)-1]
 			text = text[:len(text)-1]
 			if len(stack) == 0 {
@@ -910,8 +934,7 @@ func (p *parser) elements() (*Element, error) {
 			if root == nil {
 				root = el
 			} else {
-				parent := stack[len(stack)-1]
-				parent.Children = append(parent.Children, el)
+				kids = append(kids, el)
 			}
 			if selfClosed {
 				if len(stack) == 0 {
@@ -924,6 +947,7 @@ func (p *parser) elements() (*Element, error) {
 			}
 			stack = append(stack, el)
 			text = append(text, nil)
+			kidStart = append(kidStart, len(kids))
 		}
 	}
 }
