@@ -24,14 +24,14 @@ import (
 // and its outputs untouched, nothing can differ: it reports the result
 // of the last build without planning, compressing or writing anything.
 //
-// The digest covers the provpack executable, the options, and the stamp
-// (device, inode, size, modification and change times) of the manifest,
-// the lock and every source file matched, as make and git judge files.
-// Source patterns are expanded again, so a new file matching a glob
-// changes it. A file whose stamp is less than racyWindow older than the
-// build may have changed within the file system's timestamp granularity
-// without its stamp changing; such a build remembers no digest.
-
+// The digest covers the provpack executable, the options, the manifest's
+// path as given, and the stamp (device, inode, size, modification and
+// change times) of the manifest, the lock and every source file matched,
+// as make and git judge files. Source patterns are expanded again, so a
+// new file matching a glob changes it. A file whose stamp is less than
+// racyWindow older than the build may have changed within the file
+// system's timestamp granularity without its stamp changing; such a
+// build remembers no digest.
 //
 // A rebuild looks first at what the last build watched (see quickMemo):
 // the stamps of the manifest, the lock, every source file and every
