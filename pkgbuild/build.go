@@ -93,9 +93,10 @@ var testWriteHook func(name string, w io.Writer) io.Writer
 // into opt.OutDir. Every output, and with Release the lock (and the
 // manifest, when --bump raised versions), is first staged in a temporary
 // file beside its destination; only when all are staged are they renamed
-// into place, the lock last. A release syncs them before renaming. On error or cancellation the
-// staged files are removed, an output directory Build created is removed
-// again, and OutDir, the lock and the manifest are as they were.
+// into place, the lock last. A release syncs them before renaming. On
+// error or cancellation the staged files are removed, an output directory
+// Build created is removed again, and OutDir, the lock and the manifest
+// are as they were.
 func Build(ctx context.Context, pl *Plan, opt BuildOptions) (*Report, error) {
 	if HasErrors(pl.Findings) {
 		return nil, errors.New("the plan has error-level findings; fix them before building")
