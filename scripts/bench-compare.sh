@@ -9,6 +9,12 @@
 # IMAGE_DIR defaults to a fresh small image (200 packages × 5 files × 4 KB)
 # from internal/benchgen. Needs gcab and xmllint (apt-get install gcab
 # libxml2-utils).
+#
+# On an ext4 without a journal, creating a file right after many were
+# deleted (a test run, this script's own cleanup) costs far more for a few
+# minutes; both builds create about 200 files, which skews the build
+# ratio. For numbers that compare the tools rather than the file system,
+# leave a few minutes after mass deletions (README: Performance).
 set -euo pipefail
 
 runs=7
