@@ -64,6 +64,15 @@ type BuildOptions struct {
 	cache *buildCache
 }
 
+// withDefaults fills in what a zero BuildOptions field means: the
+// default epoch.
+func (o BuildOptions) withDefaults() BuildOptions {
+	if o.Epoch.IsZero() {
+		o.Epoch = DefaultEpoch
+	}
+	return o
+}
+
 // ConflictError lists existing outputs that differ from what the build
 // would write; --force replaces them.
 type ConflictError struct {
@@ -237,9 +246,7 @@ type builder struct {
 }
 
 func startBuild(ctx context.Context, opt BuildOptions, n int) (*builder, error) {
-	if opt.Epoch.IsZero() {
-		opt.Epoch = DefaultEpoch
-	}
+	opt = opt.withDefaults()
 	dir := opt.OutDir
 	if dir == "" {
 		return nil, errors.New("no output directory given")

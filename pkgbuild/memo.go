@@ -272,9 +272,7 @@ func quickMemo(path string, popt Options, opt BuildOptions, start time.Time) (*P
 	if abs, err := filepath.Abs(path); err != nil || abs != mm.Manifest {
 		return nil, nil, false
 	}
-	if opt.Epoch.IsZero() {
-		opt.Epoch = DefaultEpoch
-	}
+	opt = opt.withDefaults() // as startBuild, which the full check follows
 	dir := filepath.Dir(path)
 	if watchDigest(memoHead(path, popt, opt), dir, mm.Watch, start) != mm.WatchKey || !mm.intact(opt.OutDir) {
 		return nil, nil, false

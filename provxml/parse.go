@@ -132,34 +132,31 @@ func (p *parser) newElement() *Element {
 	return &p.elemSlab[len(p.elemSlab)-1]
 }
 
-// keepChildren copies a closing element's children into the slab, capped
-// so that appending to the list cannot write into its neighbour's.
+// keepChildren copies a closing element's children into the slab.
 func (p *parser) keepChildren(kids []*Element) []*Element {
-	n := len(kids)
-	if n == 0 {
-		return nil
-	}
-	if cap(p.kidSlab)-len(p.kidSlab) < n {
-		p.kidSlab = make([]*Element, 0, max(min(max(16, len(p.src)/64), 4096), n))
-	}
-	start := len(p.kidSlab)
-	p.kidSlab = append(p.kidSlab, kids...)
-	return p.kidSlab[start : start+n : start+n]
+	return carve(&p.kidSlab, kids, len(p.src)/64, 4096)
 }
 
 // keepAttrs copies the scratch attributes into the slab.
 func (p *parser) keepAttrs() []Attr {
-	n := len(p.attrs)
+	// A provisioning element carries about two attributes.
+	return carve(&p.attrSlab, p.attrs, len(p.src)/24, 8192)
+}
+
+// carve copies items into *slab and returns the copy, capped so that
+// appending to it cannot write into its neighbour's; a slab without room
+// is replaced by one sized for about guess items (16 to limit).
+func carve[T any](slab *[]T, items []T, guess, limit int) []T {
+	n := len(items)
 	if n == 0 {
 		return nil
 	}
-	if cap(p.attrSlab)-len(p.attrSlab) < n {
-		// …and carries about two attributes.
-		p.attrSlab = make([]Attr, 0, max(min(max(16, len(p.src)/24), 8192), n))
+	if cap(*slab)-len(*slab) < n {
+		*slab = make([]T, 0, max(min(max(16, guess), limit), n))
 	}
-	start := len(p.attrSlab)
-	p.attrSlab = append(p.attrSlab, p.attrs...)
-	return p.attrSlab[start : start+n : start+n]
+	start := len(*slab)
+	*slab = append(*slab, items...)
+	return (*slab)[start : start+n : start+n]
 }
 
 // names are the element and attribute names every document repeats;

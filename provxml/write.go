@@ -6,6 +6,7 @@ import (
 	"io"
 	"slices"
 	"strings"
+	"unicode/utf8"
 )
 
 // Canonical form, as Write produces it:
@@ -161,67 +162,39 @@ func appendElement(b []byte, e *Element, level int) []byte {
 	return append(b, '>', '\n')
 }
 
-// attrEscape marks the bytes appendEscapedAttr looks at: those written as
-// references, and 0xEF, which starts U+F000 (EF 80 80).
-var attrEscape = [256]bool{'&': true, '<': true, '>': true, '"': true, '\t': true, '\n': true, '\r': true, 0xEF: true}
+// attrEscapes and textEscapes are the references the canonical form
+// writes for ASCII bytes in attribute values and in text.
+var (
+	attrEscapes = [utf8.RuneSelf]string{'&': "&amp;", '<': "&lt;", '>': "&gt;", '"': "&quot;", '\t': "&#x9;", '\n': "&#xA;", '\r': "&#xD;"}
+	textEscapes = [utf8.RuneSelf]string{'&': "&amp;", '<': "&lt;", '>': "&gt;", '\r': "&#xD;"}
+)
 
-func appendEscapedAttr(b []byte, s string) []byte {
+func appendEscapedAttr(b []byte, s string) []byte { return appendEscaped(b, s, &attrEscapes, true) }
+
+func appendEscapedText(b []byte, s string) []byte { return appendEscaped(b, s, &textEscapes, false) }
+
+// appendEscaped appends s with the references of esc, and with U+F000
+// (the multiplestring separator, UTF-8 EF 80 80) as &#xF000; when f000.
+func appendEscaped(b []byte, s string, esc *[utf8.RuneSelf]string, f000 bool) []byte {
 	last := 0
 	for i := 0; i < len(s); i++ {
 		c := s[i]
-		if !attrEscape[c] {
-			continue
-		}
-		var esc string
+		var e string
 		size := 1
-		switch c {
-		case '&':
-			esc = "&amp;"
-		case '<':
-			esc = "&lt;"
-		case '>':
-			esc = "&gt;"
-		case '"':
-			esc = "&quot;"
-		case '\t':
-			esc = "&#x9;"
-		case '\n':
-			esc = "&#xA;"
-		case '\r':
-			esc = "&#xD;"
-		default: // 0xEF
-			if !strings.HasPrefix(s[i:], "\uf000") {
+		switch {
+		case c < utf8.RuneSelf:
+			if e = esc[c]; e == "" {
 				continue
 			}
-			esc, size = "&#xF000;", len("\uf000")
-		}
-		b = append(b, s[last:i]...)
-		b = append(b, esc...)
-		last = i + size
-		i += size - 1
-	}
-	return append(b, s[last:]...)
-}
-
-func appendEscapedText(b []byte, s string) []byte {
-	last := 0
-	for i := 0; i < len(s); i++ {
-		var esc string
-		switch s[i] {
-		case '&':
-			esc = "&amp;"
-		case '<':
-			esc = "&lt;"
-		case '>':
-			esc = "&gt;"
-		case '\r':
-			esc = "&#xD;"
+		case f000 && c == 0xEF && strings.HasPrefix(s[i:], "\uf000"):
+			e, size = "&#xF000;", len("\uf000")
 		default:
 			continue
 		}
 		b = append(b, s[last:i]...)
-		b = append(b, esc...)
-		last = i + 1
+		b = append(b, e...)
+		last = i + size
+		i += size - 1
 	}
 	return append(b, s[last:]...)
 }
