@@ -309,7 +309,7 @@ func (mm *buildMemo) intact(dir string) bool {
 // report is the report of the remembered build, as far as the command
 // line shows it.
 func (mm *buildMemo) report(pl *Plan) *Report {
-	rep := &Report{SchemaVersion: ReportSchemaVersion, Image: pl.Image, Release: pl.Release, Target: pl.Target, Findings: mm.Findings, UpToDate: true}
+	rep := &Report{reportHead: reportHead{SchemaVersion: ReportSchemaVersion, Image: pl.Image, Release: pl.Release, Target: pl.Target}, Findings: mm.Findings, UpToDate: true}
 	for _, p := range mm.Packages {
 		rep.Packages = append(rep.Packages, &ReportPackage{Name: p.Name, OldVersion: p.OldVersion, Version: p.Version, Archive: p.Archive, Size: p.Size, SHA256: p.SHA256})
 	}

@@ -22,13 +22,7 @@ const ReportSchemaVersion = 1
 
 // Report is the build report: report.json and, rendered, report.md.
 type Report struct {
-	SchemaVersion   int              `json:"schemaVersion"`
-	Image           string           `json:"image"`
-	Release         string           `json:"release"`
-	PreviousRelease string           `json:"previousRelease,omitempty"`
-	Target          string           `json:"target"`
-	Format          manifest.Format  `json:"format"`
-	SourceDateEpoch int64            `json:"sourceDateEpoch"`
+	reportHead
 	Packages        []*ReportPackage `json:"packages,omitempty"`
 	RemovedPackages []string         `json:"removedPackages,omitempty"`
 	Findings        []Finding        `json:"findings"`
@@ -40,6 +34,18 @@ type Report struct {
 	// from the same inputs and changed nothing; only the packages'
 	// identities, archives and the findings are then filled.
 	UpToDate bool `json:"-"`
+}
+
+// reportHead is what report.json says before its packages: what is
+// known before any package is planned.
+type reportHead struct {
+	SchemaVersion   int             `json:"schemaVersion"`
+	Image           string          `json:"image"`
+	Release         string          `json:"release"`
+	PreviousRelease string          `json:"previousRelease,omitempty"`
+	Target          string          `json:"target"`
+	Format          manifest.Format `json:"format"`
+	SourceDateEpoch int64           `json:"sourceDateEpoch"`
 }
 
 // ReportPackage is one package of the build report.
@@ -127,11 +133,16 @@ type ReportSetting struct {
 	Op       string         `json:"op"`
 }
 
+// reportHead is the head of the report of a build of pl.
+func (pl *Plan) reportHead(epoch time.Time) reportHead {
+	return reportHead{SchemaVersion: ReportSchemaVersion, Image: pl.Image, Release: pl.Release, PreviousRelease: pl.PreviousRelease,
+		Target: pl.Target, Format: pl.format(), SourceDateEpoch: epoch.Unix()}
+}
+
 // newReport is the report of a build of pl whose packages' entries are
 // pkgs (filled as each package was archived).
 func newReport(pl *Plan, epoch time.Time, pkgs []*ReportPackage) *Report {
-	return &Report{SchemaVersion: ReportSchemaVersion, Image: pl.Image, Release: pl.Release, PreviousRelease: pl.PreviousRelease,
-		Target: pl.Target, Format: pl.format(), SourceDateEpoch: epoch.Unix(), RemovedPackages: pl.RemovedPackages, Findings: pl.Findings,
+	return &Report{reportHead: pl.reportHead(epoch), RemovedPackages: pl.RemovedPackages, Findings: pl.Findings,
 		Packages: pkgs, Reapply: pl.Reapply()}
 }
 
@@ -148,15 +159,7 @@ func newReportPackage(p *PackagePlan) *ReportPackage {
 // jsonHead is report.json up to the first package: what is known before
 // any package is planned.
 func (r *Report) jsonHead() []byte {
-	hb, _ := json.Marshal(struct {
-		SchemaVersion   int             `json:"schemaVersion"`
-		Image           string          `json:"image"`
-		Release         string          `json:"release"`
-		PreviousRelease string          `json:"previousRelease,omitempty"`
-		Target          string          `json:"target"`
-		Format          manifest.Format `json:"format"`
-		SourceDateEpoch int64           `json:"sourceDateEpoch"`
-	}{r.SchemaVersion, r.Image, r.Release, r.PreviousRelease, r.Target, r.Format, r.SourceDateEpoch})
+	hb, _ := json.Marshal(r.reportHead)
 	return append(hb[:len(hb)-1], ",\n\"packages\": [\n"...)
 }
 

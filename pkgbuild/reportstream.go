@@ -47,8 +47,7 @@ func newReportStream(dir string, epoch time.Time) *reportStream {
 
 // open stages report.json with its head.
 func (s *reportStream) open(pl *Plan) error {
-	head := &Report{SchemaVersion: ReportSchemaVersion, Image: pl.Image, Release: pl.Release, PreviousRelease: pl.PreviousRelease,
-		Target: pl.Target, Format: pl.format(), SourceDateEpoch: s.epoch.Unix()}
+	head := &Report{reportHead: pl.reportHead(s.epoch)}
 	js, err := openStaged(s.dir, "report.json", stagePlain)
 	s.json = js // even when failed: its temporary file is removed
 	if err != nil {
