@@ -191,7 +191,7 @@ func newPlan(ctx context.Context, m *manifest.Manifest, dir string, lock *manife
 	keys := make([][]uint64, len(m.Packages))
 	pl.replan = func(i int) *PackagePlan {
 		p := m.Packages[i]
-		return planPackage(m, dir, lock.Package(p.Name), p, ords, opt, new([]Finding))
+		return planPackage(m, dir, lock.Package(p.Name), p, ords, opt, new([]Finding), nil)
 	}
 	var badSources atomic.Bool
 	parallel(ctx, len(m.Packages), 0, func(i int) {
@@ -202,13 +202,22 @@ func newPlan(ctx context.Context, m *manifest.Manifest, dir string, lock *manife
 			return // the manifest is refused; planning is wasted
 		}
 		p := m.Packages[i]
-		pp := planPackage(m, dir, lock.Package(p.Name), p, ords, opt, &found[i])
+		// A package the build sheds once archived gives its memory
+		// back for the next one; any other keeps it.
+		var sc *scratch
+		if each != nil {
+			sc = getScratch()
+		}
+		pp := planPackage(m, dir, lock.Package(p.Name), p, ords, opt, &found[i], sc)
 		pp.index = i
 		found[i] = append(found[i], analyzePackage(pl, pp)...)
 		keys[i] = settingKeys(pp)
 		pl.Packages[i] = pp
 		if each != nil {
 			each(pl, pp, found[i])
+			if pp.shed {
+				putScratch(sc)
+			}
 		}
 	})
 	if err := ctx.Err(); err != nil {
@@ -245,7 +254,7 @@ func planFinding(m *manifest.Manifest, pkg string, at manifest.Pos, r *provxml.R
 	return Finding{File: m.File, Line: at.Line, Col: at.Col, ID: r.ID, Severity: r.Severity, Message: fmt.Sprintf(format, args...), Package: pkg}
 }
 
-func planPackage(m *manifest.Manifest, dir string, old *manifest.LockPackage, p *manifest.Package, ords manifest.Ordinals, opt Options, out *[]Finding) *PackagePlan {
+func planPackage(m *manifest.Manifest, dir string, old *manifest.LockPackage, p *manifest.Package, ords manifest.Ordinals, opt Options, out *[]Finding, sc *scratch) *PackagePlan {
 	pp := &PackagePlan{Name: p.Name, GUID: p.GUID.String(), GUIDDerived: p.GUIDDerived, Owner: p.Owner, Version: p.Version.String(), Files: []*FilePlan{}, Why: []string{}, src: p}
 	var fs []Finding
 	suppress := checkSuppress(m, p, &fs)
@@ -276,6 +285,13 @@ func planPackage(m *manifest.Manifest, dir string, old *manifest.LockPackage, p 
 		}
 	}
 
+	if sc == nil {
+		// Nothing outlives planning but the canonical bytes and the
+		// settings: the memory goes back for the next package.
+		sc = getScratch()
+		defer putScratch(sc)
+		sc.keep = true
+	}
 	classes := []struct {
 		class   manifest.Class
 		sources []*manifest.Source
@@ -306,10 +322,10 @@ func planPackage(m *manifest.Manifest, dir string, old *manifest.LockPackage, p 
 			}
 			continue
 		}
-		r := renderClass(m, dir, p, c.sources)
+		r := renderClass(m, dir, p, c.sources, sc)
 		fs = append(fs, r.Findings...)
 		f := &FilePlan{Class: c.class, Sources: r.Sources}
-		f.Canonical = provxml.AppendCanonical(make([]byte, 0, r.size+r.size/8+512), r.Doc)
+		f.Canonical = provxml.AppendCanonical(reserve(&sc.canonical, r.size+r.size/8+512), r.Doc)
 		f.Digest = provxml.DigestCanonical(f.Canonical)
 		f.Settings, f.Origins, f.SettingCount = r.Settings, r.Origins, len(r.Settings)
 		switch {

@@ -17,6 +17,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/provpack/provpack/internal/imagegen"
 	"github.com/provpack/provpack/manifest"
 )
 
@@ -435,5 +436,66 @@ func TestReplanNoticesChangedSources(t *testing.T) {
 	pl.files(net)
 	if pl.replanErr == nil || !strings.Contains(pl.replanErr.Error(), "OPR_Net changed while provpack read them") {
 		t.Errorf("a source changed mid-build went unnoticed: %v", pl.replanErr)
+	}
+}
+
+// TestRecycledMemoryLeavesNoTrace builds a generated image in one pass,
+// where each package's sources, settings and parsed documents go back
+// for the next package once it is archived (scratch), and in two passes,
+// where nothing is reused, with packages of different sizes so that
+// later ones land on what earlier ones left. Every output must be
+// byte-identical: report.json and report.md list every setting, so a
+// value read from reused memory would show.
+func TestRecycledMemoryLeavesNoTrace(t *testing.T) {
+	dir := t.TempDir()
+	path, err := imagegen.Generate(dir, imagegen.Options{Packages: 24, Files: 4, Size: 3000, Seed: 7})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Packages of very different sizes, largest in the middle.
+	for i, size := range []int{200, 40000, 900, 25000} {
+		file := filepath.Join(dir, "provxml", fmt.Sprintf("OEM_Pkg%04d", 10+i), "01.provxml")
+		other, err := imagegen.Generate(t.TempDir(), imagegen.Options{Packages: 1, Files: 2, Size: size, Seed: int64(i + 1)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		data, err := os.ReadFile(filepath.Join(filepath.Dir(other), "provxml", "OEM_Pkg0000", "01.provxml"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(file, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	poisonScratch = true
+	defer func() { poisonScratch = false }()
+	out := t.TempDir()
+	pl, err := Load(path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Build(context.Background(), pl, BuildOptions{OutDir: filepath.Join(out, "two-pass")}); err != nil {
+		t.Fatal(err)
+	}
+	one := filepath.Join(out, "one-pass")
+	if _, _, err := BuildManifest(context.Background(), path, Options{}, BuildOptions{OutDir: one}); err != nil {
+		t.Fatal(err)
+	}
+	ents, err := os.ReadDir(filepath.Join(out, "two-pass"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ents) < 28 {
+		t.Fatalf("two-pass build wrote only %d files", len(ents))
+	}
+	for _, e := range ents {
+		if e.Name() == CacheName {
+			continue
+		}
+		a, _ := os.ReadFile(filepath.Join(out, "two-pass", e.Name()))
+		b, err := os.ReadFile(filepath.Join(one, e.Name()))
+		if err != nil || !bytes.Equal(a, b) {
+			t.Errorf("%s differs between the one-pass and the two-pass build (%v)", e.Name(), err)
+		}
 	}
 }

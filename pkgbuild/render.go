@@ -40,7 +40,7 @@ func ppos(p manifest.Pos) provxml.Pos { return provxml.Pos{Line: p.Line, Col: p.
 // document. File sources are parsed and linted where they are; inline
 // settings become elements positioned at the manifest lines they came
 // from, so their findings point there too.
-func renderClass(m *manifest.Manifest, dir string, p *manifest.Package, sources []*manifest.Source) *rendered {
+func renderClass(m *manifest.Manifest, dir string, p *manifest.Package, sources []*manifest.Source, sc *scratch) *rendered {
 	out := &rendered{Doc: provxml.NewDocument("")}
 	opt := provxml.Options{Target: string(m.Target)}
 	// The documents are gathered first, so that their settings go into
@@ -55,14 +55,14 @@ func renderClass(m *manifest.Manifest, dir string, p *manifest.Package, sources 
 			for _, rel := range s.Matches {
 				path := filepath.Join(dir, filepath.FromSlash(rel))
 				out.Sources = append(out.Sources, filepath.ToSlash(path))
-				data, err := readSource(path)
+				data, err := sc.readSource(path)
 				if err != nil {
 					out.Findings = append(out.Findings, Finding{File: path, Line: 1, Col: 1, ID: provxml.RuleSyntax.ID, Severity: provxml.Error,
 						Message: fmt.Sprintf("cannot read: %v", err), Package: p.Name})
 					continue
 				}
 				out.size += len(data)
-				doc, fs := provxml.Lint(path, data, provxml.ParseOptions{ShareInput: true}, opt)
+				doc, fs := provxml.Lint(path, data, provxml.ParseOptions{ShareInput: true, Arena: &sc.arena}, opt)
 				for _, f := range fs {
 					out.Findings = append(out.Findings, fromProvxml(p.Name, f))
 				}
@@ -84,8 +84,8 @@ func renderClass(m *manifest.Manifest, dir string, p *manifest.Package, sources 
 		n += provxml.SettingsBound(d.doc)
 		kids += len(d.doc.Root.Children)
 	}
-	out.Settings = make([]provxml.Setting, 0, n)
-	out.Origins = make([]string, 0, n)
+	out.Settings = reserve(&sc.settings, n)
+	out.Origins = reserve(&sc.origins, n)
 	out.Doc.Root.Children = make([]*provxml.Element, 0, kids)
 	for _, d := range docs {
 		out.Doc.Root.Children = append(out.Doc.Root.Children, d.doc.Root.Children...)
@@ -139,8 +139,14 @@ func inlineDocument(file string, s *manifest.Source) *provxml.Document {
 // readSource reads a provisioning source, at most one byte more than the
 // parser accepts (so an oversized file is reported, not read whole), and
 // refuses anything but a regular file without blocking on it.
-func readSource(path string) ([]byte, error) {
-	data, err := provxml.ReadFile(path, provxml.DefaultMaxSize)
+func (sc *scratch) readSource(path string) ([]byte, error) {
+	if cap(sc.src)-len(sc.src) < 32<<10 {
+		// What the old slab holds stays where it is until the package
+		// is shed; the new one, which the next packages reuse, grows
+		// until one package's sources fit.
+		sc.src = make([]byte, 0, max(256<<10, 2*cap(sc.src)))
+	}
+	data, err := provxml.ReadFileTo(&sc.src, path, provxml.DefaultMaxSize)
 	if errors.Is(err, provxml.ErrNotRegular) || errors.Is(err, provxml.ErrIsDir) {
 		return nil, fmt.Errorf("%s is not a regular file", path)
 	}

@@ -33,6 +33,9 @@ type ParseOptions struct {
 	// then never change that data: it is for a buffer read only to be
 	// parsed, as ReadFile returns.
 	ShareInput bool
+	// Arena, when set, is where the document's elements and attribute
+	// lists are kept (see Arena).
+	Arena *Arena
 }
 
 func (o ParseOptions) withDefaults() ParseOptions {
@@ -125,21 +128,33 @@ type parser struct {
 // newElement returns a zeroed element from the slab.
 func (p *parser) newElement() *Element {
 	if len(p.elemSlab) == cap(p.elemSlab) {
-		// A provisioning element takes about 60 bytes of source.
-		p.elemSlab = make([]Element, 0, min(max(16, len(p.src)/48), 4096))
+		if a := p.opt.Arena; a != nil {
+			p.elemSlab = a.elems.get(1, 1024)
+		} else {
+			// A provisioning element takes about 60 bytes of source.
+			p.elemSlab = make([]Element, 0, min(max(16, len(p.src)/48), 4096))
+		}
 	}
 	p.elemSlab = p.elemSlab[:len(p.elemSlab)+1]
-	return &p.elemSlab[len(p.elemSlab)-1]
+	e := &p.elemSlab[len(p.elemSlab)-1]
+	*e = Element{} // an arena's slab holds an earlier document's
+	return e
 }
 
 // keepChildren copies a closing element's children into the slab.
 func (p *parser) keepChildren(kids []*Element) []*Element {
+	if a := p.opt.Arena; a != nil && cap(p.kidSlab)-len(p.kidSlab) < len(kids) {
+		p.kidSlab = a.kids.get(len(kids), 1024)
+	}
 	return carve(&p.kidSlab, kids, len(p.src)/64, 4096)
 }
 
 // keepAttrs copies the scratch attributes into the slab.
 func (p *parser) keepAttrs() []Attr {
 	// A provisioning element carries about two attributes.
+	if a := p.opt.Arena; a != nil && cap(p.attrSlab)-len(p.attrSlab) < len(p.attrs) {
+		p.attrSlab = a.attrs.get(len(p.attrs), 2048)
+	}
 	return carve(&p.attrSlab, p.attrs, len(p.src)/24, 8192)
 }
 

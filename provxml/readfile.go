@@ -23,7 +23,32 @@ var (
 // build, the size from fstat sizes the buffer so one read usually
 // suffices, and the descriptor never enters the runtime's poller.
 func ReadFile(path string, limit int64) ([]byte, error) {
-	return readFile(path, limit)
+	return readFile(path, limit, nil)
+}
+
+// ReadFileTo reads as ReadFile does, into the free room of *slab when the
+// file fits there, and advances *slab past what it read: a caller reading
+// many small files whose contents die together (a package's sources)
+// reuses one allocation for all of them by truncating *slab to zero
+// length once they are dead. A file that does not fit gets its own
+// allocation and leaves *slab as it was. The data returned is capped, so
+// appending to it never writes into the slab.
+func ReadFileTo(slab *[]byte, path string, limit int64) ([]byte, error) {
+	data, err := readFile(path, limit, slab)
+	if err == nil && slab != nil && len(data) > 0 && cap(*slab) > len(*slab) && &data[0] == &(*slab)[:len(*slab)+1][len(*slab)] {
+		*slab = (*slab)[:len(*slab)+len(data)]
+	}
+	return data, err
+}
+
+// room returns an empty buffer with capacity n: the free room of *slab
+// when it is large enough, else a new allocation.
+func room(slab *[]byte, n int64) []byte {
+	if slab != nil && int64(cap(*slab)-len(*slab)) >= n {
+		s := *slab
+		return s[len(s) : len(s) : len(s)+int(n)]
+	}
+	return make([]byte, 0, n)
 }
 
 func notRegular(path string, mode fs.FileMode) error {

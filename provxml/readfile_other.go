@@ -7,7 +7,7 @@ import (
 	"os"
 )
 
-func readFile(path string, limit int64) ([]byte, error) {
+func readFile(path string, limit int64, slab *[]byte) ([]byte, error) {
 	st, err := os.Stat(path)
 	if err != nil {
 		return nil, err
@@ -20,7 +20,7 @@ func readFile(path string, limit int64) ([]byte, error) {
 		return nil, err
 	}
 	defer f.Close()
-	buf := make([]byte, 0, min(st.Size(), limit)+1)
+	buf := room(slab, min(st.Size(), limit)+1)
 	for int64(len(buf)) <= limit {
 		if len(buf) == cap(buf) {
 			buf = append(buf, 0)[:len(buf)]

@@ -8,7 +8,7 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-func readFile(path string, limit int64) ([]byte, error) {
+func readFile(path string, limit int64, slab *[]byte) ([]byte, error) {
 	var fd int
 	var err error
 	for {
@@ -36,7 +36,7 @@ func readFile(path string, limit int64) ([]byte, error) {
 	// also sees the end; a file that grew meanwhile is still read up to
 	// limit+1 bytes.
 	want := min(st.Size, limit) + 1
-	buf := make([]byte, 0, want)
+	buf := room(slab, want)
 	for int64(len(buf)) <= limit {
 		if len(buf) == cap(buf) {
 			buf = append(buf, 0)[:len(buf)]
