@@ -86,11 +86,14 @@ func LintFiles(ctx context.Context, files []string, popt ParseOptions, opt Optio
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			// Findings never point into a document or its bytes, so each
+			// file is read and parsed into the memory of the one before.
+			var mem lintMemory
 			for i := range next {
 				if ctx.Err() != nil {
 					return
 				}
-				out[i] = lintFile(files[i], popt, opt)
+				out[i] = lintFile(files[i], popt, opt, &mem)
 			}
 		}()
 	}
@@ -98,9 +101,20 @@ func LintFiles(ctx context.Context, files []string, popt ParseOptions, opt Optio
 	return out
 }
 
-func lintFile(path string, popt ParseOptions, opt Options) FileResult {
+// lintMemory is what one lint worker reads and parses files into.
+type lintMemory struct {
+	arena Arena
+	src   []byte
+}
+
+func lintFile(path string, popt ParseOptions, opt Options, mem *lintMemory) FileResult {
 	popt = popt.withDefaults()
-	data, err := ReadFile(path, int64(popt.MaxSize))
+	mem.arena.Reset()
+	if cap(mem.src) < 64<<10 {
+		mem.src = make([]byte, 0, 64<<10)
+	}
+	mem.src = mem.src[:0]
+	data, err := ReadFileTo(&mem.src, path, int64(popt.MaxSize))
 	switch {
 	case errors.Is(err, ErrIsDir):
 		return FileResult{File: path, Err: fmt.Errorf("%s is a directory", path)}
@@ -118,6 +132,7 @@ func lintFile(path string, popt ParseOptions, opt Options) FileResult {
 			Msg: fmt.Sprintf("file is %s bytes, larger than the %d-byte limit; provisioning documents are small, so this is refused to bound memory", size, popt.MaxSize)}}}
 	}
 	popt.ShareInput = true // data is this call's own
+	popt.Arena = &mem.arena
 	_, fs := Lint(path, data, popt, opt)
 	return FileResult{File: path, Findings: fs}
 }
