@@ -267,8 +267,9 @@ func startBuild(ctx context.Context, opt BuildOptions, n int) (*builder, error) 
 		removeDirs(made)
 		return nil, err
 	}
-	removeStale(dir)
+	present := removeStale(dir)
 	opt.cache = loadCache(dir)
+	opt.cache.present = present
 	b := &builder{opt: opt, dir: dir, made: made, unlock: unlock,
 		pkgs: make([]*ReportPackage, n), outs: make([]*output, n), errs: make([]error, n), rs: newReportStream(dir, opt.Epoch)}
 	b.ctx, b.cancel = context.WithCancel(ctx)
@@ -368,9 +369,14 @@ func (b *builder) finish(pl *Plan) (*Report, error) {
 	if err := errors.Join(docErrs...); err != nil {
 		return nil, err
 	}
+	// One listing of the directory, not a look-up per output.
+	present, err := dirNames(dir)
+	if err != nil {
+		return nil, err
+	}
 	var conflicts []string
 	for _, o := range outs {
-		if o.tmp != "" && exists(filepath.Join(dir, o.name)) {
+		if o.tmp != "" && present[o.name] {
 			conflicts = append(conflicts, o.name)
 		}
 	}
@@ -543,14 +549,37 @@ func exists(path string) bool {
 	return err == nil
 }
 
-// removeStale deletes temporary files an interrupted earlier run left.
-func removeStale(dir string) {
+// removeStale deletes temporary files an interrupted earlier run left,
+// and returns the names of everything else in dir.
+func removeStale(dir string) map[string]bool {
+	present := map[string]bool{}
 	ents, _ := os.ReadDir(dir)
 	for _, e := range ents {
 		if strings.HasPrefix(e.Name(), tempPrefix) && e.Type().IsRegular() {
 			os.Remove(filepath.Join(dir, e.Name()))
+			continue
 		}
+		present[e.Name()] = true
 	}
+	return present
+}
+
+// dirNames returns the names of the entries of dir.
+func dirNames(dir string) (map[string]bool, error) {
+	f, err := os.Open(dir)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	names, err := f.Readdirnames(-1)
+	if err != nil {
+		return nil, fmt.Errorf("listing %s: %w", dir, err)
+	}
+	present := make(map[string]bool, len(names))
+	for _, n := range names {
+		present[n] = true
+	}
+	return present, nil
 }
 
 // stage writes one output to a temporary file in dir, hashing it on the
@@ -582,13 +611,17 @@ type stageMode uint8
 const (
 	stageHash      stageMode = 1 << iota // always hash (archives: their SHA-256 is reported)
 	stageWriteback                       // start writeback on commit (the build will sync)
+	// stageNew: the destination was not there when the build began, so
+	// there is no existing file to compare with. Should one appear
+	// meanwhile, the commit finds it as a conflict.
+	stageNew
 	stagePlain     stageMode = 0
 )
 
 // stagedFile is an output being written to its temporary file.
 type stagedFile struct {
 	o   *output
-	f   *os.File
+	f   *outFile
 	w   io.Writer // f, through the test hook
 	h   hash.Hash // nil unless hashing
 	n   int64
@@ -601,7 +634,7 @@ type stagedFile struct {
 func openStaged(dir, name string, how stageMode) (*stagedFile, error) {
 	sf := &stagedFile{o: &output{name: name}, how: how}
 	dest := filepath.Join(dir, name)
-	f, err := os.CreateTemp(dir, tempPrefix+name+"-*")
+	f, err := createTemp(dir, tempPrefix+name+"-*")
 	if err != nil {
 		return sf, fmt.Errorf("writing %s: %w", dest, pathErr(err))
 	}
@@ -609,7 +642,7 @@ func openStaged(dir, name string, how stageMode) (*stagedFile, error) {
 	if testWriteHook != nil {
 		sf.w = testWriteHook(name, sf.w)
 	}
-	sf.existed = exists(dest)
+	sf.existed = how&stageNew == 0 && exists(dest)
 	if how&stageHash != 0 || sf.existed {
 		sf.h = sha256.New()
 	}
@@ -703,6 +736,9 @@ func stagePackageArchive(pl *Plan, p *PackagePlan, rp *ReportPackage, opt BuildO
 	how := stageHash
 	if opt.Release {
 		how |= stageWriteback
+	}
+	if !opt.cache.present[rp.Archive] {
+		how |= stageNew
 	}
 	o, err := stage(opt.OutDir, rp.Archive, how, func(w io.Writer) error {
 		return writeArchive(w, format, members, opt.Epoch)

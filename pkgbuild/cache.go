@@ -51,6 +51,9 @@ type buildCache struct {
 	entries map[string]cacheEntry
 	// memo is the last build's (nil if none); next is this build's.
 	memo, next *buildMemo
+	// present names what the output directory held when the build
+	// began (read-only once the build starts).
+	present map[string]bool
 }
 
 func loadCache(dir string) *buildCache {

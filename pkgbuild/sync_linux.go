@@ -55,13 +55,6 @@ func syncFS(dir string) error {
 	return unix.Syncfs(int(d.Fd()))
 }
 
-// startWriteback asks the kernel to start writing f's pages now, without
-// waiting: by the time syncStaged runs, most of the data is on its way,
-// and the writing overlaps the rest of the build.
-func startWriteback(f *os.File) {
-	_ = unix.SyncFileRange(int(f.Fd()), 0, 0, unix.SYNC_FILE_RANGE_WRITE)
-}
-
 // rename renames a staged file over its destination. os.Rename first
 // looks at the destination to refuse a directory, which rename(2) itself
 // refuses (EISDIR); a build renames hundreds of files.

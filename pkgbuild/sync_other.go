@@ -7,7 +7,6 @@ import "os"
 // syncStaged makes the staged files durable before they are renamed.
 func syncStaged(dir string, files []string) error { return syncEach(files) }
 
-func startWriteback(*os.File) {}
 
 // rename renames a staged file over its destination.
 func rename(tmp, dest string) error { return os.Rename(tmp, dest) }

@@ -32,9 +32,11 @@ func readFile(path string, limit int64, slab *[]byte) ([]byte, error) {
 	default:
 		return nil, notRegular(path, fs.ModeIrregular)
 	}
-	// One byte beyond the size, so that the read that fills the file
-	// also sees the end; a file that grew meanwhile is still read up to
-	// limit+1 bytes.
+	// One byte beyond the size, so that a file that grew since fstat
+	// shows it; such a file is read on up to limit+1 bytes. A read that
+	// brings exactly the size fstat gave ends the reading without a
+	// further read to see the end of the file: the file is taken as it
+	// was at fstat, as a file changed just after the read would be.
 	want := min(st.Size, limit) + 1
 	buf := room(slab, want)
 	for int64(len(buf)) <= limit {
@@ -53,6 +55,9 @@ func readFile(path string, limit int64, slab *[]byte) ([]byte, error) {
 			break
 		}
 		buf = buf[:len(buf)+n]
+		if int64(len(buf)) == st.Size {
+			break
+		}
 	}
 	return buf, nil
 }
