@@ -615,7 +615,7 @@ const (
 	// there is no existing file to compare with. Should one appear
 	// meanwhile, the commit finds it as a conflict.
 	stageNew
-	stagePlain     stageMode = 0
+	stagePlain stageMode = 0
 )
 
 // stagedFile is an output being written to its temporary file.

@@ -7,6 +7,5 @@ import "os"
 // syncStaged makes the staged files durable before they are renamed.
 func syncStaged(dir string, files []string) error { return syncEach(files) }
 
-
 // rename renames a staged file over its destination.
 func rename(tmp, dest string) error { return os.Rename(tmp, dest) }
