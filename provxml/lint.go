@@ -114,7 +114,7 @@ func lintFile(path string, popt ParseOptions, opt Options, mem *lintMemory) File
 		mem.src = make([]byte, 0, 64<<10)
 	}
 	mem.src = mem.src[:0]
-	data, err := ReadFileTo(&mem.src, path, int64(popt.MaxSize))
+	data, err := ReadFileTo(&mem.src, path, int64(popt.MaxSize), -1)
 	switch {
 	case errors.Is(err, ErrIsDir):
 		return FileResult{File: path, Err: fmt.Errorf("%s is a directory", path)}

@@ -23,7 +23,7 @@ var (
 // build, the size from fstat sizes the buffer so one read usually
 // suffices, and the descriptor never enters the runtime's poller.
 func ReadFile(path string, limit int64) ([]byte, error) {
-	return readFile(path, limit, nil)
+	return readFile(path, limit, nil, -1)
 }
 
 // ReadFileTo reads as ReadFile does, into the free room of *slab when the
@@ -33,8 +33,14 @@ func ReadFile(path string, limit int64) ([]byte, error) {
 // length once they are dead. A file that does not fit gets its own
 // allocation and leaves *slab as it was. The data returned is capped, so
 // appending to it never writes into the slab.
-func ReadFileTo(slab *[]byte, path string, limit int64) ([]byte, error) {
-	data, err := readFile(path, limit, slab)
+//
+// size, when not negative, is the file's size as the caller found it,
+// having found it a regular file: the file is then not looked at again
+// before it is read (a build stats each source once, when it checks the
+// manifest). Otherwise ReadFileTo refuses what is not a regular file, as
+// ReadFile does.
+func ReadFileTo(slab *[]byte, path string, limit, size int64) ([]byte, error) {
+	data, err := readFile(path, limit, slab, size)
 	if err == nil && slab != nil && len(data) > 0 && cap(*slab) > len(*slab) && &data[0] == &(*slab)[:len(*slab)+1][len(*slab)] {
 		*slab = (*slab)[:len(*slab)+len(data)]
 	}

@@ -7,7 +7,7 @@ import (
 	"os"
 )
 
-func readFile(path string, limit int64, slab *[]byte) ([]byte, error) {
+func readFile(path string, limit int64, slab *[]byte, _ int64) ([]byte, error) {
 	st, err := os.Stat(path)
 	if err != nil {
 		return nil, err

@@ -8,7 +8,7 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-func readFile(path string, limit int64, slab *[]byte) ([]byte, error) {
+func readFile(path string, limit int64, slab *[]byte, size int64) ([]byte, error) {
 	var fd int
 	var err error
 	for {
@@ -22,15 +22,21 @@ func readFile(path string, limit int64, slab *[]byte) ([]byte, error) {
 	}
 	defer unix.Close(fd)
 	var st unix.Stat_t
-	if err := unix.Fstat(fd, &st); err != nil {
+	if size >= 0 {
+		// The caller has looked at the file: a file replaced by a
+		// directory since fails to read, one replaced by a pipe reads
+		// as empty (the open did not block).
+		st.Size = size
+	} else if err := unix.Fstat(fd, &st); err != nil {
 		return nil, &fs.PathError{Op: "stat", Path: path, Err: err}
-	}
-	switch st.Mode & unix.S_IFMT {
-	case unix.S_IFREG:
-	case unix.S_IFDIR:
-		return nil, notRegular(path, fs.ModeDir)
-	default:
-		return nil, notRegular(path, fs.ModeIrregular)
+	} else {
+		switch st.Mode & unix.S_IFMT {
+		case unix.S_IFREG:
+		case unix.S_IFDIR:
+			return nil, notRegular(path, fs.ModeDir)
+		default:
+			return nil, notRegular(path, fs.ModeIrregular)
+		}
 	}
 	// One byte beyond the size, so that a file that grew since fstat
 	// shows it; such a file is read on up to limit+1 bytes. A read that
