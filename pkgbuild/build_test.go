@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -382,6 +383,34 @@ func TestExistingDifferentOutputNeedsForce(t *testing.T) {
 	if ps, _ := Verify(out); len(ps) != 0 {
 		t.Errorf("forced build does not verify: %v", ps)
 	}
+}
+
+// TestArchiveNameTakenDuringBuild: an archive whose name was free when
+// the build began, but which someone else created while it ran, is not
+// replaced when archives are put in place early: the build stops with a
+// conflict and leaves the newcomer, and nothing of its own, behind.
+func TestArchiveNameTakenDuringBuild(t *testing.T) {
+	m := copyDemo(t)
+	out := t.TempDir()
+	var once sync.Once
+	var taken string
+	testWriteHook = func(name string, w io.Writer) io.Writer {
+		if strings.HasSuffix(name, ".cab") {
+			once.Do(func() {
+				taken = name
+				os.WriteFile(filepath.Join(out, name), []byte("someone else's"), 0o644)
+			})
+		}
+		return w
+	}
+	_, _, err := BuildManifest(context.Background(), m, Options{}, BuildOptions{OutDir: out})
+	testWriteHook = nil
+	var ce *ConflictError
+	if !errors.As(err, &ce) || len(ce.Files) != 1 || ce.Files[0] != taken {
+		t.Fatalf("want a ConflictError naming %s, got %v", taken, err)
+	}
+	sameTree(t, "output after the refused build", map[string]string{taken: "someone else's"}, tree(t, out))
+	noTemps(t, out)
 }
 
 func TestOutputPathIsAFile(t *testing.T) {

@@ -70,3 +70,13 @@ func rename(tmp, dest string) error {
 		return &os.LinkError{Op: "rename", Old: tmp, New: dest, Err: err}
 	}
 }
+
+// renameNoReplace renames tmp to dest unless dest exists.
+func renameNoReplace(tmp, dest string) error {
+	for {
+		err := unix.Renameat2(unix.AT_FDCWD, tmp, unix.AT_FDCWD, dest, unix.RENAME_NOREPLACE)
+		if err != unix.EINTR {
+			return err
+		}
+	}
+}
