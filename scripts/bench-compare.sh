@@ -36,7 +36,8 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
-go build -o "$work/provpack" "$root/cmd/provpack"
+# Built as make build does: static (see the Makefile).
+CGO_ENABLED=0 go build -o "$work/provpack" "$root/cmd/provpack"
 if [ $# -ge 1 ]; then
   image=$(cd "$1" && pwd)
 else
