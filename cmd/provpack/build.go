@@ -51,7 +51,7 @@ func buildAction(c *cli.Context) error {
 		return usagef("build needs an output directory: -o DIR")
 	}
 	if !c.Bool("release") { // a release keeps every setting for the lock
-		streamingGC(path)
+		streamingGC(path, true)
 	}
 	opt, err := buildOptions(c)
 	if err != nil {

@@ -46,7 +46,7 @@ type lintOptions struct {
 }
 
 func lintAction(c *cli.Context) error {
-	streamingGC("")
+	streamingGC("", false)
 	if c.Bool("rules") {
 		return printRules(c.App.Writer)
 	}
