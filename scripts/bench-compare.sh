@@ -36,8 +36,9 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
-# Built as make build does: static (see the Makefile).
-CGO_ENABLED=0 go build -o "$work/provpack" "$root/cmd/provpack"
+# Built as make build does (see the Makefile): static, without urfave/cli's
+# documentation generators.
+CGO_ENABLED=0 go build -tags urfave_cli_no_docs -o "$work/provpack" "$root/cmd/provpack"
 if [ $# -ge 1 ]; then
   image=$(cd "$1" && pwd)
 else
