@@ -160,7 +160,8 @@ func isNull(n *yaml.Node) bool {
 	return n == nil || n.Kind == 0 || n.Kind == yaml.ScalarNode && n.Tag == "!!null" && n.Style == 0 && (n.Value == "" || n.Value == "~" || n.Value == "null" || n.Value == "Null" || n.Value == "NULL")
 }
 
-var yamlErrRE = regexp.MustCompile(`^yaml: (?:line (\d+): )?(.*)$`)
+// yamlErrRE is compiled when yaml.v3 first reports an error.
+var yamlErrRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^yaml: (?:line (\d+): )?(.*)$`) })
 
 // syntaxError turns a yaml.v3 parse error into a positioned Error.
 //
@@ -171,7 +172,7 @@ var yamlErrRE = regexp.MustCompile(`^yaml: (?:line (\d+): )?(.*)$`)
 func syntaxError(e *errs, t *text, err error) {
 	msg := err.Error()
 	line := 1
-	if m := yamlErrRE.FindStringSubmatch(msg); m != nil {
+	if m := yamlErrRE().FindStringSubmatch(msg); m != nil {
 		msg = m[2]
 		if m[1] != "" {
 			line, _ = strconv.Atoi(m[1])
@@ -211,7 +212,7 @@ func refineLine(t *text, from int, msg string) int {
 				return false
 			}
 			if err != nil {
-				m := yamlErrRE.FindStringSubmatch(err.Error())
+				m := yamlErrRE().FindStringSubmatch(err.Error())
 				return m != nil && m[2] == msg
 			}
 		}
@@ -427,10 +428,11 @@ func child(path, key string) string {
 
 func index(path string, i int) string { return path + "[" + strconv.Itoa(i) + "]" }
 
-var simpleKey = regexp.MustCompile(`^[A-Za-z0-9_-]+$`)
+// simpleKey is compiled when a map key is first named.
+var simpleKey = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z0-9_-]+$`) })
 
 func mapKey(path, key string) string {
-	if simpleKey.MatchString(key) {
+	if simpleKey().MatchString(key) {
 		return child(path, key)
 	}
 	return fmt.Sprintf("%s[%s]", path, strconv.Quote(key))

@@ -11,6 +11,7 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"sync"
 )
 
 // MaxLockSize is the largest lock ReadLock accepts. A lock records every
@@ -263,7 +264,8 @@ func jsonPos(data []byte, off int) Pos {
 	return Pos{Line: line, Col: col}
 }
 
-var digestRE = regexp.MustCompile(`^sha256:[0-9a-f]{64}$`)
+// digestRE is compiled when a lock is first read.
+var digestRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^sha256:[0-9a-f]{64}$`) })
 
 // validate checks the lock's invariants; see docs/lock-format.md.
 func (l *Lock) validate(e *errs) {
@@ -365,7 +367,7 @@ func (p *LockPackage) validateFiles(e *errs, target Target, pp string) {
 				e.add(Pos{}, fp+".ordinal", "%d is above maxOrdinal.%s (%d)", f.Ordinal, f.Class, max)
 			}
 		}
-		if !digestRE.MatchString(f.Digest) {
+		if !digestRE().MatchString(f.Digest) {
 			e.add(Pos{}, fp+".digest", "%q is not a digest (want sha256: and 64 lower-case hex digits)", f.Digest)
 		}
 	}

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -344,6 +345,38 @@ func TestNames(t *testing.T) {
 	} {
 		if err := CheckImageName(name); (err == nil) != ok {
 			t.Errorf("CheckImageName(%q) = %v", name, err)
+		}
+	}
+}
+
+// TestNameRulesMatchTheirPatterns holds each rule's hand-written check to
+// the pattern the schema exports, on every short string over a small
+// alphabet that reaches each class, and on lengths around the limit.
+func TestNameRulesMatchTheirPatterns(t *testing.T) {
+	alphabet := []string{"a", "Z", "7", "_", "-", ".", " ", "/", "é", "\x00"}
+	var inputs []string
+	var grow func(prefix string, n int)
+	grow = func(prefix string, n int) {
+		inputs = append(inputs, prefix)
+		if n == 0 {
+			return
+		}
+		for _, c := range alphabet {
+			grow(prefix+c, n-1)
+		}
+	}
+	grow("", 3)
+	for _, n := range []int{62, 63, 64, 65, 66} {
+		for _, c := range []string{"a", ".", "-"} {
+			inputs = append(inputs, strings.Repeat("b", n), c+strings.Repeat("b", n-1), strings.Repeat("b", n-1)+c)
+		}
+	}
+	for name, r := range nameRules {
+		re := regexp.MustCompile(r.pattern)
+		for _, s := range inputs {
+			if got, want := r.match(s), re.MatchString(s); got != want {
+				t.Errorf("%s rule on %q: match says %v, the pattern %s says %v", name, s, got, r.pattern, want)
+			}
 		}
 	}
 }

@@ -2,7 +2,6 @@ package manifest
 
 import (
 	"fmt"
-	"regexp"
 	"strings"
 )
 
@@ -14,33 +13,57 @@ var nameRules = map[string]nameRule{
 		what:    "package name",
 		pattern: `^[A-Za-z0-9_-]{1,64}$`,
 		explain: "use ASCII letters, digits, _ and - only, at most 64 characters: the name becomes part of ROM file names such as mxipupdate_<name>_300.provxml",
+		first:   "_-",
+		rest:    "_-",
+		max:     64,
 	},
 	"image": {
 		what:    "image name",
 		pattern: `^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`,
 		explain: "start with a letter or digit, then ASCII letters, digits, ., _ and - only, at most 64 characters",
+		first:   "",
+		rest:    "._-",
+		max:     64,
 	},
 }
 
+// nameRule is a naming rule. pattern is what the schema exports; the
+// decoder checks the same with match: a name of 1 to max bytes whose
+// first byte is an ASCII letter, a digit or one of first, and whose
+// other bytes are letters, digits or one of rest. (The patterns'
+// {1,64} compiled to regular expressions of hundreds of instructions,
+// built at every start-up; a test holds match to them.)
 type nameRule struct {
 	what    string
 	pattern string
 	explain string
+
+	first, rest string
+	max         int
 }
 
-var nameRes = func() map[string]*regexp.Regexp {
-	m := make(map[string]*regexp.Regexp)
-	for k, r := range nameRules {
-		m[k] = regexp.MustCompile(r.pattern)
+func (r nameRule) match(s string) bool {
+	if len(s) == 0 || len(s) > r.max {
+		return false
 	}
-	return m
-}()
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		extra := r.rest
+		if i == 0 {
+			extra = r.first
+		}
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || strings.IndexByte(extra, c) >= 0) {
+			return false
+		}
+	}
+	return true
+}
 
 func checkName(rule, s string) error {
-	if nameRes[rule].MatchString(s) {
+	r := nameRules[rule]
+	if r.match(s) {
 		return nil
 	}
-	r := nameRules[rule]
 	return fmt.Errorf("%s %q is not allowed (%s)", r.what, s, r.explain)
 }
 

@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 // Targets whose rules differ.
@@ -564,12 +565,16 @@ func valueRule(dt string) *Rule {
 	}
 }
 
+// The value patterns are compiled when first needed: most runs meet no
+// float, time or date value, and compiling them cost every start-up.
 var (
-	floatRe = regexp.MustCompile(`^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?$`)
+	floatRe = sync.OnceValue(func() *regexp.Regexp {
+		return regexp.MustCompile(`^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?$`)
+	})
 	dateRe  = `([0-9]{4})-([0-9]{2})-([0-9]{2})`
 	timeRe  = `([0-9]{2}):([0-9]{2})(?::([0-9]{2})(?:\.[0-9]+)?)?(?:Z|[+-][0-9]{2}:[0-9]{2})?`
-	timeVal = regexp.MustCompile(`^(?:` + dateRe + `T)?` + timeRe + `$`)
-	dateVal = regexp.MustCompile(`^` + dateRe + `(?:T` + timeRe + `)?$`)
+	timeVal = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^(?:` + dateRe + `T)?` + timeRe + `$`) })
+	dateVal = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^` + dateRe + `(?:T` + timeRe + `)?$`) })
 )
 
 // CheckValue checks value against datatype dt and returns a message
@@ -621,15 +626,15 @@ func CheckValue(dt, value string, inRegistry bool) string {
 			return "multiplestring must separate items with &#xF000; and end with &#xF000;&#xF000;"
 		}
 	case "float":
-		if !floatRe.MatchString(value) {
+		if !floatRe().MatchString(value) {
 			return fmt.Sprintf("float %q is not a decimal number such as 1.5 or -2e3", short(value))
 		}
 	case "time":
-		if !validTime(timeVal, short(value)) {
+		if !validTime(timeVal(), short(value)) {
 			return fmt.Sprintf("time %q is not ISO 8601, e.g. 2024-05-01T13:45:00Z or 13:45:00", short(value))
 		}
 	case "date":
-		if !validTime(dateVal, short(value)) {
+		if !validTime(dateVal(), short(value)) {
 			return fmt.Sprintf("date %q is not ISO 8601, e.g. 2024-05-01 or 2024-05-01T13:45:00Z", short(value))
 		}
 	}
