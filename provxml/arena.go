@@ -24,6 +24,28 @@ func (a *Arena) Reset() {
 	a.kids.reset()
 }
 
+// The arena's chunk lists; nil without an arena.
+func (a *Arena) elemChunks() *chunks[Element] {
+	if a == nil {
+		return nil
+	}
+	return &a.elems
+}
+
+func (a *Arena) attrChunks() *chunks[Attr] {
+	if a == nil {
+		return nil
+	}
+	return &a.attrs
+}
+
+func (a *Arena) kidChunks() *chunks[*Element] {
+	if a == nil {
+		return nil
+	}
+	return &a.kids
+}
+
 // chunks is a list of slabs, handed out in order.
 type chunks[T any] struct {
 	list [][]T
@@ -31,14 +53,15 @@ type chunks[T any] struct {
 }
 
 // get returns an empty slab with room for at least n items: the next
-// kept one when it is large enough, or a new one of size items.
+// kept one when it is large enough, or a new one of size items (size ≥
+// n).
 func (c *chunks[T]) get(n, size int) []T {
 	if c.next < len(c.list) && cap(c.list[c.next]) >= n {
 		s := c.list[c.next]
 		c.next++
 		return s[:0]
 	}
-	s := make([]T, 0, max(n, size))
+	s := make([]T, 0, size)
 	// A slab too small for n stays where it is for later documents.
 	c.list = append(c.list, nil)
 	copy(c.list[c.next+1:], c.list[c.next:])

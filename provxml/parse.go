@@ -128,12 +128,8 @@ type parser struct {
 // newElement returns a zeroed element from the slab.
 func (p *parser) newElement() *Element {
 	if len(p.elemSlab) == cap(p.elemSlab) {
-		if a := p.opt.Arena; a != nil {
-			p.elemSlab = a.elems.get(1, 1024)
-		} else {
-			// A provisioning element takes about 60 bytes of source.
-			p.elemSlab = make([]Element, 0, min(max(16, len(p.src)/48), 4096))
-		}
+		// A provisioning element takes about 60 bytes of source.
+		p.elemSlab = slab(p.opt.Arena.elemChunks(), 1, len(p.src)/48, 4096)
 	}
 	p.elemSlab = p.elemSlab[:len(p.elemSlab)+1]
 	e := &p.elemSlab[len(p.elemSlab)-1]
@@ -143,35 +139,40 @@ func (p *parser) newElement() *Element {
 
 // keepChildren copies a closing element's children into the slab.
 func (p *parser) keepChildren(kids []*Element) []*Element {
-	if a := p.opt.Arena; a != nil && cap(p.kidSlab)-len(p.kidSlab) < len(kids) {
-		p.kidSlab = a.kids.get(len(kids), 1024)
-	}
-	return carve(&p.kidSlab, kids, len(p.src)/64, 4096)
+	return carve(&p.kidSlab, kids, p.opt.Arena.kidChunks(), len(p.src)/64, 4096)
 }
 
 // keepAttrs copies the scratch attributes into the slab.
 func (p *parser) keepAttrs() []Attr {
 	// A provisioning element carries about two attributes.
-	if a := p.opt.Arena; a != nil && cap(p.attrSlab)-len(p.attrSlab) < len(p.attrs) {
-		p.attrSlab = a.attrs.get(len(p.attrs), 2048)
+	return carve(&p.attrSlab, p.attrs, p.opt.Arena.attrChunks(), len(p.src)/24, 8192)
+}
+
+// slab returns an empty slab with room for at least n items: from the
+// arena's chunks when there is an arena, else new, sized for about guess
+// items (16 to limit).
+func slab[T any](c *chunks[T], n, guess, limit int) []T {
+	size := max(min(max(16, guess), limit), n)
+	if c != nil {
+		return c.get(n, size)
 	}
-	return carve(&p.attrSlab, p.attrs, len(p.src)/24, 8192)
+	return make([]T, 0, size)
 }
 
 // carve copies items into *slab and returns the copy, capped so that
 // appending to it cannot write into its neighbour's; a slab without room
-// is replaced by one sized for about guess items (16 to limit).
-func carve[T any](slab *[]T, items []T, guess, limit int) []T {
+// is replaced by one from slab(c, …).
+func carve[T any](sl *[]T, items []T, c *chunks[T], guess, limit int) []T {
 	n := len(items)
 	if n == 0 {
 		return nil
 	}
-	if cap(*slab)-len(*slab) < n {
-		*slab = make([]T, 0, max(min(max(16, guess), limit), n))
+	if cap(*sl)-len(*sl) < n {
+		*sl = slab(c, n, guess, limit)
 	}
-	start := len(*slab)
-	*slab = append(*slab, items...)
-	return (*slab)[start : start+n : start+n]
+	start := len(*sl)
+	*sl = append(*sl, items...)
+	return (*sl)[start : start+n : start+n]
 }
 
 // names are the element and attribute names every document repeats;
