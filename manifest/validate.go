@@ -89,12 +89,7 @@ func validatePackage(e *errs, m *Manifest, p *Package, pp string, byName map[str
 		}
 		return names[i] < names[j]
 	})
-	known := make([]string, 0, len(m.Packages))
-	for _, q := range m.Packages {
-		if q != nil && q.Name != "" {
-			known = append(known, q.Name)
-		}
-	}
+	var known []string // the image's package names, for suggestions
 	for _, name := range names {
 		c := p.Requires[name]
 		rp := mapKey(pp+".requires", name)
@@ -106,6 +101,16 @@ func validatePackage(e *errs, m *Manifest, p *Package, pp string, byName map[str
 		dep := byName[strings.ToLower(name)]
 		if dep == nil || dep.Name != name {
 			msg := fmt.Sprintf("no package %q in this image", name)
+			if known == nil {
+				// Listed only for a misspelt name: listing the image for
+				// every package made validation quadratic.
+				known = make([]string, 0, len(m.Packages))
+				for _, q := range m.Packages {
+					if q != nil && q.Name != "" {
+						known = append(known, q.Name)
+					}
+				}
+			}
 			if s := suggest(name, known); s != "" {
 				msg += fmt.Sprintf(" (did you mean %q?)", s)
 			}
