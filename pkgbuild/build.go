@@ -92,6 +92,9 @@ type output struct {
 	size      int64
 	sha256    string
 	unchanged bool
+	// placed is the file's stamp once in place, when it was taken then
+	// (see earlyRenames); the cache records it.
+	placed *fileStamp
 }
 
 // testWriteHook lets tests wrap the writer of a staged output, for
@@ -521,10 +524,17 @@ func (b *builder) renameEarly(outs []*output) *earlyRenames {
 			if o == nil || o.tmp == "" || b.opt.cache.present[o.name] {
 				continue
 			}
-			if b.ctx.Err() != nil || renameNoReplace(o.tmp, filepath.Join(e.dir, o.name)) != nil {
+			dest := filepath.Join(e.dir, o.name)
+			if b.ctx.Err() != nil || renameNoReplace(o.tmp, dest) != nil {
 				return
 			}
 			e.in[i] = true
+			// The stamp the cache records, taken here rather than after
+			// the commit: renaming was the last change to the file.
+			if fi, err := os.Lstat(dest); err == nil {
+				st := stampOf(fi)
+				o.placed = &st
+			}
 		}
 	}()
 	return e
@@ -552,6 +562,7 @@ func (e *earlyRenames) fail(err error) error {
 			continue
 		}
 		o := e.outs[i]
+		o.placed = nil
 		if rerr := rename(filepath.Join(e.dir, o.name), o.tmp); rerr != nil {
 			errs = append(errs, fmt.Errorf("%s was put in place early and could not be taken back: %w", o.name, rerr))
 			continue

@@ -323,6 +323,10 @@ func newMemo(key string, w watched, dir string, outs []*output, rep *Report) (*b
 	mm := &buildMemo{Inputs: key, Outputs: map[string]fileStamp{}, Findings: rep.Findings,
 		Manifest: w.manifest, Image: w.image, Release: w.release, Target: w.target, Watch: w.paths, WatchKey: w.key}
 	for _, o := range outs {
+		if o.placed != nil {
+			mm.Outputs[o.name] = *o.placed
+			continue
+		}
 		fi, err := os.Lstat(filepath.Join(dir, o.name))
 		if err != nil {
 			return nil, err
