@@ -708,6 +708,10 @@ const (
 	// there is no existing file to compare with. Should one appear
 	// meanwhile, the commit finds it as a conflict.
 	stageNew
+	// stageHashAfter: the file is not written in order (report.md's head
+	// goes in last), so an existing file is compared by reading the
+	// staged one back at commit rather than hashing as it is written.
+	stageHashAfter
 	stagePlain stageMode = 0
 )
 
@@ -717,8 +721,10 @@ type stagedFile struct {
 	f   *outFile
 	w   io.Writer // f, through the test hook
 	h   hash.Hash // nil unless hashing
-	n   int64
-	how stageMode
+	n   int64 // bytes written in order, from base
+	// base is where the sequential writes began (see seek).
+	base int64
+	how  stageMode
 	// existed: the destination existed when staging began, so the
 	// output may turn out unchanged.
 	existed bool
@@ -736,7 +742,7 @@ func openStaged(dir, name string, how stageMode) (*stagedFile, error) {
 		sf.w = testWriteHook(name, sf.w)
 	}
 	sf.existed = how&stageNew == 0 && exists(dest)
-	if how&stageHash != 0 || sf.existed {
+	if how&stageHash != 0 || (sf.existed && how&stageHashAfter == 0) {
 		sf.h = sha256.New()
 	}
 	return sf, nil
@@ -754,6 +760,23 @@ func (sf *stagedFile) Write(p []byte) (int, error) {
 // abandon closes the file; the caller removes o.tmp.
 func (sf *stagedFile) abandon() { sf.f.Close() }
 
+// writeAt writes p at offset off, below where the sequential writes
+// began (see seek).
+func (sf *stagedFile) writeAt(p []byte, off int64) error {
+	_, err := sf.f.WriteAt(p, off)
+	return err
+}
+
+// seek makes the sequential writes begin at off, leaving room before
+// them for writeAt; it must come before any write.
+func (sf *stagedFile) seek(off int64) error {
+	if err := sf.f.seek(off); err != nil {
+		return err
+	}
+	sf.base = off
+	return nil
+}
+
 // commit finishes the file: its mode, its size and hash, and whether an
 // identical file is already in place (then the temporary file goes).
 func (sf *stagedFile) commit() (*output, error) {
@@ -768,11 +791,17 @@ func (sf *stagedFile) commit() (*output, error) {
 	if err != nil {
 		return o, fmt.Errorf("writing %s: %w", o.name, err)
 	}
-	o.size = sf.n
-	if sf.h == nil {
+	o.size = sf.base + sf.n
+	switch {
+	case sf.h != nil:
+		o.sha256 = hex.EncodeToString(sf.h.Sum(nil))
+	case sf.existed && sf.how&stageHashAfter != 0:
+		if _, o.sha256, err = fileSHA256(o.tmp); err != nil {
+			return o, fmt.Errorf("writing %s: %w", o.name, err)
+		}
+	default:
 		return o, nil
 	}
-	o.sha256 = hex.EncodeToString(sf.h.Sum(nil))
 	dest := filepath.Join(filepath.Dir(o.tmp), o.name)
 	if !sf.existed {
 		return o, nil

@@ -295,15 +295,7 @@ func TestFailedBuildChangesNothing(t *testing.T) {
 	// manifest that --bump rewrites: nothing may change.
 	// Both ways of building: planning first, and the one pass the
 	// command line uses (with and without --release, which sheds).
-	defer func(n int) { mdSpillAt = n }(mdSpillAt)
-	for _, failOn := range []string{"OPR_Fabrikam-3.0.3.cab", "report.md", "report.json", "report.md-sections", manifest.DefaultLockName, filepath.Base(m)} {
-		// The demo's report.md sections spill to a file only when the
-		// limit is lowered: the first section (about 500 bytes) is kept
-		// in memory, and moved to the spill file with the second.
-		mdSpillAt = 1 << 20
-		if failOn == "report.md-sections" {
-			mdSpillAt = 600
-		}
+	for _, failOn := range []string{"OPR_Fabrikam-3.0.3.cab", "report.md", "report.json", manifest.DefaultLockName, filepath.Base(m)} {
 		for _, how := range []string{"plan then build", "one pass", "one pass, no release"} {
 			if how == "one pass, no release" && (failOn == manifest.DefaultLockName || failOn == filepath.Base(m)) {
 				continue // written only by a release
@@ -326,7 +318,7 @@ func TestFailedBuildChangesNothing(t *testing.T) {
 				_, _, err = BuildManifest(context.Background(), m, Options{Bump: "patch"}, bo)
 			}
 			testWriteHook = nil
-			want := strings.TrimSuffix(failOn, "-sections")
+			want := failOn
 			if err == nil || !strings.Contains(err.Error(), "no space left") || !strings.Contains(err.Error(), want) {
 				t.Fatalf("%s, failing on %s: want the write error naming %s, got %v", how, failOn, want, err)
 			}
@@ -411,6 +403,37 @@ func TestArchiveNameTakenDuringBuild(t *testing.T) {
 	}
 	sameTree(t, "output after the refused build", map[string]string{taken: "someone else's"}, tree(t, out))
 	noTemps(t, out)
+}
+
+// TestReportHeadThatDoesNotFit: report.md's sections are written after
+// room left for its head; when the head turns out longer than foreseen,
+// report.md is written again with a head laid out for it, and the
+// sections are the same.
+func TestReportHeadThatDoesNotFit(t *testing.T) {
+	m := copyDemo(t)
+	out := t.TempDir()
+	buildInto(t, m, filepath.Join(out, "fits"), BuildOptions{}, Options{})
+	testMDLayout = func(l *mdLayout) { l.w[mdColName]-- }
+	defer func() { testMDLayout = nil }()
+	rep := buildInto(t, m, filepath.Join(out, "refit"), BuildOptions{}, Options{})
+	fits, _ := os.ReadFile(filepath.Join(out, "fits", "report.md"))
+	refit, _ := os.ReadFile(filepath.Join(out, "refit", "report.md"))
+	l := layoutFor(rep)
+	head, _ := l.appendHead(nil, rep)
+	if !bytes.HasPrefix(refit, head) {
+		t.Fatalf("report.md does not start with a head laid out for it:\n%s", refit)
+	}
+	body := func(md []byte) string { return string(md[bytes.Index(md, []byte("\n## ")):]) }
+	if body(refit) != body(fits) {
+		t.Errorf("sections differ:\n%s\n---\n%s", body(refit), body(fits))
+	}
+	if bytes.Equal(head, fits[:min(len(head), len(fits))]) {
+		t.Error("the two heads are the same: the layout was not changed")
+	}
+	noTemps(t, filepath.Join(out, "refit"))
+	if ps, _ := Verify(filepath.Join(out, "refit")); len(ps) != 0 {
+		t.Errorf("refitted build does not verify: %v", ps)
+	}
 }
 
 func TestOutputPathIsAFile(t *testing.T) {

@@ -58,6 +58,30 @@ func (f *outFile) Write(p []byte) (int, error) {
 	return n, nil
 }
 
+// WriteAt writes p at offset off.
+func (f *outFile) WriteAt(p []byte, off int64) (int, error) {
+	n := 0
+	for n < len(p) {
+		k, err := unix.Pwrite(f.fd, p[n:], off+int64(n))
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			return n, &fs.PathError{Op: "write", Path: f.name, Err: err}
+		}
+		n += k
+	}
+	return n, nil
+}
+
+// seek moves the offset the next Write writes at.
+func (f *outFile) seek(off int64) error {
+	if _, err := unix.Seek(f.fd, off, 0); err != nil {
+		return &fs.PathError{Op: "seek", Path: f.name, Err: err}
+	}
+	return nil
+}
+
 func (f *outFile) Chmod(mode os.FileMode) error {
 	for {
 		err := unix.Fchmod(f.fd, uint32(mode.Perm()))

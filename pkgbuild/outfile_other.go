@@ -16,4 +16,10 @@ func createTemp(dir, pattern string) (*outFile, error) {
 	return &outFile{f}, nil
 }
 
+// seek moves the offset the next Write writes at.
+func (f *outFile) seek(off int64) error {
+	_, err := f.Seek(off, 0)
+	return err
+}
+
 func startWriteback(*outFile) {}

@@ -1,11 +1,10 @@
 package pkgbuild
 
 import (
-	"bufio"
 	"encoding/json"
 	"fmt"
-	"io"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -319,31 +318,194 @@ func appendMDPath(b []byte, path []string) []byte {
 	return append(b, '`')
 }
 
-// writeMarkdown writes report.md, with the package sections written by
-// sections (a build's, from memory or its spill file) straight to w.
-func (r *Report) writeMarkdown(w io.Writer, sections io.WriterTo) error {
-	bw := bufio.NewWriterSize(w, 64<<10)
-	fmt.Fprintf(bw, "# %s %s (%s)\n\n", r.Image, r.Release, r.Target)
-	if r.PreviousRelease != "" {
-		fmt.Fprintf(bw, "Previous release: %s.\n\n", r.PreviousRelease)
-	} else {
-		bw.WriteString("First release: no earlier release is recorded.\n\n")
+// report.md starts with a table of the packages whose cells are padded
+// with spaces to widths fixed before the first package is built (see
+// mdLayout): the table's length is then known at once, so the packages'
+// sections, which follow it, are written into report.md as each package
+// is built, and the table is filled in at the end. Padding a cell does
+// not change how Markdown shows it.
+
+// Column widths of the package table.
+const (
+	mdColName = iota
+	mdColVersion
+	mdColOwner
+	mdColStatus
+	mdColArchive
+	mdColSize
+	mdColSHA
+	mdCols
+)
+
+// mdSizeWidth is the width of the size column: archives below 10^12
+// bytes.
+const mdSizeWidth = 12
+
+// mdLayout is the shape of report.md's head: its fixed lines and the
+// width of each column of the package table.
+type mdLayout struct {
+	prefix []byte // title, release line and the table's header
+	w      [mdCols]int
+	rows   int // packages and removed packages
+}
+
+// mdStatuses are the statuses a package row may show.
+var mdStatuses = []string{StatusNew, StatusChanged, StatusUnchanged, StatusUpdated, StatusRemoved}
+
+// testMDLayout lets a test change the layout newMDLayout foresees.
+var testMDLayout func(*mdLayout)
+
+// newMDLayout lays out report.md's head for a build of pl from what is
+// known before any package is built: the manifest and the lock. Each
+// width covers every value the column can take; a version may gain a
+// digit when --bump raises it.
+func newMDLayout(pl *Plan) (l mdLayout) {
+	if testMDLayout != nil {
+		defer testMDLayout(&l)
 	}
-	bw.WriteString("| package | version | owner | status | archive | size | SHA-256 |\n| --- | --- | --- | --- | --- | ---: | --- |\n")
+	l.prefix = appendMDPrefix(nil, pl.Image, pl.Release, pl.Target, pl.PreviousRelease)
+	l.w[mdColSize], l.w[mdColSHA] = mdSizeWidth, 64+2
+	for _, st := range mdStatuses {
+		l.w[mdColStatus] = max(l.w[mdColStatus], len(st))
+	}
+	m := pl.Manifest
+	if m == nil {
+		return l
+	}
+	old := map[string]string{}
+	if pl.Lock != nil {
+		for _, lp := range pl.Lock.Packages {
+			old[lp.Name] = lp.Version
+		}
+	}
+	ext := archiveExt(pl.format())
+	inManifest := map[string]bool{}
+	for _, p := range m.Packages {
+		if p == nil {
+			continue
+		}
+		inManifest[strings.ToLower(p.Name)] = true
+		v := len(p.Version.String()) + 1
+		ver := v
+		if o := old[p.Name]; o != "" {
+			ver = max(len(o), len(o)+len(" → ")+v)
+		}
+		l.w[mdColName] = max(l.w[mdColName], len(p.Name))
+		l.w[mdColVersion] = max(l.w[mdColVersion], ver)
+		l.w[mdColOwner] = max(l.w[mdColOwner], len(p.Owner))
+		l.w[mdColArchive] = max(l.w[mdColArchive], len("`")+len(p.Name)+len("-")+v+len(ext)+len("`"))
+		l.rows++
+	}
+	if pl.Lock != nil {
+		for _, lp := range pl.Lock.Packages {
+			if !inManifest[strings.ToLower(lp.Name)] {
+				l.w[mdColName] = max(l.w[mdColName], len(lp.Name))
+				l.rows++
+			}
+		}
+	}
+	return l
+}
+
+// rowSize is the length of every row of the package table.
+func (l *mdLayout) rowSize() int {
+	n := len("|") + len("\n")
+	for _, w := range l.w {
+		n += len(" ") + w + len(" |")
+	}
+	return n
+}
+
+// headSize is the length of report.md's head under l.
+func (l *mdLayout) headSize() int { return len(l.prefix) + l.rows*l.rowSize() }
+
+// appendHead appends report.md's head for r under l, and reports whether
+// every cell fitted its width and every row was foreseen; when not, the
+// head is longer or shorter than l.headSize().
+func (l *mdLayout) appendHead(b []byte, r *Report) ([]byte, bool) {
+	b = append(b, l.prefix...)
+	fits := len(r.Packages)+len(r.RemovedPackages) == l.rows
+	var cells [mdCols]string
 	for _, p := range r.Packages {
-		fmt.Fprintf(bw, "| %s | %s | %s | %s | %s | %d | %s |\n", p.Name, Arrow(p.OldVersion, p.Version), p.Owner, p.Status, md(p.Archive), p.Size, md(p.SHA256))
+		cells = [mdCols]string{p.Name, Arrow(p.OldVersion, p.Version), string(p.Owner), p.Status, md(p.Archive), strconv.FormatInt(p.Size, 10), md(p.SHA256)}
+		var ok bool
+		b, ok = l.appendRow(b, &cells)
+		fits = fits && ok
 	}
 	for _, name := range r.RemovedPackages {
-		fmt.Fprintf(bw, "| %s | | | removed | | | |\n", name)
+		cells = [mdCols]string{mdColName: name, mdColStatus: StatusRemoved}
+		var ok bool
+		b, ok = l.appendRow(b, &cells)
+		fits = fits && ok
 	}
-	if err := bw.Flush(); err != nil {
-		return err
+	return b, fits
+}
+
+// appendRow appends one row of the package table, each cell padded to
+// its width (the size right-aligned), and reports whether all fitted.
+func (l *mdLayout) appendRow(b []byte, cells *[mdCols]string) ([]byte, bool) {
+	fits := true
+	b = append(b, '|')
+	for i, c := range cells {
+		pad := l.w[i] - len(c)
+		fits = fits && pad >= 0
+		b = append(b, ' ')
+		if i == mdColSize {
+			b = appendSpaces(b, pad)
+			b = append(b, c...)
+		} else {
+			b = append(b, c...)
+			b = appendSpaces(b, pad)
+		}
+		b = append(b, " |"...)
 	}
-	if _, err := sections.WriteTo(w); err != nil {
-		return err
+	return append(b, '\n'), fits
+}
+
+func appendSpaces(b []byte, n int) []byte {
+	for ; n > 0; n-- {
+		b = append(b, ' ')
 	}
+	return b
+}
+
+// appendMDPrefix appends report.md's lines before the package rows.
+func appendMDPrefix(b []byte, image, release, target, previous string) []byte {
+	b = fmt.Appendf(b, "# %s %s (%s)\n\n", image, release, target)
+	if previous != "" {
+		b = fmt.Appendf(b, "Previous release: %s.\n\n", previous)
+	} else {
+		b = append(b, "First release: no earlier release is recorded.\n\n"...)
+	}
+	return append(b, "| package | version | owner | status | archive | size | SHA-256 |\n| --- | --- | --- | --- | --- | ---: | --- |\n"...)
+}
+
+// layoutFor is a layout that fits r exactly: for a head that did not fit
+// the layout foreseen.
+func layoutFor(r *Report) mdLayout {
+	l := mdLayout{prefix: appendMDPrefix(nil, r.Image, r.Release, r.Target, r.PreviousRelease), rows: len(r.Packages) + len(r.RemovedPackages)}
+	l.w[mdColSize], l.w[mdColSHA] = mdSizeWidth, 64+2
+	for _, st := range mdStatuses {
+		l.w[mdColStatus] = max(l.w[mdColStatus], len(st))
+	}
+	for _, p := range r.Packages {
+		cells := [mdCols]string{p.Name, Arrow(p.OldVersion, p.Version), string(p.Owner), p.Status, md(p.Archive), strconv.FormatInt(p.Size, 10), md(p.SHA256)}
+		for i, c := range cells {
+			l.w[i] = max(l.w[i], len(c))
+		}
+	}
+	for _, name := range r.RemovedPackages {
+		l.w[mdColName] = max(l.w[mdColName], len(name))
+	}
+	return l
+}
+
+// appendMDTail appends what report.md says after the package sections:
+// the re-apply manifest and the findings in the sources.
+func (r *Report) appendMDTail(b []byte) []byte {
 	if r.Reapply != nil {
-		bw.WriteString("\n" + r.Reapply.Markdown())
+		b = append(b, '\n')
+		b = append(b, r.Reapply.Markdown()...)
 	}
 	// Release flags (PP…) are listed with the re-apply manifest above;
 	// the findings of the sources follow.
@@ -354,12 +516,12 @@ func (r *Report) writeMarkdown(w io.Writer, sections io.WriterTo) error {
 		}
 	}
 	if len(src) > 0 {
-		bw.WriteString("\n## Findings in the sources\n\n")
+		b = append(b, "\n## Findings in the sources\n\n"...)
 		for _, f := range src {
-			fmt.Fprintf(bw, "- %s\n", md(f.String()))
+			b = fmt.Appendf(b, "- %s\n", md(f.String()))
 		}
 	}
-	return bw.Flush()
+	return b
 }
 
 // appendMarkdown appends the package's section of report.md.

@@ -7,17 +7,18 @@ import (
 	"os"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
 // reportStream writes each package's part of the reports as soon as the
 // packages before it in the manifest are done: its report.json line to
-// the staged report.json, its report.md section after the sections
-// before it, to be copied after the summary table (which needs every
-// package) when the build finishes. The sections are kept in memory up to
-// mdSpillAt bytes and go to a spill file beyond. Workers take packages in
-// manifest order, so only the few that finish out of order wait in
-// memory; a build's memory does not grow with the size of its reports.
+// the staged report.json, its report.md section to the staged report.md,
+// after room left for report.md's head (whose length mdLayout fixes before
+// any package is built; the head is written into that room last).
+// Workers take packages in manifest order, so only the few that finish
+// out of order wait in memory; a build's memory does not grow with the
+// size of its reports.
 type reportStream struct {
 	dir   string
 	epoch time.Time
@@ -27,25 +28,20 @@ type reportStream struct {
 	pending map[int]*ReportPackage // finished, waiting for earlier ones
 	lines   int                    // report.json lines written
 
-	json  *stagedFile
-	jw    *bufio.Writer
-	md    mdChunks // report.md sections, until they outgrow mdSpillAt
-	spill *os.File
-	sw    *bufio.Writer
-	err   error
+	json   *stagedFile
+	jw     *bufio.Writer
+	md     *stagedFile
+	mw     *bufio.Writer
+	layout mdLayout
+	err    error
 }
-
-// mdSpillAt is how many bytes of report.md sections a build keeps in
-// memory before it moves them to a spill file: a small image's sections
-// (4.6 MB for 200 packages) then cost neither a file nor a copy, and a
-// large one's memory stays bounded. Tests lower it.
-var mdSpillAt = 32 << 20
 
 func newReportStream(dir string, epoch time.Time) *reportStream {
 	return &reportStream{dir: dir, epoch: epoch, pending: map[int]*ReportPackage{}}
 }
 
-// open stages report.json with its head.
+// open stages report.json with its head, and report.md with room for
+// its head.
 func (s *reportStream) open(pl *Plan) error {
 	head := &Report{reportHead: pl.reportHead(s.epoch)}
 	js, err := openStaged(s.dir, "report.json", stagePlain)
@@ -55,65 +51,17 @@ func (s *reportStream) open(pl *Plan) error {
 	}
 	s.jw = bufio.NewWriterSize(js, 256<<10)
 	s.jw.Write(head.jsonHead())
-	return nil
-}
-
-// mdChunks holds report.md sections in memory. Appending to one slice
-// would copy it at every doubling; chunks are filled once.
-type mdChunks struct {
-	chunks [][]byte
-	n      int
-}
-
-const mdChunkSize = 1 << 20
-
-func (c *mdChunks) append(p []byte) {
-	c.n += len(p)
-	for len(p) > 0 {
-		last := len(c.chunks) - 1
-		if last < 0 || len(c.chunks[last]) == cap(c.chunks[last]) {
-			c.chunks = append(c.chunks, make([]byte, 0, max(mdChunkSize, len(p))))
-			last++
-		}
-		k := min(len(p), cap(c.chunks[last])-len(c.chunks[last]))
-		c.chunks[last] = append(c.chunks[last], p[:k]...)
-		p = p[k:]
-	}
-}
-
-// WriteTo writes the chunks in order.
-func (c *mdChunks) WriteTo(w io.Writer) (int64, error) {
-	var n int64
-	for _, b := range c.chunks {
-		k, err := w.Write(b)
-		n += int64(k)
-		if err != nil {
-			return n, err
-		}
-	}
-	return n, nil
-}
-
-// copyFrom writes what r reads.
-type copyFrom struct{ r io.Reader }
-
-func (c copyFrom) WriteTo(w io.Writer) (int64, error) { return io.Copy(w, c.r) }
-
-// startSpill creates the spill file and moves the sections kept in
-// memory there.
-func (s *reportStream) startSpill() error {
-	f, err := os.CreateTemp(s.dir, tempPrefix+"report.md-sections-*")
+	s.layout = newMDLayout(pl)
+	md, err := openStaged(s.dir, "report.md", stageHashAfter)
+	s.md = md
 	if err != nil {
-		return pathErr(err) // write names report.md
+		return err
 	}
-	var w io.Writer = f
-	if testWriteHook != nil {
-		w = testWriteHook("report.md-sections", w)
+	if err := md.seek(int64(s.layout.headSize())); err != nil {
+		return fmt.Errorf("writing report.md: %w", err)
 	}
-	s.spill, s.sw = f, bufio.NewWriterSize(w, 256<<10)
-	_, err = s.md.WriteTo(s.sw)
-	s.md = mdChunks{}
-	return err
+	s.mw = bufio.NewWriterSize(md, 256<<10)
+	return nil
 }
 
 // add hands over package i's report entry (nil when the package was not
@@ -166,18 +114,7 @@ func (s *reportStream) write(jsonLine, mdSection []byte) error {
 	}
 	s.lines++
 	s.jw.Write(jsonLine)
-	if s.spill == nil && s.md.n+len(mdSection) <= mdSpillAt {
-		s.md.append(mdSection)
-		return nil
-	}
-	var err error
-	if s.spill == nil {
-		err = s.startSpill()
-	}
-	if err == nil {
-		_, err = s.sw.Write(mdSection)
-	}
-	if err != nil {
+	if _, err := s.mw.Write(mdSection); err != nil {
 		s.err = fmt.Errorf("writing report.md: %w", err)
 		return s.err
 	}
@@ -208,35 +145,70 @@ func (s *reportStream) finish(pl *Plan, rep *Report) (jsonOut, mdOut *output, er
 		return jsonOut, nil, err
 	}
 	s.json = nil // committed: the builder owns its output now
-	var sections io.WriterTo = &s.md
-	if s.spill != nil {
-		if err := s.sw.Flush(); err != nil {
-			return jsonOut, nil, fmt.Errorf("writing report.md: %w", err)
-		}
-		sections = copyFrom{io.NewSectionReader(s.spill, 0, 1<<62)}
+	s.mw.Write(rep.appendMDTail(nil))
+	if err := s.mw.Flush(); err != nil {
+		s.md.abandon()
+		return jsonOut, s.md.o, fmt.Errorf("writing report.md: %w", err)
 	}
-	mdOut, err = stage(s.dir, "report.md", stagePlain, func(w io.Writer) error {
-		return rep.writeMarkdown(w, sections)
-	})
-	s.md = mdChunks{}
+	head, fits := s.layout.appendHead(nil, rep)
+	if fits && len(head) == s.layout.headSize() {
+		err = s.md.writeAt(head, 0)
+	} else {
+		err = s.rewriteMD(rep)
+	}
+	if err != nil {
+		s.md.abandon()
+		return jsonOut, s.md.o, fmt.Errorf("writing report.md: %w", err)
+	}
+	mdOut, err = s.md.commit()
+	s.md = nil
 	return jsonOut, mdOut, err
 }
 
-// remove deletes the spill file and, unless finish handed it over, the
-// staged report.json.
+// mdRewrites counts rewriteMD's calls, for tests: a head that fits its
+// room never needs one.
+var mdRewrites atomic.Int64
+
+// rewriteMD stages report.md again, with a head laid out for rep, and
+// the sections and tail of the one staged so far: for a head that does
+// not fit the room left for it (a bound of newMDLayout was wrong).
+func (s *reportStream) rewriteMD(rep *Report) error {
+	mdRewrites.Add(1)
+	old := s.md
+	old.abandon()
+	defer os.Remove(old.o.tmp)
+	src, err := os.Open(old.o.tmp)
+	if err != nil {
+		return err
+	}
+	defer src.Close()
+	md, err := openStaged(s.dir, "report.md", stageHashAfter)
+	s.md = md
+	if err != nil {
+		return err
+	}
+	l := layoutFor(rep)
+	head, _ := l.appendHead(nil, rep)
+	if _, err := md.Write(head); err != nil {
+		return err
+	}
+	_, err = io.Copy(md, io.NewSectionReader(src, int64(s.layout.headSize()), 1<<62))
+	return err
+}
+
+// remove deletes the staged reports that finish did not hand over.
 func (s *reportStream) remove() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.json != nil {
-		if s.json.f != nil {
-			s.json.f.Close()
+	for _, sf := range []*stagedFile{s.json, s.md} {
+		if sf == nil {
+			continue
 		}
-		if s.json.o.tmp != "" {
-			os.Remove(s.json.o.tmp)
+		if sf.f != nil {
+			sf.f.Close()
 		}
-	}
-	if s.spill != nil {
-		s.spill.Close()
-		os.Remove(s.spill.Name())
+		if sf.o.tmp != "" {
+			os.Remove(sf.o.tmp)
+		}
 	}
 }
