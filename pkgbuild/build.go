@@ -717,11 +717,11 @@ const (
 
 // stagedFile is an output being written to its temporary file.
 type stagedFile struct {
-	o   *output
-	f   *outFile
-	w   io.Writer // f, through the test hook
-	h   hash.Hash // nil unless hashing
-	n   int64 // bytes written in order, from base
+	o *output
+	f *outFile
+	w io.Writer // f, through the test hook
+	h hash.Hash // nil unless hashing
+	n int64     // bytes written in order, from base
 	// base is where the sequential writes began (see seek).
 	base int64
 	how  stageMode
