@@ -174,6 +174,7 @@ func BuildManifest(ctx context.Context, path string, popt Options, opt BuildOpti
 		key, b.watch = memoKeys(m, path, lockPath, popt, opt, start)
 		keyed = true
 		if key != "" && key == last.Inputs && last.intact(b.dir) {
+			b.refreshWatch(last)
 			pl := &Plan{Manifest: m, Dir: dir, LockPath: lockPath, Image: m.Image, Release: m.Release.String(), Target: string(m.Target), Findings: last.Findings}
 			if pl.Findings == nil {
 				pl.Findings = []Finding{}
@@ -483,7 +484,12 @@ func (b *builder) writeCache(outs []*output, rep *Report) {
 			c.next = memo
 		}
 	}
-	data, err := c.marshal()
+	b.writeCacheFile()
+}
+
+// writeCacheFile writes the output directory's cache as it stands.
+func (b *builder) writeCacheFile() {
+	data, err := b.opt.cache.marshal()
 	if err != nil {
 		return
 	}
@@ -573,6 +579,28 @@ func (e *earlyRenames) fail(err error) error {
 		return err
 	}
 	return errors.Join(append([]error{err}, errs...)...)
+}
+
+// refreshWatch records what the quick check should watch from now on,
+// when a build found the output directory up to date although the quick
+// check had missed: a file no pattern matches was added to a globbed
+// directory, say (an editor's backup file), which changes the
+// directory's stamp but nothing the build reads. Without this, every
+// later build would miss the quick check in the same way. Only the
+// cache changes, not an output; failing to write it changes nothing
+// else.
+func (b *builder) refreshWatch(last *buildMemo) {
+	if b.watch.key == "" || b.watch.key == last.WatchKey {
+		return
+	}
+	mm := *last
+	w := b.watch
+	mm.Manifest, mm.Image, mm.Release, mm.Target, mm.Watch, mm.WatchKey = w.manifest, w.image, w.release, w.target, w.paths, w.key
+	c := b.opt.cache
+	c.mu.Lock()
+	c.entries, c.next = c.old, &mm // the archives it remembers stay
+	c.mu.Unlock()
+	b.writeCacheFile()
 }
 
 // renaming is a staged temporary file and where it goes on commit.

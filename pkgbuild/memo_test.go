@@ -149,6 +149,20 @@ func TestQuickMemoFallsBack(t *testing.T) {
 	if !buildOnce(t, Options{}, BuildOptions{}).UpToDate {
 		t.Error("a file no glob matches made the build plan again")
 	}
+	// That build found the directory up to date the long way and
+	// remembered the directory's new stamp: the next quick check passes.
+	if _, _, ok := quickMemo("provpack.yaml", Options{}, BuildOptions{OutDir: "out"}, time.Now()); !ok {
+		t.Error("after an up-to-date build, the quick check still misses the file no glob matches")
+	}
+	if !buildOnce(t, Options{}, BuildOptions{}).UpToDate {
+		t.Error("the build after the refreshed quick check is not up to date")
+	}
+	// The archives the cache remembers survived the refresh: a change to
+	// the source rebuilds only what changed, reusing the rest.
+	c := loadCache("out")
+	if len(c.old) == 0 {
+		t.Error("refreshing what the quick check watches dropped the cached archives")
+	}
 }
 
 // TestRebuildNamesFilesAsGiven: findings name files through the
