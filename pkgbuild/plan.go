@@ -179,6 +179,13 @@ func newPlan(ctx context.Context, m *manifest.Manifest, dir string, lock *manife
 	}
 	if lock != nil {
 		pl.PreviousRelease = lock.Release
+		// Known from the manifest and the lock alone: the report's layout
+		// and the release check read it.
+		for _, lp := range lock.Packages {
+			if m.Package(lp.Name) == nil {
+				pl.RemovedPackages = append(pl.RemovedPackages, lp.Name)
+			}
+		}
 	}
 	ords := m.Target.DefaultOrdinals()
 	if m.Ordinals != nil {
@@ -238,13 +245,6 @@ func newPlan(ctx context.Context, m *manifest.Manifest, dir string, lock *manife
 		at := m.At("release")
 		pl.Findings = append(pl.Findings, planFinding(m, "", at, &RuleSameRelease,
 			"release %s is already recorded in the lock, but the image changed since: raise release so this image has its own number", pl.Release))
-	}
-	if lock != nil {
-		for _, lp := range lock.Packages {
-			if m.Package(lp.Name) == nil {
-				pl.RemovedPackages = append(pl.RemovedPackages, lp.Name)
-			}
-		}
 	}
 	sortFindings(pl.Findings)
 	return pl, nil

@@ -505,3 +505,31 @@ func TestRecycledMemoryLeavesNoTrace(t *testing.T) {
 		}
 	}
 }
+
+// TestRemovedPackageNeedsNewRelease: dropping a released package changes
+// the image, so keeping the release number is flagged (PP0108), as any
+// other change is.
+func TestRemovedPackageNeedsNewRelease(t *testing.T) {
+	t.Chdir(t.TempDir())
+	writeFiles(t, map[string]string{"provpack.yaml": releaseOne, "apn.provxml": apnOne})
+	pl, err := Load("provpack.yaml", Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Build(context.Background(), pl, BuildOptions{OutDir: "r1", Release: true}); err != nil {
+		t.Fatal(err)
+	}
+	i := strings.Index(releaseOne, "  - name: OEM_Extra")
+	j := strings.Index(releaseOne, "  - name: OPR_Net")
+	writeFiles(t, map[string]string{"provpack.yaml": releaseOne[:i] + releaseOne[j:]})
+	pl, err = Load("provpack.yaml", Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(pl.RemovedPackages, []string{"OEM_Extra"}) {
+		t.Fatalf("removed packages %v, want [OEM_Extra]", pl.RemovedPackages)
+	}
+	if !slices.ContainsFunc(pl.Findings, func(f Finding) bool { return f.ID == RuleSameRelease.ID }) {
+		t.Errorf("release 1.0.0 kept with OEM_Extra removed is not flagged: %v", pl.Findings)
+	}
+}
