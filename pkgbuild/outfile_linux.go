@@ -44,25 +44,20 @@ func createTemp(dir, pattern string) (*outFile, error) {
 func (f *outFile) Name() string { return f.name }
 
 func (f *outFile) Write(p []byte) (int, error) {
-	n := 0
-	for n < len(p) {
-		k, err := unix.Write(f.fd, p[n:])
-		if err == unix.EINTR {
-			continue
-		}
-		if err != nil {
-			return n, &fs.PathError{Op: "write", Path: f.name, Err: err}
-		}
-		n += k
-	}
-	return n, nil
+	return f.writeAll(p, func(b []byte, _ int) (int, error) { return unix.Write(f.fd, b) })
 }
 
 // WriteAt writes p at offset off.
 func (f *outFile) WriteAt(p []byte, off int64) (int, error) {
+	return f.writeAll(p, func(b []byte, done int) (int, error) { return unix.Pwrite(f.fd, b, off+int64(done)) })
+}
+
+// writeAll calls write with what of p is left, and the bytes written so
+// far, until all of p is written, retrying on EINTR.
+func (f *outFile) writeAll(p []byte, write func(b []byte, done int) (int, error)) (int, error) {
 	n := 0
 	for n < len(p) {
-		k, err := unix.Pwrite(f.fd, p[n:], off+int64(n))
+		k, err := write(p[n:], n)
 		if err == unix.EINTR {
 			continue
 		}

@@ -256,9 +256,8 @@ func TestDiffMovedSetting(t *testing.T) {
 // TestBuildManifestMatchesBuild: the one-pass build, which drops each
 // package's settings once archived, writes exactly what planning first
 // and building second writes, for an update release with conflicts,
-// shadowing and a re-apply list. The two-pass build spills its report.md
-// sections to a file, the one-pass build keeps them in memory: the
-// reports are the same bytes either way.
+// shadowing and a re-apply list: the reports are the same bytes either
+// way.
 func TestBuildManifestMatchesBuild(t *testing.T) {
 	t.Chdir(t.TempDir())
 	writeFiles(t, map[string]string{"provpack.yaml": releaseOne, "apn.provxml": apnOne})
@@ -293,20 +292,7 @@ func TestBuildManifestMatchesBuild(t *testing.T) {
 	if !strings.Contains(fmt.Sprint(pl2.Findings), "PP0204") {
 		t.Errorf("the release has no shadowing to find: %v", pl2.Findings)
 	}
-	ents, err := os.ReadDir("two-pass")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, e := range ents {
-		if e.Name() == CacheName {
-			continue // bookkeeping with file stamps, not an output
-		}
-		a, _ := os.ReadFile(filepath.Join("two-pass", e.Name()))
-		b, err := os.ReadFile(filepath.Join("one-pass", e.Name()))
-		if err != nil || !bytes.Equal(a, b) {
-			t.Errorf("%s differs between the one-pass and the two-pass build (%v)", e.Name(), err)
-		}
-	}
+	sameOutputs(t, "two-pass", "one-pass")
 	md, _ := os.ReadFile("one-pass/report.md")
 	if !strings.Contains(string(md), "| set | `CM_GPRSEntries/Net/DevSpecificCellular/@GPRSInfoAccessPointName` | `web` |") {
 		t.Error("report.md of the one-pass build lacks the re-applied settings")
@@ -487,23 +473,31 @@ func TestRecycledMemoryLeavesNoTrace(t *testing.T) {
 	if n := mdRewrites.Load() - rewrites; n != 0 {
 		t.Errorf("report.md's head did not fit the room left for it %d times", n)
 	}
-	ents, err := os.ReadDir(filepath.Join(out, "two-pass"))
+	if n := sameOutputs(t, filepath.Join(out, "two-pass"), one); n < 28 {
+		t.Fatalf("two-pass build wrote only %d files", n)
+	}
+}
+
+// sameOutputs requires every output of the two-pass build in twoPass to
+// have the same bytes in onePass, and returns how many files twoPass
+// holds. The cache is bookkeeping with file stamps, not an output.
+func sameOutputs(t *testing.T, twoPass, onePass string) int {
+	t.Helper()
+	ents, err := os.ReadDir(twoPass)
 	if err != nil {
 		t.Fatal(err)
-	}
-	if len(ents) < 28 {
-		t.Fatalf("two-pass build wrote only %d files", len(ents))
 	}
 	for _, e := range ents {
 		if e.Name() == CacheName {
 			continue
 		}
-		a, _ := os.ReadFile(filepath.Join(out, "two-pass", e.Name()))
-		b, err := os.ReadFile(filepath.Join(one, e.Name()))
+		a, _ := os.ReadFile(filepath.Join(twoPass, e.Name()))
+		b, err := os.ReadFile(filepath.Join(onePass, e.Name()))
 		if err != nil || !bytes.Equal(a, b) {
 			t.Errorf("%s differs between the one-pass and the two-pass build (%v)", e.Name(), err)
 		}
 	}
+	return len(ents)
 }
 
 // TestRemovedPackageNeedsNewRelease: dropping a released package changes

@@ -363,11 +363,7 @@ func newMDLayout(pl *Plan) (l mdLayout) {
 	if testMDLayout != nil {
 		defer testMDLayout(&l)
 	}
-	l.prefix = appendMDPrefix(nil, pl.Image, pl.Release, pl.Target, pl.PreviousRelease)
-	l.w[mdColSize], l.w[mdColSHA] = mdSizeWidth, 64+2
-	for _, st := range mdStatuses {
-		l.w[mdColStatus] = max(l.w[mdColStatus], len(st))
-	}
+	l = baseLayout(pl.Image, pl.Release, pl.Target, pl.PreviousRelease)
 	m := pl.Manifest
 	if m == nil {
 		return l
@@ -379,12 +375,10 @@ func newMDLayout(pl *Plan) (l mdLayout) {
 		}
 	}
 	ext := archiveExt(pl.format())
-	inManifest := map[string]bool{}
 	for _, p := range m.Packages {
 		if p == nil {
 			continue
 		}
-		inManifest[strings.ToLower(p.Name)] = true
 		v := len(p.Version.String()) + 1
 		ver := v
 		if o := old[p.Name]; o != "" {
@@ -396,15 +390,35 @@ func newMDLayout(pl *Plan) (l mdLayout) {
 		l.w[mdColArchive] = max(l.w[mdColArchive], len("`")+len(p.Name)+len("-")+v+len(ext)+len("`"))
 		l.rows++
 	}
-	if pl.Lock != nil {
-		for _, lp := range pl.Lock.Packages {
-			if !inManifest[strings.ToLower(lp.Name)] {
-				l.w[mdColName] = max(l.w[mdColName], len(lp.Name))
-				l.rows++
-			}
-		}
+	for _, name := range pl.RemovedPackages {
+		l.w[mdColName] = max(l.w[mdColName], len(name))
+		l.rows++
 	}
 	return l
+}
+
+// baseLayout is the layout of a head with no rows yet: its fixed lines,
+// and the widths that do not depend on the packages.
+func baseLayout(image, release, target, previous string) mdLayout {
+	l := mdLayout{prefix: appendMDPrefix(nil, image, release, target, previous)}
+	l.w[mdColSize], l.w[mdColSHA] = mdSizeWidth, 64+2
+	for _, st := range mdStatuses {
+		l.w[mdColStatus] = max(l.w[mdColStatus], len(st))
+	}
+	return l
+}
+
+// tableRows are the cells of the package table of r: a row per package,
+// then one per removed package.
+func tableRows(r *Report) [][mdCols]string {
+	rows := make([][mdCols]string, 0, len(r.Packages)+len(r.RemovedPackages))
+	for _, p := range r.Packages {
+		rows = append(rows, [mdCols]string{p.Name, Arrow(p.OldVersion, p.Version), string(p.Owner), p.Status, md(p.Archive), strconv.FormatInt(p.Size, 10), md(p.SHA256)})
+	}
+	for _, name := range r.RemovedPackages {
+		rows = append(rows, [mdCols]string{mdColName: name, mdColStatus: StatusRemoved})
+	}
+	return rows
 }
 
 // rowSize is the length of every row of the package table.
@@ -424,18 +438,11 @@ func (l *mdLayout) headSize() int { return len(l.prefix) + l.rows*l.rowSize() }
 // head is longer or shorter than l.headSize().
 func (l *mdLayout) appendHead(b []byte, r *Report) ([]byte, bool) {
 	b = append(b, l.prefix...)
-	fits := len(r.Packages)+len(r.RemovedPackages) == l.rows
-	var cells [mdCols]string
-	for _, p := range r.Packages {
-		cells = [mdCols]string{p.Name, Arrow(p.OldVersion, p.Version), string(p.Owner), p.Status, md(p.Archive), strconv.FormatInt(p.Size, 10), md(p.SHA256)}
+	rows := tableRows(r)
+	fits := len(rows) == l.rows
+	for i := range rows {
 		var ok bool
-		b, ok = l.appendRow(b, &cells)
-		fits = fits && ok
-	}
-	for _, name := range r.RemovedPackages {
-		cells = [mdCols]string{mdColName: name, mdColStatus: StatusRemoved}
-		var ok bool
-		b, ok = l.appendRow(b, &cells)
+		b, ok = l.appendRow(b, &rows[i])
 		fits = fits && ok
 	}
 	return b, fits
@@ -483,20 +490,14 @@ func appendMDPrefix(b []byte, image, release, target, previous string) []byte {
 // layoutFor is a layout that fits r exactly: for a head that did not fit
 // the layout foreseen.
 func layoutFor(r *Report) mdLayout {
-	l := mdLayout{prefix: appendMDPrefix(nil, r.Image, r.Release, r.Target, r.PreviousRelease), rows: len(r.Packages) + len(r.RemovedPackages)}
-	l.w[mdColSize], l.w[mdColSHA] = mdSizeWidth, 64+2
-	for _, st := range mdStatuses {
-		l.w[mdColStatus] = max(l.w[mdColStatus], len(st))
-	}
-	for _, p := range r.Packages {
-		cells := [mdCols]string{p.Name, Arrow(p.OldVersion, p.Version), string(p.Owner), p.Status, md(p.Archive), strconv.FormatInt(p.Size, 10), md(p.SHA256)}
+	l := baseLayout(r.Image, r.Release, r.Target, r.PreviousRelease)
+	rows := tableRows(r)
+	for _, cells := range rows {
 		for i, c := range cells {
 			l.w[i] = max(l.w[i], len(c))
 		}
 	}
-	for _, name := range r.RemovedPackages {
-		l.w[mdColName] = max(l.w[mdColName], len(name))
-	}
+	l.rows = len(rows)
 	return l
 }
 
