@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 
 	"gopkg.in/yaml.v3"
 )
@@ -37,16 +38,27 @@ func Load(path string) (*Manifest, error) {
 	return Parse(path, data)
 }
 
+// ReadFile reads the regular file at path, refusing one larger than
+// limit bytes. Anything but a regular file (a FIFO would block, a device
+// could be endless) is refused without being read: the file is opened
+// non-blocking and looked at first.
+func ReadFile(path string, limit int64) ([]byte, error) {
+	data, err := readLimited(path, limit)
+	if err == nil && int64(len(data)) > limit {
+		return nil, fmt.Errorf("%s is larger than %d bytes, more than provpack reads", path, limit)
+	}
+	return data, err
+}
+
 // readLimited reads a file but refuses to read more than limit+1 bytes.
-// Anything but a regular file (a FIFO would block the open, a device
-// could be endless) is refused before it is opened.
 func readLimited(path string, limit int64) ([]byte, error) {
-	st, err := os.Stat(path)
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
 	if err != nil {
-		var pe *fs.PathError
-		if errors.As(err, &pe) {
-			pe.Op = "open" // what users know from every other tool
-		}
+		return nil, err
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
 		return nil, err
 	}
 	if !st.Mode().IsRegular() {
@@ -56,11 +68,6 @@ func readLimited(path string, limit int64) ([]byte, error) {
 		}
 		return nil, &fs.PathError{Op: "read", Path: path, Err: errors.New(what)}
 	}
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
 	return io.ReadAll(io.LimitReader(f, limit+1))
 }
 

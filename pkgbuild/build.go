@@ -2,11 +2,8 @@ package pkgbuild
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
-	"hash"
 	"io"
 	"os"
 	"path/filepath"
@@ -17,6 +14,7 @@ import (
 	"time"
 
 	"github.com/provpack/provpack/manifest"
+	"github.com/provpack/provpack/pkgbuild/internal/outdir"
 )
 
 // DefaultEpoch is the time stamped on archive members when
@@ -61,7 +59,7 @@ type BuildOptions struct {
 	// before anything is committed; an error stops the build.
 	Check func(*Plan) error
 
-	cache *buildCache
+	hooks testHooks
 }
 
 // withDefaults fills in what a zero BuildOptions field means: the
@@ -75,31 +73,33 @@ func (o BuildOptions) withDefaults() BuildOptions {
 
 // ConflictError lists existing outputs that differ from what the build
 // would write; --force replaces them.
-type ConflictError struct {
-	Dir   string
-	Files []string
-}
+type ConflictError = outdir.ConflictError
 
-func (e *ConflictError) Error() string {
-	return fmt.Sprintf("%s already holds different %s; nothing was written (use --force to replace them, or build into an empty directory)",
-		e.Dir, strings.Join(e.Files, ", "))
-}
+// NotRegularError is an output path that holds something other than a
+// regular file; no build replaces it.
+type NotRegularError = outdir.NotRegularError
 
-// output is one file the build produces, staged in a temporary file.
+// BusyError says another provpack command holds the output directory or
+// the manifest's directory.
+type BusyError = outdir.BusyError
+
+// output is one archive of the build: staged, or kept as the output
+// directory already holds it.
 type output struct {
-	name      string // base name in OutDir
-	tmp       string // staged file; "" when the existing file is identical
-	size      int64
-	sha256    string
-	unchanged bool
-	// placed is the file's stamp once in place, when it was taken then
-	// (see earlyRenames); the cache records it.
-	placed *fileStamp
+	name   string // base name in OutDir
+	size   int64
+	sha256 string
+	file   *outdir.File // nil when kept
 }
 
-// testWriteHook lets tests wrap the writer of a staged output, for
-// example to fail half-way as a full disk would.
-var testWriteHook func(name string, w io.Writer) io.Writer
+// testHooks are what tests change in a build.
+type testHooks struct {
+	// wrap wraps the writer of every staged file (a full disk, say).
+	wrap func(name string, w io.Writer) io.Writer
+	// maxLock is the largest release lock a build writes; 0 means
+	// manifest.MaxLockSize.
+	maxLock int
+}
 
 // Build writes the plan's archives, SHA256SUMS, report.json and report.md
 // into opt.OutDir. Every output, and with Release the lock (and the
@@ -115,7 +115,7 @@ func Build(ctx context.Context, pl *Plan, opt BuildOptions) (*Report, error) {
 	if HasErrors(pl.Findings) {
 		return nil, errors.New("the plan has error-level findings; fix them before building")
 	}
-	b, err := startBuild(ctx, opt, len(pl.Packages))
+	b, err := startBuild(ctx, opt, pl.Dir, len(pl.Packages))
 	if err != nil {
 		return nil, err
 	}
@@ -146,19 +146,23 @@ func BuildManifest(ctx context.Context, path string, popt Options, opt BuildOpti
 		}
 		return pl, rep, nil
 	}
-	m, dir, check, err := loadManifest(path)
-	if err != nil {
-		return nil, nil, err
-	}
-	b, err := startBuild(ctx, opt, len(m.Packages))
+	// A release guards the manifest's directory before the manifest and
+	// the lock are read, so that no other provpack changes them until
+	// the release is recorded.
+	b, err := startBuild(ctx, opt, filepath.Dir(path), 0)
 	if err != nil {
 		return nil, nil, err
 	}
 	defer b.end()
+	m, dir, check, err := loadManifest(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	b.sized(len(m.Packages))
 	opt = b.opt
 	lockPath := filepath.Join(dir, manifest.DefaultLockName)
 	key, keyed := "", false // the digest of the inputs, once computed
-	if last := opt.cache.memo; last != nil && !opt.Release {
+	if last := b.cache.memo; last != nil && !opt.Release {
 		// The last build into this directory remembered its inputs: if
 		// none changed and its outputs are untouched, they are what this
 		// build would write. The digest needs every source's stamp, so
@@ -226,18 +230,19 @@ func BuildManifest(ctx context.Context, path string, popt Options, opt BuildOpti
 	return pl, rep, err
 }
 
-// builder is one build in progress: the locked output directory, the
-// staged files, and the report entries the workers fill.
+// builder is one build in progress: the output-directory transaction,
+// the guard on the manifest's directory for a release, and the report
+// entries the workers fill.
 type builder struct {
 	ctx    context.Context
 	cancel context.CancelFunc
 	opt    BuildOptions
 	dir    string
-
-	made      []string // directories this build created
-	unlock    func()
-	staged    []string // temporary files to remove unless committed
-	committed bool
+	tx     *outdir.Tx
+	cache  *buildCache
+	// guard holds the manifest's directory during a release, from before
+	// the manifest and lock are read until after they are written.
+	guard *outdir.Guard
 
 	mu   sync.Mutex
 	pkgs []*ReportPackage // by package index
@@ -251,55 +256,44 @@ type builder struct {
 	watch   watched
 }
 
-func startBuild(ctx context.Context, opt BuildOptions, n int) (*builder, error) {
+// startBuild begins the output transaction; with Release it first guards
+// manifestDir (see outdir.Lock).
+func startBuild(ctx context.Context, opt BuildOptions, manifestDir string, n int) (*builder, error) {
 	opt = opt.withDefaults()
-	dir := opt.OutDir
-	if dir == "" {
-		return nil, errors.New("no output directory given")
-	}
-	if err := notADir(dir); err != nil {
-		return nil, err
-	}
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	made, err := mkdirAll(dir)
-	if err != nil {
-		removeDirs(made)
-		return nil, fmt.Errorf("creating output directory: %w", err)
+	var guard *outdir.Guard
+	if opt.Release {
+		var err error
+		if guard, err = outdir.Lock(manifestDir, "the manifest and its release lock"); err != nil {
+			return nil, err
+		}
 	}
-	unlock, err := lockDir(dir)
+	tx, err := outdir.Begin(opt.OutDir, outdir.Options{Durable: opt.Release, Wrap: opt.hooks.wrap})
 	if err != nil {
-		removeDirs(made)
+		guard.Unlock()
 		return nil, err
 	}
-	present := removeStale(dir)
-	opt.cache = loadCache(dir)
-	opt.cache.present = present
-	b := &builder{opt: opt, dir: dir, made: made, unlock: unlock,
-		pkgs: make([]*ReportPackage, n), outs: make([]*output, n), errs: make([]error, n), rs: newReportStream(dir, opt.Epoch)}
+	b := &builder{opt: opt, dir: opt.OutDir, tx: tx, guard: guard, cache: loadCache(opt.OutDir),
+		pkgs: make([]*ReportPackage, n), outs: make([]*output, n), errs: make([]error, n)}
+	b.rs = newReportStream(tx, opt.Epoch)
 	b.ctx, b.cancel = context.WithCancel(ctx)
 	return b, nil
 }
 
-// end removes whatever was staged and not committed, and unlocks.
+// sized makes room for n packages.
+func (b *builder) sized(n int) {
+	b.pkgs, b.outs, b.errs = make([]*ReportPackage, n), make([]*output, n), make([]error, n)
+}
+
+// end removes whatever was staged and not committed, and releases the
+// directories.
 func (b *builder) end() {
 	b.cancel()
-	b.rs.remove()
-	for _, o := range b.outs {
-		if o != nil && o.tmp != "" && !b.committed {
-			os.Remove(o.tmp)
-		}
-	}
-	for _, tmp := range b.staged {
-		if tmp != "" {
-			os.Remove(tmp)
-		}
-	}
-	b.unlock()
-	if !b.committed {
-		removeDirs(b.made) // only if still empty
-	}
+	b.rs.close()
+	b.tx.End()
+	b.guard.Unlock()
 }
 
 // err is the first failure of a worker, or the cancellation.
@@ -314,7 +308,7 @@ func (b *builder) err() error {
 // reports; a failure cancels the build.
 func (b *builder) stagePackage(pl *Plan, p *PackagePlan) {
 	rp := newReportPackage(p)
-	o, err := stagePackageArchive(pl, p, rp, b.opt)
+	o, err := b.stageArchive(pl, p, rp)
 	if err == nil {
 		sc := scratchBuffers.Get().(*renderScratch)
 		if err = rp.render(sc); err != nil {
@@ -346,129 +340,47 @@ func (b *builder) skip(pl *Plan, p *PackagePlan) {
 	}
 }
 
-// finish writes the documents, checks for conflicts with existing
-// outputs, stages the release and commits everything.
+// finish stages the rest of the reports and, with Release, the lock and
+// the manifest, then commits everything at once.
 func (b *builder) finish(pl *Plan) (*Report, error) {
 	if err := b.err(); err != nil {
 		return nil, err
 	}
-	dir, opt := b.dir, b.opt
-	rep := newReport(pl, opt.Epoch, b.pkgs)
-	outs := slices.Clone(b.outs)
-	// Archives whose names are new in the directory are renamed into
-	// place while the reports are finished (see renameEarly); anything
-	// that fails before the commit moves them back.
-	var early *earlyRenames
-	if !opt.Release {
-		early = b.renameEarly(outs)
-	}
-	// The packages' parts of the reports were written as they were
-	// archived; the reports are finished beside SHA256SUMS.
-	docOuts := make([]*output, 3)
-	docErrs := make([]error, 2)
-	parallel(b.ctx, 2, 2, func(i int) {
-		if i == 0 {
-			docOuts[0], docErrs[0] = stage(dir, "SHA256SUMS", stagePlain, func(w io.Writer) error { _, err := w.Write(sha256sums(rep)); return err })
-			return
-		}
-		docOuts[1], docOuts[2], docErrs[1] = b.rs.finish(pl, rep)
-	})
-	for _, o := range docOuts {
-		if o != nil {
-			outs = append(outs, o)
-			b.staged = append(b.staged, o.tmp)
+	rep := newReport(pl, b.opt.Epoch, b.pkgs)
+	sums, err := b.tx.Create("SHA256SUMS", false)
+	if err == nil {
+		if _, err = sums.Write(sha256sums(rep)); err == nil {
+			err = sums.Close()
 		}
 	}
-	done := early.wait() // done(i): outs[i] is in place
-	if err := errors.Join(docErrs...); err != nil {
-		return nil, early.fail(err)
-	}
-	// One listing of the directory, not a look-up per output.
-	present, err := dirNames(dir)
 	if err != nil {
-		return nil, early.fail(err)
+		return nil, fmt.Errorf("writing SHA256SUMS: %w", err)
 	}
-	var conflicts []string
-	for i, o := range outs {
-		if o.tmp != "" && !done(i) && present[o.name] {
-			conflicts = append(conflicts, o.name)
-		}
+	if err := b.rs.finish(pl, rep); err != nil {
+		return nil, err
 	}
-	if len(conflicts) > 0 && !opt.Force {
-		return nil, early.fail(&ConflictError{Dir: dir, Files: conflicts})
-	}
-	// The release (bumped manifest, then the lock) is staged too, so that
-	// failing to write it changes nothing either.
-	var rel []renaming
-	if opt.Release {
-		var err error
-		if rel, err = stageRelease(pl); err != nil {
+	if b.opt.Release {
+		if err := b.stageRelease(pl); err != nil {
 			return nil, err
-		}
-		for _, r := range rel {
-			b.staged = append(b.staged, r.tmp)
 		}
 	}
 	if err := b.ctx.Err(); err != nil {
-		return nil, early.fail(err)
+		return nil, err
 	}
-	// A release makes every output durable before committing, so that
-	// the lock, renamed last, never survives a crash that the archives it
-	// records did not: the staged files, and those kept from an earlier
-	// build, which may not have synced them. Other builds commit without
-	// waiting for the disk, as compilers and archivers do: their outputs
-	// are reproducible from the sources, and an output a crash truncated
-	// no longer matches the cache, so the next build stages it again
-	// (and replaces it with --force, as any file that differs).
-	if opt.Release {
-		var toSync []string
-		for _, o := range outs {
-			if o.tmp != "" {
-				toSync = append(toSync, o.tmp)
-			} else {
-				toSync = append(toSync, filepath.Join(dir, o.name))
-			}
-		}
-		for _, r := range rel {
-			toSync = append(toSync, r.tmp)
-		}
-		if err := syncStaged(dir, toSync); err != nil {
-			return nil, err
-		}
+	if err := b.tx.Commit(b.opt.Force); err != nil {
+		return nil, err
 	}
-	b.committed = true
-	var commits []renaming
-	for i, o := range outs {
-		if o.tmp != "" && !done(i) {
-			commits = append(commits, renaming{o.tmp, filepath.Join(dir, o.name)})
-		}
-	}
-	commits = append(commits, rel...)
-	dirs := map[string]bool{}
-	for i, r := range commits {
-		if err := rename(r.tmp, r.dest); err != nil {
-			// What is not renamed yet is removed.
-			for _, later := range commits[i:] {
-				os.Remove(later.tmp)
-			}
-			return nil, fmt.Errorf("writing %s: %w", r.dest, err)
-		}
-		dirs[filepath.Dir(r.dest)] = true
-	}
-	b.staged = nil
-	for i := range b.outs {
-		b.outs[i] = nil
-	}
-	if opt.Release {
-		dirs[dir] = true // an earlier build's renames into it, too
-		for d := range dirs {
-			if err := syncDir(d); err != nil {
-				return nil, err
-			}
-		}
-	}
-	b.writeCache(outs, rep)
+	b.writeCache(rep)
 	return rep, nil
+}
+
+// outputNames lists the outputs of the build that finished with rep.
+func outputNames(rep *Report) []string {
+	names := []string{"SHA256SUMS", "report.json", "report.md"}
+	for _, p := range rep.Packages {
+		names = append(names, p.Archive)
+	}
+	return names
 }
 
 // writeCache replaces the output directory's cache (docs/cache-format.md)
@@ -477,108 +389,34 @@ func (b *builder) finish(pl *Plan) (*Report, error) {
 // bookkeeping, not a result: it never counts as a conflict, it is not
 // synced, and failing to write it only makes the next build do its
 // work again, so a failure here does not fail the build.
-func (b *builder) writeCache(outs []*output, rep *Report) {
-	c := b.opt.cache
+func (b *builder) writeCache(rep *Report) {
 	if b.memoKey != "" {
-		if memo, err := newMemo(b.memoKey, b.watch, b.dir, outs, rep); err == nil {
-			c.next = memo
+		if memo, err := newMemo(b.memoKey, b.watch, b.dir, outputNames(rep), rep); err == nil {
+			b.cache.next = memo
 		}
 	}
 	b.writeCacheFile()
 }
 
-// writeCacheFile writes the output directory's cache as it stands.
+// writeCacheFile writes the output directory's cache as it stands, in a
+// transaction of its own.
 func (b *builder) writeCacheFile() {
-	data, err := b.opt.cache.marshal()
+	data, err := b.cache.marshal()
 	if err != nil {
 		return
 	}
-	o, err := stage(b.dir, CacheName, stagePlain, func(w io.Writer) error { _, err := w.Write(data); return err })
-	if o != nil && o.tmp != "" {
-		if err != nil || rename(o.tmp, filepath.Join(b.dir, CacheName)) != nil {
-			os.Remove(o.tmp)
-		}
+	tx, err := outdir.Begin(b.dir, outdir.Options{})
+	if err != nil {
+		return
 	}
-}
-
-// earlyRenames moves archives into place while the reports are being
-// finished, when their names were new in the output directory: on a file
-// system where renaming costs (ext4: about 13 µs a file, 200 files for
-// the small benchmark image), that work then overlaps writing report.md
-// instead of following it. Each is renamed without replacing
-// (RENAME_NOREPLACE), so a file of that name that appeared during the
-// build is never overwritten; that, or a file system that cannot rename
-// so, stops the early renaming, and the commit renames the rest as usual,
-// conflicts checked. Until the commit, undo moves every early archive
-// back to its staged name: a build that fails or is cancelled leaves the
-// directory as it was. A crash meanwhile leaves complete archives under
-// their own names, as one during the commit's renames does.
-type earlyRenames struct {
-	dir  string
-	outs []*output
-	ch   chan struct{}
-	in   []bool // in[i]: outs[i] is in place
-}
-
-// renameEarly starts renaming the archives of outs whose names the
-// output directory did not hold when the build began.
-func (b *builder) renameEarly(outs []*output) *earlyRenames {
-	e := &earlyRenames{dir: b.dir, outs: outs, ch: make(chan struct{}), in: make([]bool, len(outs))}
-	go func() {
-		defer close(e.ch)
-		for i, o := range outs {
-			if o == nil || o.tmp == "" || b.opt.cache.present[o.name] {
-				continue
-			}
-			dest := filepath.Join(e.dir, o.name)
-			if b.ctx.Err() != nil || renameNoReplace(o.tmp, dest) != nil {
-				return
-			}
-			e.in[i] = true
-			// The stamp the cache records, taken here rather than after
-			// the commit: renaming was the last change to the file.
-			if fi, err := os.Lstat(dest); err == nil {
-				st := stampOf(fi)
-				o.placed = &st
-			}
-		}
-	}()
-	return e
-}
-
-// wait waits for the early renaming to stop and returns whether outs[i]
-// is in place; i may be beyond the archives.
-func (e *earlyRenames) wait() func(i int) bool {
-	if e == nil {
-		return func(int) bool { return false }
+	defer tx.End()
+	f, err := tx.Create(CacheName, false)
+	if err != nil {
+		return
 	}
-	<-e.ch
-	return func(i int) bool { return i < len(e.in) && e.in[i] }
-}
-
-// fail moves the early archives back before the build returns err.
-func (e *earlyRenames) fail(err error) error {
-	if e == nil {
-		return err
+	if _, err := f.Write(data); err == nil && f.Close() == nil {
+		tx.Commit(true)
 	}
-	<-e.ch
-	var errs []error
-	for i, ok := range e.in {
-		if !ok {
-			continue
-		}
-		o := e.outs[i]
-		o.placed = nil
-		if rerr := rename(filepath.Join(e.dir, o.name), o.tmp); rerr != nil {
-			errs = append(errs, fmt.Errorf("%s was put in place early and could not be taken back: %w", o.name, rerr))
-			continue
-		}
-		e.in[i] = false
-	}
-	if len(errs) == 0 {
-		return err
-	}
-	return errors.Join(append([]error{err}, errs...)...)
 }
 
 // refreshWatch records what the quick check should watch from now on,
@@ -596,40 +434,29 @@ func (b *builder) refreshWatch(last *buildMemo) {
 	mm := *last
 	w := b.watch
 	mm.Manifest, mm.Image, mm.Release, mm.Target, mm.Watch, mm.WatchKey = w.manifest, w.image, w.release, w.target, w.paths, w.key
-	c := b.opt.cache
+	c := b.cache
 	c.mu.Lock()
 	c.entries, c.next = c.old, &mm // the archives it remembers stay
 	c.mu.Unlock()
 	b.writeCacheFile()
 }
 
-// renaming is a staged temporary file and where it goes on commit.
-type renaming struct{ tmp, dest string }
-
 // stageRelease stages the lock that records the plan as released and,
 // when --bump raised versions, the manifest with them written back. The
 // manifest comes first: the lock is renamed last.
-// maxReleaseLock is the largest lock a release may write: what
-// manifest.ReadLock reads back. Tests lower it.
-var maxReleaseLock = manifest.MaxLockSize
-
-func stageRelease(pl *Plan) (out []renaming, err error) {
-	defer func() {
-		if err != nil {
-			for _, r := range out {
-				os.Remove(r.tmp)
-			}
-			out = nil
-		}
-	}()
+func (b *builder) stageRelease(pl *Plan) error {
 	lock, err := pl.NextLock().Marshal()
 	if err != nil {
-		return nil, err
+		return err
 	}
-	if len(lock) > maxReleaseLock {
+	maxLock := b.opt.hooks.maxLock
+	if maxLock == 0 {
+		maxLock = manifest.MaxLockSize
+	}
+	if len(lock) > maxLock {
 		// The next plan could not read it back.
-		return nil, fmt.Errorf("the release lock would be %d bytes, more than the %d MiB provpack reads back; nothing was written (the lock records every setting: fewer settings per image, or build without --release)",
-			len(lock), maxReleaseLock>>20)
+		return fmt.Errorf("the release lock would be %d bytes, more than the %d MiB provpack reads back; nothing was written (the lock records every setting: fewer settings per image, or build without --release)",
+			len(lock), maxLock>>20)
 	}
 	var bumped []*PackagePlan
 	for _, p := range pl.Packages {
@@ -641,223 +468,39 @@ func stageRelease(pl *Plan) (out []renaming, err error) {
 		path := pl.Manifest.File
 		st, err := os.Stat(path)
 		if err != nil {
-			return nil, err
+			return err
 		}
-		data, err := os.ReadFile(path)
+		data, err := manifest.ReadFile(path, manifest.MaxSize)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		for _, p := range bumped {
 			if data, err = manifest.SetVersion(data, p.Name, p.Version); err != nil {
-				return nil, err
+				return err
 			}
 		}
-		tmp, err := stageFile(path, data, st.Mode().Perm())
-		if err != nil {
-			return nil, err
+		if err := stageAt(b.tx, path, data, st.Mode().Perm()); err != nil {
+			return err
 		}
-		out = append(out, renaming{tmp, path})
 	}
-	tmp, err := stageFile(pl.LockPath, lock, 0o644)
+	return stageAt(b.tx, pl.LockPath, lock, 0o644)
+}
+
+// stageAt stages data for dest outside the output directory.
+func stageAt(tx *outdir.Tx, dest string, data []byte, perm os.FileMode) error {
+	f, err := tx.CreateAt(dest, perm)
 	if err != nil {
-		return out, err
-	}
-	return append(out, renaming{tmp, pl.LockPath}), nil
-}
-
-func exists(path string) bool {
-	_, err := os.Lstat(path)
-	return err == nil
-}
-
-// removeStale deletes temporary files an interrupted earlier run left,
-// and returns the names of everything else in dir.
-func removeStale(dir string) map[string]bool {
-	present := map[string]bool{}
-	ents, _ := os.ReadDir(dir)
-	for _, e := range ents {
-		if strings.HasPrefix(e.Name(), tempPrefix) && e.Type().IsRegular() {
-			os.Remove(filepath.Join(dir, e.Name()))
-			continue
-		}
-		present[e.Name()] = true
-	}
-	return present
-}
-
-// dirNames returns the names of the entries of dir.
-func dirNames(dir string) (map[string]bool, error) {
-	f, err := os.Open(dir)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	names, err := f.Readdirnames(-1)
-	if err != nil {
-		return nil, fmt.Errorf("listing %s: %w", dir, err)
-	}
-	present := make(map[string]bool, len(names))
-	for _, n := range names {
-		present[n] = true
-	}
-	return present, nil
-}
-
-// stage writes one output to a temporary file in dir, hashing it on the
-// way. When dir already holds a file with the same bytes, the temporary
-// file is dropped and the output marked unchanged.
-//
-// An archive is always hashed (its SHA-256 is reported); other outputs
-// are hashed only when an existing file could be identical. With
-// stageWriteback (a release, which syncs before committing) the file's
-// writeback to disk is started at once, so that it overlaps the rest of
-// the build instead of waiting for the final sync. Only archives ask for
-// it: the reports are written last, just before the sync, where starting
-// writeback early only made the writing wait on the disk (measured).
-func stage(dir, name string, how stageMode, write func(io.Writer) error) (*output, error) {
-	sf, err := openStaged(dir, name, how)
-	if err != nil {
-		return sf.o, err
-	}
-	if err := write(sf); err != nil {
-		sf.abandon()
-		return sf.o, fmt.Errorf("writing %s: %w", name, err)
-	}
-	return sf.commit()
-}
-
-// stageMode says how an output is staged.
-type stageMode uint8
-
-const (
-	stageHash      stageMode = 1 << iota // always hash (archives: their SHA-256 is reported)
-	stageWriteback                       // start writeback on commit (the build will sync)
-	// stageNew: the destination was not there when the build began, so
-	// there is no existing file to compare with. Should one appear
-	// meanwhile, the commit finds it as a conflict.
-	stageNew
-	// stageHashAfter: the file is not written in order (report.md's head
-	// goes in last), so an existing file is compared by reading the
-	// staged one back at commit rather than hashing as it is written.
-	stageHashAfter
-	stagePlain stageMode = 0
-)
-
-// stagedFile is an output being written to its temporary file.
-type stagedFile struct {
-	o *output
-	f *outFile
-	w io.Writer // f, through the test hook
-	h hash.Hash // nil unless hashing
-	n int64     // bytes written in order, from base
-	// base is where the sequential writes began (see seek).
-	base int64
-	how  stageMode
-	// existed: the destination existed when staging began, so the
-	// output may turn out unchanged.
-	existed bool
-}
-
-func openStaged(dir, name string, how stageMode) (*stagedFile, error) {
-	sf := &stagedFile{o: &output{name: name}, how: how}
-	dest := filepath.Join(dir, name)
-	f, err := createTemp(dir, tempPrefix+name+"-*")
-	if err != nil {
-		return sf, fmt.Errorf("writing %s: %w", dest, pathErr(err))
-	}
-	sf.f, sf.w, sf.o.tmp = f, f, f.Name()
-	if testWriteHook != nil {
-		sf.w = testWriteHook(name, sf.w)
-	}
-	sf.existed = how&stageNew == 0 && exists(dest)
-	if how&stageHash != 0 || (sf.existed && how&stageHashAfter == 0) {
-		sf.h = sha256.New()
-	}
-	return sf, nil
-}
-
-func (sf *stagedFile) Write(p []byte) (int, error) {
-	n, err := sf.w.Write(p)
-	if sf.h != nil {
-		sf.h.Write(p[:n])
-	}
-	sf.n += int64(n)
-	return n, err
-}
-
-// abandon closes the file; the caller removes o.tmp.
-func (sf *stagedFile) abandon() { sf.f.Close() }
-
-// writeAt writes p at offset off, below where the sequential writes
-// began (see seek).
-func (sf *stagedFile) writeAt(p []byte, off int64) error {
-	_, err := sf.f.WriteAt(p, off)
-	return err
-}
-
-// seek makes the sequential writes begin at off, leaving room before
-// them for writeAt; it must come before any write.
-func (sf *stagedFile) seek(off int64) error {
-	if err := sf.f.seek(off); err != nil {
 		return err
 	}
-	sf.base = off
-	return nil
+	if _, err := f.Write(data); err != nil {
+		return fmt.Errorf("writing %s: %w", dest, err)
+	}
+	return f.Close()
 }
 
-// commit finishes the file: its mode, its size and hash, and whether an
-// identical file is already in place (then the temporary file goes).
-func (sf *stagedFile) commit() (*output, error) {
-	o, f := sf.o, sf.f
-	err := f.Chmod(0o644)
-	if err == nil && sf.how&stageWriteback != 0 {
-		startWriteback(f)
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return o, fmt.Errorf("writing %s: %w", o.name, err)
-	}
-	o.size = sf.base + sf.n
-	switch {
-	case sf.h != nil:
-		o.sha256 = hex.EncodeToString(sf.h.Sum(nil))
-	case sf.existed && sf.how&stageHashAfter != 0:
-		if _, o.sha256, err = fileSHA256(o.tmp); err != nil {
-			return o, fmt.Errorf("writing %s: %w", o.name, err)
-		}
-	default:
-		return o, nil
-	}
-	dest := filepath.Join(filepath.Dir(o.tmp), o.name)
-	if !sf.existed {
-		return o, nil
-	}
-	if same, _ := sameSHA256(dest, o.size, o.sha256); same {
-		os.Remove(o.tmp)
-		o.tmp, o.unchanged = "", true
-	}
-	return o, nil
-}
-
-func sameSHA256(path string, size int64, sum string) (bool, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return false, err
-	}
-	if st, err := f.Stat(); err != nil || !st.Mode().IsRegular() || st.Size() != size {
-		f.Close()
-		return false, err
-	}
-	f.Close()
-	_, got, err := fileSHA256(path)
-	return err == nil && got == sum, err
-}
-
-// stagePackageArchive writes one package's archive (or finds it in the
-// output directory already) and fills its report entry.
-func stagePackageArchive(pl *Plan, p *PackagePlan, rp *ReportPackage, opt BuildOptions) (*output, error) {
+// stageArchive writes one package's archive (or finds it in the output
+// directory already) and fills its report entry.
+func (b *builder) stageArchive(pl *Plan, p *PackagePlan, rp *ReportPackage) (*output, error) {
 	format := pl.format()
 	members, info, err := packageMembers(pl, p)
 	if err != nil {
@@ -875,30 +518,27 @@ func stagePackageArchive(pl *Plan, p *PackagePlan, rp *ReportPackage, opt BuildO
 			}
 		}
 	}
-	key := archiveKey(format, opt.Epoch, members, sums)
-	if e, ok := opt.cache.reuse(opt.OutDir, rp.Archive, key); ok {
+	key := archiveKey(format, b.opt.Epoch, members, sums)
+	if e, ok := b.cache.reuse(b.dir, rp.Archive, key); ok {
 		// The same inputs built these bytes before and they are still
 		// there: nothing to compress or write.
 		rp.Size, rp.SHA256 = e.Size, e.SHA256
-		opt.cache.record(rp.Archive, e)
-		return &output{name: rp.Archive, size: e.Size, sha256: e.SHA256, unchanged: true}, nil
+		b.cache.record(rp.Archive, e)
+		b.tx.Keep(rp.Archive)
+		return &output{name: rp.Archive, size: e.Size, sha256: e.SHA256}, nil
 	}
-	how := stageHash
-	if opt.Release {
-		how |= stageWriteback
+	f, err := b.tx.Create(rp.Archive, true)
+	if err == nil {
+		if err = writeArchive(f, format, members, b.opt.Epoch); err == nil {
+			err = f.Close()
+		}
 	}
-	if !opt.cache.present[rp.Archive] {
-		how |= stageNew
-	}
-	o, err := stage(opt.OutDir, rp.Archive, how, func(w io.Writer) error {
-		return writeArchive(w, format, members, opt.Epoch)
-	})
 	if err != nil {
-		return o, fmt.Errorf("package %s: %w", p.Name, err)
+		return nil, fmt.Errorf("package %s: writing %s: %w", p.Name, rp.Archive, err)
 	}
-	rp.Size, rp.SHA256 = o.size, o.sha256
-	opt.cache.record(rp.Archive, cacheEntry{Key: key, SHA256: o.sha256, Size: o.size})
-	return o, nil
+	rp.Size, rp.SHA256 = f.Size(), f.SHA256()
+	b.cache.record(rp.Archive, cacheEntry{Key: key, SHA256: f.SHA256(), Size: f.Size()})
+	return &output{name: rp.Archive, size: f.Size(), sha256: f.SHA256(), file: f}, nil
 }
 
 // packageMembers returns the members of a package's archive: its

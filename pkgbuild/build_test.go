@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -21,6 +22,7 @@ import (
 	"github.com/provpack/provpack/internal/testutil"
 	"github.com/provpack/provpack/manifest"
 	"github.com/provpack/provpack/pkgbuild/cab"
+	"github.com/provpack/provpack/pkgbuild/internal/outdir"
 )
 
 // copyDemo copies fixtures/demo into a temporary directory (the build may
@@ -265,7 +267,7 @@ func noTemps(t *testing.T, dir string) {
 	t.Helper()
 	ents, _ := os.ReadDir(dir)
 	for _, e := range ents {
-		if strings.HasPrefix(e.Name(), tempPrefix) {
+		if strings.HasPrefix(e.Name(), outdir.TempPrefix) {
 			t.Errorf("temporary file left behind: %s", e.Name())
 		}
 	}
@@ -300,14 +302,14 @@ func TestFailedBuildChangesNothing(t *testing.T) {
 			if how == "one pass, no release" && (failOn == manifest.DefaultLockName || failOn == filepath.Base(m)) {
 				continue // written only by a release
 			}
-			testWriteHook = func(name string, w io.Writer) io.Writer {
+			var err error
+			bo := BuildOptions{OutDir: out, Release: how != "one pass, no release", Force: true}
+			bo.hooks.wrap = func(name string, w io.Writer) io.Writer {
 				if name == failOn {
 					return &failingWriter{w: w, n: 100}
 				}
 				return w
 			}
-			var err error
-			bo := BuildOptions{OutDir: out, Release: how != "one pass, no release", Force: true}
 			if how == "plan then build" {
 				pl, lerr := Load(m, Options{Bump: "patch"})
 				if lerr != nil {
@@ -317,7 +319,6 @@ func TestFailedBuildChangesNothing(t *testing.T) {
 			} else {
 				_, _, err = BuildManifest(context.Background(), m, Options{Bump: "patch"}, bo)
 			}
-			testWriteHook = nil
 			want := failOn
 			if err == nil || !strings.Contains(err.Error(), "no space left") || !strings.Contains(err.Error(), want) {
 				t.Fatalf("%s, failing on %s: want the write error naming %s, got %v", how, failOn, want, err)
@@ -379,14 +380,15 @@ func TestExistingDifferentOutputNeedsForce(t *testing.T) {
 
 // TestArchiveNameTakenDuringBuild: an archive whose name was free when
 // the build began, but which someone else created while it ran, is not
-// replaced when archives are put in place early: the build stops with a
-// conflict and leaves the newcomer, and nothing of its own, behind.
+// replaced: the build stops with a conflict and leaves the newcomer, and
+// nothing of its own, behind.
 func TestArchiveNameTakenDuringBuild(t *testing.T) {
 	m := copyDemo(t)
 	out := t.TempDir()
 	var once sync.Once
 	var taken string
-	testWriteHook = func(name string, w io.Writer) io.Writer {
+	bo := BuildOptions{OutDir: out}
+	bo.hooks.wrap = func(name string, w io.Writer) io.Writer {
 		if strings.HasSuffix(name, ".cab") {
 			once.Do(func() {
 				taken = name
@@ -395,45 +397,13 @@ func TestArchiveNameTakenDuringBuild(t *testing.T) {
 		}
 		return w
 	}
-	_, _, err := BuildManifest(context.Background(), m, Options{}, BuildOptions{OutDir: out})
-	testWriteHook = nil
+	_, _, err := BuildManifest(context.Background(), m, Options{}, bo)
 	var ce *ConflictError
 	if !errors.As(err, &ce) || len(ce.Files) != 1 || ce.Files[0] != taken {
 		t.Fatalf("want a ConflictError naming %s, got %v", taken, err)
 	}
 	sameTree(t, "output after the refused build", map[string]string{taken: "someone else's"}, tree(t, out))
 	noTemps(t, out)
-}
-
-// TestReportHeadThatDoesNotFit: report.md's sections are written after
-// room left for its head; when the head turns out longer than foreseen,
-// report.md is written again with a head laid out for it, and the
-// sections are the same.
-func TestReportHeadThatDoesNotFit(t *testing.T) {
-	m := copyDemo(t)
-	out := t.TempDir()
-	buildInto(t, m, filepath.Join(out, "fits"), BuildOptions{}, Options{})
-	testMDLayout = func(l *mdLayout) { l.w[mdColName]-- }
-	defer func() { testMDLayout = nil }()
-	rep := buildInto(t, m, filepath.Join(out, "refit"), BuildOptions{}, Options{})
-	fits, _ := os.ReadFile(filepath.Join(out, "fits", "report.md"))
-	refit, _ := os.ReadFile(filepath.Join(out, "refit", "report.md"))
-	l := layoutFor(rep)
-	head, _ := l.appendHead(nil, rep)
-	if !bytes.HasPrefix(refit, head) {
-		t.Fatalf("report.md does not start with a head laid out for it:\n%s", refit)
-	}
-	body := func(md []byte) string { return string(md[bytes.Index(md, []byte("\n## ")):]) }
-	if body(refit) != body(fits) {
-		t.Errorf("sections differ:\n%s\n---\n%s", body(refit), body(fits))
-	}
-	if bytes.Equal(head, fits[:min(len(head), len(fits))]) {
-		t.Error("the two heads are the same: the layout was not changed")
-	}
-	noTemps(t, filepath.Join(out, "refit"))
-	if ps, _ := Verify(filepath.Join(out, "refit")); len(ps) != 0 {
-		t.Errorf("refitted build does not verify: %v", ps)
-	}
 }
 
 func TestOutputPathIsAFile(t *testing.T) {
@@ -453,14 +423,19 @@ func TestOutputPathIsAFile(t *testing.T) {
 func TestConcurrentBuildIsRefused(t *testing.T) {
 	m := copyDemo(t)
 	out := t.TempDir()
-	unlock, err := lockDir(out)
+	// Another process's lock: a lock of its own on the directory.
+	d, err := os.Open(out)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer unlock()
+	defer d.Close()
+	if err := syscall.Flock(int(d.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		t.Skip("no flock here:", err)
+	}
 	pl, _ := Load(m, Options{})
 	_, err = Build(context.Background(), pl, BuildOptions{OutDir: out})
-	if err == nil || !strings.Contains(err.Error(), "another provpack build") {
+	var busy *BusyError
+	if !errors.As(err, &busy) || !strings.Contains(err.Error(), "another provpack command is writing to") {
 		t.Fatalf("want a clear refusal, got %v", err)
 	}
 }
@@ -564,14 +539,14 @@ func TestRebuildReusesArchives(t *testing.T) {
 	buildInto(t, m, out, BuildOptions{}, Options{})
 	before := tree(t, out)
 	var archives []string
-	testWriteHook = func(name string, w io.Writer) io.Writer {
+	bo := BuildOptions{Jobs: 1}
+	bo.hooks.wrap = func(name string, w io.Writer) io.Writer {
 		if strings.HasSuffix(name, ".cab") {
 			archives = append(archives, name)
 		}
 		return w
 	}
-	defer func() { testWriteHook = nil }()
-	buildInto(t, m, out, BuildOptions{Jobs: 1}, Options{})
+	buildInto(t, m, out, bo, Options{})
 	if len(archives) != 0 {
 		t.Errorf("rebuild recompressed %v", archives)
 	}

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 
 	"github.com/provpack/provpack/manifest"
+	"github.com/provpack/provpack/pkgbuild/internal/outdir"
 )
 
 // BumpResult says what Bump changed.
@@ -22,8 +23,17 @@ type BumpResult struct {
 // (patch, minor or major), editing only the version scalar so comments and
 // layout survive. When the release lock beside the manifest knows the
 // package, the bump and its reason are recorded there too.
+//
+// Bump holds the guard on the manifest's directory (see outdir.Lock)
+// from reading the manifest until both files are written, and writes the
+// two together: either both change or neither does.
 func Bump(path, pkg, kind, reason string) (*BumpResult, error) {
-	data, err := os.ReadFile(path)
+	guard, err := outdir.Lock(filepath.Dir(path), "the manifest and its release lock")
+	if err != nil {
+		return nil, err
+	}
+	defer guard.Unlock()
+	data, err := manifest.ReadFile(path, manifest.MaxSize)
 	if err != nil {
 		return nil, err
 	}
@@ -68,15 +78,20 @@ func Bump(path, pkg, kind, reason string) (*BumpResult, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := WriteFileAtomic(path, out, info.Mode().Perm()); err != nil {
+	tx := outdir.BeginFiles(outdir.Options{Durable: true})
+	defer tx.End()
+	if err := stageAt(tx, path, out, info.Mode().Perm()); err != nil {
 		return nil, err
 	}
 	if lockData != nil {
-		if err := WriteFileAtomic(lockPath, lockData, 0o644); err != nil {
+		if err := stageAt(tx, lockPath, lockData, 0o644); err != nil {
 			return nil, err
 		}
-		res.LockUpdated = true
 	}
+	if err := tx.Commit(true); err != nil {
+		return nil, err
+	}
+	res.LockUpdated = lockData != nil
 	return res, nil
 }
 
@@ -90,5 +105,15 @@ func Init(dir, image, target string, force bool) (string, error) {
 	if _, err := os.Stat(path); err == nil && !force {
 		return "", fmt.Errorf("%s exists; edit it, or use --force to replace it", path)
 	}
-	return path, WriteFileAtomic(path, manifest.Starter(image, target), 0o644)
+	guard, err := outdir.Lock(dir, "the manifest and its release lock")
+	if err != nil {
+		return "", err
+	}
+	defer guard.Unlock()
+	tx := outdir.BeginFiles(outdir.Options{Durable: true})
+	defer tx.End()
+	if err := stageAt(tx, path, manifest.Starter(image, target), 0o644); err != nil {
+		return "", err
+	}
+	return path, tx.Commit(true)
 }

@@ -12,23 +12,8 @@ import (
 
 	"github.com/provpack/provpack/manifest"
 	"github.com/provpack/provpack/pkgbuild/cab"
+	"github.com/provpack/provpack/pkgbuild/internal/outdir"
 )
-
-// syncEach fsyncs files one by one.
-func syncEach(files []string) error {
-	for _, name := range files {
-		f, err := os.Open(name)
-		if err != nil {
-			return err
-		}
-		err = f.Sync()
-		f.Close()
-		if err != nil {
-			return fmt.Errorf("syncing %s: %w", name, err)
-		}
-	}
-	return nil
-}
 
 // CacheName is the file in an output directory that lets a rebuild keep an
 // archive without recompressing it: for each archive, a key over
@@ -90,8 +75,12 @@ func (c *buildCache) reuse(dir, name, key string) (cacheEntry, bool) {
 	if !ok || e.Key != key {
 		return cacheEntry{}, false
 	}
-	same, _ := sameSHA256(filepath.Join(dir, name), e.Size, e.SHA256)
-	return e, same
+	fi, err := os.Lstat(filepath.Join(dir, name))
+	if err != nil || !fi.Mode().IsRegular() || fi.Size() != e.Size {
+		return cacheEntry{}, false
+	}
+	sum, err := outdir.FileSHA256(filepath.Join(dir, name))
+	return e, err == nil && sum == e.SHA256
 }
 
 func (c *buildCache) record(name string, e cacheEntry) {

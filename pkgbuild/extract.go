@@ -4,10 +4,13 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/provpack/provpack/pkgbuild/internal/outdir"
 )
 
 // ExtractError lists why an archive was not extracted; nothing was
@@ -35,6 +38,12 @@ func (e *ExtractError) Error() string {
 // say) leaves dir as it was. It returns the paths of the members, in
 // archive order.
 func Extract(path, dir string, force bool) ([]string, error) {
+	return extract(path, dir, force, nil)
+}
+
+// extract is Extract, with the writer of each staged member wrapped by
+// wrap when set (tests).
+func extract(path, dir string, force bool, wrap func(name string, w io.Writer) io.Writer) ([]string, error) {
 	_, members, err := ReadArchive(path)
 	if err != nil {
 		return nil, err
@@ -42,7 +51,7 @@ func Extract(path, dir string, force bool) ([]string, error) {
 	if probs := nameProblems(members); len(probs) > 0 {
 		return nil, &ExtractError{Archive: path, Problems: probs}
 	}
-	if err := notADir(dir); err != nil {
+	if err := outdir.NotADir(dir); err != nil {
 		return nil, err
 	}
 	root, err := filepath.Abs(dir)
@@ -85,26 +94,25 @@ func Extract(path, dir string, force bool) ([]string, error) {
 				os.Remove(j.tmp)
 			}
 		}
-		removeDirs(created)
+		outdir.RemoveDirs(created)
 	}
 	for _, j := range jobs {
 		if j.same {
 			continue
 		}
-		made, err := mkdirAll(filepath.Dir(j.dest))
+		made, err := outdir.MkdirAll(filepath.Dir(j.dest))
 		created = append(created, made...)
 		if err != nil {
 			undo()
 			return nil, fmt.Errorf("extracting %s: %w; nothing was written", path, err)
 		}
-		if j.tmp, err = stageFile(j.dest, j.data, 0o644); err != nil {
+		if j.tmp, err = stageFile(j.dest, j.data, wrap); err != nil {
 			undo()
 			return nil, fmt.Errorf("extracting %s: %w; nothing was written", path, err)
 		}
 	}
 	// Commit.
 	var out []string
-	dirs := map[string]bool{}
 	for _, j := range jobs {
 		out = append(out, j.show)
 		if j.tmp == "" {
@@ -115,14 +123,33 @@ func Extract(path, dir string, force bool) ([]string, error) {
 			return nil, fmt.Errorf("extracting %s: writing %s: %w", path, j.show, err)
 		}
 		j.tmp = ""
-		dirs[filepath.Dir(j.dest)] = true
-	}
-	for d := range dirs {
-		if err := syncDir(d); err != nil {
-			return out, err
-		}
 	}
 	return out, nil
+}
+
+// stageFile writes data to a temporary file beside dest and returns its
+// name; renaming it to dest is the caller's commit.
+func stageFile(dest string, data []byte, wrap func(name string, w io.Writer) io.Writer) (string, error) {
+	f, err := os.CreateTemp(filepath.Dir(dest), outdir.TempPrefix+"x-*")
+	if err != nil {
+		return "", fmt.Errorf("writing %s: %w", dest, err)
+	}
+	var w io.Writer = f
+	if wrap != nil {
+		w = wrap(filepath.Base(dest), f)
+	}
+	_, err = w.Write(data)
+	if err == nil {
+		err = f.Chmod(0o644)
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		os.Remove(f.Name())
+		return "", fmt.Errorf("writing %s: %w", dest, err)
+	}
+	return f.Name(), nil
 }
 
 // checkDest looks at where member rel would go under root. It reports
@@ -140,7 +167,7 @@ func checkDest(root, dir, rel string, data []byte, force bool) (same bool, probl
 			return false, ""
 		}
 		if err != nil {
-			return false, fmt.Sprintf("%s: %v", show, pathErr(err))
+			return false, fmt.Sprintf("%s: %v", show, err)
 		}
 		last := i == len(parts)-1
 		switch {
@@ -156,7 +183,7 @@ func checkDest(root, dir, rel string, data []byte, force bool) (same bool, probl
 	}
 	old, err := os.ReadFile(cur)
 	if err != nil {
-		return false, fmt.Sprintf("reading %s: %v", show, pathErr(err))
+		return false, fmt.Sprintf("reading %s: %v", show, err)
 	}
 	if bytes.Equal(old, data) {
 		return true, ""

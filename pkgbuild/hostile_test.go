@@ -283,14 +283,12 @@ func TestExtractIsAllOrNothing(t *testing.T) {
 			os.WriteFile(filepath.Join(dir, "z.provxml"), []byte("keep me"), 0o644)
 		}
 		before := tree(t, parent)
-		testWriteHook = func(name string, w io.Writer) io.Writer {
+		_, err := extract(archive, dir, true, func(name string, w io.Writer) io.Writer {
 			if name == "b.provxml" {
 				return &failingWriter{w: w, n: 2}
 			}
 			return w
-		}
-		_, err := Extract(archive, dir, true)
-		testWriteHook = nil
+		})
 		if err == nil || !strings.Contains(err.Error(), "no space left") || !strings.Contains(err.Error(), archive) || !strings.Contains(err.Error(), "nothing was written") {
 			t.Fatalf("existing=%v: want the write error naming the archive, got %v", existing, err)
 		}
@@ -338,8 +336,7 @@ func TestReadLimits(t *testing.T) {
 // would otherwise make every later plan fail).
 func TestReleaseLockTooBigIsRefused(t *testing.T) {
 	dir := t.TempDir()
-	defer func(old int) { maxReleaseLock = old }(maxReleaseLock)
-	maxReleaseLock = 1 << 20
+	const maxLock = 1 << 20
 	m, err := imagegen.Generate(dir, imagegen.Options{Packages: 10, Files: 4, Size: 20_000})
 	if err != nil {
 		t.Fatal(err)
@@ -348,11 +345,13 @@ func TestReleaseLockTooBigIsRefused(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if lock, _ := pl.NextLock().Marshal(); len(lock) <= maxReleaseLock {
+	if lock, _ := pl.NextLock().Marshal(); len(lock) <= maxLock {
 		t.Fatalf("the lock is only %d bytes; make the image bigger", len(lock))
 	}
 	out := filepath.Join(dir, "out")
-	_, err = Build(context.Background(), pl, BuildOptions{OutDir: out, Release: true})
+	bo := BuildOptions{OutDir: out, Release: true}
+	bo.hooks.maxLock = maxLock
+	_, err = Build(context.Background(), pl, bo)
 	if err == nil || !strings.Contains(err.Error(), "more than the 1 MiB provpack reads back") {
 		t.Fatalf("want a refusal, got %v", err)
 	}
@@ -408,10 +407,10 @@ func TestTarZstReadToTheEnd(t *testing.T) {
 // it created removes that directory again.
 func TestFailedBuildRemovesCreatedDir(t *testing.T) {
 	parent := t.TempDir()
-	testWriteHook = func(name string, w io.Writer) io.Writer { return &failingWriter{w: w, n: 10} }
 	pl, _ := Load(copyDemo(t), Options{})
-	_, err := Build(context.Background(), pl, BuildOptions{OutDir: filepath.Join(parent, "a", "b")})
-	testWriteHook = nil
+	bo := BuildOptions{OutDir: filepath.Join(parent, "a", "b")}
+	bo.hooks.wrap = func(name string, w io.Writer) io.Writer { return &failingWriter{w: w, n: 10} }
+	_, err := Build(context.Background(), pl, bo)
 	if err == nil {
 		t.Fatal("the build did not fail")
 	}

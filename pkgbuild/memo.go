@@ -319,19 +319,15 @@ func (mm *buildMemo) report(pl *Plan) *Report {
 // newMemo records a finished build: its inputs digest, the stamps of
 // its outputs, now in place, its findings and packages, and what the
 // quick check watches.
-func newMemo(key string, w watched, dir string, outs []*output, rep *Report) (*buildMemo, error) {
+func newMemo(key string, w watched, dir string, outs []string, rep *Report) (*buildMemo, error) {
 	mm := &buildMemo{Inputs: key, Outputs: map[string]fileStamp{}, Findings: rep.Findings,
 		Manifest: w.manifest, Image: w.image, Release: w.release, Target: w.target, Watch: w.paths, WatchKey: w.key}
-	for _, o := range outs {
-		if o.placed != nil {
-			mm.Outputs[o.name] = *o.placed
-			continue
-		}
-		fi, err := os.Lstat(filepath.Join(dir, o.name))
+	for _, name := range outs {
+		fi, err := os.Lstat(filepath.Join(dir, name))
 		if err != nil {
 			return nil, err
 		}
-		mm.Outputs[o.name] = stampOf(fi)
+		mm.Outputs[name] = stampOf(fi)
 	}
 	for _, p := range rep.Packages {
 		mm.Packages = append(mm.Packages, memoPackage{Name: p.Name, OldVersion: p.OldVersion, Version: p.Version, Archive: p.Archive, Size: p.Size, SHA256: p.SHA256})

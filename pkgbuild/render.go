@@ -52,21 +52,17 @@ func renderClass(m *manifest.Manifest, dir string, p *manifest.Package, sources 
 	var docs []sourceDoc
 	for _, s := range sources {
 		if s.File != "" {
-			for i, rel := range s.Matches {
+			for _, rel := range s.Matches {
 				path := filepath.Join(dir, filepath.FromSlash(rel))
 				out.Sources = append(out.Sources, filepath.ToSlash(path))
-				size := int64(-1) // not checked: ReadFileTo looks
-				if len(s.Stats) == len(s.Matches) && s.Stats[i] != nil && s.Stats[i].Mode().IsRegular() {
-					size = s.Stats[i].Size()
-				}
-				data, err := sc.readSource(path, size)
+				data, err := readSource(path)
 				if err != nil {
 					out.Findings = append(out.Findings, Finding{File: path, Line: 1, Col: 1, ID: provxml.RuleSyntax.ID, Severity: provxml.Error,
 						Message: fmt.Sprintf("cannot read: %v", err), Package: p.Name})
 					continue
 				}
 				out.size += len(data)
-				doc, fs := provxml.Lint(path, data, provxml.ParseOptions{ShareInput: true, Arena: &sc.arena}, opt)
+				doc, fs := provxml.Lint(path, data, provxml.ParseOptions{Arena: &sc.arena}, opt)
 				for _, f := range fs {
 					out.Findings = append(out.Findings, fromProvxml(p.Name, f))
 				}
@@ -143,14 +139,8 @@ func inlineDocument(file string, s *manifest.Source) *provxml.Document {
 // readSource reads a provisioning source, at most one byte more than the
 // parser accepts (so an oversized file is reported, not read whole), and
 // refuses anything but a regular file without blocking on it.
-func (sc *scratch) readSource(path string, size int64) ([]byte, error) {
-	if cap(sc.src)-len(sc.src) < 32<<10 {
-		// What the old slab holds stays where it is until the package
-		// is shed; the new one, which the next packages reuse, grows
-		// until one package's sources fit.
-		sc.src = make([]byte, 0, max(256<<10, 2*cap(sc.src)))
-	}
-	data, err := provxml.ReadFileTo(&sc.src, path, provxml.DefaultMaxSize, size)
+func readSource(path string) ([]byte, error) {
+	data, err := provxml.ReadFile(path, provxml.DefaultMaxSize)
 	if errors.Is(err, provxml.ErrNotRegular) || errors.Is(err, provxml.ErrIsDir) {
 		return nil, fmt.Errorf("%s is not a regular file", path)
 	}

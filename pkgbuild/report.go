@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -318,187 +317,23 @@ func appendMDPath(b []byte, path []string) []byte {
 	return append(b, '`')
 }
 
-// report.md starts with a table of the packages whose cells are padded
-// with spaces to widths fixed before the first package is built (see
-// mdLayout): the table's length is then known at once, so the packages'
-// sections, which follow it, are written into report.md as each package
-// is built, and the table is filled in at the end. Padding a cell does
-// not change how Markdown shows it.
-
-// Column widths of the package table.
-const (
-	mdColName = iota
-	mdColVersion
-	mdColOwner
-	mdColStatus
-	mdColArchive
-	mdColSize
-	mdColSHA
-	mdCols
-)
-
-// mdSizeWidth is the width of the size column: archives below 10^12
-// bytes.
-const mdSizeWidth = 12
-
-// mdLayout is the shape of report.md's head: its fixed lines and the
-// width of each column of the package table.
-type mdLayout struct {
-	prefix []byte // title, release line and the table's header
-	w      [mdCols]int
-	rows   int // packages and removed packages
-}
-
-// mdStatuses are the statuses a package row may show.
-var mdStatuses = []string{StatusNew, StatusChanged, StatusUnchanged, StatusUpdated, StatusRemoved}
-
-// testMDLayout lets a test change the layout newMDLayout foresees.
-var testMDLayout func(*mdLayout)
-
-// newMDLayout lays out report.md's head for a build of pl from what is
-// known before any package is built: the manifest and the lock. Each
-// width covers every value the column can take; a version may gain a
-// digit when --bump raises it.
-func newMDLayout(pl *Plan) (l mdLayout) {
-	if testMDLayout != nil {
-		defer testMDLayout(&l)
-	}
-	l = baseLayout(pl.Image, pl.Release, pl.Target, pl.PreviousRelease)
-	m := pl.Manifest
-	if m == nil {
-		return l
-	}
-	old := map[string]string{}
-	if pl.Lock != nil {
-		for _, lp := range pl.Lock.Packages {
-			old[lp.Name] = lp.Version
-		}
-	}
-	ext := archiveExt(pl.format())
-	for _, p := range m.Packages {
-		if p == nil {
-			continue
-		}
-		v := len(p.Version.String()) + 1
-		ver := v
-		if o := old[p.Name]; o != "" {
-			ver = max(len(o), len(o)+len(" → ")+v)
-		}
-		l.w[mdColName] = max(l.w[mdColName], len(p.Name))
-		l.w[mdColVersion] = max(l.w[mdColVersion], ver)
-		l.w[mdColOwner] = max(l.w[mdColOwner], len(p.Owner))
-		l.w[mdColArchive] = max(l.w[mdColArchive], len("`")+len(p.Name)+len("-")+v+len(ext)+len("`"))
-		l.rows++
-	}
-	for _, name := range pl.RemovedPackages {
-		l.w[mdColName] = max(l.w[mdColName], len(name))
-		l.rows++
-	}
-	return l
-}
-
-// baseLayout is the layout of a head with no rows yet: its fixed lines,
-// and the widths that do not depend on the packages.
-func baseLayout(image, release, target, previous string) mdLayout {
-	l := mdLayout{prefix: appendMDPrefix(nil, image, release, target, previous)}
-	l.w[mdColSize], l.w[mdColSHA] = mdSizeWidth, 64+2
-	for _, st := range mdStatuses {
-		l.w[mdColStatus] = max(l.w[mdColStatus], len(st))
-	}
-	return l
-}
-
-// tableRows are the cells of the package table of r: a row per package,
-// then one per removed package.
-func tableRows(r *Report) [][mdCols]string {
-	rows := make([][mdCols]string, 0, len(r.Packages)+len(r.RemovedPackages))
-	for _, p := range r.Packages {
-		rows = append(rows, [mdCols]string{p.Name, Arrow(p.OldVersion, p.Version), string(p.Owner), p.Status, md(p.Archive), strconv.FormatInt(p.Size, 10), md(p.SHA256)})
-	}
-	for _, name := range r.RemovedPackages {
-		rows = append(rows, [mdCols]string{mdColName: name, mdColStatus: StatusRemoved})
-	}
-	return rows
-}
-
-// rowSize is the length of every row of the package table.
-func (l *mdLayout) rowSize() int {
-	n := len("|") + len("\n")
-	for _, w := range l.w {
-		n += len(" ") + w + len(" |")
-	}
-	return n
-}
-
-// headSize is the length of report.md's head under l.
-func (l *mdLayout) headSize() int { return len(l.prefix) + l.rows*l.rowSize() }
-
-// appendHead appends report.md's head for r under l, and reports whether
-// every cell fitted its width and every row was foreseen; when not, the
-// head is longer or shorter than l.headSize().
-func (l *mdLayout) appendHead(b []byte, r *Report) ([]byte, bool) {
-	b = append(b, l.prefix...)
-	rows := tableRows(r)
-	fits := len(rows) == l.rows
-	for i := range rows {
-		var ok bool
-		b, ok = l.appendRow(b, &rows[i])
-		fits = fits && ok
-	}
-	return b, fits
-}
-
-// appendRow appends one row of the package table, each cell padded to
-// its width (the size right-aligned), and reports whether all fitted.
-func (l *mdLayout) appendRow(b []byte, cells *[mdCols]string) ([]byte, bool) {
-	fits := true
-	b = append(b, '|')
-	for i, c := range cells {
-		pad := l.w[i] - len(c)
-		fits = fits && pad >= 0
-		b = append(b, ' ')
-		if i == mdColSize {
-			b = appendSpaces(b, pad)
-			b = append(b, c...)
-		} else {
-			b = append(b, c...)
-			b = appendSpaces(b, pad)
-		}
-		b = append(b, " |"...)
-	}
-	return append(b, '\n'), fits
-}
-
-func appendSpaces(b []byte, n int) []byte {
-	for ; n > 0; n-- {
-		b = append(b, ' ')
-	}
-	return b
-}
-
-// appendMDPrefix appends report.md's lines before the package rows.
-func appendMDPrefix(b []byte, image, release, target, previous string) []byte {
-	b = fmt.Appendf(b, "# %s %s (%s)\n\n", image, release, target)
-	if previous != "" {
-		b = fmt.Appendf(b, "Previous release: %s.\n\n", previous)
+// appendMDHead appends report.md's title, release line and package
+// table: a row per package, then one per removed package.
+func (r *Report) appendMDHead(b []byte) []byte {
+	b = fmt.Appendf(b, "# %s %s (%s)\n\n", r.Image, r.Release, r.Target)
+	if r.PreviousRelease != "" {
+		b = fmt.Appendf(b, "Previous release: %s.\n\n", r.PreviousRelease)
 	} else {
 		b = append(b, "First release: no earlier release is recorded.\n\n"...)
 	}
-	return append(b, "| package | version | owner | status | archive | size | SHA-256 |\n| --- | --- | --- | --- | --- | ---: | --- |\n"...)
-}
-
-// layoutFor is a layout that fits r exactly: for a head that did not fit
-// the layout foreseen.
-func layoutFor(r *Report) mdLayout {
-	l := baseLayout(r.Image, r.Release, r.Target, r.PreviousRelease)
-	rows := tableRows(r)
-	for _, cells := range rows {
-		for i, c := range cells {
-			l.w[i] = max(l.w[i], len(c))
-		}
+	b = append(b, "| package | version | owner | status | archive | size | SHA-256 |\n| --- | --- | --- | --- | --- | ---: | --- |\n"...)
+	for _, p := range r.Packages {
+		b = fmt.Appendf(b, "| %s | %s | %s | %s | %s | %d | %s |\n", p.Name, Arrow(p.OldVersion, p.Version), p.Owner, p.Status, md(p.Archive), p.Size, md(p.SHA256))
 	}
-	l.rows = len(rows)
-	return l
+	for _, name := range r.RemovedPackages {
+		b = fmt.Appendf(b, "| %s |  |  | %s |  |  |  |\n", name, StatusRemoved)
+	}
+	return b
 }
 
 // appendMDTail appends what report.md says after the package sections:
@@ -525,8 +360,13 @@ func (r *Report) appendMDTail(b []byte) []byte {
 	return b
 }
 
-// appendMarkdown appends the package's section of report.md.
+// appendMarkdown appends the package's section of report.md: its files
+// and settings, for a package that is new or changed against the last
+// release. An unchanged package is only its row of the package table.
 func (p *ReportPackage) appendMarkdown(b []byte) []byte {
+	if p.Status == StatusUnchanged {
+		return b
+	}
 	b = fmt.Appendf(b, "\n## %s %s\n\nGUID `%s`, owner %s.", p.Name, Arrow(p.OldVersion, p.Version), p.GUID, p.Owner)
 	if p.Bump != nil {
 		b = fmt.Appendf(b, " Bumped %s → %s: %s.", p.Bump.From, p.Bump.To, p.Bump.Reason)

@@ -6,19 +6,17 @@ import (
 	"github.com/provpack/provpack/provxml"
 )
 
-// scratch is the memory one package is planned in: the parser's arena,
-// its sources as read, and the slabs its settings and canonical bytes
+// scratch is the memory one package is planned in: the parser's arena
+// and the slabs its settings and canonical bytes
 // are carved from. A build sheds each package once it is archived; its
 // scratch then goes back for the next package, so that a build touches
 // about as much fresh memory as two packages take rather than as the
 // whole image does (fresh pages were a tenth of a build's time).
 //
-// Settings point into the sources (provxml.ParseOptions.ShareInput): a
-// scratch may go back only when nothing holds the package's documents,
-// sources, settings or canonical bytes any more.
+// A scratch may go back only when nothing holds the package's documents,
+// settings or canonical bytes any more.
 type scratch struct {
 	arena     provxml.Arena
-	src       []byte
 	settings  []provxml.Setting
 	origins   []string
 	canonical []byte
@@ -26,10 +24,6 @@ type scratch struct {
 	// the slabs belong to a plan that keeps its settings.
 	keep bool
 }
-
-// poisonScratch makes putScratch overwrite the sources it hands back,
-// so that a test sees any use of them after the package was shed.
-var poisonScratch = false
 
 // freeScratch keeps scratches for reuse, one per package being planned
 // at once. Unlike a sync.Pool it is not emptied by the collector.
@@ -51,21 +45,14 @@ func getScratch() *scratch {
 
 // putScratch hands sc back; see scratch for when that is allowed.
 func putScratch(sc *scratch) {
-	if poisonScratch && !sc.keep {
-		// Tests: what still pointed into the sources reads as garbage.
-		src := sc.src[:cap(sc.src)]
-		for i := range src {
-			src[i] = '#'
-		}
-	}
 	sc.arena.Reset()
 	if sc.keep {
-		sc.src, sc.settings, sc.origins, sc.canonical = nil, nil, nil, nil
+		sc.settings, sc.origins, sc.canonical = nil, nil, nil
 		sc.keep = false
 	}
 	// The slabs are emptied, not cleared: what they held is written
 	// over as the next package is read.
-	sc.src, sc.settings, sc.origins, sc.canonical = sc.src[:0], sc.settings[:0], sc.origins[:0], sc.canonical[:0]
+	sc.settings, sc.origins, sc.canonical = sc.settings[:0], sc.origins[:0], sc.canonical[:0]
 	freeScratch.mu.Lock()
 	if len(freeScratch.list) < 16 {
 		freeScratch.list = append(freeScratch.list, sc)

@@ -104,17 +104,12 @@ func LintFiles(ctx context.Context, files []string, popt ParseOptions, opt Optio
 // lintMemory is what one lint worker reads and parses files into.
 type lintMemory struct {
 	arena Arena
-	src   []byte
 }
 
 func lintFile(path string, popt ParseOptions, opt Options, mem *lintMemory) FileResult {
 	popt = popt.withDefaults()
 	mem.arena.Reset()
-	if cap(mem.src) < 64<<10 {
-		mem.src = make([]byte, 0, 64<<10)
-	}
-	mem.src = mem.src[:0]
-	data, err := ReadFileTo(&mem.src, path, int64(popt.MaxSize), -1)
+	data, err := ReadFile(path, int64(popt.MaxSize))
 	switch {
 	case errors.Is(err, ErrIsDir):
 		return FileResult{File: path, Err: fmt.Errorf("%s is a directory", path)}
@@ -131,7 +126,6 @@ func lintFile(path string, popt ParseOptions, opt Options, mem *lintMemory) File
 		return FileResult{File: path, Findings: []Finding{{File: path, Pos: Pos{1, 1}, Rule: &RuleLimit,
 			Msg: fmt.Sprintf("file is %s bytes, larger than the %d-byte limit; provisioning documents are small, so this is refused to bound memory", size, popt.MaxSize)}}}
 	}
-	popt.ShareInput = true // data is this call's own
 	popt.Arena = &mem.arena
 	_, fs := Lint(path, data, popt, opt)
 	return FileResult{File: path, Findings: fs}

@@ -9,7 +9,6 @@ import (
 	"os"
 	"strings"
 	"unicode/utf8"
-	"unsafe"
 )
 
 // Limits that keep a hostile document from exhausting memory or time.
@@ -28,11 +27,6 @@ type ParseOptions struct {
 	MaxSize     int
 	MaxDepth    int
 	MaxElements int
-	// ShareInput lets the document's names and values point into the
-	// data given to Parse instead of into a copy of it. The caller must
-	// then never change that data: it is for a buffer read only to be
-	// parsed, as ReadFile returns.
-	ShareInput bool
 	// Arena, when set, is where the document's elements and attribute
 	// lists are kept (see Arena).
 	Arena *Arena
@@ -94,11 +88,7 @@ func ParseReader(name string, r io.Reader, opt ParseOptions) (*Document, error) 
 func Parse(name string, data []byte, opt ParseOptions) (*Document, error) {
 	opt = opt.withDefaults()
 	p := &parser{file: name, src: data, line: 1, opt: opt}
-	if opt.ShareInput {
-		p.str = unsafe.String(unsafe.SliceData(data), len(data))
-	} else {
-		p.str = string(data)
-	}
+	p.str = string(data)
 	doc, err := p.document()
 	if err != nil {
 		return nil, err

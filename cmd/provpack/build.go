@@ -50,9 +50,6 @@ func buildAction(c *cli.Context) error {
 	if out == "" {
 		return usagef("build needs an output directory: -o DIR")
 	}
-	if !c.Bool("release") { // a release keeps every setting for the lock
-		streamingGC(path, true)
-	}
 	opt, err := buildOptions(c)
 	if err != nil {
 		return err

@@ -46,7 +46,6 @@ type lintOptions struct {
 }
 
 func lintAction(c *cli.Context) error {
-	streamingGC("", false)
 	if c.Bool("rules") {
 		return printRules(c.App.Writer)
 	}

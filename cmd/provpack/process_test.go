@@ -263,7 +263,7 @@ func TestConcurrentBuildsRefused(t *testing.T) {
 	if code := exitCodeOf(err); code != exitFailed {
 		t.Fatalf("second build: exit %d, want %d\nstdout: %s\nstderr: %s", code, exitFailed, secondOut, secondErr)
 	}
-	if want := "provpack: another provpack build is writing to ../out; wait for it to finish, or build into another directory\n"; secondErr.String() != want {
+	if want := "provpack: another provpack command is writing to ../out (the output directory); wait for it to finish and run this command again\n"; secondErr.String() != want {
 		t.Errorf("second build said %q, want %q", secondErr, want)
 	}
 	if secondOut.Len() != 0 {
