@@ -15,6 +15,7 @@ import (
 
 	"github.com/provpack/provpack/manifest"
 	"github.com/provpack/provpack/pkgbuild/internal/outdir"
+	"github.com/provpack/provpack/pkgbuild/report"
 )
 
 // DefaultEpoch is the time stamped on archive members when
@@ -111,7 +112,7 @@ type testHooks struct {
 // renaming. On error or cancellation the staged files are removed, an
 // output directory Build created is removed again, and OutDir, the lock
 // and the manifest are as they were.
-func Build(ctx context.Context, pl *Plan, opt BuildOptions) (*Report, error) {
+func Build(ctx context.Context, pl *Plan, opt BuildOptions) (*report.Report, error) {
 	if HasErrors(pl.Findings) {
 		return nil, errors.New("the plan has error-level findings; fix them before building")
 	}
@@ -136,7 +137,7 @@ func Build(ctx context.Context, pl *Plan, opt BuildOptions) (*Report, error) {
 // the build by returning an error. A plan with error-level findings
 // never commits. Either way nothing in OutDir changes; the plan is
 // returned with its findings.
-func BuildManifest(ctx context.Context, path string, popt Options, opt BuildOptions) (*Plan, *Report, error) {
+func BuildManifest(ctx context.Context, path string, popt Options, opt BuildOptions) (*Plan, *report.Report, error) {
 	start := time.Now()
 	if pl, rep, ok := quickMemo(path, popt, opt, start); ok {
 		if opt.Check != nil {
@@ -245,8 +246,8 @@ type builder struct {
 	guard *outdir.Guard
 
 	mu   sync.Mutex
-	pkgs []*ReportPackage // by package index
-	outs []*output        // archives, by package index
+	pkgs []*report.Package // by package index
+	outs []*output         // archives, by package index
 	errs []error
 	done int
 	rs   *reportStream
@@ -276,7 +277,7 @@ func startBuild(ctx context.Context, opt BuildOptions, manifestDir string, n int
 		return nil, err
 	}
 	b := &builder{opt: opt, dir: opt.OutDir, tx: tx, guard: guard, cache: loadCache(opt.OutDir),
-		pkgs: make([]*ReportPackage, n), outs: make([]*output, n), errs: make([]error, n)}
+		pkgs: make([]*report.Package, n), outs: make([]*output, n), errs: make([]error, n)}
 	b.rs = newReportStream(tx, opt.Epoch)
 	b.ctx, b.cancel = context.WithCancel(ctx)
 	return b, nil
@@ -284,7 +285,7 @@ func startBuild(ctx context.Context, opt BuildOptions, manifestDir string, n int
 
 // sized makes room for n packages.
 func (b *builder) sized(n int) {
-	b.pkgs, b.outs, b.errs = make([]*ReportPackage, n), make([]*output, n), make([]error, n)
+	b.pkgs, b.outs, b.errs = make([]*report.Package, n), make([]*output, n), make([]error, n)
 }
 
 // end removes whatever was staged and not committed, and releases the
@@ -311,7 +312,7 @@ func (b *builder) stagePackage(pl *Plan, p *PackagePlan) {
 	o, err := b.stageArchive(pl, p, rp)
 	if err == nil {
 		sc := scratchBuffers.Get().(*renderScratch)
-		if err = rp.render(sc); err != nil {
+		if err = renderPackage(rp, sc); err != nil {
 			err = fmt.Errorf("package %s: %w", p.Name, err)
 		} else {
 			err = b.rs.add(pl, p.index, rp, sc)
@@ -342,14 +343,14 @@ func (b *builder) skip(pl *Plan, p *PackagePlan) {
 
 // finish stages the rest of the reports and, with Release, the lock and
 // the manifest, then commits everything at once.
-func (b *builder) finish(pl *Plan) (*Report, error) {
+func (b *builder) finish(pl *Plan) (*report.Report, error) {
 	if err := b.err(); err != nil {
 		return nil, err
 	}
 	rep := newReport(pl, b.opt.Epoch, b.pkgs)
 	sums, err := b.tx.Create("SHA256SUMS", false)
 	if err == nil {
-		if _, err = sums.Write(sha256sums(rep)); err == nil {
+		if _, err = sums.Write(report.Sums(rep)); err == nil {
 			err = sums.Close()
 		}
 	}
@@ -375,7 +376,7 @@ func (b *builder) finish(pl *Plan) (*Report, error) {
 }
 
 // outputNames lists the outputs of the build that finished with rep.
-func outputNames(rep *Report) []string {
+func outputNames(rep *report.Report) []string {
 	names := []string{"SHA256SUMS", "report.json", "report.md"}
 	for _, p := range rep.Packages {
 		names = append(names, p.Archive)
@@ -389,7 +390,7 @@ func outputNames(rep *Report) []string {
 // bookkeeping, not a result: it never counts as a conflict, it is not
 // synced, and failing to write it only makes the next build do its
 // work again, so a failure here does not fail the build.
-func (b *builder) writeCache(rep *Report) {
+func (b *builder) writeCache(rep *report.Report) {
 	if b.memoKey != "" {
 		if memo, err := newMemo(b.memoKey, b.watch, b.dir, outputNames(rep), rep); err == nil {
 			b.cache.next = memo
@@ -500,7 +501,7 @@ func stageAt(tx *outdir.Tx, dest string, data []byte, perm os.FileMode) error {
 
 // stageArchive writes one package's archive (or finds it in the output
 // directory already) and fills its report entry.
-func (b *builder) stageArchive(pl *Plan, p *PackagePlan, rp *ReportPackage) (*output, error) {
+func (b *builder) stageArchive(pl *Plan, p *PackagePlan, rp *report.Package) (*output, error) {
 	format := pl.format()
 	members, info, err := packageMembers(pl, p)
 	if err != nil {
@@ -557,18 +558,4 @@ func packageMembers(pl *Plan, p *PackagePlan) ([]Member, *PackageInfo, error) {
 	members = append(members, Member{Name: name, Data: data})
 	slices.SortFunc(members, func(a, b Member) int { return strings.Compare(a.Name, b.Name) })
 	return members, info, nil
-}
-
-// sha256sums renders SHA256SUMS in the format sha256sum -c reads.
-func sha256sums(rep *Report) []byte {
-	var b strings.Builder
-	lines := make([]string, 0, len(rep.Packages))
-	for _, p := range rep.Packages {
-		lines = append(lines, p.SHA256+"  "+p.Archive+"\n")
-	}
-	slices.SortFunc(lines, func(a, b string) int { return strings.Compare(a[66:], b[66:]) })
-	for _, l := range lines {
-		b.WriteString(l)
-	}
-	return []byte(b.String())
 }

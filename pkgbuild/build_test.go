@@ -23,6 +23,7 @@ import (
 	"github.com/provpack/provpack/manifest"
 	"github.com/provpack/provpack/pkgbuild/cab"
 	"github.com/provpack/provpack/pkgbuild/internal/outdir"
+	"github.com/provpack/provpack/pkgbuild/report"
 )
 
 // copyDemo copies fixtures/demo into a temporary directory (the build may
@@ -51,7 +52,7 @@ func copyDemo(t testing.TB) string {
 	return filepath.Join(dst, "provpack.yaml")
 }
 
-func buildInto(t testing.TB, manifestPath, out string, bo BuildOptions, opt Options) *Report {
+func buildInto(t testing.TB, manifestPath, out string, bo BuildOptions, opt Options) *report.Report {
 	t.Helper()
 	pl, err := Load(manifestPath, opt)
 	if err != nil {

@@ -2,29 +2,16 @@ package pkgbuild
 
 import (
 	"cmp"
-	"fmt"
 	"slices"
 
+	"github.com/provpack/provpack/pkgbuild/report"
 	"github.com/provpack/provpack/provxml"
 )
 
 // Finding is a problem found while planning: in a provisioning source
-// (a provxml rule) or in the release itself (a planning rule below).
-type Finding struct {
-	File     string           `json:"file"`
-	Line     int              `json:"line"`
-	Col      int              `json:"col"`
-	ID       string           `json:"id"`
-	Severity provxml.Severity `json:"severity"`
-	Message  string           `json:"message"`
-	// Package is the manifest package the finding belongs to ("" for the
-	// image as a whole).
-	Package string `json:"package,omitempty"`
-}
-
-func (f Finding) String() string {
-	return fmt.Sprintf("%s:%d:%d: %s: %s: %s", f.File, f.Line, f.Col, f.ID, f.Severity, f.Message)
-}
+// (a provxml rule) or in the release itself (a planning rule below). Its
+// type is the report's, where findings are written.
+type Finding = report.Finding
 
 func fromProvxml(pkg string, f provxml.Finding) Finding {
 	return Finding{File: f.File, Line: f.Pos.Line, Col: f.Pos.Col, ID: f.Rule.ID, Severity: f.Rule.Severity, Message: f.Msg, Package: pkg}

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/provpack/provpack/manifest"
+	"github.com/provpack/provpack/pkgbuild/report"
 )
 
 // A build remembers, in the output directory's cache file, a digest of
@@ -261,7 +262,7 @@ func watchDigest(head, dir string, paths []string, start time.Time) string {
 // and its outputs are untouched. It only reads, so it needs no lock on
 // the output directory: a build committing meanwhile changes outputs
 // the memo names, and the check fails.
-func quickMemo(path string, popt Options, opt BuildOptions, start time.Time) (*Plan, *Report, bool) {
+func quickMemo(path string, popt Options, opt BuildOptions, start time.Time) (*Plan, *report.Report, bool) {
 	if opt.OutDir == "" || opt.Release {
 		return nil, nil, false
 	}
@@ -308,10 +309,10 @@ func (mm *buildMemo) intact(dir string) bool {
 
 // report is the report of the remembered build, as far as the command
 // line shows it.
-func (mm *buildMemo) report(pl *Plan) *Report {
-	rep := &Report{reportHead: reportHead{SchemaVersion: ReportSchemaVersion, Image: pl.Image, Release: pl.Release, Target: pl.Target}, Findings: mm.Findings, UpToDate: true}
+func (mm *buildMemo) report(pl *Plan) *report.Report {
+	rep := &report.Report{Head: report.Head{SchemaVersion: report.SchemaVersion, Image: pl.Image, Release: pl.Release, Target: pl.Target}, Findings: mm.Findings, UpToDate: true}
 	for _, p := range mm.Packages {
-		rep.Packages = append(rep.Packages, &ReportPackage{Name: p.Name, OldVersion: p.OldVersion, Version: p.Version, Archive: p.Archive, Size: p.Size, SHA256: p.SHA256})
+		rep.Packages = append(rep.Packages, &report.Package{Name: p.Name, OldVersion: p.OldVersion, Version: p.Version, Archive: p.Archive, Size: p.Size, SHA256: p.SHA256})
 	}
 	return rep
 }
@@ -319,7 +320,7 @@ func (mm *buildMemo) report(pl *Plan) *Report {
 // newMemo records a finished build: its inputs digest, the stamps of
 // its outputs, now in place, its findings and packages, and what the
 // quick check watches.
-func newMemo(key string, w watched, dir string, outs []string, rep *Report) (*buildMemo, error) {
+func newMemo(key string, w watched, dir string, outs []string, rep *report.Report) (*buildMemo, error) {
 	mm := &buildMemo{Inputs: key, Outputs: map[string]fileStamp{}, Findings: rep.Findings,
 		Manifest: w.manifest, Image: w.image, Release: w.release, Target: w.target, Watch: w.paths, WatchKey: w.key}
 	for _, name := range outs {

@@ -2,6 +2,7 @@ package pkgbuild
 
 import (
 	"context"
+	"github.com/provpack/provpack/pkgbuild/report"
 	"os"
 	"path/filepath"
 	"strings"
@@ -24,7 +25,7 @@ func memoImage(t *testing.T) {
 	t.Cleanup(func() { racyWindow = old })
 }
 
-func buildOnce(t *testing.T, opt Options, bo BuildOptions) *Report {
+func buildOnce(t *testing.T, opt Options, bo BuildOptions) *report.Report {
 	t.Helper()
 	if bo.OutDir == "" {
 		bo.OutDir = "out"

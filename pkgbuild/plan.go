@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 
 	"github.com/provpack/provpack/manifest"
+	"github.com/provpack/provpack/pkgbuild/report"
 	"github.com/provpack/provpack/provxml"
 )
 
@@ -24,13 +25,11 @@ type Options struct {
 
 // Package and file statuses.
 const (
-	StatusNew       = "new"
-	StatusChanged   = "changed"
-	StatusUnchanged = "unchanged"
-	StatusUpdated   = "updated" // a package whose version changes
-	// A package whose content changed while its version did not: a cold
-	// file (legal; new devices only) or an update file (PP0101).
-	StatusRemoved = "removed"
+	StatusNew       = report.StatusNew
+	StatusChanged   = report.StatusChanged
+	StatusUnchanged = report.StatusUnchanged
+	StatusUpdated   = report.StatusUpdated // a package whose version changes
+	StatusRemoved   = report.StatusRemoved
 )
 
 // Plan is what a build will do, decided before anything is written.

@@ -1,17 +1,15 @@
 package pkgbuild
 
 import (
-	"bytes"
 	"cmp"
 	"context"
-	"encoding/json"
 	"fmt"
 	"hash/maphash"
 	"slices"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/provpack/provpack/manifest"
+	"github.com/provpack/provpack/pkgbuild/report"
 	"github.com/provpack/provpack/provxml"
 )
 
@@ -39,68 +37,6 @@ var (
 // docs/processing-order.md.
 const ProcessingOrder = "files are assumed to be processed in byte order of their names (mxipcold_ before mxipupdate_, then package name, then ordinal); Windows Mobile documents no order, and this is the order the three-digit naming scheme was designed for; Windows 10 Mobile applies update files in order of their number"
 
-// Flag is one thing a release engineer must know about a release, with
-// what to do about it.
-type Flag struct {
-	ID       string           `json:"id"`
-	Severity provxml.Severity `json:"severity"`
-	Package  string           `json:"package"`
-	Setting  string           `json:"setting,omitempty"`
-	Message  string           `json:"message"`
-}
-
-// settingKey identifies what a setting writes. Registry paths and names
-// are case-insensitive on the device, so they are folded.
-func settingKey(csp string, path []string, name string) string {
-	return string(appendSettingKey(nil, csp, path, name))
-}
-
-// appendSettingKey appends settingKey(csp, path, name) to b without
-// allocating for the usual ASCII keys.
-func appendSettingKey(b []byte, csp string, path []string, name string) []byte {
-	start := len(b)
-	b = append(b, csp...)
-	b = append(b, '/')
-	for i, p := range path {
-		if i > 0 {
-			b = append(b, '/')
-		}
-		b = append(b, p...)
-	}
-	b = append(b, "/@"...)
-	b = append(b, name...)
-	if csp != "Registry" {
-		return b
-	}
-	for i := start; i < len(b); i++ {
-		c := b[i]
-		if c >= utf8.RuneSelf {
-			// Rare: fold the rest with the full Unicode rules.
-			return append(b[:i], strings.ToLower(string(b[i:]))...)
-		}
-		if 'A' <= c && c <= 'Z' {
-			b[i] = c + 'a' - 'A'
-		}
-	}
-	return b
-}
-
-// DisplayKey is a setting as people read it: CSP/path.../@name.
-func DisplayKey(csp string, path []string, name string) string {
-	k := csp
-	if len(path) > 0 {
-		k += "/" + strings.Join(path, "/")
-	}
-	if name != "" {
-		k += "/@" + name
-	}
-	return k
-}
-
-// ShowValue makes the invisible multiplestring separator U+F000 visible,
-// written as it is in the XML.
-func ShowValue(v string) string { return strings.ReplaceAll(v, "\uF000", "&#xF000;") }
-
 // writer is one package's effective write of a setting: an index into a
 // file's settings, kept small because there is one per setting.
 type writer struct {
@@ -123,7 +59,7 @@ func valueText(s provxml.Setting) string {
 	if s.Op == provxml.OpDelete {
 		return "deleted"
 	}
-	v := fmt.Sprintf("%q", ShowValue(s.Value))
+	v := fmt.Sprintf("%q", report.ShowValue(s.Value))
 	if s.Datatype != "" {
 		v += " (" + s.Datatype + ")"
 	}
@@ -183,19 +119,19 @@ func coldOnly(pl *Plan, p *PackagePlan) []Finding {
 	before := map[string]manifest.LockSetting{}
 	for _, s := range old.Settings {
 		if s.Class == manifest.ClassCold && s.Op != manifest.OpQuery {
-			before[settingKey(s.CSP, s.Path, s.Name)] = s
+			before[report.SettingKey(s.CSP, s.Path, s.Name)] = s
 		}
 	}
 	inUpdate := map[string]provxml.Setting{}
 	if update != nil {
 		for _, s := range update.Settings {
-			inUpdate[settingKey(s.CSP, s.Path, s.Name)] = s
+			inUpdate[report.SettingKey(s.CSP, s.Path, s.Name)] = s
 		}
 	}
 	after := map[string]int{}
 	for i, s := range cold.Settings {
 		if s.Op != provxml.OpQuery {
-			after[settingKey(s.CSP, s.Path, s.Name)] = i
+			after[report.SettingKey(s.CSP, s.Path, s.Name)] = i
 		}
 	}
 	var out []Finding
@@ -204,7 +140,7 @@ func coldOnly(pl *Plan, p *PackagePlan) []Finding {
 			return // the update file carries it to devices in the field
 		}
 		f := Finding{File: origin, Line: s.Pos.Line, Col: s.Pos.Col, ID: RuleColdOnly.ID, Severity: RuleColdOnly.Severity, Package: p.Name,
-			Message: fmt.Sprintf("package %s: %s %s in %s; cold files run only at cold boot, so only newly flashed devices get it: to reach devices in the field, set it in an update file and raise the version", p.Name, DisplayKey(s.CSP, s.Path, s.Name), msg, cold.Name)}
+			Message: fmt.Sprintf("package %s: %s %s in %s; cold files run only at cold boot, so only newly flashed devices get it: to reach devices in the field, set it in an update file and raise the version", p.Name, report.DisplayKey(s.CSP, s.Path, s.Name), msg, cold.Name)}
 		if !s.Pos.IsValid() {
 			at := p.src.Pos
 			f.File, f.Line, f.Col = pl.Manifest.File, at.Line, at.Col
@@ -274,7 +210,7 @@ func settingKeys(p *PackagePlan) []uint64 {
 			if !writes(s) {
 				continue
 			}
-			kb = appendSettingKey(kb[:0], s.CSP, s.Path, s.Name)
+			kb = report.AppendSettingKey(kb[:0], s.CSP, s.Path, s.Name)
 			out = append(out, keyHash(keySeed, kb))
 		}
 	}
@@ -436,7 +372,7 @@ func conflictsAmong(files []packageFile, hashes map[uint64]bool) []Finding {
 			if !writes(s) {
 				continue
 			}
-			kb = appendSettingKey(kb[:0], s.CSP, s.Path, s.Name)
+			kb = report.AppendSettingKey(kb[:0], s.CSP, s.Path, s.Name)
 			if !hashes[keyHash(keySeed, kb)] {
 				continue
 			}
@@ -470,7 +406,7 @@ func conflictsAmong(files []packageFile, hashes map[uint64]bool) []Finding {
 			parts = append(parts, fmt.Sprintf("%s (%s, %s) %s", w.pkg.Name, w.pkg.Owner, w.file.Name, describeWrite(w.setting())))
 		}
 		ws0 := win.setting()
-		key := DisplayKey(ws0.CSP, ws0.Path, ws0.Name)
+		key := report.DisplayKey(ws0.CSP, ws0.Path, ws0.Name)
 		var ms *writer
 		for i := range ws {
 			if ws[i].pkg.Owner == manifest.OwnerMicrosoft {
@@ -511,59 +447,6 @@ func allSame(ws []writer) bool {
 	return true
 }
 
-// Reapply is the re-apply manifest: what an image update from the last
-// release, and what a cold boot, will run on a device.
-type Reapply struct {
-	Image           string `json:"image"`
-	Release         string `json:"release"`
-	PreviousRelease string `json:"previousRelease,omitempty"`
-	Target          string `json:"target"`
-	// Order states the processing order provpack assumes.
-	Order string `json:"order"`
-	// Update lists, for the image update from PreviousRelease, the update
-	// files every device re-runs, in processing order.
-	Update []ReapplyFile `json:"update"`
-	// ColdBoot lists everything a factory reset or cold boot runs.
-	ColdBoot []ReapplyFile `json:"coldBoot"`
-	Flags    []Finding     `json:"flags"`
-}
-
-// ReapplyFile is one provisioning file that runs, with its settings.
-type ReapplyFile struct {
-	Package    string         `json:"package"`
-	OldVersion string         `json:"oldVersion,omitempty"`
-	Version    string         `json:"version"`
-	File       string         `json:"file"`
-	Class      manifest.Class `json:"class"`
-	Status     string         `json:"status"`
-	Why        string         `json:"why"`
-	// Settings lists every setting of the file in the image update list;
-	// the cold-boot list gives only the count (the settings are in each
-	// package's report entry), so an image's settings appear once.
-	Settings     []ReportSetting `json:"settings,omitempty"`
-	SettingCount int             `json:"settingCount"`
-
-	// settingsJSON and settingsMD stand for Settings when the file's
-	// settings were shed after rendering (a build).
-	settingsJSON, settingsMD []byte
-}
-
-// MarshalJSON writes the file as encoding/json would, with settings
-// rendered before they were shed spliced in their place.
-func (f ReapplyFile) MarshalJSON() ([]byte, error) {
-	type plain ReapplyFile
-	b, err := json.Marshal(plain(f))
-	if err != nil || f.Settings != nil || f.SettingCount == 0 || f.settingsJSON == nil {
-		return b, err
-	}
-	i := bytes.LastIndex(b, []byte(`,"settingCount":`))
-	out := make([]byte, 0, len(b)+len(f.settingsJSON)+16)
-	out = append(out, b[:i]...)
-	out = append(out, `,"settings":`...)
-	out = append(out, f.settingsJSON...)
-	return append(out, b[i:]...), nil
-}
-
 // inUpdate reports whether devices re-run file f of package p on the
 // image update to this release.
 func (pl *Plan) inUpdate(p *PackagePlan, f *FilePlan) bool {
@@ -586,17 +469,17 @@ func (pl *Plan) renderReapply(p *PackagePlan) {
 			if i > 0 {
 				js = append(js, ',')
 			}
-			js = appendSettingJSON(js, f.Class, f.Name, &f.Settings[i])
+			js = report.AppendSettingJSON(js, f.Class, f.Name, &f.Settings[i])
 			md = append(md, "   "...)
-			md = appendMDSetting(md, &f.Settings[i])
+			md = report.AppendMarkdownSetting(md, &f.Settings[i])
 			md = append(md, '\n')
 		}
 		f.reapplyJSON, f.reapplyMD = append(js, ']'), md
 	}
 }
 
-func reportSettings(f *FilePlan) []ReportSetting {
-	out := make([]ReportSetting, 0, len(f.Settings))
+func reportSettings(f *FilePlan) []report.Setting {
+	out := make([]report.Setting, 0, len(f.Settings))
 	for _, s := range f.Settings {
 		out = append(out, newReportSetting(f.Class, f.Name, s))
 	}
@@ -604,23 +487,23 @@ func reportSettings(f *FilePlan) []ReportSetting {
 }
 
 // newReportSetting is a flat setting of file (of class) in report form.
-func newReportSetting(class manifest.Class, file string, s provxml.Setting) ReportSetting {
-	return ReportSetting{Class: class, File: file, CSP: s.CSP, Path: nonNil(s.Path), Name: s.Name, Value: s.Value, Datatype: s.Datatype, Op: string(s.Op)}
+func newReportSetting(class manifest.Class, file string, s provxml.Setting) report.Setting {
+	return report.Setting{Class: class, File: file, CSP: s.CSP, Path: nonNil(s.Path), Name: s.Name, Value: s.Value, Datatype: s.Datatype, Op: string(s.Op)}
 }
 
 // Reapply computes the re-apply manifest of the plan.
-func (pl *Plan) Reapply() *Reapply {
-	r := &Reapply{Image: pl.Image, Release: pl.Release, PreviousRelease: pl.PreviousRelease, Target: pl.Target, Order: ProcessingOrder,
-		Update: []ReapplyFile{}, ColdBoot: []ReapplyFile{}, Flags: []Finding{}}
+func (pl *Plan) Reapply() *report.Reapply {
+	r := &report.Reapply{Image: pl.Image, Release: pl.Release, PreviousRelease: pl.PreviousRelease, Target: pl.Target, Order: ProcessingOrder,
+		Update: []report.ReapplyFile{}, ColdBoot: []report.ReapplyFile{}, Flags: []Finding{}}
 	for _, pf := range orderedFiles(pl, pl.inUpdate) {
 		why := fmt.Sprintf("package %s %s → %s: devices re-run its update files whether or not they changed", pf.p.Name, pf.p.OldVersion, pf.p.Version)
 		if pf.p.Status == StatusNew {
 			why = fmt.Sprintf("package %s is new in this release: devices receiving it are assumed to run its update files (undocumented for Windows Mobile)", pf.p.Name)
 		}
-		rf := ReapplyFile{Package: pf.p.Name, OldVersion: pf.p.OldVersion, Version: pf.p.Version, File: pf.f.Name, Class: pf.f.Class,
+		rf := report.ReapplyFile{Package: pf.p.Name, OldVersion: pf.p.OldVersion, Version: pf.p.Version, File: pf.f.Name, Class: pf.f.Class,
 			Status: pf.f.Status, Why: why, SettingCount: pf.f.SettingCount}
 		if pf.p.shed {
-			rf.settingsJSON, rf.settingsMD = pf.f.reapplyJSON, pf.f.reapplyMD
+			rf.SettingsJSON, rf.SettingsMD = pf.f.reapplyJSON, pf.f.reapplyMD
 		} else {
 			rf.Settings = reportSettings(pf.f)
 		}
@@ -631,7 +514,7 @@ func (pl *Plan) Reapply() *Reapply {
 		if pf.f.Class == manifest.ClassCold {
 			why = "cold files run at cold boot only"
 		}
-		r.ColdBoot = append(r.ColdBoot, ReapplyFile{Package: pf.p.Name, OldVersion: pf.p.OldVersion, Version: pf.p.Version, File: pf.f.Name, Class: pf.f.Class,
+		r.ColdBoot = append(r.ColdBoot, report.ReapplyFile{Package: pf.p.Name, OldVersion: pf.p.OldVersion, Version: pf.p.Version, File: pf.f.Name, Class: pf.f.Class,
 			Status: pf.f.Status, Why: why, SettingCount: pf.f.SettingCount})
 	}
 	for _, f := range pl.Findings {

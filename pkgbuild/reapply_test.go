@@ -19,6 +19,8 @@ import (
 
 	"github.com/provpack/provpack/internal/imagegen"
 	"github.com/provpack/provpack/manifest"
+	"github.com/provpack/provpack/pkgbuild/diff"
+	"github.com/provpack/provpack/pkgbuild/report"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files")
@@ -175,15 +177,15 @@ func TestReleaseIntelligence(t *testing.T) {
 		}
 	}
 
-	old, err := LoadSnapshot("r1")
+	old, err := diff.LoadSnapshot("r1")
 	if err != nil {
 		t.Fatal(err)
 	}
-	neu, err := LoadSnapshot("r2/report.json")
+	neu, err := diff.LoadSnapshot("r2/report.json")
 	if err != nil {
 		t.Fatal(err)
 	}
-	d := DiffSnapshots(old, neu)
+	d := diff.DiffSnapshots(old, neu)
 	golden(t, "diff.txt", []byte(d.Text()))
 	golden(t, "diff.md", []byte(d.Markdown()))
 	js, _ = json.MarshalIndent(d, "", "  ")
@@ -194,14 +196,14 @@ func TestReleaseIntelligence(t *testing.T) {
 
 	// A release against itself, and the lock against the build it
 	// recorded, have no differences.
-	if d := DiffSnapshots(neu, neu); !d.Empty() {
+	if d := diff.DiffSnapshots(neu, neu); !d.Empty() {
 		t.Errorf("diff of a build with itself: %s", d.Text())
 	}
-	lock, err := LoadSnapshot("provpack.lock")
+	lock, err := diff.LoadSnapshot("provpack.lock")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if d := DiffSnapshots(lock, neu); !d.Empty() {
+	if d := diff.DiffSnapshots(lock, neu); !d.Empty() {
 		t.Errorf("diff of the lock with the build it recorded: %s", d.Text())
 	}
 }
@@ -236,14 +238,14 @@ func TestConflictsSurviveHashCollisions(t *testing.T) {
 // TestDiffMovedSetting: a setting that moves from the cold to the update
 // class is reported as moved, not as removed and added.
 func TestDiffMovedSetting(t *testing.T) {
-	s := func(class, value string) ReportSetting {
-		return ReportSetting{Class: "cold", CSP: "Registry", Path: []string{`HKLM\S`}, Name: "A", Value: value, Datatype: "integer", Op: "set"}
+	s := func(class, value string) report.Setting {
+		return report.Setting{Class: "cold", CSP: "Registry", Path: []string{`HKLM\S`}, Name: "A", Value: value, Datatype: "integer", Op: "set"}
 	}
 	a := s("cold", "1")
 	b := s("update", "1")
 	b.Class = "update"
-	d := DiffSnapshots(&Snapshot{Packages: []SnapshotPackage{{Name: "P", Version: "1.0.0", Settings: []ReportSetting{a}}}},
-		&Snapshot{Packages: []SnapshotPackage{{Name: "P", Version: "1.0.1", Settings: []ReportSetting{b}}}})
+	d := diff.DiffSnapshots(&diff.Snapshot{Packages: []diff.SnapshotPackage{{Name: "P", Version: "1.0.0", Settings: []report.Setting{a}}}},
+		&diff.Snapshot{Packages: []diff.SnapshotPackage{{Name: "P", Version: "1.0.1", Settings: []report.Setting{b}}}})
 	if len(d.Packages) != 1 || len(d.Packages[0].Moved) != 1 || len(d.Packages[0].Added)+len(d.Packages[0].Removed) != 0 {
 		t.Fatalf("want one moved setting: %s", d.Text())
 	}

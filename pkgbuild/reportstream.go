@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/provpack/provpack/pkgbuild/internal/outdir"
+	"github.com/provpack/provpack/pkgbuild/report"
 )
 
 // reportStream writes each package's part of the reports as soon as the
@@ -25,7 +26,7 @@ type reportStream struct {
 
 	mu      sync.Mutex
 	next    int                    // index of the next package to write
-	pending map[int]*ReportPackage // finished, waiting for earlier ones
+	pending map[int]*renderScratch // finished, waiting for earlier ones (nil: not archived)
 	lines   int                    // report.json lines written
 
 	json  *outdir.File
@@ -36,20 +37,20 @@ type reportStream struct {
 }
 
 func newReportStream(tx *outdir.Tx, epoch time.Time) *reportStream {
-	return &reportStream{tx: tx, epoch: epoch, pending: map[int]*ReportPackage{}}
+	return &reportStream{tx: tx, epoch: epoch, pending: map[int]*renderScratch{}}
 }
 
 // open stages report.json with its head, and the spill file of
 // report.md's sections.
 func (s *reportStream) open(pl *Plan) error {
-	head := &Report{reportHead: pl.reportHead(s.epoch)}
+	head := &report.Report{Head: pl.reportHead(s.epoch)}
 	js, err := s.tx.Create("report.json", false)
 	if err != nil {
 		return err
 	}
 	s.json = js
 	s.jw = bufio.NewWriterSize(js, 256<<10)
-	s.jw.Write(head.jsonHead())
+	s.jw.Write(head.JSONHead())
 	if s.spill, err = s.tx.Scratch(); err != nil {
 		return err
 	}
@@ -61,7 +62,7 @@ func (s *reportStream) open(pl *Plan) error {
 // archived) with its parts rendered in sc, and writes every entry that is
 // now in order. A package whose turn it is is written straight from sc;
 // one that must wait keeps copies.
-func (s *reportStream) add(pl *Plan, i int, rp *ReportPackage, sc *renderScratch) error {
+func (s *reportStream) add(pl *Plan, i int, rp *report.Package, sc *renderScratch) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.err == nil && s.json == nil {
@@ -71,10 +72,11 @@ func (s *reportStream) add(pl *Plan, i int, rp *ReportPackage, sc *renderScratch
 		return s.err
 	}
 	if i != s.next {
+		var kept *renderScratch
 		if rp != nil {
-			rp.jsonLine, rp.mdSection = slices.Clone(sc.json), slices.Clone(sc.md)
+			kept = &renderScratch{json: slices.Clone(sc.json), md: slices.Clone(sc.md)}
 		}
-		s.pending[i] = rp
+		s.pending[i] = kept
 		return nil
 	}
 	if rp != nil {
@@ -84,19 +86,18 @@ func (s *reportStream) add(pl *Plan, i int, rp *ReportPackage, sc *renderScratch
 	}
 	s.next++
 	for {
-		rp, ok := s.pending[s.next]
+		kept, ok := s.pending[s.next]
 		if !ok {
 			return nil
 		}
 		delete(s.pending, s.next)
 		s.next++
-		if rp == nil {
+		if kept == nil {
 			continue
 		}
-		if err := s.write(rp.jsonLine, rp.mdSection); err != nil {
+		if err := s.write(kept.json, kept.md); err != nil {
 			return err
 		}
-		rp.jsonLine, rp.mdSection = nil, nil
 	}
 }
 
@@ -119,7 +120,7 @@ func (s *reportStream) write(jsonLine, mdSection []byte) error {
 
 // finish writes the rest of report.json and all of report.md, now that
 // rep is complete.
-func (s *reportStream) finish(pl *Plan, rep *Report) error {
+func (s *reportStream) finish(pl *Plan, rep *report.Report) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.err == nil && s.json == nil {
@@ -128,7 +129,7 @@ func (s *reportStream) finish(pl *Plan, rep *Report) error {
 	if s.err != nil {
 		return s.err
 	}
-	tail, err := rep.jsonTail(s.lines > 0)
+	tail, err := rep.JSONTail(s.lines > 0)
 	if err != nil {
 		return err
 	}
@@ -147,14 +148,14 @@ func (s *reportStream) finish(pl *Plan, rep *Report) error {
 		return err
 	}
 	w := bufio.NewWriterSize(md, 256<<10)
-	w.Write(rep.appendMDHead(nil))
+	w.Write(rep.AppendMarkdownHead(nil))
 	if _, err := s.spill.Seek(0, io.SeekStart); err != nil {
 		return fmt.Errorf("writing report.md: %w", err)
 	}
 	if _, err := io.Copy(w, s.spill); err != nil {
 		return fmt.Errorf("writing report.md: %w", err)
 	}
-	w.Write(rep.appendMDTail(nil))
+	w.Write(rep.AppendMarkdownTail(nil))
 	if err := w.Flush(); err != nil {
 		return fmt.Errorf("writing report.md: %w", err)
 	}

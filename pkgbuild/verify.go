@@ -17,18 +17,19 @@ import (
 	"unicode/utf8"
 
 	"github.com/provpack/provpack/manifest"
+	"github.com/provpack/provpack/pkgbuild/report"
 	"github.com/provpack/provpack/provxml"
 )
 
 // Inspection is what inspect shows of an archive.
 type Inspection struct {
-	Archive  string          `json:"archive"`
-	Format   manifest.Format `json:"format"`
-	Size     int64           `json:"size"`
-	SHA256   string          `json:"sha256"`
-	Package  *PackageInfo    `json:"package"`
-	Members  []MemberInfo    `json:"members"`
-	Settings []ReportSetting `json:"settings"`
+	Archive  string           `json:"archive"`
+	Format   manifest.Format  `json:"format"`
+	Size     int64            `json:"size"`
+	SHA256   string           `json:"sha256"`
+	Package  *PackageInfo     `json:"package"`
+	Members  []MemberInfo     `json:"members"`
+	Settings []report.Setting `json:"settings"`
 }
 
 // MemberInfo is one member of an archive.
@@ -56,7 +57,7 @@ func Inspect(path string) (*Inspection, error) {
 	if err != nil {
 		return nil, err
 	}
-	in := &Inspection{Archive: path, Format: format, Members: []MemberInfo{}, Settings: []ReportSetting{}}
+	in := &Inspection{Archive: path, Format: format, Members: []MemberInfo{}, Settings: []report.Setting{}}
 	if in.Size, in.SHA256, err = fileSHA256(path); err != nil {
 		return nil, err
 	}
@@ -105,7 +106,7 @@ func Verify(path string) ([]Problem, error) {
 	return verifyDir(path)
 }
 
-func verifyArchive(path string, want *ReportPackage) []Problem {
+func verifyArchive(path string, want *report.Package) []Problem {
 	var ps []Problem
 	add := func(format string, args ...any) {
 		ps = append(ps, Problem{File: path, Msg: fmt.Sprintf(format, args...)})
@@ -307,15 +308,15 @@ func verifyDir(dir string) ([]Problem, error) {
 			}
 		}
 	}
-	var rep *Report
+	var rep *report.Report
 	if data, err := os.ReadFile(filepath.Join(dir, "report.json")); err == nil {
-		if rep, err = ReadReport(filepath.Join(dir, "report.json"), data); err != nil {
+		if rep, err = report.Read(filepath.Join(dir, "report.json"), data); err != nil {
 			ps = append(ps, Problem{filepath.Join(dir, "report.json"), err.Error()})
 		}
 	} else {
 		ps = append(ps, Problem{filepath.Join(dir, "report.json"), "missing; a provpack output directory has one"})
 	}
-	reported := map[string]*ReportPackage{}
+	reported := map[string]*report.Package{}
 	if rep != nil {
 		for _, p := range rep.Packages {
 			reported[p.Archive] = p

@@ -7,6 +7,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/provpack/provpack/pkgbuild"
+	"github.com/provpack/provpack/pkgbuild/report"
 )
 
 func inspectCommand() *cli.Command {
@@ -53,7 +54,7 @@ Example:
 				fmt.Fprintln(w, "\nsettings:")
 				tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 				for _, s := range in.Settings {
-					fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\n", s.Op, pkgbuild.DisplayKey(s.CSP, s.Path, s.Name), pkgbuild.ShowValue(s.Value), s.Datatype, s.File)
+					fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\n", s.Op, report.DisplayKey(s.CSP, s.Path, s.Name), report.ShowValue(s.Value), s.Datatype, s.File)
 				}
 				tw.Flush()
 			}

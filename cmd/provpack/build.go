@@ -9,6 +9,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/provpack/provpack/pkgbuild"
+	"github.com/provpack/provpack/pkgbuild/report"
 )
 
 func buildCommand() *cli.Command {
@@ -89,7 +90,7 @@ func buildAction(c *cli.Context) error {
 	}
 	w := c.App.Writer
 	for _, p := range rep.Packages {
-		fmt.Fprintf(w, "%s  %s  %d bytes  %s\n", p.SHA256, filepath.Join(out, p.Archive), p.Size, pkgbuild.Arrow(p.OldVersion, p.Version))
+		fmt.Fprintf(w, "%s  %s  %d bytes  %s\n", p.SHA256, filepath.Join(out, p.Archive), p.Size, report.Arrow(p.OldVersion, p.Version))
 	}
 	if rep.UpToDate {
 		fmt.Fprintf(w, "%s is up to date: nothing it was built from changed since the last build, so its %d archives, SHA256SUMS, report.json and report.md stand\n", out, len(rep.Packages))

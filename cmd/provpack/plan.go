@@ -11,6 +11,7 @@ import (
 
 	"github.com/provpack/provpack/manifest"
 	"github.com/provpack/provpack/pkgbuild"
+	"github.com/provpack/provpack/pkgbuild/report"
 	"github.com/provpack/provpack/provxml"
 )
 
@@ -168,14 +169,14 @@ func ordinalArrow(old, new int) string {
 }
 
 func printPlan(w io.Writer, pl *pkgbuild.Plan) {
-	fmt.Fprintf(w, "image %s release %s, target %s\n", pl.Image, pkgbuild.Arrow(pl.PreviousRelease, pl.Release), pl.Target)
+	fmt.Fprintf(w, "image %s release %s, target %s\n", pl.Image, report.Arrow(pl.PreviousRelease, pl.Release), pl.Target)
 	if pl.PreviousRelease == "" {
 		fmt.Fprintf(w, "no release recorded yet (%s does not exist): everything is new\n", pl.LockPath)
 	} else {
 		fmt.Fprintf(w, "compared with release %s recorded in %s\n", pl.PreviousRelease, pl.LockPath)
 	}
 	for _, p := range pl.Packages {
-		fmt.Fprintf(w, "\npackage %s %s (%s, %s)\n", p.Name, pkgbuild.Arrow(p.OldVersion, p.Version), p.Status, p.Owner)
+		fmt.Fprintf(w, "\npackage %s %s (%s, %s)\n", p.Name, report.Arrow(p.OldVersion, p.Version), p.Status, p.Owner)
 		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 		for _, f := range p.Files {
 			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\n", f.Class, f.Name, ordinalArrow(f.OldOrdinal, f.Ordinal), f.Status, f.Why)

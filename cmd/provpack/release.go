@@ -6,7 +6,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
-	"github.com/provpack/provpack/pkgbuild"
+	"github.com/provpack/provpack/pkgbuild/diff"
 )
 
 func reapplyCommand() *cli.Command {
@@ -71,15 +71,15 @@ Example:
 			if err := oneOf("output", output, "text", "markdown", "json"); err != nil {
 				return err
 			}
-			oldS, err := pkgbuild.LoadSnapshot(c.Args().Get(0))
+			oldS, err := diff.LoadSnapshot(c.Args().Get(0))
 			if err != nil {
 				return err
 			}
-			newS, err := pkgbuild.LoadSnapshot(c.Args().Get(1))
+			newS, err := diff.LoadSnapshot(c.Args().Get(1))
 			if err != nil {
 				return err
 			}
-			d := pkgbuild.DiffSnapshots(oldS, newS)
+			d := diff.DiffSnapshots(oldS, newS)
 			if err := render(c.App.Writer, output, d, d.Text, d.Markdown); err != nil {
 				return err
 			}

@@ -18,8 +18,10 @@ var allowed = map[string][]string{
 	"manifest":                 {},
 	"pkgbuild/cab":             {},
 	"pkgbuild/internal/outdir": {},
-	"pkgbuild":                 {"provxml", "manifest", "pkgbuild/cab", "pkgbuild/internal/outdir"},
-	"cmd/provpack":             {"provxml", "manifest", "pkgbuild", "pkgbuild/cab", "pkgbuild/internal/outdir"},
+	"pkgbuild/report":          {"provxml", "manifest"},
+	"pkgbuild/diff":            {"provxml", "manifest", "pkgbuild/report"},
+	"pkgbuild":                 {"provxml", "manifest", "pkgbuild/cab", "pkgbuild/internal/outdir", "pkgbuild/report", "pkgbuild/diff"},
+	"cmd/provpack":             {"provxml", "manifest", "pkgbuild", "pkgbuild/cab", "pkgbuild/internal/outdir", "pkgbuild/report", "pkgbuild/diff"},
 	// Tools and test helpers.
 	"internal/benchgen": {"internal/imagegen"},
 	"internal/imagegen": {},

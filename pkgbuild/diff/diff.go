@@ -1,4 +1,4 @@
-package pkgbuild
+package diff
 
 import (
 	"fmt"
@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/provpack/provpack/manifest"
+	"github.com/provpack/provpack/pkgbuild/report"
 )
 
 // Snapshot is a release as diff sees it: packages with versions, files
@@ -23,8 +24,8 @@ type Snapshot struct {
 type SnapshotPackage struct {
 	Name     string
 	Version  string
-	Files    []ReportFile
-	Settings []ReportSetting
+	Files    []report.File
+	Settings []report.Setting
 }
 
 // LoadSnapshot reads a build output directory (its report.json), a
@@ -51,7 +52,7 @@ func LoadSnapshot(path string) (*Snapshot, error) {
 		}
 		return snapshotFromLock(path, lock), nil
 	}
-	rep, err := ReadReport(path, data)
+	rep, err := report.Read(path, data)
 	if err != nil {
 		return nil, err
 	}
@@ -67,10 +68,10 @@ func snapshotFromLock(path string, l *manifest.Lock) *Snapshot {
 	for _, p := range l.Packages {
 		sp := SnapshotPackage{Name: p.Name, Version: p.Version}
 		for _, f := range p.Files {
-			sp.Files = append(sp.Files, ReportFile{Class: f.Class, Name: f.Name, Ordinal: f.Ordinal, Digest: f.Digest})
+			sp.Files = append(sp.Files, report.File{Class: f.Class, Name: f.Name, Ordinal: f.Ordinal, Digest: f.Digest})
 		}
 		for _, x := range p.Settings {
-			sp.Settings = append(sp.Settings, ReportSetting{Class: x.Class, File: x.File, CSP: x.CSP, Path: x.Path, Name: x.Name, Value: x.Value, Datatype: string(x.Datatype), Op: string(x.Op)})
+			sp.Settings = append(sp.Settings, report.Setting{Class: x.Class, File: x.File, CSP: x.CSP, Path: x.Path, Name: x.Name, Value: x.Value, Datatype: string(x.Datatype), Op: string(x.Op)})
 		}
 		s.Packages = append(s.Packages, sp)
 	}
@@ -133,35 +134,35 @@ func (d *Diff) Empty() bool { return len(d.Packages) == 0 }
 // effective maps (class, key) to the last write of each setting, and
 // remembers the display key and first-seen order.
 type effective struct {
-	vals  map[manifest.Class]map[string]ReportSetting
+	vals  map[manifest.Class]map[string]report.Setting
 	shown map[string]string
 	order []string
 }
 
-func effectiveSettings(ss []ReportSetting) *effective {
-	e := &effective{vals: map[manifest.Class]map[string]ReportSetting{}, shown: map[string]string{}}
+func effectiveSettings(ss []report.Setting) *effective {
+	e := &effective{vals: map[manifest.Class]map[string]report.Setting{}, shown: map[string]string{}}
 	for _, s := range ss {
 		if s.Op == string(manifest.OpQuery) {
 			continue
 		}
-		k := settingKey(s.CSP, s.Path, s.Name)
+		k := report.SettingKey(s.CSP, s.Path, s.Name)
 		if e.vals[s.Class] == nil {
-			e.vals[s.Class] = map[string]ReportSetting{}
+			e.vals[s.Class] = map[string]report.Setting{}
 		}
 		if _, seen := e.shown[k]; !seen {
 			e.order = append(e.order, k)
-			e.shown[k] = DisplayKey(s.CSP, s.Path, s.Name)
+			e.shown[k] = report.DisplayKey(s.CSP, s.Path, s.Name)
 		}
 		e.vals[s.Class][k] = s
 	}
 	return e
 }
 
-func value(s ReportSetting) *SettingValue {
+func value(s report.Setting) *SettingValue {
 	return &SettingValue{Op: s.Op, Value: s.Value, Datatype: s.Datatype, File: s.File}
 }
 
-func sameEffect(a, b ReportSetting) bool {
+func sameEffect(a, b report.Setting) bool {
 	return a.Op == b.Op && a.Value == b.Value && a.Datatype == b.Datatype
 }
 
@@ -202,7 +203,7 @@ var classes = []manifest.Class{manifest.ClassCold, manifest.ClassUpdate}
 
 func diffPackage(pd *PackageDiff, op, np SnapshotPackage) {
 	for _, c := range classes {
-		var of, nf *ReportFile
+		var of, nf *report.File
 		for i := range op.Files {
 			if op.Files[i].Class == c {
 				of = &op.Files[i]
@@ -262,4 +263,120 @@ func diffPackage(pd *PackageDiff, op, np SnapshotPackage) {
 			pd.Added = append(pd.Added, SettingChange{Setting: shown, NewClass: c, New: value(ne.vals[c][k])})
 		}
 	}
+}
+
+func valueShort(v *SettingValue) string {
+	if v == nil {
+		return ""
+	}
+	if v.Op == "delete" {
+		return "(deleted)"
+	}
+	s := fmt.Sprintf("%q", report.ShowValue(v.Value))
+	if v.Datatype != "" {
+		s += " " + v.Datatype
+	}
+	return s
+}
+
+// Text renders a diff for a terminal.
+func (d *Diff) Text() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "diff %s (%s) → %s (%s)\n", d.Old, d.OldRelease, d.New, d.NewRelease)
+	if d.Empty() {
+		b.WriteString("no differences\n")
+		return b.String()
+	}
+	for _, p := range d.Packages {
+		fmt.Fprintf(&b, "\npackage %s %s (%s)\n", p.Name, report.Arrow(p.OldVersion, p.NewVersion), p.Status)
+		for _, f := range p.Files {
+			fmt.Fprintf(&b, "  file     %-6s %s\n", f.Class, fileArrow(f))
+		}
+		for _, c := range p.Changed {
+			fmt.Fprintf(&b, "  changed  %-6s %s: %s → %s\n", c.NewClass, c.Setting, valueShort(c.Old), valueShort(c.New))
+		}
+		for _, c := range p.Added {
+			fmt.Fprintf(&b, "  added    %-6s %s = %s\n", c.NewClass, c.Setting, valueShort(c.New))
+		}
+		for _, c := range p.Removed {
+			fmt.Fprintf(&b, "  removed  %-6s %s (was %s)\n", c.OldClass, c.Setting, valueShort(c.Old))
+		}
+		for _, c := range p.Moved {
+			fmt.Fprintf(&b, "  moved    %s: %s → %s (%s → %s)\n", c.Setting, c.OldClass, c.NewClass, valueShort(c.Old), valueShort(c.New))
+		}
+	}
+	return b.String()
+}
+
+func fileArrow(f FileDiff) string {
+	switch {
+	case f.OldName == "":
+		return f.NewName + " (new)"
+	case f.NewName == "":
+		return f.OldName + " (gone)"
+	}
+	return f.OldName + " → " + f.NewName
+}
+
+// Markdown renders a diff as a review comment.
+func (d *Diff) Markdown() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "## provpack diff %s → %s\n\n", d.OldRelease, d.NewRelease)
+	if d.Empty() {
+		b.WriteString("No differences.\n")
+		return b.String()
+	}
+	var added, removed, changed int
+	for _, p := range d.Packages {
+		switch p.Status {
+		case "added":
+			added++
+		case "removed":
+			removed++
+		default:
+			changed++
+		}
+	}
+	fmt.Fprintf(&b, "%s changed, %d added, %d removed. Settings that did not change are not listed.\n", plural(changed, "package"), added, removed)
+	for _, p := range d.Packages {
+		fmt.Fprintf(&b, "\n### %s %s", p.Name, report.Arrow(p.OldVersion, p.NewVersion))
+		if p.Status != "changed" {
+			fmt.Fprintf(&b, " (%s)", p.Status)
+		}
+		b.WriteString("\n\n")
+		for _, f := range p.Files {
+			fmt.Fprintf(&b, "- %s file: %s\n", f.Class, strings.ReplaceAll(report.MDCode(fileArrow(f)), " → ", "` → `"))
+		}
+		if len(p.Files) > 0 {
+			b.WriteString("\n")
+		}
+		rows := len(p.Changed) + len(p.Added) + len(p.Removed) + len(p.Moved)
+		if rows == 0 {
+			if p.OldVersion != p.NewVersion {
+				b.WriteString("Version changed; no setting changed.\n")
+			}
+			continue
+		}
+		b.WriteString("| change | class | setting | old | new |\n| --- | --- | --- | --- | --- |\n")
+		for _, c := range p.Changed {
+			fmt.Fprintf(&b, "| changed | %s | %s | %s | %s |\n", c.NewClass, report.MDCode(c.Setting), report.MDCode(valueShort(c.Old)), report.MDCode(valueShort(c.New)))
+		}
+		for _, c := range p.Added {
+			fmt.Fprintf(&b, "| added | %s | %s | | %s |\n", c.NewClass, report.MDCode(c.Setting), report.MDCode(valueShort(c.New)))
+		}
+		for _, c := range p.Removed {
+			fmt.Fprintf(&b, "| removed | %s | %s | %s | |\n", c.OldClass, report.MDCode(c.Setting), report.MDCode(valueShort(c.Old)))
+		}
+		for _, c := range p.Moved {
+			fmt.Fprintf(&b, "| moved | %s → %s | %s | %s | %s |\n", c.OldClass, c.NewClass, report.MDCode(c.Setting), report.MDCode(valueShort(c.Old)), report.MDCode(valueShort(c.New)))
+		}
+	}
+	return b.String()
+}
+
+func plural(n int, word string) string {
+	if n == 1 {
+		return "1 " + word
+	}
+	return fmt.Sprintf("%d %ss", n, word)
 }

@@ -1,29 +1,27 @@
-package pkgbuild
+package report
 
 import (
 	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
-	"sync"
-	"time"
 	"unicode/utf8"
 
 	"github.com/provpack/provpack/manifest"
 	"github.com/provpack/provpack/provxml"
 )
 
-// ReportSchemaVersion is the version of report.json's layout
+// SchemaVersion is the version of report.json's layout
 // (docs/report-format.md). It changes only when a field changes meaning or
 // disappears; new fields do not change it.
-const ReportSchemaVersion = 1
+const SchemaVersion = 1
 
 // Report is the build report: report.json and, rendered, report.md.
 type Report struct {
-	reportHead
-	Packages        []*ReportPackage `json:"packages,omitempty"`
-	RemovedPackages []string         `json:"removedPackages,omitempty"`
-	Findings        []Finding        `json:"findings"`
+	Head
+	Packages        []*Package `json:"packages,omitempty"`
+	RemovedPackages []string   `json:"removedPackages,omitempty"`
+	Findings        []Finding  `json:"findings"`
 	// Reapply is what devices will re-run: on the image update from
 	// PreviousRelease, and at cold boot.
 	Reapply *Reapply `json:"reapply,omitempty"`
@@ -34,9 +32,9 @@ type Report struct {
 	UpToDate bool `json:"-"`
 }
 
-// reportHead is what report.json says before its packages: what is
+// Head is what report.json says before its packages: what is
 // known before any package is planned.
-type reportHead struct {
+type Head struct {
 	SchemaVersion   int             `json:"schemaVersion"`
 	Image           string          `json:"image"`
 	Release         string          `json:"release"`
@@ -46,69 +44,57 @@ type reportHead struct {
 	SourceDateEpoch int64           `json:"sourceDateEpoch"`
 }
 
-// ReportPackage is one package of the build report.
-type ReportPackage struct {
-	Name       string          `json:"name"`
-	GUID       string          `json:"guid"`
-	Version    string          `json:"version"`
-	OldVersion string          `json:"oldVersion,omitempty"`
-	Owner      manifest.Owner  `json:"owner"`
-	Status     string          `json:"status"`
-	Bump       *manifest.Bump  `json:"bump,omitempty"`
-	Archive    string          `json:"archive"`
-	Size       int64           `json:"size"`
-	SHA256     string          `json:"sha256"`
-	Files      []ReportFile    `json:"files"`
-	Settings   []ReportSetting `json:"settings,omitempty"`
+// Package is one package of the build report.
+type Package struct {
+	Name       string         `json:"name"`
+	GUID       string         `json:"guid"`
+	Version    string         `json:"version"`
+	OldVersion string         `json:"oldVersion,omitempty"`
+	Owner      manifest.Owner `json:"owner"`
+	Status     string         `json:"status"`
+	Bump       *manifest.Bump `json:"bump,omitempty"`
+	Archive    string         `json:"archive"`
+	Size       int64          `json:"size"`
+	SHA256     string         `json:"sha256"`
+	Files      []File         `json:"files"`
+	Settings   []Setting      `json:"settings,omitempty"`
 
-	index int
-	// plan, in a report being built, holds the settings (Settings is
-	// filled only in a report read back).
-	plan *PackagePlan
-	// jsonLine and mdSection hold the package's part of report.json and
-	// report.md while it waits for the packages before it (reportStream).
-	jsonLine, mdSection []byte
+	// Each, in a report being built, calls fn with every setting of the
+	// package in report order (Settings is filled only in a report read
+	// back).
+	Each func(fn func(class manifest.Class, file string, s *provxml.Setting)) `json:"-"`
 }
 
-// eachSetting calls fn with every setting of the package being built,
-// in report order.
-func (p *ReportPackage) eachSetting(fn func(class manifest.Class, file string, s *provxml.Setting)) {
-	for _, f := range p.plan.Files {
-		for i := range f.Settings {
-			fn(f.Class, f.Name, &f.Settings[i])
-		}
+// eachSetting calls fn with every setting of the package.
+func (p *Package) eachSetting(fn func(class manifest.Class, file string, s *provxml.Setting)) {
+	if p.Each != nil {
+		p.Each(fn)
+		return
+	}
+	for i := range p.Settings {
+		s := &p.Settings[i]
+		ps := provxml.Setting{CSP: s.CSP, Path: s.Path, Name: s.Name, Value: s.Value, Datatype: s.Datatype, Op: provxml.Op(s.Op)}
+		fn(s.Class, s.File, &ps)
 	}
 }
 
-func (p *ReportPackage) hasSettings() bool {
-	for _, f := range p.plan.Files {
-		if len(f.Settings) > 0 {
-			return true
-		}
-	}
-	return false
+func (p *Package) hasSettings() bool {
+	has := false
+	p.eachSetting(func(manifest.Class, string, *provxml.Setting) { has = true })
+	return has
 }
 
-// renderScratch holds a worker's reusable buffers for a package's part
-// of the reports: growing fresh buffers per package was a large share of
-// a build's allocations.
-type renderScratch struct{ json, md []byte }
+// Package and file statuses.
+const (
+	StatusNew       = "new"
+	StatusChanged   = "changed"
+	StatusUnchanged = "unchanged"
+	StatusUpdated   = "updated" // a package whose version changes
+	StatusRemoved   = "removed"
+)
 
-var scratchBuffers = sync.Pool{New: func() any { return new(renderScratch) }}
-
-// render renders the package's report.json line and report.md section
-// into sc, reusing its buffers.
-func (p *ReportPackage) render(sc *renderScratch) error {
-	var err error
-	if sc.json, err = p.appendJSON(sc.json[:0]); err != nil {
-		return err
-	}
-	sc.md = p.appendMarkdown(sc.md[:0])
-	return nil
-}
-
-// ReportFile is one provisioning file of a package.
-type ReportFile struct {
+// File is one provisioning file of a package.
+type File struct {
 	Class      manifest.Class `json:"class"`
 	Name       string         `json:"name"`
 	Ordinal    int            `json:"ordinal"`
@@ -119,8 +105,8 @@ type ReportFile struct {
 	Digest     string         `json:"digest"`
 }
 
-// ReportSetting is one setting in flat form.
-type ReportSetting struct {
+// Setting is one setting in flat form.
+type Setting struct {
 	Class    manifest.Class `json:"class"`
 	File     string         `json:"file"`
 	CSP      string         `json:"csp"`
@@ -131,39 +117,16 @@ type ReportSetting struct {
 	Op       string         `json:"op"`
 }
 
-// reportHead is the head of the report of a build of pl.
-func (pl *Plan) reportHead(epoch time.Time) reportHead {
-	return reportHead{SchemaVersion: ReportSchemaVersion, Image: pl.Image, Release: pl.Release, PreviousRelease: pl.PreviousRelease,
-		Target: pl.Target, Format: pl.format(), SourceDateEpoch: epoch.Unix()}
-}
-
-// newReport is the report of a build of pl whose packages' entries are
-// pkgs (filled as each package was archived).
-func newReport(pl *Plan, epoch time.Time, pkgs []*ReportPackage) *Report {
-	return &Report{reportHead: pl.reportHead(epoch), RemovedPackages: pl.RemovedPackages, Findings: pl.Findings,
-		Packages: pkgs, Reapply: pl.Reapply()}
-}
-
-// newReportPackage is the report entry of p, without the archive.
-func newReportPackage(p *PackagePlan) *ReportPackage {
-	rp := &ReportPackage{Name: p.Name, GUID: p.GUID, Version: p.Version, OldVersion: p.OldVersion, Owner: p.Owner, Status: p.Status,
-		Bump: p.Bump, Files: []ReportFile{}, index: p.index, plan: p}
-	for _, f := range p.Files {
-		rp.Files = append(rp.Files, ReportFile{Class: f.Class, Name: f.Name, Ordinal: f.Ordinal, OldOrdinal: f.OldOrdinal, Status: f.Status, Digest: f.Digest})
-	}
-	return rp
-}
-
-// jsonHead is report.json up to the first package: what is known before
+// JSONHead is report.json up to the first package: what is known before
 // any package is planned.
-func (r *Report) jsonHead() []byte {
-	hb, _ := json.Marshal(r.reportHead)
+func (r *Report) JSONHead() []byte {
+	hb, _ := json.Marshal(r.Head)
 	return append(hb[:len(hb)-1], ",\n\"packages\": [\n"...)
 }
 
-// jsonTail is report.json after the last package: what is known once
+// JSONTail is report.json after the last package: what is known once
 // every package is planned.
-func (r *Report) jsonTail(packages bool) ([]byte, error) {
+func (r *Report) JSONTail(packages bool) ([]byte, error) {
 	tb, err := json.Marshal(struct {
 		RemovedPackages []string  `json:"removedPackages,omitempty"`
 		Findings        []Finding `json:"findings"`
@@ -186,10 +149,10 @@ func (r *Report) jsonTail(packages bool) ([]byte, error) {
 	return append(b, "}\n"...), nil
 }
 
-// appendJSON appends the package as one line of report.json. The
+// AppendJSON appends the package as one line of report.json. The
 // settings are most of the report; they are encoded by hand, the rest of
 // the package by encoding/json.
-func (p *ReportPackage) appendJSON(b []byte) ([]byte, error) {
+func (p *Package) AppendJSON(b []byte) ([]byte, error) {
 	q := *p
 	q.Settings = nil
 	pb, err := json.Marshal(q)
@@ -241,20 +204,20 @@ func (c *rowCache) lead(class manifest.Class, file string, s *provxml.Setting) *
 	return c
 }
 
-// ReadReport parses a report.json.
-func ReadReport(name string, data []byte) (*Report, error) {
+// Read parses a report.json.
+func Read(name string, data []byte) (*Report, error) {
 	var r Report
 	if err := json.Unmarshal(data, &r); err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
-	if r.SchemaVersion != ReportSchemaVersion {
-		return nil, fmt.Errorf("%s: schemaVersion %d is not one this provpack reads (%d)", name, r.SchemaVersion, ReportSchemaVersion)
+	if r.SchemaVersion != SchemaVersion {
+		return nil, fmt.Errorf("%s: schemaVersion %d is not one this provpack reads (%d)", name, r.SchemaVersion, SchemaVersion)
 	}
 	return &r, nil
 }
 
-// md escapes text for a Markdown table cell inside a code span.
-func md(s string) string {
+// MDCode escapes text for a Markdown table cell inside a code span.
+func MDCode(s string) string {
 	if s == "" {
 		return ""
 	}
@@ -270,7 +233,7 @@ func md(s string) string {
 	return "`" + s + "`"
 }
 
-// appendMD appends md(s) without allocating for the usual cells.
+// appendMD appends MDCode(s) without allocating for the usual cells.
 func appendMD(b []byte, s string) []byte {
 	if s == "" {
 		return b
@@ -280,12 +243,12 @@ func appendMD(b []byte, s string) []byte {
 		b = append(b, s...)
 		return append(b, '`')
 	}
-	return append(b, md(s)...)
+	return append(b, MDCode(s)...)
 }
 
 // mdPlain reports whether s can go into a code span as it is: no |,
 // newline or backquote, and no U+F000 (or anything else whose UTF-8
-// starts with 0xEF: md sorts those out exactly).
+// starts with 0xEF: MDCode sorts those out exactly).
 func mdPlain(s string) bool {
 	for i := 0; i < len(s); i++ {
 		switch s[i] {
@@ -301,7 +264,7 @@ func mdPlain(s string) bool {
 func appendMDPath(b []byte, path []string) []byte {
 	for _, p := range path {
 		if !mdPlain(p) {
-			return append(b, md(strings.Join(path, `\`))...)
+			return append(b, MDCode(strings.Join(path, `\`))...)
 		}
 	}
 	if len(path) == 0 || (len(path) == 1 && path[0] == "") {
@@ -317,9 +280,9 @@ func appendMDPath(b []byte, path []string) []byte {
 	return append(b, '`')
 }
 
-// appendMDHead appends report.md's title, release line and package
+// AppendMarkdownHead appends report.md's title, release line and package
 // table: a row per package, then one per removed package.
-func (r *Report) appendMDHead(b []byte) []byte {
+func (r *Report) AppendMarkdownHead(b []byte) []byte {
 	b = fmt.Appendf(b, "# %s %s (%s)\n\n", r.Image, r.Release, r.Target)
 	if r.PreviousRelease != "" {
 		b = fmt.Appendf(b, "Previous release: %s.\n\n", r.PreviousRelease)
@@ -328,7 +291,7 @@ func (r *Report) appendMDHead(b []byte) []byte {
 	}
 	b = append(b, "| package | version | owner | status | archive | size | SHA-256 |\n| --- | --- | --- | --- | --- | ---: | --- |\n"...)
 	for _, p := range r.Packages {
-		b = fmt.Appendf(b, "| %s | %s | %s | %s | %s | %d | %s |\n", p.Name, Arrow(p.OldVersion, p.Version), p.Owner, p.Status, md(p.Archive), p.Size, md(p.SHA256))
+		b = fmt.Appendf(b, "| %s | %s | %s | %s | %s | %d | %s |\n", p.Name, Arrow(p.OldVersion, p.Version), p.Owner, p.Status, MDCode(p.Archive), p.Size, MDCode(p.SHA256))
 	}
 	for _, name := range r.RemovedPackages {
 		b = fmt.Appendf(b, "| %s |  |  | %s |  |  |  |\n", name, StatusRemoved)
@@ -336,9 +299,9 @@ func (r *Report) appendMDHead(b []byte) []byte {
 	return b
 }
 
-// appendMDTail appends what report.md says after the package sections:
+// AppendMarkdownTail appends what report.md says after the package sections:
 // the re-apply manifest and the findings in the sources.
-func (r *Report) appendMDTail(b []byte) []byte {
+func (r *Report) AppendMarkdownTail(b []byte) []byte {
 	if r.Reapply != nil {
 		b = append(b, '\n')
 		b = append(b, r.Reapply.Markdown()...)
@@ -354,16 +317,16 @@ func (r *Report) appendMDTail(b []byte) []byte {
 	if len(src) > 0 {
 		b = append(b, "\n## Findings in the sources\n\n"...)
 		for _, f := range src {
-			b = fmt.Appendf(b, "- %s\n", md(f.String()))
+			b = fmt.Appendf(b, "- %s\n", MDCode(f.String()))
 		}
 	}
 	return b
 }
 
-// appendMarkdown appends the package's section of report.md: its files
+// AppendMarkdown appends the package's section of report.md: its files
 // and settings, for a package that is new or changed against the last
 // release. An unchanged package is only its row of the package table.
-func (p *ReportPackage) appendMarkdown(b []byte) []byte {
+func (p *Package) AppendMarkdown(b []byte) []byte {
 	if p.Status == StatusUnchanged {
 		return b
 	}
@@ -377,7 +340,7 @@ func (p *ReportPackage) appendMarkdown(b []byte) []byte {
 		if f.OldOrdinal != 0 && f.OldOrdinal != f.Ordinal {
 			ord = fmt.Sprintf("%03d → %03d", f.OldOrdinal, f.Ordinal)
 		}
-		b = fmt.Appendf(b, "| %s | %s | %s | %s | %d | %s |\n", f.Class, md(f.Name), ord, f.Status, f.Size, md(f.SHA256))
+		b = fmt.Appendf(b, "| %s | %s | %s | %s | %d | %s |\n", f.Class, MDCode(f.Name), ord, f.Status, f.Size, MDCode(f.SHA256))
 	}
 	if !p.hasSettings() {
 		return b
@@ -406,9 +369,9 @@ func Arrow(old, new string) string {
 	return old + " → " + new
 }
 
-// appendSettingJSON appends a setting of file (of class) as JSON, with
-// the fields and names encoding/json gives a ReportSetting.
-func appendSettingJSON(b []byte, class manifest.Class, file string, s *provxml.Setting) []byte {
+// AppendSettingJSON appends a setting of file (of class) as JSON, with
+// the fields and names encoding/json gives a Setting.
+func AppendSettingJSON(b []byte, class manifest.Class, file string, s *provxml.Setting) []byte {
 	return appendSettingJSONRest(appendSettingJSONLead(b, class, file, s.CSP, s.Path), s)
 }
 
@@ -509,4 +472,88 @@ func appendJSONString(b []byte, s string) []byte {
 	}
 	b = append(b, s[start:]...)
 	return append(b, '"')
+}
+
+// Finding is a problem found while planning: in a provisioning source
+// (a provxml rule) or in the release itself (a planning rule below).
+type Finding struct {
+	File     string           `json:"file"`
+	Line     int              `json:"line"`
+	Col      int              `json:"col"`
+	ID       string           `json:"id"`
+	Severity provxml.Severity `json:"severity"`
+	Message  string           `json:"message"`
+	// Package is the manifest package the finding belongs to ("" for the
+	// image as a whole).
+	Package string `json:"package,omitempty"`
+}
+
+func (f Finding) String() string {
+	return fmt.Sprintf("%s:%d:%d: %s: %s: %s", f.File, f.Line, f.Col, f.ID, f.Severity, f.Message)
+}
+
+// DisplayKey is a setting as people read it: CSP/path.../@name.
+func DisplayKey(csp string, path []string, name string) string {
+	k := csp
+	if len(path) > 0 {
+		k += "/" + strings.Join(path, "/")
+	}
+	if name != "" {
+		k += "/@" + name
+	}
+	return k
+}
+
+// ShowValue makes the invisible multiplestring separator U+F000 visible,
+// written as it is in the XML.
+func ShowValue(v string) string { return strings.ReplaceAll(v, "\uF000", "&#xF000;") }
+
+// Sums renders SHA256SUMS in the format sha256sum -c reads.
+func Sums(rep *Report) []byte {
+	var b strings.Builder
+	lines := make([]string, 0, len(rep.Packages))
+	for _, p := range rep.Packages {
+		lines = append(lines, p.SHA256+"  "+p.Archive+"\n")
+	}
+	slices.SortFunc(lines, func(a, b string) int { return strings.Compare(a[66:], b[66:]) })
+	for _, l := range lines {
+		b.WriteString(l)
+	}
+	return []byte(b.String())
+}
+
+// SettingKey identifies what a setting writes. Registry paths and names
+// are case-insensitive on the device, so they are folded.
+func SettingKey(csp string, path []string, name string) string {
+	return string(AppendSettingKey(nil, csp, path, name))
+}
+
+// AppendSettingKey appends SettingKey(csp, path, name) to b without
+// allocating for the usual ASCII keys.
+func AppendSettingKey(b []byte, csp string, path []string, name string) []byte {
+	start := len(b)
+	b = append(b, csp...)
+	b = append(b, '/')
+	for i, p := range path {
+		if i > 0 {
+			b = append(b, '/')
+		}
+		b = append(b, p...)
+	}
+	b = append(b, "/@"...)
+	b = append(b, name...)
+	if csp != "Registry" {
+		return b
+	}
+	for i := start; i < len(b); i++ {
+		c := b[i]
+		if c >= utf8.RuneSelf {
+			// Rare: fold the rest with the full Unicode rules.
+			return append(b[:i], strings.ToLower(string(b[i:]))...)
+		}
+		if 'A' <= c && c <= 'Z' {
+			b[i] = c + 'a' - 'A'
+		}
+	}
+	return b
 }
