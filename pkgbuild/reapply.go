@@ -2,7 +2,6 @@ package pkgbuild
 
 import (
 	"cmp"
-	"context"
 	"fmt"
 	"hash/maphash"
 	"slices"
@@ -245,101 +244,40 @@ func conflicts(pl *Plan, keys [][]uint64) []Finding {
 	return conflictsAmong(files, hashes)
 }
 
-// sharedKeys merges the sorted hash lists and returns the hashes found in
-// more than one, and the indexes of the lists holding them.
-//
-// The merge runs once all packages are planned, with nothing else to do,
-// and was 3% of a small build: the hash space is cut into ranges merged
-// in parallel (hashes are uniform, so the ranges are about even).
+// sharedKeys returns the hashes found in more than one of the per-package
+// hash lists, and the indexes of the lists holding them: all (hash,
+// package) pairs sorted, then one pass over equal runs.
 func sharedKeys(keys [][]uint64) (map[uint64]bool, map[int]bool) {
-	const parts = 16
-	type found struct {
-		hashes []uint64
-		lists  []int32
+	type pair struct {
+		hash uint64
+		pkg  int
 	}
-	res := make([]found, parts)
-	parallel(context.Background(), parts, 0, func(part int) {
-		lo, hi := uint64(part)<<60, uint64(part+1)<<60 // hi is 0 for the last part
-		sub := make([][]uint64, len(keys))
-		for i, ks := range keys {
-			a, _ := slices.BinarySearch(ks, lo)
-			b := len(ks)
-			if hi != 0 {
-				b, _ = slices.BinarySearch(ks, hi)
-			}
-			sub[i] = ks[a:b]
+	n := 0
+	for _, ks := range keys {
+		n += len(ks)
+	}
+	all := make([]pair, 0, n)
+	for i, ks := range keys {
+		for _, k := range ks {
+			all = append(all, pair{k, i})
 		}
-		res[part].hashes, res[part].lists = mergeShared(sub)
-	})
+	}
+	slices.SortFunc(all, func(a, b pair) int { return cmp.Compare(a.hash, b.hash) })
 	hashes, pkgs := map[uint64]bool{}, map[int]bool{}
-	for _, r := range res {
-		for _, h := range r.hashes {
-			hashes[h] = true
+	for i := 0; i < len(all); {
+		j := i + 1
+		for j < len(all) && all[j].hash == all[i].hash {
+			j++
 		}
-		for _, l := range r.lists {
-			pkgs[int(l)] = true
+		if j-i > 1 { // each list holds a hash once: more than one package
+			hashes[all[i].hash] = true
+			for _, p := range all[i:j] {
+				pkgs[p.pkg] = true
+			}
 		}
+		i = j
 	}
 	return hashes, pkgs
-}
-
-// mergeShared is sharedKeys over one range: a k-way merge over a min-heap
-// of list heads, no list copied. The heap is written out rather than
-// container/heap's, and each head carries its value.
-func mergeShared(keys [][]uint64) (hashes []uint64, lists []int32) {
-	h := make([]hashCursor, 0, len(keys))
-	for i, ks := range keys {
-		if len(ks) > 0 {
-			h = append(h, hashCursor{ks[0], int32(i), 0})
-		}
-	}
-	for i := len(h)/2 - 1; i >= 0; i-- {
-		siftDown(h, i)
-	}
-	var last uint64
-	lastPkg := int32(-1)
-	for len(h) > 0 {
-		c := &h[0]
-		if lastPkg >= 0 && c.v == last && c.list != lastPkg {
-			hashes = append(hashes, c.v)
-			lists = append(lists, c.list, lastPkg)
-		}
-		last, lastPkg = c.v, c.list
-		if ks := keys[c.list]; int(c.pos)+1 < len(ks) {
-			c.pos++
-			c.v = ks[c.pos]
-		} else {
-			h[0] = h[len(h)-1]
-			h = h[:len(h)-1]
-		}
-		siftDown(h, 0)
-	}
-	return hashes, lists
-}
-
-// hashCursor is the head of one sorted list in sharedKeys' heap.
-type hashCursor struct {
-	v         uint64 // keys[list][pos]
-	list, pos int32
-}
-
-// siftDown restores the min-heap order below h[i].
-func siftDown(h []hashCursor, i int) {
-	for {
-		l := 2*i + 1
-		if l >= len(h) {
-			return
-		}
-		m := l
-		if r := l + 1; r < len(h) && h[r].v < h[l].v {
-			m = r
-		}
-		if h[i].v <= h[m].v {
-			return
-		}
-		h[i], h[m] = h[m], h[i]
-		i = m
-	}
 }
 
 // packageFile is a provisioning file with its package.
