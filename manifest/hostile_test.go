@@ -12,6 +12,9 @@ import (
 // positioned errors and allocations in proportion to their size: aliases
 // are never expanded.
 func TestHostileManifestMemory(t *testing.T) {
+	if testing.Short() {
+		t.Skip("exhaustive; runs without -short")
+	}
 	bomb := "image: x\nrelease: 1.0.0\ntarget: wm6\na0: &a0 [" + strings.Repeat(`"lol",`, 9) + "\"lol\"]\n"
 	for i := 1; i < 12; i++ {
 		bomb += fmt.Sprintf("a%d: &a%d [%s*a%d]\n", i, i, strings.Repeat(fmt.Sprintf("*a%d,", i-1), 9), i-1)

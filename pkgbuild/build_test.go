@@ -213,6 +213,9 @@ func TestTarZst(t *testing.T) {
 // TestVerifyCatchesEveryByteFlip: flipping any byte of an archive makes
 // verify of the output directory fail and name the archive.
 func TestVerifyCatchesEveryByteFlip(t *testing.T) {
+	if testing.Short() {
+		t.Skip("exhaustive; runs without -short")
+	}
 	out := t.TempDir()
 	rep := buildInto(t, copyDemo(t), out, BuildOptions{}, Options{})
 	if ps, err := Verify(out); err != nil || len(ps) != 0 {

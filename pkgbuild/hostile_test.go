@@ -124,6 +124,9 @@ func checkRefused(t *testing.T, out, archive, what string, dirToo bool) {
 // verify and extract each fail naming the file, never panic and never
 // write.
 func TestTruncatedArchives(t *testing.T) {
+	if testing.Short() {
+		t.Skip("exhaustive; runs without -short")
+	}
 	out, archive := bigPackage(t, manifest.FormatCab)
 	orig, err := os.ReadFile(archive)
 	if err != nil {
@@ -183,6 +186,9 @@ func TestTruncatedArchives(t *testing.T) {
 // makes verify of the lone archive fail: the zstd frame checksum covers
 // the tar stream, which is read to the end of the frame.
 func TestVerifyCatchesEveryByteFlipTarZst(t *testing.T) {
+	if testing.Short() {
+		t.Skip("exhaustive; runs without -short")
+	}
 	var buf bytes.Buffer
 	doc, _ := os.ReadFile(filepath.Join(testutil.Root(), "fixtures", "demo", "provxml", "oem-base-registry.provxml"))
 	ms := []Member{{Name: "mxipupdate_P_100.provxml", Data: doc}, {Name: "package.xml", Data: []byte("<package/>")}}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"flag"
 	"fmt"
 	"io/fs"
 	"os"
@@ -15,6 +16,10 @@ import (
 
 	"github.com/provpack/provpack/internal/testutil"
 )
+
+// updateScripts rewrites the scripts' expected files from what the
+// commands print: go test ./cmd/provpack -run TestScripts -update.
+var updateScripts = flag.Bool("update", false, "update testdata/script/*.txtar with what the commands print")
 
 func TestMain(m *testing.M) {
 	testscript.Main(m, map[string]func(){
@@ -33,11 +38,15 @@ func TestScripts(t *testing.T) {
 			return nil
 		},
 		RequireExplicitExec: true,
+		UpdateScripts:       *updateScripts,
 		Condition: func(cond string) (bool, error) {
 			switch cond {
 			case "root":
 				// chmod 000 does not stop root from reading or writing.
 				return os.Geteuid() == 0, nil
+			case "short":
+				// go test -short: scripts that generate large inputs skip.
+				return testing.Short(), nil
 			}
 			return false, fmt.Errorf("unknown condition %q", cond)
 		},

@@ -29,6 +29,9 @@ func provpackBinary(t *testing.T) string {
 	if runtime.GOOS == "windows" || runtime.GOOS == "plan9" {
 		t.Skip("needs POSIX signals and flock")
 	}
+	if testing.Short() {
+		t.Skip("builds provpack and sends real signals; runs without -short")
+	}
 	bin := filepath.Join(t.TempDir(), "provpack")
 	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)

@@ -17,9 +17,13 @@ func Required() bool { return os.Getenv("PROVPACK_REQUIRE_TOOLS") == "1" }
 
 // Tool returns the path of command cmd, skipping the test with a message
 // naming the Debian package to install when it is missing, or failing it
-// under PROVPACK_REQUIRE_TOOLS=1.
+// under PROVPACK_REQUIRE_TOOLS=1. Under go test -short, tests that run
+// external tools skip: the edit loop stays fast, and CI runs them.
 func Tool(t testing.TB, cmd, debianPackage string) string {
 	t.Helper()
+	if testing.Short() {
+		t.Skipf("runs %s; runs without -short", cmd)
+	}
 	path, err := exec.LookPath(cmd)
 	if err == nil {
 		return path
@@ -51,4 +55,13 @@ func Corpus(t testing.TB) string {
 	}
 	t.Skipf("shared corpus not found at %s; it sits beside the project in ../shared", dir)
 	return ""
+}
+
+// Slow skips a test under go test -short, saying why it is left to the
+// full run.
+func Slow(t testing.TB, why string) {
+	t.Helper()
+	if testing.Short() {
+		t.Skipf("%s; runs without -short", why)
+	}
 }

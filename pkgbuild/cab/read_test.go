@@ -183,6 +183,9 @@ func probeOffsets(t *testing.T, data []byte) []int {
 // then fail or observe something different, never return the original
 // silently.
 func TestFlipBytes(t *testing.T) {
+	if testing.Short() {
+		t.Skip("exhaustive; runs without -short")
+	}
 	data := flipTestCabinet(t)
 	orig, err := observe(data)
 	if err != nil {

@@ -14,6 +14,9 @@ import (
 // PROVPACK_REQUIRE_TOOLS=1 (as CI sets it).
 func requireTool(t testing.TB, cmd, debPackage string) {
 	t.Helper()
+	if testing.Short() {
+		t.Skipf("runs %s; runs without -short", cmd)
+	}
 	if _, err := exec.LookPath(cmd); err == nil {
 		return
 	}
@@ -82,6 +85,9 @@ func checkWithTools(t *testing.T, data []byte, files []File) {
 // checkWithToolsExcept is checkWithTools without the tools named in skip.
 func checkWithToolsExcept(t *testing.T, data []byte, files []File, skip ...string) {
 	t.Helper()
+	if testing.Short() {
+		return // the independent readers run without -short
+	}
 	dir := t.TempDir()
 	cabPath := filepath.Join(dir, "test.cab")
 	if err := os.WriteFile(cabPath, data, 0o644); err != nil {

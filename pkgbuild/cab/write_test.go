@@ -154,6 +154,9 @@ func TestWriteInterop(t *testing.T) {
 // agree with cabextract on every cabinet; with the guard on, cabextract
 // must accept them all.
 func TestTinyLastFrame(t *testing.T) {
+	if testing.Short() {
+		t.Skip("exhaustive; runs without -short")
+	}
 	requireTool(t, "cabextract", "cabextract")
 	hexText := func(seed uint64, n int) []byte {
 		rng := newRand(seed)
