@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/provpack/provpack/manifest"
+	"github.com/provpack/provpack/pkgbuild/cab"
+	"github.com/provpack/provpack/pkgbuild/internal/buildcache"
 	"github.com/provpack/provpack/pkgbuild/internal/outdir"
 	"github.com/provpack/provpack/pkgbuild/report"
 )
@@ -163,7 +165,7 @@ func BuildManifest(ctx context.Context, path string, popt Options, opt BuildOpti
 	opt = b.opt
 	lockPath := filepath.Join(dir, manifest.DefaultLockName)
 	key, keyed := "", false // the digest of the inputs, once computed
-	if last := b.cache.memo; last != nil && !opt.Release {
+	if last := b.cache.Last; last != nil && !opt.Release {
 		// The last build into this directory remembered its inputs: if
 		// none changed and its outputs are untouched, they are what this
 		// build would write. The digest needs every source's stamp, so
@@ -178,7 +180,7 @@ func BuildManifest(ctx context.Context, path string, popt Options, opt BuildOpti
 		check = nil
 		key, b.watch = memoKeys(m, path, lockPath, popt, opt, start)
 		keyed = true
-		if key != "" && key == last.Inputs && last.intact(b.dir) {
+		if key != "" && key == last.Inputs && last.Intact(b.dir) {
 			b.refreshWatch(last)
 			pl := &Plan{Manifest: m, Dir: dir, LockPath: lockPath, Image: m.Image, Release: m.Release.String(), Target: string(m.Target), Findings: last.Findings}
 			if pl.Findings == nil {
@@ -189,7 +191,7 @@ func BuildManifest(ctx context.Context, path string, popt Options, opt BuildOpti
 					return pl, nil, err
 				}
 			}
-			return pl, last.report(pl), nil
+			return pl, memoReport(last, pl), nil
 		}
 	}
 	lock, err := manifest.LoadLock(lockPath)
@@ -240,7 +242,7 @@ type builder struct {
 	opt    BuildOptions
 	dir    string
 	tx     *outdir.Tx
-	cache  *buildCache
+	cache  *buildcache.Cache
 	// guard holds the manifest's directory during a release, from before
 	// the manifest and lock are read until after they are written.
 	guard *outdir.Guard
@@ -276,7 +278,7 @@ func startBuild(ctx context.Context, opt BuildOptions, manifestDir string, n int
 		guard.Unlock()
 		return nil, err
 	}
-	b := &builder{opt: opt, dir: opt.OutDir, tx: tx, guard: guard, cache: loadCache(opt.OutDir),
+	b := &builder{opt: opt, dir: opt.OutDir, tx: tx, guard: guard, cache: buildcache.Load(opt.OutDir),
 		pkgs: make([]*report.Package, n), outs: make([]*output, n), errs: make([]error, n)}
 	b.rs = newReportStream(tx, opt.Epoch)
 	b.ctx, b.cancel = context.WithCancel(ctx)
@@ -393,7 +395,7 @@ func outputNames(rep *report.Report) []string {
 func (b *builder) writeCache(rep *report.Report) {
 	if b.memoKey != "" {
 		if memo, err := newMemo(b.memoKey, b.watch, b.dir, outputNames(rep), rep); err == nil {
-			b.cache.next = memo
+			b.cache.Next = memo
 		}
 	}
 	b.writeCacheFile()
@@ -402,7 +404,7 @@ func (b *builder) writeCache(rep *report.Report) {
 // writeCacheFile writes the output directory's cache as it stands, in a
 // transaction of its own.
 func (b *builder) writeCacheFile() {
-	data, err := b.cache.marshal()
+	data, err := b.cache.Marshal()
 	if err != nil {
 		return
 	}
@@ -428,17 +430,14 @@ func (b *builder) writeCacheFile() {
 // later build would miss the quick check in the same way. Only the
 // cache changes, not an output; failing to write it changes nothing
 // else.
-func (b *builder) refreshWatch(last *buildMemo) {
+func (b *builder) refreshWatch(last *buildcache.Memo) {
 	if b.watch.key == "" || b.watch.key == last.WatchKey {
 		return
 	}
 	mm := *last
 	w := b.watch
 	mm.Manifest, mm.Image, mm.Release, mm.Target, mm.Watch, mm.WatchKey = w.manifest, w.image, w.release, w.target, w.paths, w.key
-	c := b.cache
-	c.mu.Lock()
-	c.entries, c.next = c.old, &mm // the archives it remembers stay
-	c.mu.Unlock()
+	b.cache.KeepLast(&mm) // the archives it remembers stay
 	b.writeCacheFile()
 }
 
@@ -519,12 +518,19 @@ func (b *builder) stageArchive(pl *Plan, p *PackagePlan, rp *report.Package) (*o
 			}
 		}
 	}
-	key := archiveKey(format, b.opt.Epoch, members, sums)
-	if e, ok := b.cache.reuse(b.dir, rp.Archive, key); ok {
+	parts := make([]buildcache.KeyPart, len(members))
+	for i, m := range members {
+		if sums[i] == "" {
+			sums[i] = sha256Hex(m.Data)
+		}
+		parts[i] = buildcache.KeyPart{Name: m.Name, Size: len(m.Data), SHA256: sums[i]}
+	}
+	key := buildcache.ArchiveKey(string(format), b.opt.Epoch.Unix(), cab.DefaultLevel, parts)
+	if e, ok := b.cache.Reuse(b.dir, rp.Archive, key); ok {
 		// The same inputs built these bytes before and they are still
 		// there: nothing to compress or write.
 		rp.Size, rp.SHA256 = e.Size, e.SHA256
-		b.cache.record(rp.Archive, e)
+		b.cache.Record(rp.Archive, e)
 		b.tx.Keep(rp.Archive)
 		return &output{name: rp.Archive, size: e.Size, sha256: e.SHA256}, nil
 	}
@@ -538,7 +544,7 @@ func (b *builder) stageArchive(pl *Plan, p *PackagePlan, rp *report.Package) (*o
 		return nil, fmt.Errorf("package %s: writing %s: %w", p.Name, rp.Archive, err)
 	}
 	rp.Size, rp.SHA256 = f.Size(), f.SHA256()
-	b.cache.record(rp.Archive, cacheEntry{Key: key, SHA256: f.SHA256(), Size: f.Size()})
+	b.cache.Record(rp.Archive, buildcache.Entry{Key: key, SHA256: f.SHA256(), Size: f.Size()})
 	return &output{name: rp.Archive, size: f.Size(), sha256: f.SHA256(), file: f}, nil
 }
 

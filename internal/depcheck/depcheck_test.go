@@ -14,14 +14,15 @@ const mod = "github.com/provpack/provpack/"
 // the test: a new package states its place here. internal/testutil is
 // imported by tests only, which go list -deps does not follow.
 var allowed = map[string][]string{
-	"provxml":                  {},
-	"manifest":                 {},
-	"pkgbuild/cab":             {},
-	"pkgbuild/internal/outdir": {},
-	"pkgbuild/report":          {"provxml", "manifest"},
-	"pkgbuild/diff":            {"provxml", "manifest", "pkgbuild/report"},
-	"pkgbuild":                 {"provxml", "manifest", "pkgbuild/cab", "pkgbuild/internal/outdir", "pkgbuild/report", "pkgbuild/diff"},
-	"cmd/provpack":             {"provxml", "manifest", "pkgbuild", "pkgbuild/cab", "pkgbuild/internal/outdir", "pkgbuild/report", "pkgbuild/diff"},
+	"provxml":                      {},
+	"manifest":                     {},
+	"pkgbuild/cab":                 {},
+	"pkgbuild/internal/outdir":     {},
+	"pkgbuild/report":              {"provxml", "manifest"},
+	"pkgbuild/internal/buildcache": {"provxml", "manifest", "pkgbuild/report", "pkgbuild/internal/outdir"},
+	"pkgbuild/diff":                {"provxml", "manifest", "pkgbuild/report"},
+	"pkgbuild":                     {"provxml", "manifest", "pkgbuild/cab", "pkgbuild/internal/outdir", "pkgbuild/internal/buildcache", "pkgbuild/report", "pkgbuild/diff"},
+	"cmd/provpack":                 {"provxml", "manifest", "pkgbuild", "pkgbuild/cab", "pkgbuild/internal/outdir", "pkgbuild/internal/buildcache", "pkgbuild/report", "pkgbuild/diff"},
 	// Tools and test helpers.
 	"internal/benchgen": {"internal/imagegen"},
 	"internal/imagegen": {},

@@ -1,4 +1,4 @@
-package pkgbuild
+package buildcache
 
 import (
 	"io/fs"

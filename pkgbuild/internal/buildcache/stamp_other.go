@@ -1,6 +1,6 @@
 //go:build !linux
 
-package pkgbuild
+package buildcache
 
 import "io/fs"
 
