@@ -54,7 +54,7 @@ type LockPackage struct {
 	MaxOrdinal ClassOrdinals `json:"maxOrdinal"`
 	Bumps      []Bump        `json:"bumps"`
 	Files      []LockFile    `json:"files"`
-	Settings   []LockSetting `json:"settings"`
+	Settings   []FlatSetting `json:"settings"`
 }
 
 // ClassOrdinals holds one ordinal per file class; 0 means none yet.
@@ -78,15 +78,18 @@ type LockFile struct {
 	Digest  string `json:"digest"` // "sha256:" and 64 lower-case hex digits of the canonical content
 }
 
-// LockSetting is one setting in flat form, enough for a semantic diff.
-type LockSetting struct {
+// FlatSetting is one setting of a generated provisioning file in flat
+// form, enough for a semantic diff: what the release lock records, what
+// report.json lists and what diff compares (the report and the diff use
+// this type too).
+type FlatSetting struct {
 	Class    Class    `json:"class"`
 	File     string   `json:"file"` // a LockFile.Name of the same package
 	CSP      string   `json:"csp"`
 	Path     []string `json:"path"` // characteristic types below the CSP, outermost first
-	Name     string   `json:"name"`
-	Value    string   `json:"value"`
-	Datatype Datatype `json:"datatype"` // "" when the source gave none
+	Name     string   `json:"name,omitempty"`
+	Value    string   `json:"value,omitempty"`
+	Datatype Datatype `json:"datatype,omitempty"` // "" when the source gave none
 	Op       Op       `json:"op"`
 }
 
@@ -412,7 +415,7 @@ func (l *Lock) Marshal() ([]byte, error) {
 		p.Bumps = append([]Bump{}, p.Bumps...)
 		p.Files = append([]LockFile{}, p.Files...)
 		sort.SliceStable(p.Files, func(i, j int) bool { return p.Files[i].Name < p.Files[j].Name })
-		p.Settings = append([]LockSetting{}, p.Settings...)
+		p.Settings = append([]FlatSetting{}, p.Settings...)
 		sort.SliceStable(p.Settings, func(i, j int) bool { return p.Settings[i].File < p.Settings[j].File })
 		for k := range p.Settings {
 			p.Settings[k].Path = append([]string{}, p.Settings[k].Path...)

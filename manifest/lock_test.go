@@ -22,7 +22,7 @@ func sampleLock() *Lock {
 					{Class: ClassUpdate, Name: "mxipupdate_OEM_Scanner_300.provxml", Ordinal: 300, Digest: d},
 					{Class: ClassCold, Name: "mxipcold_OEM_Scanner_100.provxml", Ordinal: 100, Digest: d},
 				},
-				Settings: []LockSetting{
+				Settings: []FlatSetting{
 					{Class: ClassUpdate, File: "mxipupdate_OEM_Scanner_300.provxml", CSP: "Registry", Path: []string{`HKLM\Software\Contoso`}, Name: "Enabled", Value: "1", Datatype: DatatypeInteger, Op: OpSet},
 					{Class: ClassCold, File: "mxipcold_OEM_Scanner_100.provxml", CSP: "Registry", Path: []string{`HKLM\Software\Contoso`}, Name: "Mode", Value: "", Op: OpDelete},
 					{Class: ClassUpdate, File: "mxipupdate_OEM_Scanner_300.provxml", CSP: "Registry", Path: []string{`HKLM\Software\Contoso`}, Name: "Level", Value: "2", Op: OpSet},
@@ -131,7 +131,7 @@ func TestReadLockErrors(t *testing.T) {
 		{"array", `[1]`, "provpack.lock:1:1: a lock is a JSON object, got an array"},
 		{"unknown", strings.Replace(string(good), `"image"`, `"imgae": "x", "image"`, 1), `provpack.lock: unknown field "imgae"`},
 		{"type", strings.Replace(string(good), `"ordinal": 100`, `"ordinal": "100"`, 1), `provpack.lock:40:26: packages.files.ordinal: expected a number, got a JSON string`},
-		{"trailing", string(good) + "{}", "provpack.lock:91:1: JSON syntax: invalid character '{' after top-level value"},
+		{"trailing", string(good) + "{}", "provpack.lock:88:1: JSON syntax: invalid character '{' after top-level value"},
 		{"bool", strings.Replace(string(good), `"bumps": [],`, `"bumps": true,`, 1), `provpack.lock:16:19: packages.bumps: expected an array, got a JSON bool`},
 	} {
 		_, err := ReadLock("provpack.lock", []byte(tc.in))

@@ -510,7 +510,7 @@ func applySuppress(fs []Finding, ids []string) []Finding {
 func (pl *Plan) NextLock() *manifest.Lock {
 	l := &manifest.Lock{LockVersion: manifest.LockVersion, Image: pl.Image, Release: pl.Release, Target: manifest.Target(pl.Target)}
 	for _, pp := range pl.Packages {
-		lp := manifest.LockPackage{Name: pp.Name, Version: pp.Version, GUID: pp.GUID, Owner: pp.Owner, Bumps: []manifest.Bump{}, Files: []manifest.LockFile{}, Settings: []manifest.LockSetting{}}
+		lp := manifest.LockPackage{Name: pp.Name, Version: pp.Version, GUID: pp.GUID, Owner: pp.Owner, Bumps: []manifest.Bump{}, Files: []manifest.LockFile{}, Settings: []manifest.FlatSetting{}}
 		if old := pl.Lock.Package(pp.Name); old != nil {
 			lp.MaxOrdinal = old.MaxOrdinal
 			lp.Bumps = append(lp.Bumps, old.Bumps...)
@@ -530,7 +530,7 @@ func (pl *Plan) NextLock() *manifest.Lock {
 			}
 			lp.Files = append(lp.Files, manifest.LockFile{Class: f.Class, Name: f.Name, Ordinal: f.Ordinal, Digest: f.Digest})
 			for _, s := range f.Settings {
-				lp.Settings = append(lp.Settings, manifest.LockSetting{Class: f.Class, File: f.Name, CSP: s.CSP, Path: nonNil(s.Path), Name: s.Name,
+				lp.Settings = append(lp.Settings, manifest.FlatSetting{Class: f.Class, File: f.Name, CSP: s.CSP, Path: nonNil(s.Path), Name: s.Name,
 					Value: s.Value, Datatype: manifest.Datatype(s.Datatype), Op: manifest.Op(s.Op)})
 			}
 		}

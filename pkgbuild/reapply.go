@@ -115,7 +115,7 @@ func coldOnly(pl *Plan, p *PackagePlan) []Finding {
 	if cold == nil || cold.Status != StatusChanged {
 		return nil
 	}
-	before := map[string]manifest.LockSetting{}
+	before := map[string]manifest.FlatSetting{}
 	for _, s := range old.Settings {
 		if s.Class == manifest.ClassCold && s.Op != manifest.OpQuery {
 			before[report.SettingKey(s.CSP, s.Path, s.Name)] = s
@@ -426,7 +426,7 @@ func reportSettings(f *FilePlan) []report.Setting {
 
 // newReportSetting is a flat setting of file (of class) in report form.
 func newReportSetting(class manifest.Class, file string, s provxml.Setting) report.Setting {
-	return report.Setting{Class: class, File: file, CSP: s.CSP, Path: nonNil(s.Path), Name: s.Name, Value: s.Value, Datatype: s.Datatype, Op: string(s.Op)}
+	return report.Setting{Class: class, File: file, CSP: s.CSP, Path: nonNil(s.Path), Name: s.Name, Value: s.Value, Datatype: manifest.Datatype(s.Datatype), Op: manifest.Op(s.Op)}
 }
 
 // Reapply computes the re-apply manifest of the plan.

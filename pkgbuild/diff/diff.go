@@ -70,9 +70,7 @@ func snapshotFromLock(path string, l *manifest.Lock) *Snapshot {
 		for _, f := range p.Files {
 			sp.Files = append(sp.Files, report.File{Class: f.Class, Name: f.Name, Ordinal: f.Ordinal, Digest: f.Digest})
 		}
-		for _, x := range p.Settings {
-			sp.Settings = append(sp.Settings, report.Setting{Class: x.Class, File: x.File, CSP: x.CSP, Path: x.Path, Name: x.Name, Value: x.Value, Datatype: string(x.Datatype), Op: string(x.Op)})
-		}
+		sp.Settings = p.Settings
 		s.Packages = append(s.Packages, sp)
 	}
 	return s
@@ -142,7 +140,7 @@ type effective struct {
 func effectiveSettings(ss []report.Setting) *effective {
 	e := &effective{vals: map[manifest.Class]map[string]report.Setting{}, shown: map[string]string{}}
 	for _, s := range ss {
-		if s.Op == string(manifest.OpQuery) {
+		if s.Op == manifest.OpQuery {
 			continue
 		}
 		k := report.SettingKey(s.CSP, s.Path, s.Name)
@@ -159,7 +157,7 @@ func effectiveSettings(ss []report.Setting) *effective {
 }
 
 func value(s report.Setting) *SettingValue {
-	return &SettingValue{Op: s.Op, Value: s.Value, Datatype: s.Datatype, File: s.File}
+	return &SettingValue{Op: string(s.Op), Value: s.Value, Datatype: string(s.Datatype), File: s.File}
 }
 
 func sameEffect(a, b report.Setting) bool {

@@ -76,7 +76,7 @@ func settingLine(s Setting) string {
 	}
 	v := fmt.Sprintf("%q", ShowValue(s.Value))
 	if s.Datatype != "" {
-		v += " (" + s.Datatype + ")"
+		v += " (" + string(s.Datatype) + ")"
 	}
 	return fmt.Sprintf("set    %s = %s", DisplayKey(s.CSP, s.Path, s.Name), v)
 }
@@ -113,7 +113,7 @@ func (r *Reapply) Text() string {
 }
 
 func mdSetting(s Setting) string {
-	ps := provxml.Setting{CSP: s.CSP, Path: s.Path, Name: s.Name, Value: s.Value, Datatype: s.Datatype, Op: provxml.Op(s.Op)}
+	ps := provxml.Setting{CSP: s.CSP, Path: s.Path, Name: s.Name, Value: s.Value, Datatype: string(s.Datatype), Op: provxml.Op(s.Op)}
 	return string(AppendMarkdownSetting(nil, &ps))
 }
 

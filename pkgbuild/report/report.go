@@ -73,7 +73,7 @@ func (p *Package) eachSetting(fn func(class manifest.Class, file string, s *prov
 	}
 	for i := range p.Settings {
 		s := &p.Settings[i]
-		ps := provxml.Setting{CSP: s.CSP, Path: s.Path, Name: s.Name, Value: s.Value, Datatype: s.Datatype, Op: provxml.Op(s.Op)}
+		ps := provxml.Setting{CSP: s.CSP, Path: s.Path, Name: s.Name, Value: s.Value, Datatype: string(s.Datatype), Op: provxml.Op(s.Op)}
 		fn(s.Class, s.File, &ps)
 	}
 }
@@ -105,17 +105,9 @@ type File struct {
 	Digest     string         `json:"digest"`
 }
 
-// Setting is one setting in flat form.
-type Setting struct {
-	Class    manifest.Class `json:"class"`
-	File     string         `json:"file"`
-	CSP      string         `json:"csp"`
-	Path     []string       `json:"path"`
-	Name     string         `json:"name,omitempty"`
-	Value    string         `json:"value,omitempty"`
-	Datatype string         `json:"datatype,omitempty"`
-	Op       string         `json:"op"`
-}
+// Setting is one setting in flat form: the type the release lock
+// records settings in.
+type Setting = manifest.FlatSetting
 
 // JSONHead is report.json up to the first package: what is known before
 // any package is planned.

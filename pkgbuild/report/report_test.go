@@ -20,7 +20,7 @@ func TestAppendSettingMatchesEncodingJSON(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		ps := provxml.Setting{CSP: s.CSP, Path: s.Path, Name: s.Name, Value: s.Value, Datatype: s.Datatype, Op: provxml.Op(s.Op)}
+		ps := provxml.Setting{CSP: s.CSP, Path: s.Path, Name: s.Name, Value: s.Value, Datatype: string(s.Datatype), Op: provxml.Op(s.Op)}
 		if got := AppendSettingJSON(nil, s.Class, s.File, &ps); string(got) != string(want) {
 			t.Errorf("appendSetting:\n got %s\nwant %s", got, want)
 		}
