@@ -13,7 +13,9 @@ import (
 // type is the report's, where findings are written.
 type Finding = report.Finding
 
-func fromProvxml(pkg string, f provxml.Finding) Finding {
+// FindingOf is a provisioning-XML finding of package pkg ("" outside a
+// package) in the shape lint, plan and build print and write.
+func FindingOf(pkg string, f provxml.Finding) Finding {
 	return Finding{File: f.File, Line: f.Pos.Line, Col: f.Pos.Col, ID: f.Rule.ID, Severity: f.Rule.Severity, Message: f.Msg, Package: pkg}
 }
 

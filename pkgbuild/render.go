@@ -64,7 +64,7 @@ func renderClass(m *manifest.Manifest, dir string, p *manifest.Package, sources 
 				out.size += len(data)
 				doc, fs := provxml.Lint(path, data, provxml.ParseOptions{Arena: &sc.arena}, opt)
 				for _, f := range fs {
-					out.Findings = append(out.Findings, fromProvxml(p.Name, f))
+					out.Findings = append(out.Findings, FindingOf(p.Name, f))
 				}
 				if doc != nil && doc.Root != nil && doc.Root.Name == provxml.ElemRoot {
 					docs = append(docs, sourceDoc{path, doc})
@@ -75,7 +75,7 @@ func renderClass(m *manifest.Manifest, dir string, p *manifest.Package, sources 
 		doc := inlineDocument(m.File, s)
 		out.Sources = append(out.Sources, fmt.Sprintf("%s:%s (inline settings)", m.File, s.Pos))
 		for _, f := range provxml.Check(doc, opt) {
-			out.Findings = append(out.Findings, fromProvxml(p.Name, f))
+			out.Findings = append(out.Findings, FindingOf(p.Name, f))
 		}
 		docs = append(docs, sourceDoc{m.File, doc})
 	}

@@ -91,24 +91,15 @@ func lintAction(c *cli.Context) error {
 	return reportLint(c.App.Writer, c.App.ErrWriter, results, opt)
 }
 
-type jsonFinding struct {
-	File     string           `json:"file"`
-	Line     int              `json:"line"`
-	Col      int              `json:"col"`
-	ID       string           `json:"id"`
-	Severity provxml.Severity `json:"severity"`
-	Message  string           `json:"message"`
-}
-
 type jsonLint struct {
-	Files    int           `json:"files"`
-	Errors   int           `json:"errors"`
-	Warnings int           `json:"warnings"`
-	Findings []jsonFinding `json:"findings"`
+	Files    int                `json:"files"`
+	Errors   int                `json:"errors"`
+	Warnings int                `json:"warnings"`
+	Findings []pkgbuild.Finding `json:"findings"`
 }
 
 func reportLint(stdout, stderr io.Writer, results []provxml.FileResult, opt lintOptions) error {
-	sum := jsonLint{Files: len(results), Findings: []jsonFinding{}}
+	sum := jsonLint{Files: len(results), Findings: []pkgbuild.Finding{}}
 	unreadable := 0
 	for _, r := range results {
 		if r.Err != nil {
@@ -125,7 +116,7 @@ func reportLint(stdout, stderr io.Writer, results []provxml.FileResult, opt lint
 			if opt.output == "text" {
 				fmt.Fprintln(stdout, f)
 			}
-			sum.Findings = append(sum.Findings, jsonFinding{f.File, f.Pos.Line, f.Pos.Col, f.Rule.ID, f.Severity(), f.Msg})
+			sum.Findings = append(sum.Findings, pkgbuild.FindingOf("", f))
 		}
 	}
 	if opt.output == "json" {
