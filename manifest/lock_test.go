@@ -76,9 +76,8 @@ func TestLockDeterministic(t *testing.T) {
 		t.Fatal(err)
 	}
 	l := sampleLock()
-	p := &l.Packages[0]
 	l.Packages[0], l.Packages[1] = l.Packages[1], l.Packages[0]
-	p = &l.Packages[1]
+	p := &l.Packages[1]
 	p.Files[0], p.Files[1] = p.Files[1], p.Files[0]
 	b, err := l.Marshal()
 	if err != nil {

@@ -101,7 +101,6 @@ func TestNonRegularDestinationChangesNothing(t *testing.T) {
 					t.Skip("no FIFOs here:", err)
 				}
 			}
-			before := snapshot(t, dir)
 			tx, err := Begin(dir, Options{})
 			if err != nil {
 				t.Fatal(err)
@@ -130,7 +129,7 @@ func TestNonRegularDestinationChangesNothing(t *testing.T) {
 			g.Close()
 			os.Remove(filepath.Join(dir, "b.cab"))
 			os.Mkdir(filepath.Join(dir, "b.cab"), 0o755)
-			before = snapshot(t, dir)
+			before := snapshot(t, dir)
 			err = tx.Commit(true)
 			tx.End()
 			if !errors.As(err, &nr) {
