@@ -1,6 +1,7 @@
 package manifest
 
 import (
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -76,7 +77,13 @@ type Error struct {
 	Col   int
 	Field string // dotted path of the value, e.g. packages[0].version
 	Msg   string
+	// Err is the underlying error the problem comes from, if any (a file
+	// that could not be read, say); errors.Is and errors.As see it.
+	Err error
 }
+
+// Unwrap returns the underlying error.
+func (e *Error) Unwrap() error { return e.Err }
 
 func (e *Error) Error() string {
 	var b strings.Builder
@@ -151,12 +158,16 @@ type errs struct {
 	list ErrorList
 }
 
+// add records a problem; a %w verb in format makes its argument the
+// problem's underlying error.
 func (e *errs) add(p Pos, field, format string, args ...any) {
+	err := fmt.Errorf(format, args...)
 	e.list = append(e.list, &Error{
 		File:  e.file,
 		Line:  p.Line,
 		Col:   p.Col,
 		Field: field,
-		Msg:   fmt.Sprintf(format, args...),
+		Msg:   err.Error(),
+		Err:   errors.Unwrap(err),
 	})
 }

@@ -276,33 +276,33 @@ func (l *Lock) validate(e *errs) {
 		e.add(Pos{}, "lockVersion", "%d is not supported (want %d)", l.LockVersion, LockVersion)
 	}
 	if err := CheckImageName(l.Image); err != nil {
-		e.add(Pos{}, "image", "%v", err)
+		e.add(Pos{}, "image", "%w", err)
 	}
 	if _, err := ParseVersion(l.Release); err != nil {
-		e.add(Pos{}, "release", "%v", err)
+		e.add(Pos{}, "release", "%w", err)
 	}
 	if err := checkEnum(l.Target, "target", string(l.Target)); err != nil {
-		e.add(Pos{}, "target", "%v", err)
+		e.add(Pos{}, "target", "%w", err)
 	}
 	l.byName = make(map[string]int, len(l.Packages))
 	for i := range l.Packages {
 		p := &l.Packages[i]
 		pp := index("packages", i)
 		if err := CheckPackageName(p.Name); err != nil {
-			e.add(Pos{}, pp+".name", "%v", err)
+			e.add(Pos{}, pp+".name", "%w", err)
 		} else if first, dup := l.byName[strings.ToLower(p.Name)]; dup {
 			e.add(Pos{}, pp+".name", "package %q is locked twice (also as %q)", p.Name, l.Packages[first].Name)
 		} else {
 			l.byName[strings.ToLower(p.Name)] = i
 		}
 		if _, err := ParseVersion(p.Version); err != nil {
-			e.add(Pos{}, pp+".version", "%v", err)
+			e.add(Pos{}, pp+".version", "%w", err)
 		}
 		if _, err := ParseGUID(p.GUID); err != nil {
-			e.add(Pos{}, pp+".guid", "%v", err)
+			e.add(Pos{}, pp+".guid", "%w", err)
 		}
 		if err := checkEnum(p.Owner, "owner", string(p.Owner)); err != nil {
-			e.add(Pos{}, pp+".owner", "%v", err)
+			e.add(Pos{}, pp+".owner", "%w", err)
 		}
 		for j, b := range p.Bumps {
 			bp := index(pp+".bumps", j)
@@ -377,7 +377,7 @@ func (p *LockPackage) validateFiles(e *errs, target Target, pp string) {
 	for j, s := range p.Settings {
 		sp := index(pp+".settings", j)
 		if err := checkEnum(s.Class, "class", string(s.Class)); err != nil {
-			e.add(Pos{}, sp+".class", "%v", err)
+			e.add(Pos{}, sp+".class", "%w", err)
 		}
 		if c, ok := files[s.File]; !ok {
 			e.add(Pos{}, sp+".file", "%q is not one of this package's files", s.File)
@@ -389,11 +389,11 @@ func (p *LockPackage) validateFiles(e *errs, target Target, pp string) {
 		}
 		if s.Datatype != "" {
 			if err := checkEnum(s.Datatype, "datatype", string(s.Datatype)); err != nil {
-				e.add(Pos{}, sp+".datatype", "%v", err)
+				e.add(Pos{}, sp+".datatype", "%w", err)
 			}
 		}
 		if err := checkEnum(s.Op, "op", string(s.Op)); err != nil {
-			e.add(Pos{}, sp+".op", "%v", err)
+			e.add(Pos{}, sp+".op", "%w", err)
 		}
 	}
 }

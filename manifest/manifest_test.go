@@ -4,6 +4,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -444,5 +445,23 @@ packages:
 	}
 	if p.Requires["OEM"].String() != "1.2" {
 		t.Errorf("constraint %q", p.Requires["OEM"])
+	}
+}
+
+// TestErrorUnwraps: a problem that comes from the file system keeps the
+// file system's error, so callers can tell a broken source with
+// errors.Is.
+func TestErrorUnwraps(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.Symlink("nowhere.provxml", filepath.Join(dir, "missing.provxml")); err != nil {
+		t.Skip("no symlinks here:", err)
+	}
+	m, err := Parse(filepath.Join(dir, "provpack.yaml"), []byte("image: demo\nrelease: 1.0.0\ntarget: wm6\npackages:\n  - name: OEM_A\n    version: 1.0.0\n    owner: oem\n    update:\n      - file: missing.provxml\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = m.CheckSources(dir)
+	if !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("want an error that is fs.ErrNotExist, got %v", err)
 	}
 }

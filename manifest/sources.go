@@ -60,7 +60,7 @@ func (m *Manifest) NewSourceChecker(dir string) (*SourceChecker, error) {
 	}
 	if err != nil {
 		e := &errs{file: m.File}
-		e.add(Pos{}, "", "resolving the manifest's directory: %v", err)
+		e.add(Pos{}, "", "resolving the manifest's directory: %w", err)
 		return nil, e.list.err()
 	}
 	return &SourceChecker{m: m, dir: dir, root: root, fsys: os.DirFS(dir), resolved: map[string]string{}}, nil
@@ -177,7 +177,7 @@ func (c *SourceChecker) matchFiles(e *errs, s *Source, sp string) []string {
 		var err error
 		g := &dirsRead{FS: fsys, root: dir}
 		if matches, err = fs.Glob(g, pattern); err != nil {
-			e.add(at, field, "%q is not a valid glob: %v", s.File, err)
+			e.add(at, field, "%q is not a valid glob: %w", s.File, err)
 			return nil
 		}
 		s.Dirs, s.DirStats = g.dirs, g.stats
@@ -206,7 +206,7 @@ func (c *SourceChecker) matchFiles(e *errs, s *Source, sp string) []string {
 			}
 		}
 		if err != nil {
-			e.add(at, field, "%s: broken symlink or unreadable path: %v", rel, unwrapPath(err))
+			e.add(at, field, "%s: broken symlink or unreadable path: %w", rel, unwrapPath(err))
 			continue
 		}
 		if r, err := filepath.Rel(root, real); err != nil || r == ".." || strings.HasPrefix(r, ".."+string(filepath.Separator)) {
@@ -215,7 +215,7 @@ func (c *SourceChecker) matchFiles(e *errs, s *Source, sp string) []string {
 		}
 		if fi.Mode()&fs.ModeSymlink != 0 {
 			if fi, err = os.Stat(real); err != nil {
-				e.add(at, field, "%s: %v", rel, unwrapPath(err))
+				e.add(at, field, "%s: %w", rel, unwrapPath(err))
 				continue
 			}
 		}

@@ -4,10 +4,32 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 
 	"github.com/provpack/provpack/manifest"
 	"github.com/provpack/provpack/pkgbuild/internal/outdir"
 )
+
+// BumpKind is which part of a version a bump raises.
+type BumpKind string
+
+// The bump kinds.
+const (
+	BumpPatch BumpKind = "patch"
+	BumpMinor BumpKind = "minor"
+	BumpMajor BumpKind = "major"
+)
+
+// BumpKinds lists the bump kinds, for flags and completion.
+var BumpKinds = []BumpKind{BumpPatch, BumpMinor, BumpMajor}
+
+// Valid reports a kind that is not one of BumpKinds.
+func (k BumpKind) Valid() error {
+	if !slices.Contains(BumpKinds, k) {
+		return fmt.Errorf("bump %q: want patch, minor or major", string(k))
+	}
+	return nil
+}
 
 // BumpResult says what Bump changed.
 type BumpResult struct {
@@ -27,7 +49,7 @@ type BumpResult struct {
 // Bump holds the guard on the manifest's directory (see outdir.Lock)
 // from reading the manifest until both files are written, and writes the
 // two together: either both change or neither does.
-func Bump(path, pkg, kind, reason string) (*BumpResult, error) {
+func Bump(path, pkg string, kind BumpKind, reason string) (*BumpResult, error) {
 	guard, err := outdir.Lock(filepath.Dir(path), "the manifest and its release lock")
 	if err != nil {
 		return nil, err
@@ -49,10 +71,8 @@ func Bump(path, pkg, kind, reason string) (*BumpResult, error) {
 		}
 		return nil, fmt.Errorf("%s: no package %q", path, pkg)
 	}
-	switch kind {
-	case "patch", "minor", "major":
-	default:
-		return nil, fmt.Errorf("bump %q: want patch, minor or major", kind)
+	if err := kind.Valid(); err != nil {
+		return nil, err
 	}
 	res := &BumpResult{Package: p.Name, From: p.Version.String(), To: bumpVersion(p.Version, kind), Reason: reason}
 	out, err := manifest.SetVersion(data, p.Name, res.To)
@@ -67,7 +87,7 @@ func Bump(path, pkg, kind, reason string) (*BumpResult, error) {
 	var lockData []byte
 	if lp := lock.Package(p.Name); lp != nil {
 		if reason == "" {
-			reason = "raised with provpack bump --" + kind
+			reason = "raised with provpack bump --" + string(kind)
 		}
 		lp.Bumps = append(lp.Bumps, manifest.Bump{From: res.From, To: res.To, Reason: reason})
 		if lockData, err = lock.Marshal(); err != nil {

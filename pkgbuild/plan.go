@@ -15,10 +15,10 @@ import (
 
 // Options are the decisions a user can ask of plan and build.
 type Options struct {
-	// Bump raises, by "patch", "minor" or "major", the version of every
-	// package whose update file changed while its version did not. Empty
-	// means such a package is an error.
-	Bump string
+	// Bump raises the version of every package whose update file
+	// changed while its version did not. Empty means such a package is
+	// an error.
+	Bump BumpKind
 	// Reason is recorded in the lock with each bump.
 	Reason string
 }
@@ -65,7 +65,7 @@ type PackagePlan struct {
 	Owner       manifest.Owner `json:"owner"`
 	OldVersion  string         `json:"oldVersion,omitempty"`
 	Version     string         `json:"version"`
-	Status      string         `json:"status"`
+	Status      report.Status  `json:"status"`
 	Bump        *manifest.Bump `json:"bump,omitempty"`
 	Files       []*FilePlan    `json:"files"`
 	Removed     []*FilePlan    `json:"removedFiles,omitempty"`
@@ -85,7 +85,7 @@ type FilePlan struct {
 	Ordinal    int            `json:"ordinal"`
 	OldName    string         `json:"oldName,omitempty"`
 	OldOrdinal int            `json:"oldOrdinal,omitempty"`
-	Status     string         `json:"status"`
+	Status     report.Status  `json:"status"`
 	Digest     string         `json:"digest"`
 	OldDigest  string         `json:"oldDigest,omitempty"`
 	Sources    []string       `json:"sources"`
@@ -164,10 +164,10 @@ func NewPlan(m *manifest.Manifest, dir string, lock *manifest.Lock, opt Options)
 // across packages (conflicts, the release number) are added after every
 // package is planned.
 func newPlan(ctx context.Context, m *manifest.Manifest, dir string, lock *manifest.Lock, opt Options, check *manifest.SourceChecker, each func(pl *Plan, pp *PackagePlan, fs []Finding)) (*Plan, error) {
-	switch opt.Bump {
-	case "", "patch", "minor", "major":
-	default:
-		return nil, fmt.Errorf("bump %q: want patch, minor or major", opt.Bump)
+	if opt.Bump != "" {
+		if err := opt.Bump.Valid(); err != nil {
+			return nil, err
+		}
 	}
 	pl := &Plan{Manifest: m, Dir: dir, Lock: lock, Image: m.Image, Release: m.Release.String(), Target: string(m.Target), Findings: []Finding{}}
 	if lock != nil && (lock.Image != m.Image || lock.Target != m.Target) {
@@ -412,7 +412,7 @@ func short(digest string) string {
 	return d
 }
 
-func bumpVersion(v manifest.Version, kind string) string {
+func bumpVersion(v manifest.Version, kind BumpKind) string {
 	sv := v.Semver()
 	switch kind {
 	case "major":

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/provpack/provpack/manifest"
+	"github.com/provpack/provpack/pkgbuild/report"
 )
 
 const scenarioManifest = `# scenario image
@@ -96,7 +97,7 @@ func findingIDs(pl *Plan) string {
 	return strings.Join(ids, ",")
 }
 
-func expectFile(t *testing.T, f *FilePlan, name string, ordinal int, status string) {
+func expectFile(t *testing.T, f *FilePlan, name string, ordinal int, status report.Status) {
 	t.Helper()
 	if f == nil {
 		t.Fatalf("no file, want %s", name)

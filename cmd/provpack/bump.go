@@ -41,7 +41,7 @@ Example:
 			if len(kinds) != 1 {
 				return usagef("bump needs exactly one of --patch, --minor, --major")
 			}
-			res, err := pkgbuild.Bump(c.String("manifest"), c.Args().First(), kinds[0], c.String("reason"))
+			res, err := pkgbuild.Bump(c.String("manifest"), c.Args().First(), pkgbuild.BumpKind(kinds[0]), c.String("reason"))
 			if err != nil {
 				return err
 			}

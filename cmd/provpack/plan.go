@@ -32,9 +32,9 @@ var bumpFlags = []cli.Flag{
 }
 
 func buildOptions(c *cli.Context) (pkgbuild.Options, error) {
-	opt := pkgbuild.Options{Bump: c.String("bump"), Reason: c.String("reason")}
+	opt := pkgbuild.Options{Bump: pkgbuild.BumpKind(c.String("bump")), Reason: c.String("reason")}
 	if opt.Bump != "" {
-		if err := oneOf("bump", opt.Bump, "patch", "minor", "major"); err != nil {
+		if err := oneOf("bump", string(opt.Bump), "patch", "minor", "major"); err != nil {
 			return opt, err
 		}
 	}

@@ -34,7 +34,7 @@ type ReapplyFile struct {
 	Version    string         `json:"version"`
 	File       string         `json:"file"`
 	Class      manifest.Class `json:"class"`
-	Status     string         `json:"status"`
+	Status     Status         `json:"status"`
 	Why        string         `json:"why"`
 	// Settings lists every setting of the file in the image update list;
 	// the cold-boot list gives only the count (the settings are in each

@@ -51,7 +51,7 @@ type Package struct {
 	Version    string         `json:"version"`
 	OldVersion string         `json:"oldVersion,omitempty"`
 	Owner      manifest.Owner `json:"owner"`
-	Status     string         `json:"status"`
+	Status     Status         `json:"status"`
 	Bump       *manifest.Bump `json:"bump,omitempty"`
 	Archive    string         `json:"archive"`
 	Size       int64          `json:"size"`
@@ -84,13 +84,16 @@ func (p *Package) hasSettings() bool {
 	return has
 }
 
+// Status is what happened to a package or a file since the last release.
+type Status string
+
 // Package and file statuses.
 const (
-	StatusNew       = "new"
-	StatusChanged   = "changed"
-	StatusUnchanged = "unchanged"
-	StatusUpdated   = "updated" // a package whose version changes
-	StatusRemoved   = "removed"
+	StatusNew       Status = "new"
+	StatusChanged   Status = "changed" // content changed, version did not
+	StatusUnchanged Status = "unchanged"
+	StatusUpdated   Status = "updated" // a package whose version changes
+	StatusRemoved   Status = "removed"
 )
 
 // File is one provisioning file of a package.
@@ -99,7 +102,7 @@ type File struct {
 	Name       string         `json:"name"`
 	Ordinal    int            `json:"ordinal"`
 	OldOrdinal int            `json:"oldOrdinal,omitempty"`
-	Status     string         `json:"status"`
+	Status     Status         `json:"status"`
 	Size       int64          `json:"size"`
 	SHA256     string         `json:"sha256"`
 	Digest     string         `json:"digest"`
