@@ -1,4 +1,4 @@
-package pkgbuild
+package archive
 
 import (
 	"bytes"
@@ -38,13 +38,11 @@ func (e *ExtractError) Error() string {
 // say) leaves dir as it was. It returns the paths of the members, in
 // archive order.
 func Extract(path, dir string, force bool) ([]string, error) {
-	return extract(path, dir, force, nil)
+	return defaults.extract(path, dir, force)
 }
 
-// extract is Extract, with the writer of each staged member wrapped by
-// wrap when set (tests).
-func extract(path, dir string, force bool, wrap func(name string, w io.Writer) io.Writer) ([]string, error) {
-	_, members, err := ReadArchive(path)
+func (c config) extract(path, dir string, force bool) ([]string, error) {
+	_, members, err := c.read(path)
 	if err != nil {
 		return nil, err
 	}
@@ -106,7 +104,7 @@ func extract(path, dir string, force bool, wrap func(name string, w io.Writer) i
 			undo()
 			return nil, fmt.Errorf("extracting %s: %w; nothing was written", path, err)
 		}
-		if j.tmp, err = stageFile(j.dest, j.data, wrap); err != nil {
+		if j.tmp, err = stageFile(j.dest, j.data, c.wrap); err != nil {
 			undo()
 			return nil, fmt.Errorf("extracting %s: %w; nothing was written", path, err)
 		}

@@ -1,4 +1,4 @@
-package pkgbuild
+package archive
 
 import (
 	"bytes"
@@ -18,13 +18,13 @@ import (
 // does not name the image release, so an unchanged package keeps the same
 // archive bytes from one release to the next.
 const (
-	// PackageManifestWM6 is the member name of provpack's own layout
+	// ManifestWM6 is the member name of provpack's own layout
 	// (Windows Mobile's binary .dsm is undocumented).
-	PackageManifestWM6 = "package.xml"
-	// PackageManifestW10M is the member name of the Image Update device
+	ManifestWM6 = "package.xml"
+	// ManifestW10M is the member name of the Image Update device
 	// side manifest, as Windows Phone 8 / Windows 10 Mobile packages carry
 	// it.
-	PackageManifestW10M = "man.dsm.xml"
+	ManifestW10M = "man.dsm.xml"
 
 	pkgNamespace = "urn:provpack:package:1"
 	dsmNamespace = "http://schemas.microsoft.com/embedded/2004/10/ImageUpdate"
@@ -127,13 +127,13 @@ var ownerTypes = map[manifest.Owner]string{
 	manifest.OwnerOEM: "OEM", manifest.OwnerOperator: "MobileOperator",
 }
 
-// marshalPackageManifest renders info in the target's layout and returns
-// the member name and bytes.
-func marshalPackageManifest(info *PackageInfo) (string, []byte, error) {
+// MarshalManifest renders info in the target's layout and returns the
+// member name and bytes.
+func MarshalManifest(info *PackageInfo) (string, []byte, error) {
 	var v any
-	name := PackageManifestWM6
+	name := ManifestWM6
 	if info.Target == string(manifest.TargetW10M) {
-		name = PackageManifestW10M
+		name = ManifestW10M
 		ver, err := manifest.ParseVersion(info.Version)
 		if err != nil {
 			return "", nil, err
@@ -171,7 +171,7 @@ func marshalPackageManifest(info *PackageInfo) (string, []byte, error) {
 
 // appendWM6Manifest appends the WM6 package manifest as encoding/xml
 // writes an xmlPackage (with the header, two-space indent and final
-// newline marshalPackageManifest adds), when every value needs no
+// newline MarshalManifest adds), when every value needs no
 // escaping, which the names, versions and digests provpack allows never
 // do; otherwise it reports false. encoding/xml's reflection was 2% of a
 // build; a test holds the two to the same bytes.
@@ -224,10 +224,11 @@ func appendWM6Manifest(b []byte, info *PackageInfo) ([]byte, bool) {
 	return append(b, "</package>\n"...), true
 }
 
-// parsePackageManifest reads either layout.
-func parsePackageManifest(name string, data []byte) (*PackageInfo, error) {
+// ParseManifest reads a package manifest of either layout; name is its
+// member name (ManifestWM6 or ManifestW10M).
+func ParseManifest(name string, data []byte) (*PackageInfo, error) {
 	switch name {
-	case PackageManifestWM6:
+	case ManifestWM6:
 		var p xmlPackage
 		if err := xml.Unmarshal(data, &p); err != nil {
 			return nil, fmt.Errorf("%s: %w", name, err)
@@ -237,7 +238,7 @@ func parsePackageManifest(name string, data []byte) (*PackageInfo, error) {
 			info.Files = append(info.Files, FileInfo{f.Name, manifest.Class(f.Class), f.Ordinal, f.Size, f.SHA256})
 		}
 		return info, nil
-	case PackageManifestW10M:
+	case ManifestW10M:
 		var d dsmPackage
 		if err := xml.Unmarshal(data, &d); err != nil {
 			return nil, fmt.Errorf("%s: %w", name, err)
@@ -261,7 +262,7 @@ func parsePackageManifest(name string, data []byte) (*PackageInfo, error) {
 	return nil, fmt.Errorf("%s is not a package manifest", name)
 }
 
-// isPackageManifest reports whether a member name is a package manifest.
-func isPackageManifest(name string) bool {
-	return name == PackageManifestWM6 || name == PackageManifestW10M
+// IsManifest reports whether a member name is a package manifest.
+func IsManifest(name string) bool {
+	return name == ManifestWM6 || name == ManifestW10M
 }
