@@ -128,7 +128,8 @@ var ownerTypes = map[manifest.Owner]string{
 }
 
 // MarshalManifest renders info in the target's layout and returns the
-// member name and bytes.
+// member name and bytes: encoding/xml's output, after xml.Header, indented
+// by two spaces, with a final newline.
 func MarshalManifest(info *PackageInfo) (string, []byte, error) {
 	var v any
 	name := ManifestWM6
@@ -149,9 +150,6 @@ func MarshalManifest(info *PackageInfo) (string, []byte, error) {
 		}
 		v = d
 	} else {
-		if b, ok := appendWM6Manifest(nil, info); ok {
-			return name, b, nil
-		}
 		p := xmlPackage{Name: info.Name, GUID: info.GUID, Version: info.Version, Owner: string(info.Owner), Target: info.Target, Image: info.Image}
 		for _, f := range info.Files {
 			p.Files = append(p.Files, xmlFile{f.Name, string(f.Class), f.Ordinal, f.Size, f.SHA256})
@@ -167,61 +165,6 @@ func MarshalManifest(info *PackageInfo) (string, []byte, error) {
 	}
 	b.WriteByte('\n')
 	return name, b.Bytes(), nil
-}
-
-// appendWM6Manifest appends the WM6 package manifest as encoding/xml
-// writes an xmlPackage (with the header, two-space indent and final
-// newline MarshalManifest adds), when every value needs no
-// escaping, which the names, versions and digests provpack allows never
-// do; otherwise it reports false. encoding/xml's reflection was 2% of a
-// build; a test holds the two to the same bytes.
-func appendWM6Manifest(b []byte, info *PackageInfo) ([]byte, bool) {
-	plain := func(vs ...string) bool {
-		for _, v := range vs {
-			for i := 0; i < len(v); i++ {
-				c := v[i]
-				if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '.' || c == '-' || c == '_' || c == '+') {
-					return false
-				}
-			}
-		}
-		return true
-	}
-	if !plain(info.Name, info.GUID, info.Version, string(info.Owner), info.Target, info.Image) {
-		return nil, false
-	}
-	for _, f := range info.Files {
-		if !plain(f.Name, string(f.Class), f.SHA256) {
-			return nil, false
-		}
-	}
-	b = append(b, xml.Header...)
-	b = append(b, `<package xmlns="urn:provpack:package:1"`...)
-	for _, a := range [...][2]string{{"name", info.Name}, {"guid", info.GUID}, {"version", info.Version}, {"owner", string(info.Owner)}, {"target", info.Target}, {"image", info.Image}} {
-		b = append(b, ' ')
-		b = append(b, a[0]...)
-		b = append(b, `="`...)
-		b = append(b, a[1]...)
-		b = append(b, '"')
-	}
-	b = append(b, '>')
-	for _, f := range info.Files {
-		b = append(b, "\n  <file name=\""...)
-		b = append(b, f.Name...)
-		b = append(b, `" class="`...)
-		b = append(b, f.Class...)
-		b = append(b, `" ordinal="`...)
-		b = strconv.AppendInt(b, int64(f.Ordinal), 10)
-		b = append(b, `" size="`...)
-		b = strconv.AppendInt(b, f.Size, 10)
-		b = append(b, `" sha256="`...)
-		b = append(b, f.SHA256...)
-		b = append(b, `"></file>`...)
-	}
-	if len(info.Files) > 0 {
-		b = append(b, '\n')
-	}
-	return append(b, "</package>\n"...), true
 }
 
 // ParseManifest reads a package manifest of either layout; name is its
