@@ -4,8 +4,9 @@
 // (MarshalManifest, ParseManifest), the names of members (the ROM
 // provisioning file names, FileName and ParseFileName, and the rules every
 // member name must pass before it is written or extracted), and what can
-// be done with one archive: Inspect, Verify and Extract, which stages
-// every member before renaming any into place.
+// be done with one archive: Inspect, Verify and Extract, which writes
+// through an os.Root and stages every member before renaming any into
+// place.
 //
 // It does not plan packages or choose versions and ordinals, write an
 // output directory, or read reports and SHA256SUMS: those belong to

@@ -117,6 +117,40 @@ func TestExtractDoesNotFollowSymlinks(t *testing.T) {
 	}
 }
 
+// TestExtractThroughRoot: a directory swapped for a symlink after the
+// destinations were checked (here, while the first member is staged) does
+// not lead a later member outside the target: every write goes through an
+// os.Root, and the extract fails and takes back what it staged.
+func TestExtractThroughRoot(t *testing.T) {
+	var buf bytes.Buffer
+	ms := []Member{{Name: "a.provxml", Data: []byte("first")}, {Name: "sub/b.provxml", Data: []byte("second")}}
+	if err := Write(&buf, manifest.FormatTarZst, ms, epoch); err != nil {
+		t.Fatal(err)
+	}
+	archive := filepath.Join(t.TempDir(), "p.tar.zst")
+	os.WriteFile(archive, buf.Bytes(), 0o644)
+	dir, outside := t.TempDir(), t.TempDir()
+	c := defaults
+	c.wrap = func(name string, w io.Writer) io.Writer {
+		if name == "a.provxml" {
+			if err := os.Symlink(outside, filepath.Join(dir, "sub")); err != nil {
+				t.Skip(err)
+			}
+		}
+		return w
+	}
+	_, err := c.extract(archive, dir, false)
+	if err == nil || !strings.Contains(err.Error(), "nothing was written") {
+		t.Fatalf("want a failed extract, got %v", err)
+	}
+	if got := tree(t, outside); len(got) != 0 {
+		t.Errorf("wrote outside the target: %v", got)
+	}
+	if ents, _ := os.ReadDir(dir); len(ents) != 1 || ents[0].Name() != "sub" {
+		t.Errorf("a failed extract left %v (want only the test's symlink)", ents)
+	}
+}
+
 // TestExtractRefusesMoreHostileNames: names that land on the same file or
 // on a file and a directory at once, "." and empty segments; verify names
 // each, extract writes nothing, and Write refuses to write such an
