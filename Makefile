@@ -7,7 +7,7 @@ FUZZMINIMIZETIME ?= 100x
 # package:FuzzTarget pairs run by `make fuzz`
 FUZZ_TARGETS ?= ./provxml:FuzzParse ./manifest:FuzzParse ./manifest:FuzzReadLock \
 	./pkgbuild/cab:FuzzRead ./pkgbuild/cab:FuzzRoundTrip \
-	./pkgbuild:FuzzArchiveRoundTrip ./pkgbuild:FuzzReadArchive
+	./pkgbuild/archive:FuzzArchiveRoundTrip ./pkgbuild/archive:FuzzReadArchive
 
 .PHONY: build test race lint fuzz bench bench-compare check fmt
 

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/provpack/provpack/manifest"
+	"github.com/provpack/provpack/pkgbuild/archive"
 	"github.com/provpack/provpack/pkgbuild/cab"
 	"github.com/provpack/provpack/pkgbuild/internal/buildcache"
 	"github.com/provpack/provpack/pkgbuild/internal/outdir"
@@ -509,7 +510,7 @@ func (b *builder) stageArchive(pl *Plan, p *PackagePlan, rp *report.Package) (*o
 	for i, f := range info.Files {
 		rp.Files[i].Size, rp.Files[i].SHA256 = f.Size, f.SHA256
 	}
-	rp.Archive = ArchiveName(p.Name, p.Version, format)
+	rp.Archive = archive.Name(p.Name, p.Version, format)
 	sums := make([]string, len(members))
 	for i, m := range members {
 		for _, f := range info.Files {
@@ -536,7 +537,7 @@ func (b *builder) stageArchive(pl *Plan, p *PackagePlan, rp *report.Package) (*o
 	}
 	f, err := b.tx.Create(rp.Archive, true)
 	if err == nil {
-		if err = writeArchive(f, format, members, b.opt.Epoch); err == nil {
+		if err = archive.Write(f, format, members, b.opt.Epoch); err == nil {
 			err = f.Close()
 		}
 	}
@@ -550,18 +551,18 @@ func (b *builder) stageArchive(pl *Plan, p *PackagePlan, rp *report.Package) (*o
 
 // packageMembers returns the members of a package's archive: its
 // provisioning files in canonical form and the package manifest.
-func packageMembers(pl *Plan, p *PackagePlan) ([]Member, *PackageInfo, error) {
-	info := &PackageInfo{Name: p.Name, GUID: p.GUID, Version: p.Version, Owner: p.Owner, Target: pl.Target, Image: pl.Image}
-	var members []Member
+func packageMembers(pl *Plan, p *PackagePlan) ([]archive.Member, *archive.PackageInfo, error) {
+	info := &archive.PackageInfo{Name: p.Name, GUID: p.GUID, Version: p.Version, Owner: p.Owner, Target: pl.Target, Image: pl.Image}
+	var members []archive.Member
 	for _, f := range p.Files {
-		members = append(members, Member{Name: f.Name, Data: f.Canonical})
-		info.Files = append(info.Files, FileInfo{Name: f.Name, Class: f.Class, Ordinal: f.Ordinal, Size: int64(len(f.Canonical)), SHA256: strings.TrimPrefix(f.Digest, "sha256:")})
+		members = append(members, archive.Member{Name: f.Name, Data: f.Canonical})
+		info.Files = append(info.Files, archive.FileInfo{Name: f.Name, Class: f.Class, Ordinal: f.Ordinal, Size: int64(len(f.Canonical)), SHA256: strings.TrimPrefix(f.Digest, "sha256:")})
 	}
-	name, data, err := marshalPackageManifest(info)
+	name, data, err := archive.MarshalManifest(info)
 	if err != nil {
 		return nil, nil, err
 	}
-	members = append(members, Member{Name: name, Data: data})
-	slices.SortFunc(members, func(a, b Member) int { return strings.Compare(a.Name, b.Name) })
+	members = append(members, archive.Member{Name: name, Data: data})
+	slices.SortFunc(members, func(a, b archive.Member) int { return strings.Compare(a.Name, b.Name) })
 	return members, info, nil
 }

@@ -10,10 +10,11 @@
 // pipeline: each package archived and its report parts rendered as soon
 // as it is planned, everything committed to the output directory at once.
 //
-// pkgbuild owns naming, ordinals, version discipline, the PP rules and the
-// order of the pipeline. The bytes of archives (pkgbuild/archive,
-// pkgbuild/cab) and reports (pkgbuild/report), the diff (pkgbuild/diff),
-// the output-directory transaction (internal/outdir) and the cache
-// (internal/buildcache) live in subpackages, none of which imports this
-// one. See docs/architecture.md.
+// pkgbuild owns ordinals, version discipline, the PP rules, the order of
+// the pipeline and the check of a whole output directory (verify). The
+// bytes of archives (pkgbuild/archive, pkgbuild/cab) and reports
+// (pkgbuild/report), the diff (pkgbuild/diff), the output-directory
+// transaction (internal/outdir) and the cache (internal/buildcache) live
+// in subpackages, none of which imports this one. See
+// docs/architecture.md.
 package pkgbuild

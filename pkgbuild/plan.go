@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 
 	"github.com/provpack/provpack/manifest"
+	"github.com/provpack/provpack/pkgbuild/archive"
 	"github.com/provpack/provpack/pkgbuild/report"
 	"github.com/provpack/provpack/provxml"
 )
@@ -347,14 +348,14 @@ func planPackage(m *manifest.Manifest, dir string, old *manifest.LockPackage, p 
 				f.Why = fmt.Sprintf("new %s file; ordinals %03d and below were used before: takes %03d", c.class, maxOrd, f.Ordinal)
 			}
 		}
-		f.Name = FileName(c.class, p.Name, f.Ordinal)
+		f.Name = archive.FileName(c.class, p.Name, f.Ordinal)
 		switch {
-		case f.Ordinal > MaxOrdinal:
+		case f.Ordinal > archive.MaxOrdinal:
 			fs = append(fs, planFinding(m, p.Name, p.Pos, &RuleOrdinalSpent,
-				"package %s: the %s file needs ordinal %d, beyond %03d; no three-digit ordinal is left: lower ordinals.step or start a new package name", p.Name, c.class, f.Ordinal, MaxOrdinal))
-		case f.Status != StatusUnchanged && f.Ordinal+2*ords.Step > MaxOrdinal:
+				"package %s: the %s file needs ordinal %d, beyond %03d; no three-digit ordinal is left: lower ordinals.step or start a new package name", p.Name, c.class, f.Ordinal, archive.MaxOrdinal))
+		case f.Status != StatusUnchanged && f.Ordinal+2*ords.Step > archive.MaxOrdinal:
 			fs = append(fs, planFinding(m, p.Name, p.Pos, &RuleOrdinalLow,
-				"package %s: %s takes ordinal %03d; only %d more %s change(s) fit in three digits", p.Name, f.Name, f.Ordinal, (MaxOrdinal-f.Ordinal)/ords.Step, c.class))
+				"package %s: %s takes ordinal %03d; only %d more %s change(s) fit in three digits", p.Name, f.Name, f.Ordinal, (archive.MaxOrdinal-f.Ordinal)/ords.Step, c.class))
 		}
 		pp.Files = append(pp.Files, f)
 	}

@@ -7,6 +7,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/provpack/provpack/pkgbuild"
+	"github.com/provpack/provpack/pkgbuild/archive"
 	"github.com/provpack/provpack/pkgbuild/report"
 )
 
@@ -120,7 +121,7 @@ Example:
 			if c.String("out") == "" {
 				return usagef("extract needs an output directory: -o DIR")
 			}
-			written, err := pkgbuild.Extract(c.Args().First(), c.String("out"), c.Bool("force"))
+			written, err := archive.Extract(c.Args().First(), c.String("out"), c.Bool("force"))
 			if err != nil {
 				return err
 			}

@@ -1,4 +1,4 @@
-package pkgbuild
+package archive
 
 import (
 	"archive/tar"
@@ -32,17 +32,17 @@ func archiveExt(f manifest.Format) string {
 	return ".cab"
 }
 
-// ArchiveName returns the file name of a package archive.
-func ArchiveName(pkg, version string, f manifest.Format) string {
+// Name returns the file name of a package archive.
+func Name(pkg, version string, f manifest.Format) string {
 	return pkg + "-" + version + archiveExt(f)
 }
 
-// writeArchive writes members in format f. Every header field is fixed or
+// Write writes members in format f. Every header field is fixed or
 // derived from the members, never from the host, so equal inputs give
 // equal bytes. Member names are checked first, by the same rules for both
 // formats (see unsafeName): provpack never writes an archive that its own
 // extract would refuse.
-func writeArchive(w io.Writer, f manifest.Format, members []Member, mod time.Time) error {
+func Write(w io.Writer, f manifest.Format, members []Member, mod time.Time) error {
 	if len(members) == 0 {
 		return errors.New("an archive needs at least one member")
 	}
@@ -130,19 +130,36 @@ const (
 	maxTarTrailer = 1 << 20
 )
 
-// readLimits bound the member data a read may hold in memory: one member,
-// and all of them together. A variable only so that tests and fuzzing can
-// make hostile archives hit them cheaply.
-var readLimits = struct{ member, total int64 }{member: 64 << 20, total: 256 << 20}
+// limits bound the member data a read may hold in memory: one member,
+// and all of them together.
+type limits struct{ member, total int64 }
+
+// config is what tests may change; Read, Inspect, Verify and Extract use
+// defaults. A value, not package state, so that tests can run in
+// parallel.
+type config struct {
+	// limits lets tests and fuzzing make hostile archives hit them
+	// cheaply.
+	limits limits
+	// wrap, when set, wraps the writer of each member Extract stages (a
+	// full disk, say).
+	wrap func(name string, w io.Writer) io.Writer
+}
+
+var defaults = config{limits: limits{member: 64 << 20, total: 256 << 20}}
 
 // ErrFormat is returned for a file that is not a package archive.
 var ErrFormat = errors.New("not a cabinet or tar.zst archive")
 
-// ReadArchive reads every member of the archive at path, verifying the
-// format's integrity checks (CFDATA checksums, the zstd frame checksum).
-// Every error names path. Memory stays bounded by readLimits whatever the
-// archive's headers declare.
-func ReadArchive(path string) (manifest.Format, []Member, error) {
+// Read reads every member of the archive at path, verifying the format's
+// integrity checks (CFDATA checksums, the zstd frame checksum). Every
+// error names path. Memory stays bounded whatever the archive's headers
+// declare.
+func Read(path string) (manifest.Format, []Member, error) {
+	return defaults.read(path)
+}
+
+func (c config) read(path string) (manifest.Format, []Member, error) {
 	// Stat before opening: opening a FIFO would block.
 	st, err := os.Stat(path)
 	if err != nil {
@@ -161,7 +178,7 @@ func ReadArchive(path string) (manifest.Format, []Member, error) {
 		return "", nil, err
 	}
 	defer f.Close()
-	format, ms, err := readArchive(f, st.Size())
+	format, ms, err := c.readArchive(f, st.Size())
 	if err != nil {
 		return format, nil, fmt.Errorf("%s: %w", path, err)
 	}
@@ -169,8 +186,8 @@ func ReadArchive(path string) (manifest.Format, []Member, error) {
 }
 
 // readArchive reads the archive of size bytes in r. Its errors do not
-// name the file; ReadArchive adds that.
-func readArchive(r io.ReaderAt, size int64) (manifest.Format, []Member, error) {
+// name the file; read adds that.
+func (c config) readArchive(r io.ReaderAt, size int64) (manifest.Format, []Member, error) {
 	var magic [4]byte
 	if size < int64(len(magic)) {
 		return "", nil, fmt.Errorf("%w (%d bytes)", ErrFormat, size)
@@ -180,10 +197,10 @@ func readArchive(r io.ReaderAt, size int64) (manifest.Format, []Member, error) {
 	}
 	switch {
 	case string(magic[:]) == "MSCF":
-		ms, err := readCab(r, size)
+		ms, err := c.readCab(r, size)
 		return manifest.FormatCab, ms, err
 	case bytes.Equal(magic[:], []byte{0x28, 0xB5, 0x2F, 0xFD}):
-		ms, err := readTarZst(io.NewSectionReader(r, 0, size))
+		ms, err := c.readTarZst(io.NewSectionReader(r, 0, size))
 		if err != nil {
 			err = fmt.Errorf("tar.zst: %w", err)
 		}
@@ -192,7 +209,7 @@ func readArchive(r io.ReaderAt, size int64) (manifest.Format, []Member, error) {
 	return "", nil, ErrFormat
 }
 
-func readCab(r io.ReaderAt, size int64) ([]Member, error) {
+func (cf config) readCab(r io.ReaderAt, size int64) ([]Member, error) {
 	c, err := cab.Read(r, size)
 	if err != nil {
 		return nil, err
@@ -203,13 +220,13 @@ func readCab(r io.ReaderAt, size int64) ([]Member, error) {
 	for _, f := range c.Folders {
 		total += f.Size
 	}
-	if total > readLimits.total {
-		return nil, fmt.Errorf("cab: data expands to %d bytes, more than provpack reads (%d); a package archive holds a few small files", total, readLimits.total)
+	if total > cf.limits.total {
+		return nil, fmt.Errorf("cab: data expands to %d bytes, more than provpack reads (%d); a package archive holds a few small files", total, cf.limits.total)
 	}
 	ms := make([]Member, 0, len(c.Entries))
 	err = c.Extract(func(e cab.Entry, data []byte) error {
-		if int64(len(data)) > readLimits.member {
-			return fmt.Errorf("cab: member %q: %d bytes is larger than a package member may be (%d)", e.Name, len(data), readLimits.member)
+		if int64(len(data)) > cf.limits.member {
+			return fmt.Errorf("cab: member %q: %d bytes is larger than a package member may be (%d)", e.Name, len(data), cf.limits.member)
 		}
 		ms = append(ms, Member{Name: e.Name, Data: bytes.Clone(data)})
 		return nil
@@ -220,7 +237,7 @@ func readCab(r io.ReaderAt, size int64) ([]Member, error) {
 	return ms, nil
 }
 
-func readTarZst(r io.Reader) ([]Member, error) {
+func (c config) readTarZst(r io.Reader) ([]Member, error) {
 	zr, err := zstd.NewReader(r, zstd.WithDecoderConcurrency(1), zstd.WithDecoderMaxWindow(maxZstdWindow), zstd.WithDecoderMaxMemory(maxZstdWindow))
 	if err != nil {
 		return nil, err
@@ -247,11 +264,11 @@ func readTarZst(r io.Reader) ([]Member, error) {
 		default:
 			return nil, fmt.Errorf("member %q: type %q is not a regular file (links and devices are refused)", hdr.Name, hdr.Typeflag)
 		}
-		if hdr.Size > readLimits.member {
-			return nil, fmt.Errorf("member %q: %d bytes is larger than a package member may be (%d)", hdr.Name, hdr.Size, readLimits.member)
+		if hdr.Size > c.limits.member {
+			return nil, fmt.Errorf("member %q: %d bytes is larger than a package member may be (%d)", hdr.Name, hdr.Size, c.limits.member)
 		}
-		if total += hdr.Size; total > readLimits.total {
-			return nil, fmt.Errorf("members add up to more than provpack reads (%d bytes); a package archive holds a few small files", readLimits.total)
+		if total += hdr.Size; total > c.limits.total {
+			return nil, fmt.Errorf("members add up to more than provpack reads (%d bytes); a package archive holds a few small files", c.limits.total)
 		}
 		data := make([]byte, hdr.Size)
 		if n, err := io.ReadFull(tr, data); err != nil {

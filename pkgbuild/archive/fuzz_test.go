@@ -1,4 +1,4 @@
-package pkgbuild
+package archive
 
 import (
 	"archive/tar"
@@ -20,6 +20,10 @@ import (
 )
 
 var formats = []manifest.Format{manifest.FormatCab, manifest.FormatTarZst}
+
+// epoch is pkgbuild.DefaultEpoch, the time a build without
+// SOURCE_DATE_EPOCH stamps on every member.
+var epoch = time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
 
 // seedDocs returns provisioning documents to seed fuzzing with: the demo
 // fixtures and the shared corpus (when it is there).
@@ -58,9 +62,9 @@ func fuzzMembers(names string, content []byte) []Member {
 	return ms
 }
 
-// FuzzArchiveRoundTrip: for both formats, writeArchive either refuses the
+// FuzzArchiveRoundTrip: for both formats, Write either refuses the
 // members (exactly when their names are unsafe, by the same rules for
-// both formats) or writes an archive that readArchive reads back to the
+// both formats) or writes an archive that Read reads back to the
 // same members, byte for byte, sorted by name (a cabinet stores '\' for
 // '/'), and writing again gives the same bytes.
 func FuzzArchiveRoundTrip(f *testing.F) {
@@ -76,11 +80,11 @@ func FuzzArchiveRoundTrip(f *testing.F) {
 	f.Add("", []byte(nil), uint8(5))
 	f.Fuzz(func(t *testing.T, names string, content []byte, mode uint8) {
 		members := fuzzMembers(names, content)
-		epoch := DefaultEpoch.Add(time.Duration(mode) * 24 * time.Hour)
+		mod := epoch.Add(time.Duration(mode) * 24 * time.Hour)
 		unsafe := len(nameProblems(members)) > 0
 		for _, format := range formats {
 			var buf bytes.Buffer
-			err := writeArchive(&buf, format, members, epoch)
+			err := Write(&buf, format, members, mod)
 			if unsafe {
 				if err == nil || !strings.Contains(err.Error(), "unsafe member names") {
 					t.Fatalf("%s: names %q: want a refusal, got %v", format, names, err)
@@ -92,10 +96,10 @@ func FuzzArchiveRoundTrip(f *testing.F) {
 			}
 			data := buf.Bytes()
 			var again bytes.Buffer
-			if err := writeArchive(&again, format, members, epoch); err != nil || !bytes.Equal(data, again.Bytes()) {
+			if err := Write(&again, format, members, mod); err != nil || !bytes.Equal(data, again.Bytes()) {
 				t.Fatalf("%s: a second write differs (err %v)", format, err)
 			}
-			got, ms, err := readArchive(bytes.NewReader(data), int64(len(data)))
+			got, ms, err := defaults.readArchive(bytes.NewReader(data), int64(len(data)))
 			if err != nil {
 				t.Fatalf("%s: reading back: %v", format, err)
 			}
@@ -121,27 +125,29 @@ func FuzzArchiveRoundTrip(f *testing.F) {
 	})
 }
 
-// seedArchives returns archives to seed FuzzReadArchive: the members of
-// the demo's packages and of corpus documents in both formats, and a few
-// hostile ones.
+// seedArchives returns archives to seed FuzzReadArchive: each demo
+// fixture and a few corpus documents as a package of its own, with a
+// package manifest of either layout, in both formats, and a few hostile
+// ones.
 func seedArchives(f *testing.F) [][]byte {
 	var out [][]byte
 	add := func(format manifest.Format, ms []Member) {
 		var buf bytes.Buffer
-		if err := writeArchive(&buf, format, ms, DefaultEpoch); err != nil {
+		if err := Write(&buf, format, ms, epoch); err != nil {
 			f.Fatal(err)
 		}
 		out = append(out, buf.Bytes())
 	}
-	pl, err := Load(filepath.Join(testutil.Root(), "fixtures", "demo", "provpack.yaml"), Options{})
-	if err != nil {
-		f.Fatal(err)
+	demo, _ := filepath.Glob(filepath.Join(testutil.Root(), "fixtures", "demo", "provxml", "*.provxml"))
+	if len(demo) == 0 {
+		f.Fatal("no demo fixtures found")
 	}
-	for _, p := range pl.Packages {
-		ms, _, err := packageMembers(pl, p)
+	for i, p := range demo {
+		doc, err := os.ReadFile(p)
 		if err != nil {
 			f.Fatal(err)
 		}
+		ms := packageOf("OEM_Demo", manifest.Target([]string{"wm6", "w10m"}[i%2]), doc)
 		for _, format := range formats {
 			add(format, ms)
 		}
@@ -154,6 +160,19 @@ func seedArchives(f *testing.F) [][]byte {
 	return out
 }
 
+// packageOf returns the members of a one-file package pkg 1.0.0 holding
+// doc as its update file, with its package manifest.
+func packageOf(pkg string, target manifest.Target, doc []byte) []Member {
+	name := FileName(manifest.ClassUpdate, pkg, 100)
+	info := &PackageInfo{Name: pkg, GUID: "018eb3fa-0ed9-5af3-bb9a-0cc757739352", Version: "1.0.0", Owner: manifest.OwnerOEM, Target: string(target), Image: "demo",
+		Files: []FileInfo{{Name: name, Class: manifest.ClassUpdate, Ordinal: 100, Size: int64(len(doc)), SHA256: sha256Hex(doc)}}}
+	mname, mdata, err := MarshalManifest(info)
+	if err != nil {
+		panic(err)
+	}
+	return sortedMembers([]Member{{Name: name, Data: doc}, {Name: mname, Data: mdata}})
+}
+
 // FuzzReadArchive: Inspect, Verify and Extract of any file never panic,
 // every error names the file, memory stays in proportion to the input
 // and the read limits, and Extract writes nothing on error and nothing
@@ -164,9 +183,7 @@ func FuzzReadArchive(f *testing.F) {
 	}
 	f.Add([]byte("MSCF"))
 	f.Add([]byte{0x28, 0xB5, 0x2F, 0xFD})
-	saved := readLimits
-	f.Cleanup(func() { readLimits = saved })
-	readLimits.member, readLimits.total = 1<<20, 4<<20
+	c := config{limits: limits{member: 1 << 20, total: 4 << 20}}
 	work := f.TempDir()
 	f.Fuzz(func(t *testing.T, data []byte) {
 		archive := filepath.Join(work, "fuzz.cab")
@@ -175,21 +192,18 @@ func FuzzReadArchive(f *testing.F) {
 		}
 		var before, after runtime.MemStats
 		runtime.ReadMemStats(&before)
-		_, members, readErr := ReadArchive(archive)
+		_, members, readErr := c.read(archive)
 		runtime.ReadMemStats(&after)
-		if n, limit := after.TotalAlloc-before.TotalAlloc, uint64(40<<20+3*readLimits.total+2048*int64(len(data))); n > limit {
+		if n, limit := after.TotalAlloc-before.TotalAlloc, uint64(40<<20+3*c.limits.total+2048*int64(len(data))); n > limit {
 			t.Fatalf("reading %d bytes allocated %d bytes (limit %d)", len(data), n, limit)
 		}
 		if readErr != nil && !strings.HasPrefix(readErr.Error(), archive+": ") {
 			t.Fatalf("error does not name the file: %v", readErr)
 		}
-		if _, err := Inspect(archive); err != nil && !strings.Contains(err.Error(), archive) {
+		if _, err := c.inspect(archive); err != nil && !strings.Contains(err.Error(), archive) {
 			t.Fatalf("inspect error does not name the file: %v", err)
 		}
-		ps, err := Verify(archive)
-		if err != nil {
-			t.Fatalf("verify of a file: %v", err)
-		}
+		ps := c.verify(archive, nil)
 		for _, p := range ps {
 			if p.File != archive {
 				t.Fatalf("problem not about the archive: %v", p)
@@ -200,7 +214,7 @@ func FuzzReadArchive(f *testing.F) {
 		}
 		out := filepath.Join(work, "out")
 		defer os.RemoveAll(out)
-		written, err := Extract(archive, out, false)
+		written, err := c.extract(archive, out, false)
 		got := map[string]bool{}
 		filepath.WalkDir(work, func(p string, d fs.DirEntry, err error) error {
 			if err == nil && !d.IsDir() && p != archive {
@@ -250,7 +264,7 @@ func TestPooledZstdEncoder(t *testing.T) {
 		var pooled bytes.Buffer
 		for range 3 {
 			pooled.Reset()
-			if err := writeTarZst(&pooled, ms, DefaultEpoch); err != nil {
+			if err := writeTarZst(&pooled, ms, epoch); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -260,7 +274,7 @@ func TestPooledZstdEncoder(t *testing.T) {
 			t.Fatal(err)
 		}
 		tw := tar.NewWriter(zw)
-		tw.WriteHeader(&tar.Header{Typeflag: tar.TypeReg, Name: "a.provxml", Mode: 0o644, Size: int64(len(d)), ModTime: DefaultEpoch, Format: tar.FormatPAX})
+		tw.WriteHeader(&tar.Header{Typeflag: tar.TypeReg, Name: "a.provxml", Mode: 0o644, Size: int64(len(d)), ModTime: epoch, Format: tar.FormatPAX})
 		tw.Write(d)
 		tw.Close()
 		zw.Close()

@@ -1,4 +1,4 @@
-package pkgbuild
+package archive
 
 import (
 	"bytes"
@@ -18,13 +18,13 @@ import (
 // does not name the image release, so an unchanged package keeps the same
 // archive bytes from one release to the next.
 const (
-	// PackageManifestWM6 is the member name of provpack's own layout
+	// ManifestWM6 is the member name of provpack's own layout
 	// (Windows Mobile's binary .dsm is undocumented).
-	PackageManifestWM6 = "package.xml"
-	// PackageManifestW10M is the member name of the Image Update device
+	ManifestWM6 = "package.xml"
+	// ManifestW10M is the member name of the Image Update device
 	// side manifest, as Windows Phone 8 / Windows 10 Mobile packages carry
 	// it.
-	PackageManifestW10M = "man.dsm.xml"
+	ManifestW10M = "man.dsm.xml"
 
 	pkgNamespace = "urn:provpack:package:1"
 	dsmNamespace = "http://schemas.microsoft.com/embedded/2004/10/ImageUpdate"
@@ -127,13 +127,14 @@ var ownerTypes = map[manifest.Owner]string{
 	manifest.OwnerOEM: "OEM", manifest.OwnerOperator: "MobileOperator",
 }
 
-// marshalPackageManifest renders info in the target's layout and returns
-// the member name and bytes.
-func marshalPackageManifest(info *PackageInfo) (string, []byte, error) {
+// MarshalManifest renders info in the target's layout and returns the
+// member name and bytes: encoding/xml's output, after xml.Header, indented
+// by two spaces, with a final newline.
+func MarshalManifest(info *PackageInfo) (string, []byte, error) {
 	var v any
-	name := PackageManifestWM6
+	name := ManifestWM6
 	if info.Target == string(manifest.TargetW10M) {
-		name = PackageManifestW10M
+		name = ManifestW10M
 		ver, err := manifest.ParseVersion(info.Version)
 		if err != nil {
 			return "", nil, err
@@ -149,9 +150,6 @@ func marshalPackageManifest(info *PackageInfo) (string, []byte, error) {
 		}
 		v = d
 	} else {
-		if b, ok := appendWM6Manifest(nil, info); ok {
-			return name, b, nil
-		}
 		p := xmlPackage{Name: info.Name, GUID: info.GUID, Version: info.Version, Owner: string(info.Owner), Target: info.Target, Image: info.Image}
 		for _, f := range info.Files {
 			p.Files = append(p.Files, xmlFile{f.Name, string(f.Class), f.Ordinal, f.Size, f.SHA256})
@@ -169,65 +167,11 @@ func marshalPackageManifest(info *PackageInfo) (string, []byte, error) {
 	return name, b.Bytes(), nil
 }
 
-// appendWM6Manifest appends the WM6 package manifest as encoding/xml
-// writes an xmlPackage (with the header, two-space indent and final
-// newline marshalPackageManifest adds), when every value needs no
-// escaping, which the names, versions and digests provpack allows never
-// do; otherwise it reports false. encoding/xml's reflection was 2% of a
-// build; a test holds the two to the same bytes.
-func appendWM6Manifest(b []byte, info *PackageInfo) ([]byte, bool) {
-	plain := func(vs ...string) bool {
-		for _, v := range vs {
-			for i := 0; i < len(v); i++ {
-				c := v[i]
-				if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '.' || c == '-' || c == '_' || c == '+') {
-					return false
-				}
-			}
-		}
-		return true
-	}
-	if !plain(info.Name, info.GUID, info.Version, string(info.Owner), info.Target, info.Image) {
-		return nil, false
-	}
-	for _, f := range info.Files {
-		if !plain(f.Name, string(f.Class), f.SHA256) {
-			return nil, false
-		}
-	}
-	b = append(b, xml.Header...)
-	b = append(b, `<package xmlns="urn:provpack:package:1"`...)
-	for _, a := range [...][2]string{{"name", info.Name}, {"guid", info.GUID}, {"version", info.Version}, {"owner", string(info.Owner)}, {"target", info.Target}, {"image", info.Image}} {
-		b = append(b, ' ')
-		b = append(b, a[0]...)
-		b = append(b, `="`...)
-		b = append(b, a[1]...)
-		b = append(b, '"')
-	}
-	b = append(b, '>')
-	for _, f := range info.Files {
-		b = append(b, "\n  <file name=\""...)
-		b = append(b, f.Name...)
-		b = append(b, `" class="`...)
-		b = append(b, f.Class...)
-		b = append(b, `" ordinal="`...)
-		b = strconv.AppendInt(b, int64(f.Ordinal), 10)
-		b = append(b, `" size="`...)
-		b = strconv.AppendInt(b, f.Size, 10)
-		b = append(b, `" sha256="`...)
-		b = append(b, f.SHA256...)
-		b = append(b, `"></file>`...)
-	}
-	if len(info.Files) > 0 {
-		b = append(b, '\n')
-	}
-	return append(b, "</package>\n"...), true
-}
-
-// parsePackageManifest reads either layout.
-func parsePackageManifest(name string, data []byte) (*PackageInfo, error) {
+// ParseManifest reads a package manifest of either layout; name is its
+// member name (ManifestWM6 or ManifestW10M).
+func ParseManifest(name string, data []byte) (*PackageInfo, error) {
 	switch name {
-	case PackageManifestWM6:
+	case ManifestWM6:
 		var p xmlPackage
 		if err := xml.Unmarshal(data, &p); err != nil {
 			return nil, fmt.Errorf("%s: %w", name, err)
@@ -237,7 +181,7 @@ func parsePackageManifest(name string, data []byte) (*PackageInfo, error) {
 			info.Files = append(info.Files, FileInfo{f.Name, manifest.Class(f.Class), f.Ordinal, f.Size, f.SHA256})
 		}
 		return info, nil
-	case PackageManifestW10M:
+	case ManifestW10M:
 		var d dsmPackage
 		if err := xml.Unmarshal(data, &d); err != nil {
 			return nil, fmt.Errorf("%s: %w", name, err)
@@ -261,7 +205,7 @@ func parsePackageManifest(name string, data []byte) (*PackageInfo, error) {
 	return nil, fmt.Errorf("%s is not a package manifest", name)
 }
 
-// isPackageManifest reports whether a member name is a package manifest.
-func isPackageManifest(name string) bool {
-	return name == PackageManifestWM6 || name == PackageManifestW10M
+// IsManifest reports whether a member name is a package manifest.
+func IsManifest(name string) bool {
+	return name == ManifestWM6 || name == ManifestW10M
 }
