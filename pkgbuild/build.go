@@ -522,7 +522,7 @@ func (b *builder) stageArchive(pl *Plan, p *PackagePlan, rp *report.Package) (*o
 	parts := make([]buildcache.KeyPart, len(members))
 	for i, m := range members {
 		if sums[i] == "" {
-			sums[i] = sha256Hex(m.Data)
+			sums[i] = archive.SHA256Hex(m.Data)
 		}
 		parts[i] = buildcache.KeyPart{Name: m.Name, Size: len(m.Data), SHA256: sums[i]}
 	}

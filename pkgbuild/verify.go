@@ -3,16 +3,15 @@ package pkgbuild
 import (
 	"bufio"
 	"bytes"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
+
+	"github.com/provpack/provpack/pkgbuild/internal/outdir"
 
 	"github.com/provpack/provpack/pkgbuild/archive"
 	"github.com/provpack/provpack/pkgbuild/report"
@@ -67,22 +66,6 @@ func Verify(path string) ([]archive.Problem, error) {
 // problem is archive.Problem{File: file, Msg: msg}.
 func problem(file, msg string) archive.Problem { return archive.Problem{File: file, Msg: msg} }
 
-func sha256Hex(b []byte) string {
-	s := sha256.Sum256(b)
-	return hex.EncodeToString(s[:])
-}
-
-func fileSHA256(path string) (int64, string, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return 0, "", err
-	}
-	defer f.Close()
-	h := sha256.New()
-	n, err := io.Copy(h, f)
-	return n, hex.EncodeToString(h.Sum(nil)), err
-}
-
 func verifyDir(dir string) ([]archive.Problem, error) {
 	var ps []archive.Problem
 	sums := filepath.Join(dir, "SHA256SUMS")
@@ -103,7 +86,7 @@ func verifyDir(dir string) ([]archive.Problem, error) {
 				continue
 			}
 			listed[name] = true
-			_, got, err := fileSHA256(filepath.Join(dir, name))
+			_, got, err := outdir.FileSHA256(filepath.Join(dir, name))
 			switch {
 			case err != nil:
 				ps = append(ps, problem(filepath.Join(dir, name), fmt.Sprintf("listed in SHA256SUMS but cannot be read: %v", errors.Unwrap(err))))
@@ -125,7 +108,7 @@ func verifyDir(dir string) ([]archive.Problem, error) {
 		for _, p := range rep.Packages {
 			reported[p.Archive] = p
 			path := filepath.Join(dir, p.Archive)
-			size, sum, err := fileSHA256(path)
+			size, sum, err := outdir.FileSHA256(path)
 			switch {
 			case err != nil:
 				ps = append(ps, problem(path, "listed in report.json but missing"))

@@ -54,7 +54,8 @@ type FileInfo struct {
 	SHA256  string         `json:"sha256"`
 }
 
-func sha256Hex(b []byte) string {
+// SHA256Hex is the hex SHA-256 of b.
+func SHA256Hex(b []byte) string {
 	s := sha256.Sum256(b)
 	return hex.EncodeToString(s[:])
 }

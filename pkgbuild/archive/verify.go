@@ -1,12 +1,10 @@
 package archive
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
-	"io"
-	"os"
 	"strings"
+
+	"github.com/provpack/provpack/pkgbuild/internal/outdir"
 
 	"github.com/provpack/provpack/manifest"
 	"github.com/provpack/provpack/provxml"
@@ -32,17 +30,6 @@ type MemberInfo struct {
 	SHA256 string `json:"sha256"`
 }
 
-func fileSHA256(path string) (int64, string, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return 0, "", err
-	}
-	defer f.Close()
-	h := sha256.New()
-	n, err := io.Copy(h, f)
-	return n, hex.EncodeToString(h.Sum(nil)), err
-}
-
 // Inspect reads an archive and describes it: its identity and its members.
 func Inspect(path string) (*Inspection, error) {
 	return defaults.inspect(path)
@@ -54,11 +41,11 @@ func (c config) inspect(path string) (*Inspection, error) {
 		return nil, err
 	}
 	in := &Inspection{Archive: path, Format: format, Members: []MemberInfo{}, Data: members}
-	if in.Size, in.SHA256, err = fileSHA256(path); err != nil {
+	if in.Size, in.SHA256, err = outdir.FileSHA256(path); err != nil {
 		return nil, err
 	}
 	for _, m := range members {
-		in.Members = append(in.Members, MemberInfo{Name: m.Name, Size: int64(len(m.Data)), SHA256: sha256Hex(m.Data)})
+		in.Members = append(in.Members, MemberInfo{Name: m.Name, Size: int64(len(m.Data)), SHA256: SHA256Hex(m.Data)})
 		if IsManifest(m.Name) {
 			if in.Package, err = ParseManifest(m.Name, m.Data); err != nil {
 				return nil, fmt.Errorf("%s: %w", path, err)
@@ -138,7 +125,7 @@ func (c config) verify(path string, want *Expect) []Problem {
 		if int64(len(m.Data)) != f.Size {
 			add("%s: size %d, the package manifest says %d", f.Name, len(m.Data), f.Size)
 		}
-		if got := sha256Hex(m.Data); got != f.SHA256 {
+		if got := SHA256Hex(m.Data); got != f.SHA256 {
 			add("%s: SHA-256 %s, the package manifest says %s", f.Name, got, f.SHA256)
 		}
 		class, pkg, ord, ok := ParseFileName(f.Name)

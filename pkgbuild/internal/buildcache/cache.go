@@ -98,7 +98,7 @@ func (c *Cache) Reuse(dir, name, key string) (Entry, bool) {
 	if err != nil || !fi.Mode().IsRegular() || fi.Size() != e.Size {
 		return Entry{}, false
 	}
-	sum, err := outdir.FileSHA256(path)
+	_, sum, err := outdir.FileSHA256(path)
 	return e, err == nil && sum == e.SHA256
 }
 

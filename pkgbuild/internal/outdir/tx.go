@@ -14,6 +14,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"syscall"
 )
 
 // ConflictError lists existing outputs that differ from what the build
@@ -436,28 +437,29 @@ func sameContent(path string, size int64, sum string) bool {
 	if err != nil || !fi.Mode().IsRegular() || fi.Size() != size {
 		return false
 	}
-	got, err := FileSHA256(path)
+	_, got, err := FileSHA256(path)
 	return err == nil && got == sum
 }
 
-// FileSHA256 is the hex SHA-256 of the regular file at path; anything
-// else is an error, and is never opened.
-func FileSHA256(path string) (string, error) {
+// FileSHA256 is the size and hex SHA-256 of the regular file at path;
+// anything else is an error, and is never opened.
+func FileSHA256(path string) (int64, string, error) {
 	if ok, err := regular(path); err != nil {
-		return "", err
+		return 0, "", err
 	} else if !ok {
-		return "", &fs.PathError{Op: "open", Path: path, Err: fs.ErrNotExist}
+		return 0, "", &fs.PathError{Op: "open", Path: path, Err: fs.ErrNotExist}
 	}
-	f, err := os.Open(path)
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
 	if err != nil {
-		return "", err
+		return 0, "", err
 	}
 	defer f.Close()
 	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		return "", err
+	n, err := io.Copy(h, f)
+	if err != nil {
+		return 0, "", err
 	}
-	return hex.EncodeToString(h.Sum(nil)), nil
+	return n, hex.EncodeToString(h.Sum(nil)), nil
 }
 
 // createTemp creates a temporary file in dir for the destination base.
