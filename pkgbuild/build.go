@@ -13,6 +13,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/provpack/provpack/internal/parallel"
+
 	"github.com/provpack/provpack/manifest"
 	"github.com/provpack/provpack/pkgbuild/archive"
 	"github.com/provpack/provpack/pkgbuild/cab"
@@ -124,7 +126,7 @@ func Build(ctx context.Context, pl *Plan, opt BuildOptions) (*report.Report, err
 		return nil, err
 	}
 	defer b.end()
-	parallel(b.ctx, len(pl.Packages), opt.Jobs, func(i int) { b.stagePackage(pl, pl.Packages[i]) })
+	parallel.For(b.ctx, len(pl.Packages), opt.Jobs, func(i int) { b.stagePackage(pl, pl.Packages[i]) })
 	return b.finish(pl)
 }
 
@@ -171,7 +173,7 @@ func BuildManifest(ctx context.Context, path string, popt Options, opt BuildOpti
 		// none changed and its outputs are untouched, they are what this
 		// build would write. The digest needs every source's stamp, so
 		// the sources are checked first.
-		parallel(b.ctx, len(m.Packages), 0, func(i int) { check.Check(i) })
+		parallel.For(b.ctx, len(m.Packages), 0, func(i int) { check.Check(i) })
 		if err := b.ctx.Err(); err != nil {
 			return nil, nil, err
 		}

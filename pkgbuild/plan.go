@@ -8,6 +8,8 @@ import (
 	"strings"
 	"sync/atomic"
 
+	"github.com/provpack/provpack/internal/parallel"
+
 	"github.com/provpack/provpack/manifest"
 	"github.com/provpack/provpack/pkgbuild/archive"
 	"github.com/provpack/provpack/pkgbuild/report"
@@ -201,7 +203,7 @@ func newPlan(ctx context.Context, m *manifest.Manifest, dir string, lock *manife
 		return planPackage(m, dir, lock.Package(p.Name), p, ords, opt, new([]Finding), nil)
 	}
 	var badSources atomic.Bool
-	parallel(ctx, len(m.Packages), 0, func(i int) {
+	parallel.For(ctx, len(m.Packages), 0, func(i int) {
 		if check != nil && !check.Check(i) {
 			badSources.Store(true)
 		}

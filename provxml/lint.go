@@ -7,11 +7,12 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"runtime"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
+
+	"github.com/provpack/provpack/internal/parallel"
 )
 
 // FileResult is the outcome of linting one file.
@@ -69,35 +70,18 @@ func ExpandPaths(args []string) (files []string, missing []error) {
 // LintFiles lints files in parallel, at most jobs at a time (the number of
 // CPUs when jobs ≤ 0), and returns the results in the order of files.
 func LintFiles(ctx context.Context, files []string, popt ParseOptions, opt Options, jobs int) []FileResult {
-	if jobs <= 0 {
-		jobs = runtime.GOMAXPROCS(0)
-	}
 	out := make([]FileResult, len(files))
-	// All indices are queued up front: with a thousand small files,
-	// handing each one over an unbuffered channel cost measurable time
-	// in scheduler wake-ups.
-	next := make(chan int, len(files))
-	for i := range files {
-		next <- i
-	}
-	close(next)
-	var wg sync.WaitGroup
-	for range min(jobs, max(len(files), 1)) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			// Findings never point into a document or its bytes, so each
-			// file is read and parsed into the memory of the one before.
-			var mem lintMemory
-			for i := range next {
-				if ctx.Err() != nil {
-					return
-				}
-				out[i] = lintFile(files[i], popt, opt, &mem)
-			}
-		}()
-	}
-	wg.Wait()
+	// Findings never point into a document or its bytes, so each file is
+	// parsed into the memory an earlier file used.
+	var free sync.Pool
+	parallel.For(ctx, len(files), jobs, func(i int) {
+		mem, _ := free.Get().(*lintMemory)
+		if mem == nil {
+			mem = new(lintMemory)
+		}
+		out[i] = lintFile(files[i], popt, opt, mem)
+		free.Put(mem)
+	})
 	return out
 }
 

@@ -1,4 +1,4 @@
-package pkgbuild
+package parallel
 
 import (
 	"context"
@@ -10,7 +10,7 @@ func TestParallelRunsEachIndexOnce(t *testing.T) {
 	for _, jobs := range []int{0, 1, 2, 7, 100} {
 		for _, n := range []int{0, 1, 5, 1000} {
 			seen := make([]atomic.Int32, n)
-			parallel(context.Background(), n, jobs, func(i int) { seen[i].Add(1) })
+			For(context.Background(), n, jobs, func(i int) { seen[i].Add(1) })
 			for i := range seen {
 				if c := seen[i].Load(); c != 1 {
 					t.Fatalf("jobs %d n %d: index %d ran %d times", jobs, n, i, c)
@@ -23,7 +23,7 @@ func TestParallelRunsEachIndexOnce(t *testing.T) {
 func TestParallelStopsWhenCancelled(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	var ran atomic.Int32
-	parallel(ctx, 1000, 1, func(i int) {
+	For(ctx, 1000, 1, func(i int) {
 		ran.Add(1)
 		if i == 9 {
 			cancel()

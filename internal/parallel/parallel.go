@@ -1,4 +1,7 @@
-package pkgbuild
+// Package parallel is the one parallel-for of provpack: indices handed to
+// a bounded number of goroutines, the caller's included. It knows nothing
+// of what the work is.
+package parallel
 
 import (
 	"context"
@@ -7,14 +10,14 @@ import (
 	"sync/atomic"
 )
 
-// parallel calls fn(i) for every i in [0, n) on at most jobs goroutines (the
+// For calls fn(i) for every i in [0, n) on at most jobs goroutines (the
 // number of CPUs when jobs ≤ 0), the caller's included, and returns when
 // all calls have returned. Indices are taken from a shared counter rather
 // than handed over a channel: with thousands of small files the hand-over
 // was a measurable share of the time, in futex and scheduler wake-ups.
 //
-// Once ctx is done no further calls start; parallel does not say which ran.
-func parallel(ctx context.Context, n, jobs int, fn func(i int)) {
+// Once ctx is done no further calls start; For does not say which ran.
+func For(ctx context.Context, n, jobs int, fn func(i int)) {
 	if jobs <= 0 {
 		jobs = runtime.GOMAXPROCS(0)
 	}
