@@ -6,13 +6,13 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"os"
 	"reflect"
 	"regexp"
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
+
+	"github.com/provpack/provpack/internal/boundedread"
 
 	"gopkg.in/yaml.v3"
 )
@@ -38,37 +38,15 @@ func Load(path string) (*Manifest, error) {
 	return Parse(path, data)
 }
 
-// ReadFile reads the regular file at path, refusing one larger than
-// limit bytes. Anything but a regular file (a FIFO would block, a device
-// could be endless) is refused without being read: the file is opened
-// non-blocking and looked at first.
-func ReadFile(path string, limit int64) ([]byte, error) {
-	data, err := readLimited(path, limit)
-	if err == nil && int64(len(data)) > limit {
-		return nil, fmt.Errorf("%s is larger than %d bytes, more than provpack reads", path, limit)
+// readLimited reads a regular file, but at most limit+1 bytes (see
+// boundedread.Prefix).
+func readLimited(path string, limit int64) ([]byte, error) {
+	data, err := boundedread.Prefix(path, limit)
+	var pe *fs.PathError
+	if errors.As(err, &pe) && errors.Is(err, fs.ErrNotExist) {
+		pe.Op = "open" // what users know from every other tool
 	}
 	return data, err
-}
-
-// readLimited reads a file but refuses to read more than limit+1 bytes.
-func readLimited(path string, limit int64) ([]byte, error) {
-	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return nil, err
-	}
-	if !st.Mode().IsRegular() {
-		what := "not a regular file"
-		if st.IsDir() {
-			what = "is a directory" // as the read(2) error says
-		}
-		return nil, &fs.PathError{Op: "read", Path: path, Err: errors.New(what)}
-	}
-	return io.ReadAll(io.LimitReader(f, limit+1))
 }
 
 // Parse decodes a manifest strictly and checks everything that can be

@@ -13,6 +13,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/provpack/provpack/internal/boundedread"
+
 	"github.com/provpack/provpack/internal/parallel"
 
 	"github.com/provpack/provpack/manifest"
@@ -473,7 +475,7 @@ func (b *builder) stageRelease(pl *Plan) error {
 		if err != nil {
 			return err
 		}
-		data, err := manifest.ReadFile(path, manifest.MaxSize)
+		data, err := boundedread.File(path, manifest.MaxSize)
 		if err != nil {
 			return err
 		}

@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"slices"
 
+	"github.com/provpack/provpack/internal/boundedread"
+
 	"github.com/provpack/provpack/manifest"
 	"github.com/provpack/provpack/pkgbuild/internal/outdir"
 )
@@ -55,7 +57,7 @@ func Bump(path, pkg string, kind BumpKind, reason string) (*BumpResult, error) {
 		return nil, err
 	}
 	defer guard.Unlock()
-	data, err := manifest.ReadFile(path, manifest.MaxSize)
+	data, err := boundedread.File(path, manifest.MaxSize)
 	if err != nil {
 		return nil, err
 	}

@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"slices"
 
+	"github.com/provpack/provpack/internal/boundedread"
+
 	"github.com/provpack/provpack/manifest"
 	"github.com/provpack/provpack/provxml"
 )
@@ -140,8 +142,8 @@ func inlineDocument(file string, s *manifest.Source) *provxml.Document {
 // parser accepts (so an oversized file is reported, not read whole), and
 // refuses anything but a regular file without blocking on it.
 func readSource(path string) ([]byte, error) {
-	data, err := provxml.ReadFile(path, provxml.DefaultMaxSize)
-	if errors.Is(err, provxml.ErrNotRegular) || errors.Is(err, provxml.ErrIsDir) {
+	data, err := boundedread.Prefix(path, provxml.DefaultMaxSize)
+	if errors.Is(err, boundedread.ErrNotRegular) || errors.Is(err, boundedread.ErrIsDir) {
 		return nil, fmt.Errorf("%s is not a regular file", path)
 	}
 	return data, err

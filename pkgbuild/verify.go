@@ -11,6 +11,9 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/provpack/provpack/internal/boundedread"
+	"github.com/provpack/provpack/manifest"
+
 	"github.com/provpack/provpack/pkgbuild/internal/outdir"
 
 	"github.com/provpack/provpack/pkgbuild/archive"
@@ -66,11 +69,14 @@ func Verify(path string) ([]archive.Problem, error) {
 // problem is archive.Problem{File: file, Msg: msg}.
 func problem(file, msg string) archive.Problem { return archive.Problem{File: file, Msg: msg} }
 
+// maxSums bounds SHA256SUMS: a line per archive.
+const maxSums = 64 << 20
+
 func verifyDir(dir string) ([]archive.Problem, error) {
 	var ps []archive.Problem
 	sums := filepath.Join(dir, "SHA256SUMS")
 	listed := map[string]bool{}
-	data, err := os.ReadFile(sums)
+	data, err := boundedread.File(sums, maxSums)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 		ps = append(ps, problem(sums, "missing; a provpack output directory has one"))
@@ -96,7 +102,7 @@ func verifyDir(dir string) ([]archive.Problem, error) {
 		}
 	}
 	var rep *report.Report
-	if data, err := os.ReadFile(filepath.Join(dir, "report.json")); err == nil {
+	if data, err := boundedread.File(filepath.Join(dir, "report.json"), manifest.MaxLockSize); err == nil {
 		if rep, err = report.Read(filepath.Join(dir, "report.json"), data); err != nil {
 			ps = append(ps, problem(filepath.Join(dir, "report.json"), err.Error()))
 		}

@@ -12,6 +12,8 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/provpack/provpack/internal/boundedread"
+
 	"github.com/provpack/provpack/internal/parallel"
 )
 
@@ -93,11 +95,11 @@ type lintMemory struct {
 func lintFile(path string, popt ParseOptions, opt Options, mem *lintMemory) FileResult {
 	popt = popt.withDefaults()
 	mem.arena.Reset()
-	data, err := ReadFile(path, int64(popt.MaxSize))
+	data, err := boundedread.Prefix(path, int64(popt.MaxSize))
 	switch {
-	case errors.Is(err, ErrIsDir):
+	case errors.Is(err, boundedread.ErrIsDir):
 		return FileResult{File: path, Err: fmt.Errorf("%s is a directory", path)}
-	case errors.Is(err, ErrNotRegular):
+	case errors.Is(err, boundedread.ErrNotRegular):
 		return FileResult{File: path, Err: fmt.Errorf("%s is not a regular file", path)}
 	case err != nil:
 		return FileResult{File: path, Err: err}

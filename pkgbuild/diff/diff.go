@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/provpack/provpack/internal/boundedread"
+
 	"github.com/provpack/provpack/manifest"
 	"github.com/provpack/provpack/pkgbuild/report"
 )
@@ -28,6 +30,10 @@ type SnapshotPackage struct {
 	Settings []report.Setting
 }
 
+// maxSnapshot is the largest report.json or lock LoadSnapshot reads: what
+// a release lock may be.
+const maxSnapshot = manifest.MaxLockSize
+
 // LoadSnapshot reads a build output directory (its report.json), a
 // report.json, or a release lock.
 func LoadSnapshot(path string) (*Snapshot, error) {
@@ -41,7 +47,7 @@ func LoadSnapshot(path string) (*Snapshot, error) {
 		}
 		path = filepath.Join(path, "report.json")
 	}
-	data, err := os.ReadFile(path)
+	data, err := boundedread.File(path, maxSnapshot)
 	if err != nil {
 		return nil, err
 	}

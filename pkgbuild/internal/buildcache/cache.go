@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"sync"
 
+	"github.com/provpack/provpack/internal/boundedread"
+
 	"github.com/provpack/provpack/pkgbuild/internal/outdir"
 	"github.com/provpack/provpack/pkgbuild/report"
 )
@@ -44,7 +46,7 @@ type Cache struct {
 func Load(dir string) *Cache {
 	c := &Cache{old: map[string]Entry{}, entries: map[string]Entry{}}
 	var f file
-	data, err := readRegular(filepath.Join(dir, FileName))
+	data, err := boundedread.File(filepath.Join(dir, FileName), maxSize)
 	if err == nil && json.Unmarshal(data, &f) == nil && f.Version == version {
 		if f.Archives != nil {
 			c.old = f.Archives
@@ -52,18 +54,6 @@ func Load(dir string) *Cache {
 		c.Last = f.Build
 	}
 	return c
-}
-
-// readRegular reads a regular file of at most maxSize bytes.
-func readRegular(path string) ([]byte, error) {
-	fi, err := os.Lstat(path)
-	if err != nil {
-		return nil, err
-	}
-	if !fi.Mode().IsRegular() || fi.Size() > maxSize {
-		return nil, fmt.Errorf("%s: not a cache file", path)
-	}
-	return os.ReadFile(path)
 }
 
 // KeyPart is one member of an archive as its key sees it.
