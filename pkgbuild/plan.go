@@ -532,21 +532,13 @@ func (pl *Plan) NextLock() *manifest.Lock {
 				lp.MaxOrdinal.Update = max(lp.MaxOrdinal.Update, f.Ordinal)
 			}
 			lp.Files = append(lp.Files, manifest.LockFile{Class: f.Class, Name: f.Name, Ordinal: f.Ordinal, Digest: f.Digest})
-			for _, s := range f.Settings {
-				lp.Settings = append(lp.Settings, manifest.FlatSetting{Class: f.Class, File: f.Name, CSP: s.CSP, Path: nonNil(s.Path), Name: s.Name,
-					Value: s.Value, Datatype: manifest.Datatype(s.Datatype), Op: manifest.Op(s.Op)})
+			for i := range f.Settings {
+				lp.Settings = append(lp.Settings, report.SettingOf(f.Class, f.Name, &f.Settings[i]))
 			}
 		}
 		l.Packages = append(l.Packages, lp)
 	}
 	return l
-}
-
-func nonNil(p []string) []string {
-	if p == nil {
-		return []string{}
-	}
-	return p
 }
 
 // format is the archive format of the build: the manifest's, or cab.

@@ -419,14 +419,9 @@ func (pl *Plan) renderReapply(p *PackagePlan) {
 func reportSettings(f *FilePlan) []report.Setting {
 	out := make([]report.Setting, 0, len(f.Settings))
 	for _, s := range f.Settings {
-		out = append(out, newReportSetting(f.Class, f.Name, s))
+		out = append(out, report.SettingOf(f.Class, f.Name, &s))
 	}
 	return out
-}
-
-// newReportSetting is a flat setting of file (of class) in report form.
-func newReportSetting(class manifest.Class, file string, s provxml.Setting) report.Setting {
-	return report.Setting{Class: class, File: file, CSP: s.CSP, Path: nonNil(s.Path), Name: s.Name, Value: s.Value, Datatype: manifest.Datatype(s.Datatype), Op: manifest.Op(s.Op)}
 }
 
 // Reapply computes the re-apply manifest of the plan.

@@ -46,7 +46,7 @@ func Inspect(path string) (*Inspection, error) {
 			continue // verify reports it
 		}
 		for _, s := range provxml.Flatten(doc) {
-			in.Settings = append(in.Settings, newReportSetting(class, m.Name, s))
+			in.Settings = append(in.Settings, report.SettingOf(class, m.Name, &s))
 		}
 	}
 	return in, nil
