@@ -744,7 +744,7 @@ func CheckValue(dt, value string, inRegistry bool) string {
 					return -1
 				}
 				return r
-			}, short(value))
+			}, value)
 		}
 		if _, err := base64.StdEncoding.DecodeString(compact); err != nil {
 			return fmt.Sprintf("binary value is not Base64 (%v); encode the bytes with base64", err)

@@ -63,6 +63,7 @@ var ruleTable = []struct {
 	{&RuleInteger, "", regParm("0x10", "integer"), regParm("-2147483648", "integer")},
 	{&RuleBoolean, "", regParm("true", "boolean"), regParm("1", "boolean")},
 	{&RuleBinary, "", regParm("not base64!", "binary"), regParm("AAECAw==", "binary")},
+	{&RuleBinary, "", regParm("not base64!", "binary"), regParm("AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwd\nHh8gISIjJCUmJygpKissLS4vMDEyMzQ1Njc4OTo7", "binary")}, // wrapped: longer than a message excerpt
 	{&RuleMultiString, "", regParm("a&#xF000;b", "multiplestring"), regParm("a&#xF000;b&#xF000;&#xF000;", "multiplestring")},
 	{&RuleFloat, "", regParm("1,5", "float"), regParm("-1.5e3", "float")},
 	{&RuleTime, TargetW10M, regParm("25:00", "time"), regParm("2024-05-01T13:45:00Z", "time")},
