@@ -229,7 +229,7 @@ func (c *checker) root(root *Element) {
 				c.romClass(ch, typ)
 			}
 			sc := scope{csp: typ, depth: 1}
-			if c.opt.Target == TargetW10M && typ != "Registry" {
+			if c.opt.Target == TargetW10M && ch.Name == ElemCharacteristic && typ != "Registry" {
 				// Registry keys are checked by rule; its description
 				// stops at the hives.
 				if info := lookupCSP(typ); info != nil && info.mobile && info.root != nil {

@@ -112,6 +112,7 @@ var ruleTable = []struct {
 	{&RuleUnknownNode, TargetW10M, dmc(`<parm name="EntDeviceNme" value="Phone"/>`), dmc(`<parm name="EntDeviceName" value="Phone"/>`)},
 	{&RuleUnknownNode, TargetW10M, csp("DMClient", `<characteristic type="Providers"/>`), csp("DMClient", `<characteristic type="Provider"/>`)},
 	{&RuleUnknownNode, TargetW10M, csp("CertificateStore", `<characteristic type="Rooot"/>`), csp("CertificateStore", `<characteristic type="My"/><characteristic type="Root"/>`)},
+	{&RuleUnknownNode, TargetW10M, "", doc(`<nocharacteristic type="DMClient"/><characteristic-query type="DevDetail"/>`)},
 	{&RuleNodeFormat, TargetW10M, dmc(`<characteristic type="Poll"><parm name="NumberOfFirstRetries" value="ten"/></characteristic>`),
 		dmc(`<characteristic type="Poll"><parm name="NumberOfFirstRetries" value="10"/></characteristic>`)},
 	{&RuleNodeFormat, TargetW10M, dmc(`<characteristic type="Poll"><parm name="PollOnLogin" value="yes"/></characteristic>`),

@@ -7,9 +7,9 @@
 //
 //	go run ./internal/cspgen -ddf ../../shared/ddf -o csp_table.txt
 //
-// The table format is described in docs/csp-table.md. Every description of
-// one CSP (several pages, versions and device/user roots) is merged into one
-// tree: nodes are united, access types are united, a node whose format
+// The table format is described in docs/csp-table.md. Every description
+// of one CSP (several pages, versions and device/user roots) is merged into
+// one tree: nodes are united, access types are united, a node whose format
 // differs between descriptions gets no format, allowed values are united.
 package main
 
