@@ -278,7 +278,7 @@ var (
 	// CSP's description. Descriptions of different ages differ, so a
 	// warning.
 	RuleUnknownNode = Rule{ID: "PX0601", Severity: Warning, Summary: "not a node of the CSP's published description",
-		Source: "the CSP's DDF; CSPs Windows 10 Mobile supports without a published DDF here (Policy, and also Defender and Firewall, which it does not support) are known but their nodes are not checked", Targets: TargetW10M}
+		Source: "the CSP's DDF (../shared/ddf); Policy and the other CSPs Windows 10 Mobile supports without a DDF in that set are known, but their nodes are not checked; Defender and Firewall have no DDF there either and are not supported on Mobile", Targets: TargetW10M}
 	// RuleNodeFormat: a value that does not fit its node's DFFormat (int,
 	// bool, b64, float, time, date); the CSP rejects it.
 	RuleNodeFormat = Rule{ID: "PX0602", Severity: Error, Summary: "value does not fit the node's format",
