@@ -380,10 +380,10 @@ func (c *checker) element(e, parent *Element, sc scope) {
 		c.mwid(e)
 		c.registryPath(e, sc)
 	case ElemParm:
-		c.required(e, "name", sc)
+		c.requiredName(e, sc)
 		c.parm(e, sc)
 	case ElemNoparm:
-		c.required(e, "name", sc)
+		c.requiredName(e, sc)
 		c.ddfDelete(e, sc, "name")
 		c.registryPlace(e, sc)
 	case ElemParmQuery:
@@ -396,15 +396,21 @@ func (c *checker) element(e, parent *Element, sc scope) {
 	}
 }
 
-// required checks that attr is present and not empty. A parm or noparm
-// with name="" inside a registry key addresses the key's default value, as
-// CabWiz writes it; sc, when given, tells whether e is inside one.
-func (c *checker) required(e *Element, attr string, sc ...scope) {
+// requiredName checks the name of a parm or noparm. Inside a registry key
+// name="" addresses the key's default value, as CabWiz writes it.
+func (c *checker) requiredName(e *Element, sc scope) {
+	if v, ok := e.Attr("name"); ok && v == "" && sc.csp == "Registry" && sc.key != nil {
+		return
+	}
+	c.required(e, "name")
+}
+
+// required checks that attr is present and not empty.
+func (c *checker) required(e *Element, attr string) {
 	v, ok := e.Attr(attr)
 	switch {
 	case !ok:
 		c.add(e.Pos, &RuleRequiredAttr, "<%s> has no %s attribute", e.Name, attr)
-	case v == "" && len(sc) > 0 && sc[0].csp == "Registry" && sc[0].key != nil:
 	case strings.TrimSpace(v) == "":
 		c.add(e.AttrPos(attr), &RuleRequiredAttr, "<%s> has an empty %s", e.Name, attr)
 	}
