@@ -601,7 +601,12 @@ func utf8Len(s string) int { return len([]rune(s)) }
 
 func (c *checker) parm(e *Element, sc scope) {
 	c.translation(e, sc)
-	c.ddfParm(e, sc)
+	c.ddfParm(e, sc, c.parmValue(e, sc))
+}
+
+// parmValue applies the Registry and datatype rules to a parm and reports
+// whether it found the value wrong for its datatype.
+func (c *checker) parmValue(e *Element, sc scope) (valueReported bool) {
 	inRegistry := sc.csp == "Registry"
 	if inRegistry && !c.registryPlace(e, sc) {
 		inRegistry = false
@@ -618,7 +623,7 @@ func (c *checker) parm(e *Element, sc scope) {
 		}
 	}
 	if !hasDT {
-		return
+		return false
 	}
 	dtPos := e.AttrPos("datatype")
 	if !inRegistry && c.opt.Target == TargetWM6 {
@@ -631,20 +636,22 @@ func (c *checker) parm(e *Element, sc scope) {
 		default:
 			c.add(dtPos, &RuleDatatype, "datatype %q is not one of %s%s", short(dt), strings.Join(allowedDatatypes(c.opt.Target), ", "), datatypeHint(dt))
 		}
-		return
+		return false
 	}
 	if !hasValue {
-		return
+		return false
 	}
 	vpos := e.AttrPos("value")
 	if msg := CheckValue(dt, value, inRegistry); msg != "" {
 		c.add(vpos, valueRule(dt), "%s", msg)
+		valueReported = true
 	}
 	if inRegistry {
 		if n := registrySize(dt, value); n > 4096 {
 			c.add(vpos, &RuleRegistryData, "value data is %d bytes; Windows CE allows 4096 per registry value", n)
 		}
 	}
+	return valueReported
 }
 
 func allowedDatatypes(target string) []string {

@@ -36,8 +36,9 @@ func (c *checker) ddfChild(e *Element, sc scope, attr string) *cspNode {
 
 // ddfParm checks a parm against its node: that it names a value, that the
 // node can be set (or executed, with exec), and that the value fits the
-// node's format and allowed values.
-func (c *checker) ddfParm(e *Element, sc scope) {
+// node's format and allowed values. valueReported says that the datatype's
+// own rule has already reported the value.
+func (c *checker) ddfParm(e *Element, sc scope, valueReported bool) {
 	n := c.ddfChild(e, sc, "name")
 	if n == nil {
 		return
@@ -59,11 +60,8 @@ func (c *checker) ddfParm(e *Element, sc scope) {
 		return
 	}
 	value, ok := e.Attr("value")
-	if !ok {
+	if !ok || valueReported {
 		return
-	}
-	if dt, ok := e.Attr("datatype"); ok && DatatypeAllowed(c.opt.Target, dt) && CheckValue(dt, value, false) != "" {
-		return // the datatype's own rule has reported the value
 	}
 	vpos := e.AttrPos("value")
 	if msg := checkFormat(n.format, value); msg != "" {

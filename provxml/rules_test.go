@@ -324,3 +324,13 @@ func TestFindingsSortedAndAllReported(t *testing.T) {
 		t.Errorf("integer finding at %v, want 5:16 (the value attribute)", fs[0].Pos)
 	}
 }
+
+// TestValueReportedOnce: a value wrong for its datatype is reported by the
+// datatype's rule, not again by the node's format.
+func TestValueReportedOnce(t *testing.T) {
+	src := dmc(`<characteristic type="Poll"><parm name="NumberOfFirstRetries" value="ten" datatype="integer"/></characteristic>`)
+	_, fs := Lint("x.provxml", []byte(src), ParseOptions{}, Options{Target: TargetW10M})
+	if len(fs) != 1 || fs[0].Rule != &RuleInteger {
+		t.Errorf("got %q, want PX0203 alone", ids(fs))
+	}
+}

@@ -225,8 +225,7 @@ var rangeRe = regexp.MustCompile(`^\[(-?[0-9]+)-(-?[0-9]+)\]$|^\[(-?[0-9]+)\]$`)
 // description without one, leave the node unrestricted.
 func mergeAllowed(t *tnode, a *ddfAllowed) {
 	if a == nil || t.noAllow {
-		t.noAllow = true
-		t.enum, t.rng = nil, nil
+		t.unrestrict()
 		return
 	}
 	switch {
@@ -234,8 +233,7 @@ func mergeAllowed(t *tnode, a *ddfAllowed) {
 		for _, e := range a.Enum {
 			v := strings.TrimSpace(e.Value)
 			if v == "" || strings.ContainsAny(v, "|\t\r\n") {
-				t.noAllow = true
-				t.enum, t.rng = nil, nil
+				t.unrestrict()
 				return
 			}
 			if !slices.Contains(t.enum, v) {
@@ -245,8 +243,7 @@ func mergeAllowed(t *tnode, a *ddfAllowed) {
 	case a.ValueType == "Range":
 		m := rangeRe.FindStringSubmatch(strings.TrimSpace(a.Value))
 		if m == nil {
-			t.noAllow = true
-			t.enum, t.rng = nil, nil
+			t.unrestrict()
 			return
 		}
 		lo, hi := m[1], m[2]
@@ -256,20 +253,23 @@ func mergeAllowed(t *tnode, a *ddfAllowed) {
 		l, err1 := strconv.ParseInt(lo, 10, 64)
 		h, err2 := strconv.ParseInt(hi, 10, 64)
 		if err1 != nil || err2 != nil {
-			t.noAllow = true
-			t.enum, t.rng = nil, nil
+			t.unrestrict()
 			return
 		}
 		t.rng = append(t.rng, [2]int64{l, h})
 	default:
-		t.noAllow = true
-		t.enum, t.rng = nil, nil
+		t.unrestrict()
 	}
-	if t.seen > 0 && len(t.enum) > 0 && len(t.rng) > 0 {
+	if len(t.enum) > 0 && len(t.rng) > 0 {
 		// One description enumerates, another gives a range: keep neither.
-		t.noAllow = true
-		t.enum, t.rng = nil, nil
+		t.unrestrict()
 	}
+}
+
+// unrestrict lets the node take any value of its format.
+func (t *tnode) unrestrict() {
+	t.noAllow = true
+	t.enum, t.rng = nil, nil
 }
 
 // supportRow is one CSP of the support page.
