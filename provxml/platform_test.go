@@ -100,9 +100,13 @@ func TestCorpusPlatformFiles(t *testing.T) {
 // *.provxml and _setup.xml files, and those inside its cabinets (unpacked
 // with cabextract). A cabinet carrying a device-side manifest (man.dsm.xml)
 // is a Windows Phone / Windows 10 Mobile package and is linted as w10m.
-// None may give an error-level finding.
+// None may give an error-level finding. PROVPACK_REALWORLD names another
+// directory to check the same way (held-out files).
 func TestRealWorldFiles(t *testing.T) {
 	root := filepath.Join(testutil.Root(), "..", "shared", "realworld")
+	if dir := os.Getenv("PROVPACK_REALWORLD"); dir != "" {
+		root = dir
+	}
 	if _, err := os.Stat(root); err != nil {
 		t.Skipf("shared real-world files not found at %s", root)
 	}
@@ -128,7 +132,13 @@ func TestRealWorldFiles(t *testing.T) {
 		})
 	}
 	lintDir(root, TargetWM6)
-	cabs, _ := filepath.Glob(filepath.Join(root, "*", "*.cab"))
+	var cabs []string
+	_ = filepath.WalkDir(root, func(p string, d os.DirEntry, err error) error {
+		if err == nil && !d.IsDir() && isCabinetName(d.Name()) {
+			cabs = append(cabs, p)
+		}
+		return nil
+	})
 	if len(cabs) > 0 {
 		cabextract := testutil.Tool(t, "cabextract", "cabextract")
 		for _, cab := range cabs {
@@ -144,6 +154,16 @@ func TestRealWorldFiles(t *testing.T) {
 		}
 	}
 	t.Logf("%d provisioning files checked in %s", checked, root)
+}
+
+// isCabinetName: cabinets (.cab), Windows Mobile provisioning cabinets
+// (.cpf) and Windows Phone packages (.spkg, .spku, .spkr).
+func isCabinetName(name string) bool {
+	switch strings.ToLower(filepath.Ext(name)) {
+	case ".cab", ".cpf", ".spkg", ".spku", ".spkr":
+		return true
+	}
+	return false
 }
 
 func isProvisioningName(name string) bool {
