@@ -71,10 +71,13 @@ func DatatypeAllowed(target, dt string) bool {
 }
 
 // wm6CSPs are the first-level characteristic types documented for
-// Windows Mobile 5/6 and 6.5: the CSP reference (aa457946, ms889539,
-// bb737452), the WBXML token tables (bb737677, bb737655, bb737367), the
-// WAP connectivity characteristics they accept, and the Install CSP that
-// CabWiz's _setup.xml files open with (gg155004, aa459075).
+// Windows Mobile 5/6 and 6.5: domain.md §2.3 (the CSP reference aa457946,
+// ms889539, bb737452; the WBXML token tables bb737677, bb737655,
+// bb737367; the WAP connectivity characteristics they accept), completed
+// from the same reference: Install, which CabWiz's _setup.xml files open
+// with (gg155004, aa459075), ACCESS (aa456229), NAP, Wi-Fi (aa456093),
+// DMAcc, DevDetail, DevInfo, DeviceInformation (bb737683), Tapi
+// (bb737554), VoIP (its WM 6.5 page), SMS and CertificateEnroller.
 var wm6CSPs = []string{
 	"Registry", "FileOperation", "Metabase", "CM_GPRSEntries", "CM_ProxyEntries",
 	"CM_PPPEntries", "CM_VPNEntries", "CM_NetEntries", "CM_Networks", "CM_Planner",
