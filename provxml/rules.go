@@ -280,7 +280,8 @@ var (
 	RuleUnknownNode = Rule{ID: "PX0601", Severity: Warning, Summary: "not a node of the CSP's published description",
 		Source: "the CSP's DDF (../shared/ddf); Policy and the other CSPs Windows 10 Mobile supports without a DDF in that set are known, but their nodes are not checked; Defender and Firewall have no DDF there either and are not supported on Mobile", Targets: TargetW10M}
 	// RuleNodeFormat: a value that does not fit its node's DFFormat (int,
-	// bool, b64, float, time, date); the CSP rejects it.
+	// bool, b64, float, date; time is not checked, see checkFormat); the
+	// CSP rejects it.
 	RuleNodeFormat = Rule{ID: "PX0602", Severity: Error, Summary: "value does not fit the node's format",
 		Source: "the CSP's DDF (DFFormat); OMA DM DDF 1.2 formats", Targets: TargetW10M}
 	// RuleAllowedValue: a value outside the node's listed values or range.
