@@ -324,7 +324,7 @@ func planPackage(m *manifest.Manifest, dir string, old *manifest.LockPackage, p 
 			}
 			continue
 		}
-		r := renderClass(m, dir, p, c.sources, sc)
+		r := renderClass(m, dir, p, c.class, c.sources, sc)
 		fs = append(fs, r.Findings...)
 		f := &FilePlan{Class: c.class, Sources: r.Sources}
 		f.Canonical = provxml.AppendCanonical(reserve(&sc.canonical, r.size+r.size/8+512), r.Doc)

@@ -262,3 +262,20 @@ func TestInlineFindingsPointAtManifest(t *testing.T) {
 		t.Errorf("inline finding should point at the value in the manifest (17:39): %v", f)
 	}
 }
+
+// TestSourceClassFromManifest: a source is linted as the class the
+// manifest lists it under, whatever its file name says, so a NAPDEF in an
+// update source is PX0701 and the same file as a cold source is not.
+func TestSourceClassFromManifest(t *testing.T) {
+	s := newScenario(t)
+	napdef := `<wap-provisioningdoc><characteristic type="NAPDEF"><characteristic type="NAP1"><parm name="NAME" value="Contoso"/></characteristic></characteristic></wap-provisioningdoc>`
+	s.write("update.provxml", napdef)
+	if ids := findingIDs(s.plan(Options{})); !strings.Contains(ids, "PX0701") {
+		t.Errorf("NAPDEF in an update source: findings %q, want PX0701", ids)
+	}
+	s.write("update.provxml", updateXML)
+	s.write("cold.provxml", napdef)
+	if ids := findingIDs(s.plan(Options{})); strings.Contains(ids, "PX0701") {
+		t.Errorf("NAPDEF in a cold source: findings %q, want no PX0701", ids)
+	}
+}

@@ -42,9 +42,10 @@ func ppos(p manifest.Pos) provxml.Pos { return provxml.Pos{Line: p.Line, Col: p.
 // document. File sources are parsed and linted where they are; inline
 // settings become elements positioned at the manifest lines they came
 // from, so their findings point there too.
-func renderClass(m *manifest.Manifest, dir string, p *manifest.Package, sources []*manifest.Source, sc *scratch) *rendered {
+func renderClass(m *manifest.Manifest, dir string, p *manifest.Package, class manifest.Class, sources []*manifest.Source, sc *scratch) *rendered {
 	out := &rendered{Doc: provxml.NewDocument("")}
-	opt := provxml.Options{Target: string(m.Target)}
+	// The class is the manifest's, whatever the source files are named.
+	opt := provxml.Options{Target: string(m.Target), Class: string(class)}
 	// The documents are gathered first, so that their settings go into
 	// one slice sized once.
 	type sourceDoc struct {

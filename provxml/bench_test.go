@@ -98,3 +98,28 @@ func BenchmarkFlattenDigest(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkParseCheckW10M checks the same files against the w10m rules,
+// which walk the CSP descriptions (the image's CSPs are Registry and
+// CM_* ones, so this mostly measures the first-level lookups).
+func BenchmarkParseCheckW10M(b *testing.B) {
+	files, n := benchCorpus(b)
+	b.SetBytes(n)
+	b.ReportAllocs()
+	opt := Options{Target: TargetW10M}
+	for b.Loop() {
+		for _, data := range files {
+			Lint("bench.provxml", data, ParseOptions{}, opt)
+		}
+	}
+}
+
+// BenchmarkCSPTable is the one-time cost of reading the embedded CSP
+// table, paid by the first w10m check of a run.
+func BenchmarkCSPTable(b *testing.B) {
+	b.SetBytes(int64(len(cspTableText)))
+	b.ReportAllocs()
+	for b.Loop() {
+		parseCSPTable(cspTableText)
+	}
+}

@@ -19,6 +19,31 @@ const (
 type Options struct {
 	// Target is TargetWM6 (the default when empty) or TargetW10M.
 	Target string
+	// Class is the ROM file class, ClassCold or ClassUpdate; when empty it
+	// is taken from the document's file name (mxipcold_, mxip_,
+	// mxipupdate_), and a file named otherwise has no class.
+	Class string
+}
+
+// ROM provisioning file classes (bb737254, ms889522).
+const (
+	ClassCold   = "cold"   // mxipcold_ or mxip_: processed at cold boot only
+	ClassUpdate = "update" // mxipupdate_: also re-applied on every package update
+)
+
+// FileClass returns the ROM file class a file name implies, or "".
+func FileClass(name string) string {
+	if i := strings.LastIndexAny(name, `/\`); i >= 0 {
+		name = name[i+1:]
+	}
+	name = strings.ToLower(name)
+	switch {
+	case strings.HasPrefix(name, "mxipupdate_"):
+		return ClassUpdate
+	case strings.HasPrefix(name, "mxipcold_"), strings.HasPrefix(name, "mxip_"):
+		return ClassCold
+	}
+	return ""
 }
 
 // Datatypes lists the parm datatypes of the MSPROV DTD (bb737266).
@@ -45,45 +70,55 @@ func DatatypeAllowed(target, dt string) bool {
 	return false
 }
 
-// knownCSPs are the first-level characteristic types documented for
-// Windows Mobile 5/6 (aa457946, ms889539, bb737677, bb737655, bb737367)
-// and the WAP connectivity characteristics they accept.
-var knownCSPs = []string{
+// wm6CSPs are the first-level characteristic types documented for
+// Windows Mobile 5/6 and 6.5: domain.md §2.3 (the CSP reference aa457946,
+// ms889539, bb737452; the WBXML token tables bb737677, bb737655,
+// bb737367; the WAP connectivity characteristics they accept), completed
+// from the same reference: Install, which CabWiz's _setup.xml files open
+// with (gg155004, aa459075), ACCESS (aa456229), NAP, Wi-Fi (aa456093),
+// DMAcc, DevDetail, DevInfo, DeviceInformation (bb737683), Tapi
+// (bb737554), VoIP (its WM 6.5 page), SMS and CertificateEnroller.
+var wm6CSPs = []string{
 	"Registry", "FileOperation", "Metabase", "CM_GPRSEntries", "CM_ProxyEntries",
 	"CM_PPPEntries", "CM_VPNEntries", "CM_NetEntries", "CM_Networks", "CM_Planner",
 	"CM_Mappings", "CM_WiFiEntries", "BrowserFavorite", "CertificateStore",
 	"SecurityPolicy", "Sync", "UnInstall", "Home", "Clock", "Sounds", "EMAIL2",
 	"Bluetooth", "Obex", "SpeedDial", "LoaderRevocation", "BOOTSTRAP", "APPLICATION",
 	"NAPDEF", "PXLOGICAL", "PXPHYSICAL",
+	"Install", "ACCESS", "NAP", "Wi-Fi", "DMAcc", "DevDetail", "DevInfo",
+	"CertificateEnroller", "DeviceInformation", "SMS", "Tapi", "VoIP",
 }
 
-// w10mCSPs are CSPs documented for Windows Phone 8 / Windows 10 Mobile
-// provisioning in addition to the above (windows-itpro-docs mdm/).
-var w10mCSPs = []string{"CM_CellularEntries", "DMClient"}
+// wm6Set holds wm6CSPs for lookups, built on first use.
+var wm6Set = sync.OnceValue(func() map[string]bool {
+	m := make(map[string]bool, len(wm6CSPs))
+	for _, k := range wm6CSPs {
+		m[k] = true
+	}
+	return m
+})
 
-// KnownCSP reports whether typ is a documented CSP for target.
+// KnownCSP reports whether typ is a documented CSP for target: for wm6 the
+// Windows Mobile list above, for w10m every CSP the CSP reference marks
+// as supported on Windows 10 Mobile (csp_table.txt).
 func KnownCSP(target, typ string) bool {
-	for _, k := range knownCSPs {
-		if k == typ {
-			return true
-		}
-	}
 	if target == TargetW10M {
-		for _, k := range w10mCSPs {
-			if k == typ {
-				return true
-			}
-		}
+		info := lookupCSP(typ)
+		return info != nil && info.mobile
 	}
-	return false
+	return wm6Set()[typ]
 }
 
+// cspFold returns the documented spelling of a CSP that differs from typ
+// only in case, or "".
 func cspFold(target, typ string) string {
-	all := knownCSPs
 	if target == TargetW10M {
-		all = append(append([]string(nil), knownCSPs...), w10mCSPs...)
+		if k := cspData().fold[strings.ToLower(typ)]; k != "" && KnownCSP(target, k) {
+			return k
+		}
+		return ""
 	}
-	for _, k := range all {
+	for _, k := range wm6CSPs {
 		if strings.EqualFold(k, typ) {
 			return k
 		}
@@ -115,8 +150,11 @@ func Check(doc *Document, opt Options) []Finding {
 	if opt.Target == "" {
 		opt.Target = TargetWM6
 	}
+	if opt.Class == "" {
+		opt.Class = FileClass(doc.Name)
+	}
 	c := &checker{doc: doc, opt: opt}
-	if doc.BOM {
+	if doc.BOM && opt.Target == TargetWM6 {
 		c.add(Pos{1, 1}, &RuleBOM, "UTF-8 byte-order mark at the start of the file; whether the device tolerates it is undocumented: save without BOM")
 	}
 	if enc := doc.Encoding; enc != "" && !strings.EqualFold(enc, "utf-8") && !strings.EqualFold(enc, "utf8") {
@@ -157,6 +195,8 @@ type scope struct {
 	depth    int      // 1 for a first-level element
 	key      *Element // the Registry key characteristic, if inside one
 	keyDepth int      // levels of the key path below the hive
+	node     *cspNode // w10m: the description's node the children belong to
+	path     string   // w10m: the node path, for messages
 }
 
 func (c *checker) root(root *Element) {
@@ -183,21 +223,81 @@ func (c *checker) root(root *Element) {
 		case ElemCharacteristic, ElemNocharacteristic, ElemCharacteristicQuery:
 			typ, _ := ch.Attr("type")
 			if typ != "" && !KnownCSP(c.opt.Target, typ) {
-				if k := cspFold(c.opt.Target, typ); k != "" {
-					c.add(ch.AttrPos("type"), &RuleCaseCSP, "CSP %q is documented as %q; CSP names are case-sensitive", short(typ), k)
-				} else {
-					c.add(ch.AttrPos("type"), &RuleUnknownCSP, "%q is not a known %s CSP; check the spelling, or suppress PX0401 if it is your own", short(typ), c.opt.Target)
-				}
+				c.unknownCSP(ch, typ)
 			}
 			if uninstall != nil && ch != uninstall && typ != "UnInstall" {
 				c.add(ch.Pos, &RuleUninstallAlone, "a document with UnInstall (at %s) must contain nothing else; move <%s type=%q> to another file", uninstall.Pos, ch.Name, typ)
 			}
-			c.element(ch, root, scope{csp: typ, depth: 1})
+			if ch.Name == ElemCharacteristic {
+				c.romClass(ch, typ)
+			}
+			sc := scope{csp: typ, depth: 1}
+			if c.opt.Target == TargetW10M && ch.Name == ElemCharacteristic && typ != "Registry" {
+				// Registry keys are checked by rule; its description
+				// stops at the hives.
+				if info := lookupCSP(typ); info != nil && info.mobile && info.root != nil {
+					sc.node, sc.path = info.root, typ
+				}
+			}
+			c.element(ch, root, sc)
 		case ElemParm, ElemNoparm, ElemParmQuery:
 			c.add(ch.Pos, &RulePlacement, "<%s> directly under <%s>; it belongs inside a <characteristic>", ch.Name, ElemRoot)
 		default:
 			c.element(ch, root, scope{depth: 1})
 		}
+	}
+}
+
+// unknownCSP reports a first-level type that is not a known CSP of the
+// target.
+func (c *checker) unknownCSP(e *Element, typ string) {
+	pos := e.AttrPos("type")
+	if k := cspFold(c.opt.Target, typ); k != "" {
+		c.add(pos, &RuleCaseCSP, "CSP %q is documented as %q; CSP names are case-sensitive", short(typ), k)
+		return
+	}
+	if c.opt.Target == TargetW10M {
+		if info := lookupCSP(typ); info != nil {
+			c.add(pos, &RuleUnsupportedCSP, "%q is documented for desktop editions, but the CSP reference lists no Windows 10 Mobile support", short(typ))
+			return
+		}
+		if wm6Set()[typ] {
+			c.add(pos, &RuleUnknownCSP, "%q is a Windows Mobile 6 CSP; Windows 10 Mobile does not document it", short(typ))
+			return
+		}
+	}
+	c.add(pos, &RuleUnknownCSP, "%q is not a known %s CSP; check the spelling, or suppress PX0401 if it is your own", short(typ), c.opt.Target)
+}
+
+// romClass applies the rules that depend on the ROM file class to a
+// first-level characteristic.
+func (c *checker) romClass(e *Element, typ string) {
+	if c.opt.Class == "" {
+		return
+	}
+	if c.opt.Class == ClassUpdate && c.opt.Target == TargetWM6 && (typ == "NAPDEF" || typ == "PXLOGICAL") {
+		c.add(e.Pos, &RuleColdOnlyCSP, "%s written the OMA Client Provisioning way must be placed in an mxipcold_ file; an update file re-applies it on every package update", typ)
+	}
+	switch typ {
+	case "Install":
+		c.add(e.Pos, &RuleInstallerOnly, "the Install CSP describes a cabinet being installed; a ROM provisioning file has none, so it does nothing here: remove it")
+	case "FileOperation":
+		c.extract(e)
+	}
+}
+
+// extract reports FileOperation Extract operations, which copy a file out
+// of the cabinet being installed.
+func (c *checker) extract(e *Element) {
+	for _, ch := range e.Children {
+		if ch.Name != ElemCharacteristic {
+			continue
+		}
+		if t, _ := ch.Attr("type"); t == "Extract" {
+			c.add(ch.Pos, &RuleInstallerOnly, "FileOperation Extract copies a file out of the cabinet being installed; a ROM provisioning file has none: ship the file in the package instead")
+			continue
+		}
+		c.extract(ch)
 	}
 }
 
@@ -224,6 +324,9 @@ outer:
 				continue outer
 			}
 		}
+		if a.Name == "exec" && c.opt.Target == TargetW10M && (e.Name == ElemParm || e.Name == ElemCharacteristic) {
+			continue // written by the platform's generators on Exec nodes
+		}
 		c.add(a.Pos, &RuleUnknownAttr, "<%s> has no attribute %q in the MSPROV DTD", short(e.Name), short(a.Name))
 	}
 }
@@ -243,7 +346,11 @@ func (c *checker) element(e, parent *Element, sc scope) {
 		c.add(e.Pos, &RuleResponseElement, "<%s> appears only in device responses; a ROM provisioning file is a request: remove it", e.Name)
 		return
 	}
-	if _, ok := elementAttrs[e.Name]; !ok || e.Name == ElemRoot {
+	if e.Name == ElemRoot {
+		c.add(e.Pos, &RulePlacement, "a <%s> nested inside <%s>: a provisioning document has exactly one root; move its characteristics into the outer document or into a file of their own", ElemRoot, parent.Name)
+		return
+	}
+	if _, ok := elementAttrs[e.Name]; !ok {
 		hint := ""
 		for k := range elementAttrs {
 			if strings.EqualFold(k, e.Name) {
@@ -263,6 +370,7 @@ func (c *checker) element(e, parent *Element, sc scope) {
 		return
 	case ElemCharacteristicQuery:
 		c.required(e, "type")
+		c.ddfChild(e, sc, "type")
 		c.add(e.Pos, &RuleQuery, "<%s> asks the device for values; in a ROM file nobody reads the answer: remove it", e.Name)
 		if v, ok := e.Attr("recursive"); ok && !strings.EqualFold(v, "true") && !strings.EqualFold(v, "false") {
 			c.add(e.AttrPos("recursive"), &RuleRecursive, "recursive=%q: write true or false", short(v))
@@ -271,16 +379,19 @@ func (c *checker) element(e, parent *Element, sc scope) {
 		c.registryPath(e, sc)
 	case ElemNocharacteristic:
 		c.required(e, "type")
+		c.ddfDelete(e, sc, "type")
 		c.mwid(e)
 		c.registryPath(e, sc)
 	case ElemParm:
-		c.required(e, "name")
+		c.requiredName(e, sc)
 		c.parm(e, sc)
 	case ElemNoparm:
-		c.required(e, "name")
+		c.requiredName(e, sc)
+		c.ddfDelete(e, sc, "name")
 		c.registryPlace(e, sc)
 	case ElemParmQuery:
 		c.required(e, "name")
+		c.ddfChild(e, sc, "name")
 		c.add(e.Pos, &RuleQuery, "<%s> asks the device for a value; in a ROM file nobody reads the answer: remove it", e.Name)
 	}
 	for _, ch := range e.Children {
@@ -288,6 +399,16 @@ func (c *checker) element(e, parent *Element, sc scope) {
 	}
 }
 
+// requiredName checks the name of a parm or noparm. Inside a registry key
+// name="" addresses the key's default value, as CabWiz writes it.
+func (c *checker) requiredName(e *Element, sc scope) {
+	if v, ok := e.Attr("name"); ok && v == "" && sc.csp == "Registry" && sc.key != nil {
+		return
+	}
+	c.required(e, "name")
+}
+
+// required checks that attr is present and not empty.
 func (c *checker) required(e *Element, attr string) {
 	v, ok := e.Attr(attr)
 	switch {
@@ -314,6 +435,13 @@ func (c *checker) translation(e *Element, sc scope) {
 	}
 	switch sc.csp {
 	case "FileOperation", "Metabase", "Registry":
+	case "Install":
+		// The Install CSP accepts translation on its InstallDir parm
+		// (gg155004), where CabWiz writes translation="install".
+		if name, _ := e.Attr("name"); e.Name == ElemParm && name == "InstallDir" {
+			break
+		}
+		c.add(e.AttrPos("translation"), &RuleTranslationPlace, "translation under Install is honoured only on its InstallDir parm")
 	default:
 		if sc.csp != "" || e.Name != ElemCharacteristic || sc.depth > 1 {
 			c.add(e.AttrPos("translation"), &RuleTranslationPlace, "translation under %q is ignored; only FileOperation, Metabase and Registry honour it", cspName(sc.csp, e))
@@ -337,6 +465,18 @@ func (c *checker) characteristic(e, parent *Element, sc scope) {
 		sc.csp = typ
 	}
 	c.translation(e, sc)
+	child := scope{csp: sc.csp, depth: sc.depth + 1, key: sc.key, keyDepth: sc.keyDepth}
+	if sc.depth > 1 {
+		if n := c.ddfChild(e, sc, "type"); n != nil {
+			if !n.interior() && n.format != "" {
+				c.add(e.AttrPos("type"), &RuleNodeKind, "%s/%s is a value (format %s), not a node that holds others: set it with <parm name=%q value=…/>", sc.path, short(typ), n.format, short(typ))
+			} else {
+				child.node, child.path = n, sc.path+"/"+typ
+			}
+		}
+	} else {
+		child.node, child.path = sc.node, sc.path
+	}
 	if typ == "APPLICATION" && sc.depth > 1 {
 		c.add(e.Pos, &RuleApplicationRoot, "APPLICATION must be a first-level characteristic, directly under <%s>", ElemRoot)
 	}
@@ -345,7 +485,6 @@ func (c *checker) characteristic(e, parent *Element, sc scope) {
 			c.add(e.AttrPos("type"), &RuleFavorite, "favourite name %q looks like a URL; the type is the name shown to the user, the URL goes in <parm name=\"URL\">", typ)
 		}
 	}
-	child := scope{csp: sc.csp, depth: sc.depth + 1, key: sc.key, keyDepth: sc.keyDepth}
 	if sc.csp == "Registry" && sc.depth == 2 {
 		child.key = e
 		child.keyDepth = c.keyPath(e)
@@ -435,9 +574,6 @@ func (c *checker) keyPath(e *Element) int {
 	hive := segs[0]
 	switch {
 	case hives[hive]:
-		if hive == "HKU" {
-			c.add(pos, &RuleHKU, "the HKU abbreviation for HKEY_USERS is not confirmed by Microsoft documentation; prefer HKLM or HKCU")
-		}
 	case longHives[strings.ToUpper(hive)] != "":
 		c.add(pos, &RuleHive, "key %s: write the hive as %s\\, not %s\\", q(path), longHives[strings.ToUpper(hive)], hive)
 	case hives[strings.ToUpper(hive)]:
@@ -468,6 +604,12 @@ func utf8Len(s string) int { return len([]rune(s)) }
 
 func (c *checker) parm(e *Element, sc scope) {
 	c.translation(e, sc)
+	c.ddfParm(e, sc, c.parmValue(e, sc))
+}
+
+// parmValue applies the Registry and datatype rules to a parm and reports
+// whether it found the value wrong for its datatype.
+func (c *checker) parmValue(e *Element, sc scope) (valueReported bool) {
 	inRegistry := sc.csp == "Registry"
 	if inRegistry && !c.registryPlace(e, sc) {
 		inRegistry = false
@@ -477,17 +619,17 @@ func (c *checker) parm(e *Element, sc scope) {
 	dt, hasDT := e.Attr("datatype")
 	if inRegistry && sc.key != nil {
 		if !hasDT {
-			c.add(e.Pos, &RuleRegistryDatatype, "registry value %q has no datatype; add datatype=\"%s\" (the registry is typed)", short(name), guessDatatype(value))
+			c.add(e.Pos, &RuleRegistryDatatype, "registry value %q has no datatype, so the device stores a string; add datatype=\"%s\" to make the type explicit", short(name), guessDatatype(value))
 		}
 		if n := utf8Len(name); n > 255 {
 			c.add(e.AttrPos("name"), &RuleRegistryName, "value name is %d characters; Windows CE allows 255", n)
 		}
 	}
 	if !hasDT {
-		return
+		return false
 	}
 	dtPos := e.AttrPos("datatype")
-	if !inRegistry {
+	if !inRegistry && c.opt.Target == TargetWM6 {
 		c.add(dtPos, &RuleDatatypeOutsideRegistry, "datatype on a %q parm is ignored; it is only meaningful under the Registry CSP", cspName(sc.csp, e))
 	}
 	if !DatatypeAllowed(c.opt.Target, dt) {
@@ -497,20 +639,22 @@ func (c *checker) parm(e *Element, sc scope) {
 		default:
 			c.add(dtPos, &RuleDatatype, "datatype %q is not one of %s%s", short(dt), strings.Join(allowedDatatypes(c.opt.Target), ", "), datatypeHint(dt))
 		}
-		return
+		return false
 	}
 	if !hasValue {
-		return
+		return false
 	}
 	vpos := e.AttrPos("value")
 	if msg := CheckValue(dt, value, inRegistry); msg != "" {
 		c.add(vpos, valueRule(dt), "%s", msg)
+		valueReported = true
 	}
 	if inRegistry {
 		if n := registrySize(dt, value); n > 4096 {
 			c.add(vpos, &RuleRegistryData, "value data is %d bytes; Windows CE allows 4096 per registry value", n)
 		}
 	}
+	return valueReported
 }
 
 func allowedDatatypes(target string) []string {
@@ -616,7 +760,7 @@ func CheckValue(dt, value string, inRegistry bool) string {
 					return -1
 				}
 				return r
-			}, short(value))
+			}, value)
 		}
 		if _, err := base64.StdEncoding.DecodeString(compact); err != nil {
 			return fmt.Sprintf("binary value is not Base64 (%v); encode the bytes with base64", err)

@@ -39,9 +39,12 @@ func FuzzParse(f *testing.F) {
 			}
 			return
 		}
-		for _, fd := range Check(doc, Options{}) {
-			if !fd.Pos.IsValid() {
-				t.Fatalf("unpositioned finding: %v", fd)
+		// Both targets: w10m walks the CSP descriptions as well.
+		for _, opt := range []Options{{}, {Target: TargetW10M, Class: ClassUpdate}} {
+			for _, fd := range Check(doc, opt) {
+				if !fd.Pos.IsValid() {
+					t.Fatalf("unpositioned finding: %v", fd)
+				}
 			}
 		}
 		Flatten(doc)

@@ -153,7 +153,7 @@ func plural(n int, word string) string {
 // may name any warning of either.
 func printRules(w io.Writer) error {
 	for _, r := range append(slices.Clone(provxml.Rules), pkgbuild.PlanRules...) {
-		if _, err := fmt.Fprintf(w, "%s  %-7s  %s\n", r.ID, r.Severity, r.Summary); err != nil {
+		if _, err := fmt.Fprintf(w, "%s  %-7s  %s\n", r.ID, r.Severity, r.Doc()); err != nil {
 			return err
 		}
 	}
