@@ -8,10 +8,8 @@ import (
 )
 
 // DefaultLevel is the deflate level Write uses when WriteOptions.Level is
-// 0. It is klauspost's own default and the level the project's speed
-// anchors were measured at. On the benchmark corpus (provisioning-like
-// XML) level 6 is 5% smaller and about 15% slower, level 9 is 15% smaller
-// and about ten times slower, level 1 is 15% larger and about 25% faster.
+// 0: klauspost's own default, and the level the project's speed bars are
+// measured at (how other levels compare: docs/performance.md).
 const DefaultLevel = 5
 
 // folderEncoder compresses the uncompressed stream of one folder into
