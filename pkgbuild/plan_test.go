@@ -208,6 +208,27 @@ func TestMultiReleaseScenario(t *testing.T) {
 	expectFile(t, files(pl)[manifest.ClassCold], "mxipcold_OEM_Base_300.provxml", 300, StatusNew)
 }
 
+// TestColdSettingMovedToUpdate: moving a setting from the cold file into
+// the update file of the same package, with a version bump, is what
+// PP0201 tells users to do; it is not itself a cold-only change.
+func TestColdSettingMovedToUpdate(t *testing.T) {
+	s := newScenario(t)
+	s.release(s.plan(Options{}))
+	s.write("cold.provxml", `<wap-provisioningdoc><characteristic type="Registry"><characteristic type="HKLM\Software\Contoso\Cold"><parm name="Z" value="9" datatype="integer"/></characteristic></characteristic></wap-provisioningdoc>`)
+	s.write("update.provxml", `<wap-provisioningdoc><characteristic type="Registry"><characteristic type="HKLM\Software\Contoso\Update"><parm name="B" value="1" datatype="integer"/></characteristic><characteristic type="HKLM\Software\Contoso\Cold"><parm name="A" value="1" datatype="integer"/></characteristic></characteristic></wap-provisioningdoc>`)
+	pl := s.plan(Options{Bump: BumpPatch})
+	var cold []string
+	for _, f := range pl.Findings {
+		if f.ID == RuleColdOnly.ID {
+			cold = append(cold, f.Message)
+		}
+	}
+	// Z is new in the cold file and in no update file: still flagged.
+	if len(cold) != 1 || !strings.Contains(cold[0], "@Z is new") {
+		t.Fatalf("want one PP0201 for the new cold setting Z, got %q", cold)
+	}
+}
+
 func TestOrdinalSpace(t *testing.T) {
 	s := newScenario(t)
 	b, _ := os.ReadFile(filepath.Join(s.dir, "provpack.yaml"))

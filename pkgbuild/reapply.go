@@ -163,9 +163,15 @@ func coldOnly(pl *Plan, p *PackagePlan) []Finding {
 		}
 	}
 	for k, b := range before {
-		if _, ok := after[k]; !ok {
-			flag(k, provxml.Setting{CSP: b.CSP, Path: b.Path, Name: b.Name, Op: provxml.OpDelete}, "", "was removed")
+		if _, ok := after[k]; ok {
+			continue
 		}
+		if _, ok := inUpdate[k]; ok {
+			// Moved into the update file, which reaches devices in the
+			// field (and if the version did not rise, PP0101 says so).
+			continue
+		}
+		flag(k, provxml.Setting{CSP: b.CSP, Path: b.Path, Name: b.Name, Op: provxml.OpDelete}, "", "was removed")
 	}
 	return out
 }
