@@ -62,34 +62,6 @@ func buildInto(t testing.TB, manifestPath, out string, bo BuildOptions, opt Opti
 	return rep
 }
 
-// tree maps every file under dir to its bytes.
-func tree(t testing.TB, dir string) map[string]string {
-	t.Helper()
-	out := map[string]string{}
-	filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		data, _ := os.ReadFile(p)
-		rel, _ := filepath.Rel(dir, p)
-		out[rel] = string(data)
-		return nil
-	})
-	return out
-}
-
-func sameTree(t *testing.T, what string, a, b map[string]string) {
-	t.Helper()
-	if len(a) != len(b) {
-		t.Errorf("%s: %d files, then %d", what, len(a), len(b))
-	}
-	for k, v := range a {
-		if b[k] != v {
-			t.Errorf("%s: %s differs", what, k)
-		}
-	}
-}
-
 // TestArchivesPassIndependentReaders: cabextract, 7-Zip, libarchive and
 // gcab all accept every archive, and the bytes each extracts equal what
 // the package manifest and report say.
@@ -127,7 +99,7 @@ func TestArchivesPassIndependentReaders(t *testing.T) {
 			if b, err := exec.Command(a[0], a[1:]...).CombinedOutput(); err != nil {
 				t.Fatalf("%s extract: %v\n%s", tool, err, b)
 			}
-			got := tree(t, d)
+			got := testutil.Tree(t, d)
 			if len(got) != len(p.Files)+1 {
 				t.Errorf("%s extracted %d members of %s, want %d", tool, len(got), p.Archive, len(p.Files)+1)
 			}
@@ -145,7 +117,7 @@ func TestBuildIsReproducible(t *testing.T) {
 	a, b := t.TempDir(), t.TempDir()
 	buildInto(t, m, a, BuildOptions{Jobs: 1}, Options{})
 	buildInto(t, m, b, BuildOptions{Jobs: 4}, Options{})
-	sameTree(t, "two builds", tree(t, a), tree(t, b))
+	testutil.SameTree(t, "two builds", testutil.Tree(t, a), testutil.Tree(t, b))
 
 	// SOURCE_DATE_EPOCH changes the dates, reproducibly.
 	epoch, err := ParseSourceDateEpoch("1700000000")
@@ -155,8 +127,8 @@ func TestBuildIsReproducible(t *testing.T) {
 	c, d := t.TempDir(), t.TempDir()
 	buildInto(t, m, c, BuildOptions{Epoch: epoch}, Options{})
 	buildInto(t, m, d, BuildOptions{Epoch: epoch}, Options{})
-	sameTree(t, "two builds with SOURCE_DATE_EPOCH", tree(t, c), tree(t, d))
-	if tree(t, a)["OEM_Base-1.4.0.cab"] == tree(t, c)["OEM_Base-1.4.0.cab"] {
+	testutil.SameTree(t, "two builds with SOURCE_DATE_EPOCH", testutil.Tree(t, c), testutil.Tree(t, d))
+	if testutil.Tree(t, a)["OEM_Base-1.4.0.cab"] == testutil.Tree(t, c)["OEM_Base-1.4.0.cab"] {
 		t.Error("SOURCE_DATE_EPOCH did not reach the archive")
 	}
 }
@@ -179,7 +151,7 @@ func TestTarZst(t *testing.T) {
 	a, b := t.TempDir(), t.TempDir()
 	rep := buildInto(t, m, a, BuildOptions{}, Options{})
 	buildInto(t, m, b, BuildOptions{Jobs: 1}, Options{})
-	sameTree(t, "two tar.zst builds", tree(t, a), tree(t, b))
+	testutil.SameTree(t, "two tar.zst builds", testutil.Tree(t, a), testutil.Tree(t, b))
 	bsdtar := testutil.Tool(t, "bsdtar", "libarchive-tools")
 	zstdCmd := testutil.Tool(t, "zstd", "zstd")
 	for _, p := range rep.Packages {
@@ -194,7 +166,7 @@ func TestTarZst(t *testing.T) {
 		if b, err := exec.Command(bsdtar, "-xf", archive, "-C", d).CombinedOutput(); err != nil {
 			t.Fatalf("bsdtar: %v\n%s", err, b)
 		}
-		got := tree(t, d)
+		got := testutil.Tree(t, d)
 		for _, f := range p.Files {
 			if fmt.Sprintf("%x", sha256.Sum256([]byte(got[f.Name]))) != f.SHA256 {
 				t.Errorf("%s: %s differs from the report", p.Archive, f.Name)
@@ -281,7 +253,7 @@ func TestFailedBuildChangesNothing(t *testing.T) {
 	out := t.TempDir()
 	buildInto(t, m, out, BuildOptions{Release: true}, Options{})
 	lock := filepath.Join(filepath.Dir(m), manifest.DefaultLockName)
-	before, beforeLock := tree(t, out), tree(t, filepath.Dir(m))
+	before, beforeLock := testutil.Tree(t, out), testutil.Tree(t, filepath.Dir(m))
 	if _, ok := beforeLock[manifest.DefaultLockName]; !ok {
 		t.Fatal("no lock after the first release")
 	}
@@ -291,7 +263,7 @@ func TestFailedBuildChangesNothing(t *testing.T) {
 	src := filepath.Join(filepath.Dir(m), "provxml", "operator-apn.provxml")
 	data, _ := os.ReadFile(src)
 	os.WriteFile(src, bytes.Replace(data, []byte("internet.fabrikam.example"), []byte("web.fabrikam.example"), 1), 0o644)
-	beforeLock = tree(t, filepath.Dir(m))
+	beforeLock = testutil.Tree(t, filepath.Dir(m))
 
 	// A full disk half-way through an archive, a report, the lock, or the
 	// manifest that --bump rewrites: nothing may change.
@@ -323,8 +295,8 @@ func TestFailedBuildChangesNothing(t *testing.T) {
 			if err == nil || !strings.Contains(err.Error(), "no space left") || !strings.Contains(err.Error(), want) {
 				t.Fatalf("%s, failing on %s: want the write error naming %s, got %v", how, failOn, want, err)
 			}
-			sameTree(t, "output after a failed build", before, tree(t, out))
-			sameTree(t, "manifest, sources and lock after a failed build", beforeLock, tree(t, filepath.Dir(m)))
+			testutil.SameTree(t, "output after a failed build", before, testutil.Tree(t, out))
+			testutil.SameTree(t, "manifest, sources and lock after a failed build", beforeLock, testutil.Tree(t, filepath.Dir(m)))
 			noTemps(t, out)
 			noTemps(t, filepath.Dir(m))
 		}
@@ -346,7 +318,7 @@ func TestCancelledBuildChangesNothing(t *testing.T) {
 	if _, err := Build(ctx, pl, BuildOptions{OutDir: out, Release: true}); !errors.Is(err, context.Canceled) {
 		t.Fatalf("want context.Canceled, got %v", err)
 	}
-	if got := tree(t, out); len(got) != 0 {
+	if got := testutil.Tree(t, out); len(got) != 0 {
 		t.Errorf("cancelled build wrote %v", got)
 	}
 	if _, err := os.Stat(filepath.Join(filepath.Dir(m), manifest.DefaultLockName)); err == nil {
@@ -360,7 +332,7 @@ func TestExistingDifferentOutputNeedsForce(t *testing.T) {
 	buildInto(t, m, out, BuildOptions{}, Options{})
 	// Same inputs again: identical bytes, nothing to force.
 	buildInto(t, m, out, BuildOptions{}, Options{})
-	before := tree(t, out)
+	before := testutil.Tree(t, out)
 	epoch, _ := ParseSourceDateEpoch("1700000000")
 	pl, _ := Load(m, Options{})
 	_, err := Build(context.Background(), pl, BuildOptions{OutDir: out, Epoch: epoch})
@@ -368,7 +340,7 @@ func TestExistingDifferentOutputNeedsForce(t *testing.T) {
 	if !errors.As(err, &ce) || len(ce.Files) == 0 {
 		t.Fatalf("want a ConflictError, got %v", err)
 	}
-	sameTree(t, "refused build", before, tree(t, out))
+	testutil.SameTree(t, "refused build", before, testutil.Tree(t, out))
 	noTemps(t, out)
 	if _, err := Build(context.Background(), pl, BuildOptions{OutDir: out, Epoch: epoch, Force: true}); err != nil {
 		t.Fatal(err)
@@ -402,7 +374,7 @@ func TestArchiveNameTakenDuringBuild(t *testing.T) {
 	if !errors.As(err, &ce) || len(ce.Files) != 1 || ce.Files[0] != taken {
 		t.Fatalf("want a ConflictError naming %s, got %v", taken, err)
 	}
-	sameTree(t, "output after the refused build", map[string]string{taken: "someone else's"}, tree(t, out))
+	testutil.SameTree(t, "output after the refused build", map[string]string{taken: "someone else's"}, testutil.Tree(t, out))
 	noTemps(t, out)
 }
 
@@ -446,7 +418,7 @@ func TestRebuildReusesArchives(t *testing.T) {
 	m := copyDemo(t)
 	out := t.TempDir()
 	buildInto(t, m, out, BuildOptions{}, Options{})
-	before := tree(t, out)
+	before := testutil.Tree(t, out)
 	var archives []string
 	bo := BuildOptions{Jobs: 1}
 	bo.hooks.wrap = func(name string, w io.Writer) io.Writer {
@@ -459,7 +431,7 @@ func TestRebuildReusesArchives(t *testing.T) {
 	if len(archives) != 0 {
 		t.Errorf("rebuild recompressed %v", archives)
 	}
-	sameTree(t, "rebuild", before, tree(t, out))
+	testutil.SameTree(t, "rebuild", before, testutil.Tree(t, out))
 
 	// Tamper with one archive: it is rebuilt, and replacing it needs --force.
 	victim := filepath.Join(out, "OEM_Base-1.4.0.cab")
@@ -473,5 +445,5 @@ func TestRebuildReusesArchives(t *testing.T) {
 	if _, err := Build(context.Background(), pl, BuildOptions{OutDir: out, Jobs: 1, Force: true}); err != nil {
 		t.Fatal(err)
 	}
-	sameTree(t, "forced rebuild", before, tree(t, out))
+	testutil.SameTree(t, "forced rebuild", before, testutil.Tree(t, out))
 }

@@ -4,6 +4,7 @@
 package testutil
 
 import (
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -63,5 +64,35 @@ func Slow(t testing.TB, why string) {
 	t.Helper()
 	if testing.Short() {
 		t.Skipf("%s; runs without -short", why)
+	}
+}
+
+// Tree maps every file under dir (by its path relative to dir) to its
+// bytes, to compare a directory before and after a command.
+func Tree(t testing.TB, dir string) map[string]string {
+	t.Helper()
+	out := map[string]string{}
+	filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		data, _ := os.ReadFile(p)
+		rel, _ := filepath.Rel(dir, p)
+		out[rel] = string(data)
+		return nil
+	})
+	return out
+}
+
+// SameTree fails the test, naming what, where two Trees differ.
+func SameTree(t testing.TB, what string, a, b map[string]string) {
+	t.Helper()
+	if len(a) != len(b) {
+		t.Errorf("%s: %d files, then %d", what, len(a), len(b))
+	}
+	for k, v := range a {
+		if b[k] != v {
+			t.Errorf("%s: %s differs", what, k)
+		}
 	}
 }

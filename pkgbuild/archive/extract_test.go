@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -14,6 +13,8 @@ import (
 	"testing"
 	"time"
 	"unicode/utf8"
+
+	"github.com/provpack/provpack/internal/testutil"
 
 	"github.com/klauspost/compress/zstd"
 
@@ -88,7 +89,7 @@ func TestExtractRefusesHostileNames(t *testing.T) {
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Errorf("%s %q: want %q, got %v", filepath.Base(archive), tc.names, tc.want, err)
 			}
-			if got := tree(t, parent); len(got) != 0 {
+			if got := testutil.Tree(t, parent); len(got) != 0 {
 				t.Errorf("%s %q: wrote %v", filepath.Base(archive), tc.names, got)
 			}
 		}
@@ -112,7 +113,7 @@ func TestExtractDoesNotFollowSymlinks(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "symlink") {
 		t.Fatalf("want a symlink refusal, got %v", err)
 	}
-	if got := tree(t, outside); len(got) != 0 {
+	if got := testutil.Tree(t, outside); len(got) != 0 {
 		t.Errorf("wrote outside the target: %v", got)
 	}
 }
@@ -143,7 +144,7 @@ func TestExtractThroughRoot(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "nothing was written") {
 		t.Fatalf("want a failed extract, got %v", err)
 	}
-	if got := tree(t, outside); len(got) != 0 {
+	if got := testutil.Tree(t, outside); len(got) != 0 {
 		t.Errorf("wrote outside the target: %v", got)
 	}
 	if ents, _ := os.ReadDir(dir); len(ents) != 1 || ents[0].Name() != "sub" {
@@ -226,7 +227,7 @@ func TestExtractIsAllOrNothing(t *testing.T) {
 			os.MkdirAll(dir, 0o755)
 			os.WriteFile(filepath.Join(dir, "z.provxml"), []byte("keep me"), 0o644)
 		}
-		before := tree(t, parent)
+		before := testutil.Tree(t, parent)
 		c := defaults
 		c.wrap = func(name string, w io.Writer) io.Writer {
 			if name == "b.provxml" {
@@ -238,40 +239,12 @@ func TestExtractIsAllOrNothing(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), "no space left") || !strings.Contains(err.Error(), archive) || !strings.Contains(err.Error(), "nothing was written") {
 			t.Fatalf("existing=%v: want the write error naming the archive, got %v", existing, err)
 		}
-		sameTree(t, "after a failed extract", before, tree(t, parent))
+		testutil.SameTree(t, "after a failed extract", before, testutil.Tree(t, parent))
 		if _, err := os.Stat(filepath.Join(dir, "sub")); err == nil {
 			t.Errorf("existing=%v: the failed extract left the directory it created", existing)
 		}
 		if _, err := os.Stat(dir); (err == nil) != existing {
 			t.Errorf("existing=%v: the output directory exists=%v after a failed extract", existing, err == nil)
-		}
-	}
-}
-
-// tree maps every file under dir to its bytes.
-func tree(t testing.TB, dir string) map[string]string {
-	t.Helper()
-	out := map[string]string{}
-	filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		data, _ := os.ReadFile(p)
-		rel, _ := filepath.Rel(dir, p)
-		out[rel] = string(data)
-		return nil
-	})
-	return out
-}
-
-func sameTree(t *testing.T, what string, a, b map[string]string) {
-	t.Helper()
-	if len(a) != len(b) {
-		t.Errorf("%s: %d files, then %d", what, len(a), len(b))
-	}
-	for k, v := range a {
-		if b[k] != v {
-			t.Errorf("%s: %s differs", what, k)
 		}
 	}
 }
