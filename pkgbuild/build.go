@@ -57,6 +57,9 @@ type BuildOptions struct {
 	Release bool
 	// Force replaces existing outputs whose bytes differ.
 	Force bool
+	// Clean removes, in the same commit, the archives the output
+	// directory holds that this build does not produce.
+	Clean bool
 	// Epoch is stamped on archive members (see ParseSourceDateEpoch).
 	Epoch time.Time
 	// Jobs bounds parallel archive writers; ≤ 0 means the number of CPUs.
@@ -372,6 +375,13 @@ func (b *builder) finish(pl *Plan) (*report.Report, error) {
 			return nil, err
 		}
 	}
+	rep.Stale = b.staleArchives(rep)
+	if b.opt.Clean {
+		for _, name := range rep.Stale {
+			b.tx.Remove(name)
+		}
+		rep.Cleaned = len(rep.Stale) > 0
+	}
 	if err := b.ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -380,6 +390,23 @@ func (b *builder) finish(pl *Plan) (*report.Report, error) {
 	}
 	b.writeCache(rep)
 	return rep, nil
+}
+
+// staleArchives lists the archives the output directory held when the
+// build began that rep does not name: an upload of the directory would
+// ship them, and verify fails on them.
+func (b *builder) staleArchives(rep *report.Report) []string {
+	ours := map[string]bool{}
+	for _, p := range rep.Packages {
+		ours[p.Archive] = true
+	}
+	var stale []string
+	for _, name := range b.tx.Names() {
+		if !ours[name] && archive.IsArchiveName(name) {
+			stale = append(stale, name)
+		}
+	}
+	return stale
 }
 
 // outputNames lists the outputs of the build that finished with rep.

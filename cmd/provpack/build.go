@@ -5,6 +5,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/urfave/cli/v2"
 
@@ -21,8 +22,10 @@ func buildCommand() *cli.Command {
 package (a cabinet, or tar.zst when the manifest says format: tar.zst),
 SHA256SUMS (check it with sha256sum -c) and the build report (report.json,
 report.md). Nothing in DIR changes unless every output succeeded; an
-existing file with different bytes is replaced only with --force. With
---release the build is recorded in provpack.lock afterwards.
+existing file with different bytes is replaced only with --force. Archives
+in DIR that this build does not produce (from an earlier build of other
+packages or versions) are named; --clean removes them in the same commit.
+With --release the build is recorded in provpack.lock afterwards.
 
 Archive dates come from SOURCE_DATE_EPOCH, or 2000-01-01T00:00:00Z when it
 is unset, so the same inputs always give the same bytes. When nothing DIR
@@ -36,6 +39,7 @@ Example:
 			&cli.StringFlag{Name: "out", Aliases: []string{"o"}, Usage: "output directory (required)"},
 			&cli.BoolFlag{Name: "release", Usage: "record this build in the release lock"},
 			&cli.BoolFlag{Name: "force", Usage: "replace existing outputs whose bytes differ"},
+			&cli.BoolFlag{Name: "clean", Usage: "remove archives in DIR that this build does not produce"},
 			&cli.BoolFlag{Name: "strict", Usage: "fail on warnings too"},
 		}, bumpFlags...),
 		Action: buildAction,
@@ -60,7 +64,7 @@ func buildAction(c *cli.Context) error {
 		return usageError{err}
 	}
 	stderr := c.App.ErrWriter
-	bo := pkgbuild.BuildOptions{OutDir: out, Release: c.Bool("release"), Force: c.Bool("force"), Epoch: epoch}
+	bo := pkgbuild.BuildOptions{OutDir: out, Release: c.Bool("release"), Force: c.Bool("force"), Clean: c.Bool("clean"), Epoch: epoch}
 	if isTerminal(stderr) {
 		bo.Progress = func(done, total int, pkg string) {
 			fmt.Fprintf(stderr, "\r\033[K[%d/%d] %s", done, total, pkg)
@@ -96,6 +100,14 @@ func buildAction(c *cli.Context) error {
 		fmt.Fprintf(w, "%s is up to date: nothing it was built from changed since the last build, so its %d archives, SHA256SUMS, report.json and report.md stand\n", out, len(rep.Packages))
 	} else {
 		fmt.Fprintf(w, "wrote %s: %d archives, SHA256SUMS, report.json, report.md\n", out, len(rep.Packages))
+	}
+	if len(rep.Stale) > 0 {
+		names := strings.Join(rep.Stale, ", ")
+		if rep.Cleaned {
+			fmt.Fprintf(w, "removed from %s the archives this build does not produce: %s\n", out, names)
+		} else {
+			fmt.Fprintf(stderr, "note: %s also holds archives this build does not produce: %s; verify fails on them and an upload would ship them (build --clean removes them)\n", out, names)
+		}
 	}
 	if bo.Release {
 		fmt.Fprintf(w, "recorded release %s in %s\n", rep.Release, pl.LockPath)

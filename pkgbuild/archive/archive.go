@@ -32,6 +32,12 @@ func archiveExt(f manifest.Format) string {
 	return ".cab"
 }
 
+// IsArchiveName reports whether name is named as provpack names
+// archives: a .cab or .tar.zst file.
+func IsArchiveName(name string) bool {
+	return strings.HasSuffix(name, ".cab") || strings.HasSuffix(name, ".tar.zst")
+}
+
 // Name returns the file name of a package archive.
 func Name(pkg, version string, f manifest.Format) string {
 	return pkg + "-" + version + archiveExt(f)

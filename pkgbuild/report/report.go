@@ -30,6 +30,11 @@ type Report struct {
 	// from the same inputs and changed nothing; only the packages'
 	// identities, archives and the findings are then filled.
 	UpToDate bool `json:"-"`
+	// Stale names the archives the output directory holds that this
+	// build does not produce (left by builds of other manifests or
+	// versions); with Cleaned, the build removed them.
+	Stale   []string `json:"-"`
+	Cleaned bool     `json:"-"`
 }
 
 // Head is what report.json says before its packages: what is

@@ -81,7 +81,9 @@ type Tx struct {
 	kept   []string // outputs left from an earlier build, unchanged
 	// scratch are the caller's temporary files, removed by End.
 	scratch []string
-	done    bool
+	// removals are outputs of an earlier build the commit removes.
+	removals []string
+	done     bool
 }
 
 // BeginFiles begins a transaction on files outside any output
@@ -122,6 +124,19 @@ func (t *Tx) Dir() string { return t.dir }
 
 // Present reports whether the directory held name when Begin looked.
 func (t *Tx) Present(name string) bool { return t.present[name] }
+
+// Names lists, sorted, what the directory held when Begin looked, but
+// provpack's own temporary files.
+func (t *Tx) Names() []string {
+	var names []string
+	for n := range t.present {
+		if !strings.HasPrefix(n, TempPrefix) {
+			names = append(names, n)
+		}
+	}
+	slices.Sort(names)
+	return names
+}
 
 // Keep records an output that an earlier build left in place and this
 // one keeps as it is; a durable commit syncs it.
@@ -186,6 +201,15 @@ func (t *Tx) Scratch() (*os.File, error) {
 	return f, nil
 }
 
+// Remove makes the commit remove name, a regular file the directory
+// holds, together with the renames: it is gone only if the commit
+// succeeds.
+func (t *Tx) Remove(name string) {
+	t.mu.Lock()
+	t.removals = append(t.removals, name)
+	t.mu.Unlock()
+}
+
 // Commit renames every staged file into place, outputs first and the
 // files for CreateAt last, each over its destination. Before renaming
 // anything it checks every destination: one that is not a regular file
@@ -238,7 +262,18 @@ func (t *Tx) Commit(force bool) error {
 			}
 		}
 	}
-	if err := renameAll(moves); err != nil {
+	var removals []string
+	for _, name := range t.removals {
+		path := filepath.Join(t.dir, name)
+		exists, err := regular(path)
+		if err != nil {
+			return err
+		}
+		if exists {
+			removals = append(removals, path)
+		}
+	}
+	if err := renameAll(moves, removals); err != nil {
 		return err
 	}
 	t.done = true
@@ -259,10 +294,12 @@ func (t *Tx) Commit(force bool) error {
 	return nil
 }
 
-// renameAll renames each staged file over its destination. A destination
-// about to be replaced is first hard-linked to a temporary name, so that
-// a failed rename can put back every file replaced before it.
-func renameAll(moves []*File) error {
+// renameAll renames each staged file over its destination, then moves
+// each of removals aside. A destination about to be replaced is first
+// hard-linked to a temporary name, and a file to remove is renamed to
+// one, so that a failure can put back every file replaced or removed
+// before it; only when all succeeded are the temporary names removed.
+func renameAll(moves []*File, removals []string) error {
 	type undo struct{ dest, backup string }
 	var undos []undo
 	rollback := func() {
@@ -291,6 +328,14 @@ func renameAll(moves []*File) error {
 			return fmt.Errorf("writing %s: %w", f.dest, err)
 		}
 		f.tmp = ""
+		undos = append(undos, u)
+	}
+	for _, path := range removals {
+		u := undo{dest: path, backup: filepath.Join(filepath.Dir(path), TempPrefix+"old-"+randomName())}
+		if err := os.Rename(path, u.backup); err != nil {
+			rollback()
+			return fmt.Errorf("removing %s: %w", path, err)
+		}
 		undos = append(undos, u)
 	}
 	for _, u := range undos {

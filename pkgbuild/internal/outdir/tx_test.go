@@ -234,3 +234,33 @@ func TestLockIsExclusiveAndCleansUp(t *testing.T) {
 		t.Error("the stale temporary file survived")
 	}
 }
+
+// TestRemoveIsPartOfTheCommit: a file to remove is gone only when the
+// commit succeeds; a commit that fails leaves it.
+func TestRemoveIsPartOfTheCommit(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "stale.cab"), []byte("old"), 0o644)
+	os.WriteFile(filepath.Join(dir, "b"), []byte("old b"), 0o644)
+	before := snapshot(t, dir)
+	tx, _ := Begin(dir, Options{})
+	stageAll(t, tx, map[string]string{"b": "new b"})
+	tx.Remove("stale.cab")
+	err := tx.Commit(false) // b differs: a conflict
+	tx.End()
+	if err == nil {
+		t.Fatal("the commit did not fail")
+	}
+	sameSnapshot(t, "after the failed commit", before, snapshot(t, dir))
+
+	tx, _ = Begin(dir, Options{})
+	stageAll(t, tx, map[string]string{"b": "new b"})
+	tx.Remove("stale.cab")
+	if err := tx.Commit(true); err != nil {
+		t.Fatal(err)
+	}
+	tx.End()
+	sameSnapshot(t, "after the commit", map[string]string{"b": "new b"}, snapshot(t, dir))
+	if ents, _ := os.ReadDir(dir); len(ents) != 1 {
+		t.Errorf("left behind: %v", ents)
+	}
+}
