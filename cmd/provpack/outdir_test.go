@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -548,6 +549,10 @@ func testSIGTERMDuringBuild(t *testing.T, bin string) {
 		var waitErr error
 		go func() { waitErr = cmd.Wait(); close(exited) }()
 		start := time.Now()
+		// The fractions count from when provpack handles SIGTERM: a
+		// process that has not reached main yet dies of the signal,
+		// which is the runtime's doing, not provpack's.
+		waitSIGTERMHandled(cmd.Process.Pid, exited)
 		var when string
 		switch {
 		case at == -3:
@@ -605,5 +610,30 @@ func testSIGTERMDuringBuild(t *testing.T, bin string) {
 	}
 	if interrupted == 0 {
 		t.Error("no build was interrupted: every one finished before its SIGTERM")
+	}
+}
+
+// waitSIGTERMHandled waits until process pid catches SIGTERM (Linux: the
+// SigCgt mask of /proc/PID/status), or has exited; elsewhere it returns
+// at once.
+func waitSIGTERMHandled(pid int, exited <-chan struct{}) {
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+		if err != nil {
+			return
+		}
+		for _, line := range strings.Split(string(data), "\n") {
+			if mask, ok := strings.CutPrefix(line, "SigCgt:"); ok {
+				if v, err := strconv.ParseUint(strings.TrimSpace(mask), 16, 64); err == nil && v&(1<<(uint(syscall.SIGTERM)-1)) != 0 {
+					return
+				}
+			}
+		}
+		select {
+		case <-exited:
+			return
+		case <-time.After(time.Millisecond):
+		}
 	}
 }
