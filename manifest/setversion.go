@@ -74,12 +74,49 @@ func SetVersion(data []byte, pkg string, v string) ([]byte, error) {
 	if vn.Kind != yaml.ScalarNode || vn.Anchor != "" || vn.Tag != "" && vn.Tag != "!!str" && vn.Tag != "!!float" && vn.Tag != "!!int" {
 		return nil, fmt.Errorf("line %d: the version of package %q is not a plain value; write it as version: 1.0.0", vn.Line, pkg)
 	}
-	start, end, err := scalarToken(t, vn)
+	out, err := replaceScalar(t, vn, v)
 	if err != nil {
 		return nil, fmt.Errorf("line %d: cannot edit the version of package %q: %v", vn.Line, pkg, err)
 	}
+	return out, nil
+}
+
+// SetRelease returns data with the image release replaced by v, for
+// provpack bump --release; like SetVersion, only the bytes of the old
+// token change.
+func SetRelease(data []byte, v string) ([]byte, error) {
+	if _, err := ParseVersion(v); err != nil {
+		return nil, err
+	}
+	e := &errs{file: "manifest"}
+	t := newText(data)
+	root := parseYAML(e, t)
+	if root == nil {
+		return nil, fmt.Errorf("cannot edit the manifest:\n%w", e.list.err())
+	}
+	rn := mappingValue(root, "release")
+	if rn == nil {
+		return nil, fmt.Errorf("the manifest has no release key to change")
+	}
+	if rn.Kind != yaml.ScalarNode || rn.Anchor != "" || rn.Tag != "" && rn.Tag != "!!str" && rn.Tag != "!!float" && rn.Tag != "!!int" {
+		return nil, fmt.Errorf("line %d: the release is not a plain value; write it as release: 1.0.0", rn.Line)
+	}
+	out, err := replaceScalar(t, rn, v)
+	if err != nil {
+		return nil, fmt.Errorf("line %d: cannot edit the release: %v", rn.Line, err)
+	}
+	return out, nil
+}
+
+// replaceScalar returns t's data with the one-line scalar n replaced by v
+// in the same quoting style.
+func replaceScalar(t *text, n *yaml.Node, v string) ([]byte, error) {
+	start, end, err := scalarToken(t, n)
+	if err != nil {
+		return nil, err
+	}
 	var repl string
-	switch vn.Style {
+	switch n.Style {
 	case yaml.DoubleQuotedStyle:
 		repl = `"` + v + `"`
 	case yaml.SingleQuotedStyle:
@@ -87,10 +124,10 @@ func SetVersion(data []byte, pkg string, v string) ([]byte, error) {
 	default:
 		repl = v
 	}
-	out := make([]byte, 0, len(data)-(end-start)+len(repl))
-	out = append(out, data[:start]...)
+	out := make([]byte, 0, len(t.data)-(end-start)+len(repl))
+	out = append(out, t.data[:start]...)
 	out = append(out, repl...)
-	out = append(out, data[end:]...)
+	out = append(out, t.data[end:]...)
 	return out, nil
 }
 

@@ -111,3 +111,20 @@ func TestSetVersionErrors(t *testing.T) {
 		}
 	}
 }
+
+func TestSetRelease(t *testing.T) {
+	in := "# image\nimage: demo\nrelease: '1.2.3'   # quoted\ntarget: wm6\n"
+	out, err := SetRelease([]byte(in), "1.3.0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "# image\nimage: demo\nrelease: '1.3.0'   # quoted\ntarget: wm6\n"; string(out) != want {
+		t.Errorf("got %q", out)
+	}
+	if _, err := SetRelease([]byte("image: demo\n"), "1.0.0"); err == nil || !strings.Contains(err.Error(), "no release key") {
+		t.Errorf("no release key: %v", err)
+	}
+	if _, err := SetRelease([]byte(in), "1.x"); err == nil {
+		t.Error("a bad version was accepted")
+	}
+}

@@ -126,6 +126,9 @@ func Build(ctx context.Context, pl *Plan, opt BuildOptions) (*report.Report, err
 	if HasErrors(pl.Findings) {
 		return nil, errors.New("the plan has error-level findings; fix them before building")
 	}
+	if opt.Release && pl.releaseRecorded() {
+		return nil, fmt.Errorf("release %s is not above %s, the release the lock records: a release number is recorded once; nothing was written", pl.Release, pl.Lock.Release)
+	}
 	b, err := startBuild(ctx, opt, pl.Dir, len(pl.Packages))
 	if err != nil {
 		return nil, err
@@ -148,6 +151,7 @@ func Build(ctx context.Context, pl *Plan, opt BuildOptions) (*report.Report, err
 // never commits. Either way nothing in OutDir changes; the plan is
 // returned with its findings.
 func BuildManifest(ctx context.Context, path string, popt Options, opt BuildOptions) (*Plan, *report.Report, error) {
+	popt.Release = popt.Release || opt.Release
 	start := time.Now()
 	if pl, rep, ok := quickMemo(path, popt, opt, start); ok {
 		if opt.Check != nil {
@@ -474,7 +478,8 @@ func (b *builder) refreshWatch(last *buildcache.Memo) {
 }
 
 // stageRelease stages the lock that records the plan as released and,
-// when --bump raised versions, the manifest with them written back. The
+// when --bump raised versions or --bump-release the release, the
+// manifest with them written back. The
 // manifest comes first: the lock is renamed last.
 func (b *builder) stageRelease(pl *Plan) error {
 	lock, err := pl.NextLock().Marshal()
@@ -496,7 +501,7 @@ func (b *builder) stageRelease(pl *Plan) error {
 			bumped = append(bumped, p)
 		}
 	}
-	if len(bumped) > 0 && pl.Manifest != nil && pl.Manifest.File != "" {
+	if (len(bumped) > 0 || pl.ReleaseBump != nil) && pl.Manifest != nil && pl.Manifest.File != "" {
 		path := pl.Manifest.File
 		st, err := os.Stat(path)
 		if err != nil {
@@ -508,6 +513,11 @@ func (b *builder) stageRelease(pl *Plan) error {
 		}
 		for _, p := range bumped {
 			if data, err = manifest.SetVersion(data, p.Name, p.Version); err != nil {
+				return err
+			}
+		}
+		if pl.ReleaseBump != nil {
+			if data, err = manifest.SetRelease(data, pl.ReleaseBump.To); err != nil {
 				return err
 			}
 		}

@@ -263,6 +263,9 @@ func TestFailedBuildChangesNothing(t *testing.T) {
 	src := filepath.Join(filepath.Dir(m), "provxml", "operator-apn.provxml")
 	data, _ := os.ReadFile(src)
 	os.WriteFile(src, bytes.Replace(data, []byte("internet.fabrikam.example"), []byte("web.fabrikam.example"), 1), 0o644)
+	// The second release has a number of its own.
+	mdata, _ := os.ReadFile(m)
+	os.WriteFile(m, bytes.Replace(mdata, []byte("release: 2.1.0"), []byte("release: 2.2.0"), 1), 0o644)
 	beforeLock = testutil.Tree(t, filepath.Dir(m))
 
 	// A full disk half-way through an archive, a report, the lock, or the

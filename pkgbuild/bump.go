@@ -117,6 +117,43 @@ func Bump(path, pkg string, kind BumpKind, reason string) (*BumpResult, error) {
 	return res, nil
 }
 
+// BumpRelease raises the image release of the manifest at path by kind,
+// editing only the release scalar, under the same guard as Bump. The
+// result's Package is empty.
+func BumpRelease(path string, kind BumpKind) (*BumpResult, error) {
+	if err := kind.Valid(); err != nil {
+		return nil, err
+	}
+	guard, err := outdir.Lock(filepath.Dir(path), "the manifest and its release lock")
+	if err != nil {
+		return nil, err
+	}
+	defer guard.Unlock()
+	data, err := boundedread.File(path, manifest.MaxSize)
+	if err != nil {
+		return nil, err
+	}
+	m, err := manifest.Parse(path, data)
+	if err != nil {
+		return nil, err
+	}
+	res := &BumpResult{From: m.Release.String(), To: bumpVersion(m.Release, kind)}
+	out, err := manifest.SetRelease(data, res.To)
+	if err != nil {
+		return nil, err
+	}
+	info, err := os.Stat(path)
+	if err != nil {
+		return nil, err
+	}
+	tx := outdir.BeginFiles(outdir.Options{Durable: true})
+	defer tx.End()
+	if err := stageAt(tx, path, out, info.Mode().Perm()); err != nil {
+		return nil, err
+	}
+	return res, tx.Commit(true)
+}
+
 // Init writes a commented starter manifest into dir and returns its path.
 // An existing manifest is kept unless force is set.
 func Init(dir, image, target string, force bool) (string, error) {

@@ -59,11 +59,14 @@ var (
 	// RuleSameRelease: something changed since the release recorded in the
 	// lock, but the image release number did not.
 	RuleSameRelease = provxml.Rule{ID: "PP0108", Severity: provxml.Warning, Summary: "the image changed but its release number did not"}
+	// RuleReleaseRecorded: build --release of a release number the lock
+	// already records (or a lower one); a release is recorded once.
+	RuleReleaseRecorded = provxml.Rule{ID: "PP0109", Severity: provxml.Error, Summary: "build --release of a release number the lock already records"}
 )
 
 // PlanRules lists the planning rules (PP01xx) and the release rules
 // (PP02xx, in reapply.go).
-var PlanRules = []*provxml.Rule{&RuleUnbumped, &RuleVersionDown, &RuleOrdinalSpent, &RuleOrdinalLow, &RuleLockMismatch, &RuleSuppress, &RuleRemoved, &RuleSameRelease,
+var PlanRules = []*provxml.Rule{&RuleUnbumped, &RuleVersionDown, &RuleOrdinalSpent, &RuleOrdinalLow, &RuleLockMismatch, &RuleSuppress, &RuleRemoved, &RuleSameRelease, &RuleReleaseRecorded,
 	&RuleColdOnly, &RuleBumpNoChange, &RuleConflict, &RuleShadowing}
 
 // ruleByID finds a provxml or planning rule.

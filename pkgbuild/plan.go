@@ -24,6 +24,12 @@ type Options struct {
 	Bump BumpKind
 	// Reason is recorded in the lock with each bump.
 	Reason string
+	// Release plans the build that build --release records: a release
+	// number the lock already records is then an error (PP0109).
+	Release bool
+	// BumpRelease raises the image release by this kind when it is not
+	// above the release the lock records (build --release --bump-release).
+	BumpRelease BumpKind
 }
 
 // Package and file statuses.
@@ -46,6 +52,9 @@ type Plan struct {
 	Image    string         `json:"image"`
 	Release  string         `json:"release"`
 	Target   string         `json:"target"`
+	// ReleaseBump, when set, is the raise of the image release that
+	// --bump-release made: the release writes it back to the manifest.
+	ReleaseBump *manifest.Bump `json:"releaseBump,omitempty"`
 	// PreviousRelease is the release recorded in the lock ("" before the
 	// first release).
 	PreviousRelease string         `json:"previousRelease,omitempty"`
@@ -167,12 +176,25 @@ func NewPlan(m *manifest.Manifest, dir string, lock *manifest.Lock, opt Options)
 // across packages (conflicts, the release number) are added after every
 // package is planned.
 func newPlan(ctx context.Context, m *manifest.Manifest, dir string, lock *manifest.Lock, opt Options, check *manifest.SourceChecker, each func(pl *Plan, pp *PackagePlan, fs []Finding)) (*Plan, error) {
-	if opt.Bump != "" {
-		if err := opt.Bump.Valid(); err != nil {
-			return nil, err
+	for _, k := range []BumpKind{opt.Bump, opt.BumpRelease} {
+		if k != "" {
+			if err := k.Valid(); err != nil {
+				return nil, err
+			}
 		}
 	}
 	pl := &Plan{Manifest: m, Dir: dir, Lock: lock, Image: m.Image, Release: m.Release.String(), Target: string(m.Target), Findings: []Finding{}}
+	if opt.BumpRelease != "" && lock != nil && lock.Image == m.Image && lock.Target == m.Target {
+		if last, err := manifest.ParseVersion(lock.Release); err == nil && m.Release.Compare(last) <= 0 {
+			raised, err := manifest.ParseVersion(bumpVersion(last, opt.BumpRelease))
+			if err != nil {
+				return nil, err
+			}
+			pl.ReleaseBump = &manifest.Bump{From: m.Release.String(), To: raised.String(), Reason: "build --bump-release " + string(opt.BumpRelease)}
+			m.Release = raised
+			pl.Release = raised.String()
+		}
+	}
 	if lock != nil && (lock.Image != m.Image || lock.Target != m.Target) {
 		pl.Findings = append(pl.Findings, Finding{File: m.File, Line: m.At("image").Line, Col: m.At("image").Col, ID: RuleLockMismatch.ID, Severity: RuleLockMismatch.Severity,
 			Message: fmt.Sprintf("the release lock records image %q, target %s, but the manifest says image %q, target %s; use the lock of this image or remove it to start over", lock.Image, lock.Target, m.Image, m.Target)})
@@ -243,7 +265,12 @@ func newPlan(ctx context.Context, m *manifest.Manifest, dir string, lock *manife
 		return nil, pl.replanErr
 	}
 	pl.Findings = suppressAll(pl, pl.Findings)
-	if lock != nil && lock.Release == pl.Release && pl.changed() {
+	recorded := opt.Release && pl.releaseRecorded()
+	if recorded {
+		pl.Findings = append(pl.Findings, planFinding(m, "", m.At("release"), &RuleReleaseRecorded,
+			"release %s is not above %s, the release the lock records: a release number is recorded once; raise it with 'provpack bump --release patch' or build with --bump-release patch", pl.Release, lock.Release))
+	}
+	if !recorded && lock != nil && lock.Release == pl.Release && pl.changed() {
 		at := m.At("release")
 		pl.Findings = append(pl.Findings, planFinding(m, "", at, &RuleSameRelease,
 			"release %s is already recorded in the lock, but the image changed since: raise release so this image has its own number", pl.Release))
@@ -550,6 +577,17 @@ func (pl *Plan) format() manifest.Format {
 }
 
 // changed reports whether anything differs from the last release.
+// releaseRecorded reports whether the lock records the plan's release
+// number, or a higher one.
+func (pl *Plan) releaseRecorded() bool {
+	if pl.Lock == nil {
+		return false
+	}
+	last, err1 := manifest.ParseVersion(pl.Lock.Release)
+	cur, err2 := manifest.ParseVersion(pl.Release)
+	return err1 == nil && err2 == nil && cur.Compare(last) <= 0
+}
+
 func (pl *Plan) changed() bool {
 	if len(pl.RemovedPackages) > 0 {
 		return true

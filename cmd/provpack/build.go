@@ -34,10 +34,12 @@ up to date and writes nothing (see docs/cache-format.md).
 
 Example:
    provpack build fixtures/demo/provpack.yaml -o out
-   provpack build -o out --release --bump patch --reason "APN renamed"`,
+   provpack build -o out --release --bump patch --reason "APN renamed"
+   provpack build -o out --release --bump-release minor`,
 		Flags: append([]cli.Flag{
 			&cli.StringFlag{Name: "out", Aliases: []string{"o"}, Usage: "output directory (required)"},
 			&cli.BoolFlag{Name: "release", Usage: "record this build in the release lock"},
+			&cli.StringFlag{Name: "bump-release", Usage: "with --release: raise the image release by patch, minor or major when the lock already records it"},
 			&cli.BoolFlag{Name: "force", Usage: "replace existing outputs whose bytes differ"},
 			&cli.BoolFlag{Name: "clean", Usage: "remove archives in DIR that this build does not produce"},
 			&cli.BoolFlag{Name: "strict", Usage: "fail on warnings too"},
@@ -58,6 +60,16 @@ func buildAction(c *cli.Context) error {
 	opt, err := buildOptions(c)
 	if err != nil {
 		return err
+	}
+	opt.Release = c.Bool("release")
+	if k := c.String("bump-release"); k != "" {
+		if !opt.Release {
+			return usagef("--bump-release raises the release that --release records; use it with --release")
+		}
+		if err := oneOf("bump-release", k, "patch", "minor", "major"); err != nil {
+			return err
+		}
+		opt.BumpRelease = pkgbuild.BumpKind(k)
 	}
 	epoch, err := pkgbuild.ParseSourceDateEpoch(os.Getenv("SOURCE_DATE_EPOCH"))
 	if err != nil {
@@ -110,6 +122,9 @@ func buildAction(c *cli.Context) error {
 		}
 	}
 	if bo.Release {
+		if pl.ReleaseBump != nil {
+			fmt.Fprintf(w, "release %s → %s in %s (--bump-release)\n", pl.ReleaseBump.From, pl.ReleaseBump.To, path)
+		}
 		fmt.Fprintf(w, "recorded release %s in %s\n", rep.Release, pl.LockPath)
 	}
 	return nil

@@ -13,22 +13,42 @@ func bumpCommand() *cli.Command {
 	return &cli.Command{
 		Name:      "bump",
 		Usage:     "raise a package version in the manifest, keeping its comments and layout",
-		ArgsUsage: "PKG",
+		ArgsUsage: "PKG | --release KIND",
 		Description: `Raises the version of package PKG in the manifest by one patch, minor or
 major step. Only the version is rewritten; comments, quoting and layout stay
 as they were. When the release lock knows the package, the bump and its
 reason are recorded there.
 
+With --release KIND (patch, minor or major) and no PKG, raises the image
+release instead: a release number is recorded once, so each build --release
+needs a new one.
+
 Example:
-   provpack bump OEM_Base --patch --reason "scanner timeout changed"`,
+   provpack bump OEM_Base --patch --reason "scanner timeout changed"
+   provpack bump --release minor`,
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "manifest", Aliases: []string{"m"}, Value: manifest.DefaultManifestName, Usage: "the manifest to edit"},
 			&cli.BoolFlag{Name: "patch", Usage: "raise the patch version"},
 			&cli.BoolFlag{Name: "minor", Usage: "raise the minor version"},
 			&cli.BoolFlag{Name: "major", Usage: "raise the major version"},
 			&cli.StringFlag{Name: "reason", Usage: "why, recorded in the lock"},
+			&cli.StringFlag{Name: "release", Usage: "raise the image release instead: patch, minor or major"},
 		},
 		Action: func(c *cli.Context) error {
+			if k := c.String("release"); k != "" {
+				if c.NArg() != 0 || c.Bool("patch") || c.Bool("minor") || c.Bool("major") || c.String("reason") != "" {
+					return usagef("bump --release KIND raises the image release and takes no PKG, --patch, --minor, --major or --reason")
+				}
+				if err := oneOf("release", k, "patch", "minor", "major"); err != nil {
+					return err
+				}
+				res, err := pkgbuild.BumpRelease(c.String("manifest"), pkgbuild.BumpKind(k))
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(c.App.Writer, "release: %s → %s\n", res.From, res.To)
+				return nil
+			}
 			if c.NArg() != 1 {
 				return usagef("bump takes exactly one PKG")
 			}
