@@ -20,8 +20,10 @@ import (
 // from exhausting memory.
 const MaxLockSize = 1 << 30
 
-// LockVersion is the lock format this package reads and writes.
-const LockVersion = 1
+// LockVersion is the lock format this package writes. It reads this one
+// and version 1, which had no history: no tombstones, no release records
+// and no base.
+const LockVersion = 2
 
 // Default file names, next to each other in the image's directory.
 const (
@@ -37,6 +39,17 @@ type Lock struct {
 	Release     string        `json:"release"`
 	Target      Target        `json:"target"`
 	Packages    []LockPackage `json:"packages"`
+	// Removed holds a tombstone for every package released once and
+	// removed since, so that a package added again continues its ordinals
+	// and rises above its last version.
+	Removed []Tombstone `json:"removed,omitempty"`
+	// Releases records every release made with this lock format, oldest
+	// first; the last is Release.
+	Releases []ReleaseRecord `json:"releases,omitempty"`
+	// Base is what Release was planned against, so that the release can
+	// be planned again, and its report rebuilt, after it is recorded
+	// (nil in a version 1 lock).
+	Base *LockBase `json:"base,omitempty"`
 
 	// byName indexes Packages by lower-cased name; validate builds it
 	// (ReadLock), and without it Package searches.
@@ -55,6 +68,82 @@ type LockPackage struct {
 	Bumps      []Bump        `json:"bumps"`
 	Files      []LockFile    `json:"files"`
 	Settings   []FlatSetting `json:"settings"`
+}
+
+// Tombstone is a package released once and removed since.
+type Tombstone struct {
+	Name    string `json:"name"`
+	Version string `json:"version"` // the last version released
+	GUID    string `json:"guid"`
+	Owner   Owner  `json:"owner"`
+	// MaxOrdinal is the highest ordinal released per class.
+	MaxOrdinal ClassOrdinals `json:"maxOrdinal"`
+	RemovedIn  string        `json:"removedIn"` // the release that removed it
+}
+
+// ReleaseRecord is one recorded release: its packages' versions, files,
+// ordinals and archives.
+type ReleaseRecord struct {
+	Release  string            `json:"release"`
+	Packages []ReleasedPackage `json:"packages"`
+	Removed  []string          `json:"removed,omitempty"` // packages this release removed
+}
+
+// ReleasedPackage is one package of a recorded release.
+type ReleasedPackage struct {
+	Name    string     `json:"name"`
+	Version string     `json:"version"`
+	Archive string     `json:"archive"`
+	SHA256  string     `json:"sha256"` // of the archive, hex
+	Files   []LockFile `json:"files"`
+}
+
+// LockBase is the state a release was planned against: the release
+// before it ("" for the first) and its packages as the lock then held
+// them.
+type LockBase struct {
+	Release  string        `json:"release"`
+	Packages []LockPackage `json:"packages"`
+	Removed  []Tombstone   `json:"removed,omitempty"`
+}
+
+// BaseLock is the lock Release was planned against, as a lock: nil when
+// Release was the first release. ok is false when the lock does not know
+// (a version 1 lock, or none).
+func (l *Lock) BaseLock() (base *Lock, ok bool) {
+	if l == nil || l.Base == nil {
+		return nil, false
+	}
+	if l.Base.Release == "" {
+		return nil, true
+	}
+	b := &Lock{LockVersion: l.LockVersion, Image: l.Image, Release: l.Base.Release, Target: l.Target, Packages: l.Base.Packages, Removed: l.Base.Removed}
+	b.index()
+	return b, true
+}
+
+// Tombstone returns the tombstone of the removed package name (ignoring
+// case), or nil. It is safe on a nil Lock.
+func (l *Lock) Tombstone(name string) *Tombstone {
+	if l == nil {
+		return nil
+	}
+	for i := range l.Removed {
+		if strings.EqualFold(l.Removed[i].Name, name) {
+			return &l.Removed[i]
+		}
+	}
+	return nil
+}
+
+// index builds byName from Packages.
+func (l *Lock) index() {
+	l.byName = make(map[string]int, len(l.Packages))
+	for i, p := range l.Packages {
+		if _, dup := l.byName[strings.ToLower(p.Name)]; !dup {
+			l.byName[strings.ToLower(p.Name)] = i
+		}
+	}
 }
 
 // ClassOrdinals holds one ordinal per file class; 0 means none yet.
@@ -190,8 +279,8 @@ func ReadLock(name string, data []byte) (*Lock, error) {
 	case head.LockVersion == nil:
 		e.add(Pos{}, "lockVersion", "missing; this is not a provpack lock")
 		return nil, e.list.err()
-	case string(*head.LockVersion) != fmt.Sprint(LockVersion):
-		e.add(Pos{}, "lockVersion", "%s is not supported (this provpack reads lockVersion %d); use the provpack that wrote it, or a newer one", *head.LockVersion, LockVersion)
+	case string(*head.LockVersion) != fmt.Sprint(LockVersion) && string(*head.LockVersion) != "1":
+		e.add(Pos{}, "lockVersion", "%s is not supported (this provpack reads lockVersion 1 and %d); use the provpack that wrote it, or a newer one", *head.LockVersion, LockVersion)
 		return nil, e.list.err()
 	}
 
@@ -272,8 +361,8 @@ var digestRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(
 
 // validate checks the lock's invariants; see docs/lock-format.md.
 func (l *Lock) validate(e *errs) {
-	if l.LockVersion != LockVersion {
-		e.add(Pos{}, "lockVersion", "%d is not supported (want %d)", l.LockVersion, LockVersion)
+	if l.LockVersion != LockVersion && l.LockVersion != 1 {
+		e.add(Pos{}, "lockVersion", "%d is not supported (want 1 or %d)", l.LockVersion, LockVersion)
 	}
 	if err := CheckImageName(l.Image); err != nil {
 		e.add(Pos{}, "image", "%w", err)
@@ -284,16 +373,41 @@ func (l *Lock) validate(e *errs) {
 	if err := checkEnum(l.Target, "target", string(l.Target)); err != nil {
 		e.add(Pos{}, "target", "%w", err)
 	}
-	l.byName = make(map[string]int, len(l.Packages))
-	for i := range l.Packages {
-		p := &l.Packages[i]
-		pp := index("packages", i)
+	l.byName = validatePackages(e, "packages", l.Packages, l.Target)
+	validateTombstones(e, "removed", l.Removed, l.byName)
+	for i, r := range l.Releases {
+		rp := index("releases", i)
+		if _, err := ParseVersion(r.Release); err != nil {
+			e.add(Pos{}, rp+".release", "%w", err)
+		}
+		if i == len(l.Releases)-1 && r.Release != l.Release {
+			e.add(Pos{}, rp+".release", "the last release recorded is %s, but the lock's release is %s", r.Release, l.Release)
+		}
+	}
+	if l.Base != nil {
+		if l.Base.Release != "" {
+			if _, err := ParseVersion(l.Base.Release); err != nil {
+				e.add(Pos{}, "base.release", "%w", err)
+			}
+		}
+		names := validatePackages(e, "base.packages", l.Base.Packages, l.Target)
+		validateTombstones(e, "base.removed", l.Base.Removed, names)
+	}
+}
+
+// validatePackages checks a list of locked packages and returns their
+// index by lower-cased name.
+func validatePackages(e *errs, prefix string, pkgs []LockPackage, target Target) map[string]int {
+	byName := make(map[string]int, len(pkgs))
+	for i := range pkgs {
+		p := &pkgs[i]
+		pp := index(prefix, i)
 		if err := CheckPackageName(p.Name); err != nil {
 			e.add(Pos{}, pp+".name", "%w", err)
-		} else if first, dup := l.byName[strings.ToLower(p.Name)]; dup {
-			e.add(Pos{}, pp+".name", "package %q is locked twice (also as %q)", p.Name, l.Packages[first].Name)
+		} else if first, dup := byName[strings.ToLower(p.Name)]; dup {
+			e.add(Pos{}, pp+".name", "package %q is locked twice (also as %q)", p.Name, pkgs[first].Name)
 		} else {
-			l.byName[strings.ToLower(p.Name)] = i
+			byName[strings.ToLower(p.Name)] = i
 		}
 		if _, err := ParseVersion(p.Version); err != nil {
 			e.add(Pos{}, pp+".version", "%w", err)
@@ -318,7 +432,38 @@ func (l *Lock) validate(e *errs) {
 				e.add(Pos{}, bp, "a bump must raise the version (%s to %s)", b.From, b.To)
 			}
 		}
-		p.validateFiles(e, l.Target, pp)
+		p.validateFiles(e, target, pp)
+	}
+	return byName
+}
+
+// validateTombstones checks tombstones; none may name a locked package.
+func validateTombstones(e *errs, prefix string, ts []Tombstone, live map[string]int) {
+	seen := map[string]bool{}
+	for i, t := range ts {
+		tp := index(prefix, i)
+		if err := CheckPackageName(t.Name); err != nil {
+			e.add(Pos{}, tp+".name", "%w", err)
+		} else if _, ok := live[strings.ToLower(t.Name)]; ok {
+			e.add(Pos{}, tp+".name", "package %q is both locked and removed", t.Name)
+		} else if seen[strings.ToLower(t.Name)] {
+			e.add(Pos{}, tp+".name", "package %q is removed twice", t.Name)
+		}
+		seen[strings.ToLower(t.Name)] = true
+		if _, err := ParseVersion(t.Version); err != nil {
+			e.add(Pos{}, tp+".version", "%w", err)
+		}
+		if _, err := ParseVersion(t.RemovedIn); err != nil {
+			e.add(Pos{}, tp+".removedIn", "%w", err)
+		}
+		for _, o := range []struct {
+			key string
+			n   int
+		}{{"cold", t.MaxOrdinal.Cold}, {"update", t.MaxOrdinal.Update}} {
+			if o.n < 0 || o.n > 999 {
+				e.add(Pos{}, tp+".maxOrdinal."+o.key, "%d is out of range (want 0 to 999)", o.n)
+			}
+		}
 	}
 }
 
@@ -408,10 +553,38 @@ func (p *LockPackage) validateFiles(e *errs, target Target, pp string) {
 func (l *Lock) Marshal() ([]byte, error) {
 	c := *l
 	c.LockVersion = LockVersion
-	c.Packages = append([]LockPackage{}, l.Packages...)
-	sort.SliceStable(c.Packages, func(i, j int) bool { return c.Packages[i].Name < c.Packages[j].Name })
-	for i := range c.Packages {
-		p := &c.Packages[i]
+	c.Packages = canonicalPackages(l.Packages)
+	c.Removed = append([]Tombstone(nil), l.Removed...)
+	sort.SliceStable(c.Removed, func(i, j int) bool { return c.Removed[i].Name < c.Removed[j].Name })
+	if l.Base != nil {
+		b := *l.Base
+		b.Packages = canonicalPackages(b.Packages)
+		b.Removed = append([]Tombstone(nil), b.Removed...)
+		sort.SliceStable(b.Removed, func(i, j int) bool { return b.Removed[i].Name < b.Removed[j].Name })
+		c.Base = &b
+	}
+	e := &errs{file: DefaultLockName}
+	c.validate(e)
+	if err := e.list.err(); err != nil {
+		return nil, fmt.Errorf("refusing to write an invalid lock:\n%w", err)
+	}
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(&c); err != nil {
+		return nil, fmt.Errorf("encoding lock: %w", err)
+	}
+	return b.Bytes(), nil
+}
+
+// canonicalPackages copies pkgs in their canonical form and order (see
+// Marshal).
+func canonicalPackages(pkgs []LockPackage) []LockPackage {
+	out := append([]LockPackage{}, pkgs...)
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	for i := range out {
+		p := &out[i]
 		p.Bumps = append([]Bump{}, p.Bumps...)
 		p.Files = append([]LockFile{}, p.Files...)
 		sort.SliceStable(p.Files, func(i, j int) bool { return p.Files[i].Name < p.Files[j].Name })
@@ -429,17 +602,5 @@ func (l *Lock) Marshal() ([]byte, error) {
 			}
 		}
 	}
-	e := &errs{file: DefaultLockName}
-	c.validate(e)
-	if err := e.list.err(); err != nil {
-		return nil, fmt.Errorf("refusing to write an invalid lock:\n%w", err)
-	}
-	var b bytes.Buffer
-	enc := json.NewEncoder(&b)
-	enc.SetIndent("", "  ")
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(&c); err != nil {
-		return nil, fmt.Errorf("encoding lock: %w", err)
-	}
-	return b.Bytes(), nil
+	return out
 }

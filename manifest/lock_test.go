@@ -125,7 +125,7 @@ func TestReadLockErrors(t *testing.T) {
 		{"syntax", "{\n  \"lockVersion\": 1,\n  \"image\": \"x\"\n  \"release\": \"1.0.0\"\n}\n", "provpack.lock:4:3: JSON syntax: invalid character '\"' after object key:value pair"},
 		{"truncated", "{\n  \"lockVersion\": 1,\n", "provpack.lock:3:1: JSON syntax: unexpected end of JSON input"},
 		{"string", ` "x"`, "provpack.lock:1:2: a lock is a JSON object, got a string"},
-		{"version", `{"lockVersion": 2, "image": "x"}`, "provpack.lock: lockVersion: 2 is not supported (this provpack reads lockVersion 1); use the provpack that wrote it, or a newer one"},
+		{"version", `{"lockVersion": 3, "image": "x"}`, "provpack.lock: lockVersion: 3 is not supported (this provpack reads lockVersion 1 and 2); use the provpack that wrote it, or a newer one"},
 		{"noversion", `{"image": "x"}`, "provpack.lock: lockVersion: missing; this is not a provpack lock"},
 		{"array", `[1]`, "provpack.lock:1:1: a lock is a JSON object, got an array"},
 		{"unknown", strings.Replace(string(good), `"image"`, `"imgae": "x", "image"`, 1), `provpack.lock: unknown field "imgae"`},
@@ -208,5 +208,25 @@ func TestLockPackageLookup(t *testing.T) {
 		if got := l.Package("NoSuchPackage"); got != nil {
 			t.Errorf("Package(NoSuchPackage) = %v", got)
 		}
+	}
+}
+
+// TestReadVersion1Lock: a lock written before the history was kept reads
+// as having none: no tombstones, no release records, no base.
+func TestReadVersion1Lock(t *testing.T) {
+	b, err := sampleLock().Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	v1 := strings.Replace(string(b), `"lockVersion": 2`, `"lockVersion": 1`, 1)
+	l, err := ReadLock("provpack.lock", []byte(v1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := l.BaseLock(); ok || l.Tombstone("OEM_Base") != nil || len(l.Releases) != 0 {
+		t.Errorf("a version 1 lock has history: %+v", l)
+	}
+	if l.Package("oem_scanner") == nil {
+		t.Error("a version 1 lock lost its packages")
 	}
 }

@@ -375,7 +375,7 @@ func (b *builder) finish(pl *Plan) (*report.Report, error) {
 		return nil, err
 	}
 	if b.opt.Release {
-		if err := b.stageRelease(pl); err != nil {
+		if err := b.stageRelease(pl, rep); err != nil {
 			return nil, err
 		}
 	}
@@ -481,8 +481,8 @@ func (b *builder) refreshWatch(last *buildcache.Memo) {
 // when --bump raised versions or --bump-release the release, the
 // manifest with them written back. The
 // manifest comes first: the lock is renamed last.
-func (b *builder) stageRelease(pl *Plan) error {
-	lock, err := pl.NextLock().Marshal()
+func (b *builder) stageRelease(pl *Plan, rep *report.Report) error {
+	lock, err := pl.NextLock(rep).Marshal()
 	if err != nil {
 		return err
 	}

@@ -193,7 +193,7 @@ func TestReleaseLockTooBigIsRefused(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if lock, _ := pl.NextLock().Marshal(); len(lock) <= maxLock {
+	if lock, _ := pl.NextLock(nil).Marshal(); len(lock) <= maxLock {
 		t.Fatalf("the lock is only %d bytes; make the image bigger", len(lock))
 	}
 	out := filepath.Join(dir, "out")

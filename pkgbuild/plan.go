@@ -30,6 +30,10 @@ type Options struct {
 	// BumpRelease raises the image release by this kind when it is not
 	// above the release the lock records (build --release --bump-release).
 	BumpRelease BumpKind
+
+	// onBase plans against the lock's base (see newPlan); probed says
+	// newPlan has already looked whether to.
+	onBase, probed bool
 }
 
 // Package and file statuses.
@@ -63,6 +67,10 @@ type Plan struct {
 	RemovedPackages []string  `json:"removedPackages,omitempty"`
 	Findings        []Finding `json:"findings"`
 
+	// lockRead is the lock as read; Lock is what the plan compares with,
+	// which for a release the lock already records is what that release
+	// was planned against.
+	lockRead *manifest.Lock
 	// replan plans package i again, for the content of a shed package;
 	// replanErr is set when that content differs from the first time.
 	replan    func(i int) *PackagePlan
@@ -176,6 +184,28 @@ func NewPlan(m *manifest.Manifest, dir string, lock *manifest.Lock, opt Options)
 // across packages (conflicts, the release number) are added after every
 // package is planned.
 func newPlan(ctx context.Context, m *manifest.Manifest, dir string, lock *manifest.Lock, opt Options, check *manifest.SourceChecker, each func(pl *Plan, pp *PackagePlan, fs []Finding)) (*Plan, error) {
+	if lock != nil && !opt.Release && !opt.probed && lock.Release == m.Release.String() && lock.Image == m.Image && lock.Target == m.Target {
+		if _, ok := lock.BaseLock(); ok {
+			// The release the lock records, built again. If the image is
+			// still what that release recorded, plan it against what the
+			// release was planned against, so that its report comes out
+			// as it did; if it changed since, against the release (and
+			// PP0108 says the release number must rise).
+			opt.probed = true
+			probe, err := newPlan(ctx, m, dir, lock, opt, check, nil)
+			if err != nil {
+				return nil, err
+			}
+			if probe.differsFrom(lock) {
+				if each == nil {
+					return probe, nil
+				}
+				return newPlan(ctx, m, dir, lock, opt, nil, each)
+			}
+			opt.onBase = true
+			return newPlan(ctx, m, dir, lock, opt, nil, each)
+		}
+	}
 	for _, k := range []BumpKind{opt.Bump, opt.BumpRelease} {
 		if k != "" {
 			if err := k.Valid(); err != nil {
@@ -201,6 +231,11 @@ func newPlan(ctx context.Context, m *manifest.Manifest, dir string, lock *manife
 		lock = nil
 		pl.Lock = nil
 	}
+	pl.lockRead = lock
+	if opt.onBase {
+		base, _ := lock.BaseLock()
+		lock, pl.Lock = base, base
+	}
 	if lock != nil {
 		pl.PreviousRelease = lock.Release
 		// Known from the manifest and the lock alone: the report's layout
@@ -222,7 +257,7 @@ func newPlan(ctx context.Context, m *manifest.Manifest, dir string, lock *manife
 	keys := make([][]uint64, len(m.Packages))
 	pl.replan = func(i int) *PackagePlan {
 		p := m.Packages[i]
-		return planPackage(m, dir, lock.Package(p.Name), p, ords, opt, new([]Finding), nil)
+		return planPackage(m, dir, lock.Package(p.Name), lock.Tombstone(p.Name), p, ords, opt, new([]Finding), nil)
 	}
 	var badSources atomic.Bool
 	parallel.For(ctx, len(m.Packages), 0, func(i int) {
@@ -239,7 +274,7 @@ func newPlan(ctx context.Context, m *manifest.Manifest, dir string, lock *manife
 		if each != nil {
 			sc = getScratch()
 		}
-		pp := planPackage(m, dir, lock.Package(p.Name), p, ords, opt, &found[i], sc)
+		pp := planPackage(m, dir, lock.Package(p.Name), lock.Tombstone(p.Name), p, ords, opt, &found[i], sc)
 		pp.index = i
 		found[i] = append(found[i], analyzePackage(pl, pp)...)
 		keys[i] = settingKeys(pp)
@@ -283,16 +318,27 @@ func planFinding(m *manifest.Manifest, pkg string, at manifest.Pos, r *provxml.R
 	return Finding{File: m.File, Line: at.Line, Col: at.Col, ID: r.ID, Severity: r.Severity, Message: fmt.Sprintf(format, args...), Package: pkg}
 }
 
-func planPackage(m *manifest.Manifest, dir string, old *manifest.LockPackage, p *manifest.Package, ords manifest.Ordinals, opt Options, out *[]Finding, sc *scratch) *PackagePlan {
+func planPackage(m *manifest.Manifest, dir string, old *manifest.LockPackage, tomb *manifest.Tombstone, p *manifest.Package, ords manifest.Ordinals, opt Options, out *[]Finding, sc *scratch) *PackagePlan {
 	pp := &PackagePlan{Name: p.Name, GUID: p.GUID.String(), GUIDDerived: p.GUIDDerived, Owner: p.Owner, Version: p.Version.String(), Files: []*FilePlan{}, Why: []string{}, src: p}
 	var fs []Finding
 	suppress := checkSuppress(m, p, &fs)
 
 	versionCmp := 1
-	if old == nil {
+	switch {
+	case old == nil && tomb != nil:
+		// Released once, removed, and back: it continues where it
+		// stopped, so that devices that still have it take the update.
+		pp.Status = StatusNew
+		if last, err := manifest.ParseVersion(tomb.Version); err == nil && p.Version.Compare(last) <= 0 {
+			fs = append(fs, planFinding(m, p.Name, p.At("version"), &RuleVersionDown,
+				"package %s: version %s is not above %s, the version it had when release %s removed it; a package added again must rise above its last version: set it above %s", p.Name, pp.Version, tomb.Version, tomb.RemovedIn, tomb.Version))
+		}
+		pp.Why = append(pp.Why, fmt.Sprintf("%s is back at version %s; release %s removed it at version %s: its ordinals continue after %03d (cold) and %03d (update)",
+			p.Name, pp.Version, tomb.RemovedIn, tomb.Version, tomb.MaxOrdinal.Cold, tomb.MaxOrdinal.Update))
+	case old == nil:
 		pp.Status = StatusNew
 		pp.Why = append(pp.Why, fmt.Sprintf("first release of %s at version %s", p.Name, pp.Version))
-	} else {
+	default:
 		pp.OldVersion = old.Version
 		oldV, err := manifest.ParseVersion(old.Version)
 		if err == nil {
@@ -328,6 +374,12 @@ func planPackage(m *manifest.Manifest, dir string, old *manifest.LockPackage, p 
 	for _, c := range classes {
 		var lf *manifest.LockFile
 		maxOrd := 0
+		if tomb != nil && old == nil {
+			maxOrd = tomb.MaxOrdinal.Cold
+			if c.class == manifest.ClassUpdate {
+				maxOrd = tomb.MaxOrdinal.Update
+			}
+		}
 		if old != nil {
 			for i := range old.Files {
 				if old.Files[i].Class == c.class {
@@ -536,21 +588,38 @@ func applySuppress(fs []Finding, ids []string) []Finding {
 	})
 }
 
-// NextLock returns the lock that records this plan as released.
-func (pl *Plan) NextLock() *manifest.Lock {
+// NextLock returns the lock that records this plan as released, with
+// the archives of rep (nil when there are none yet) in its release
+// record. It extends the lock as read: its tombstones, releases and, as
+// base, the state this release was planned against.
+func (pl *Plan) NextLock(rep *report.Report) *manifest.Lock {
+	prev := pl.lockRead
 	l := &manifest.Lock{LockVersion: manifest.LockVersion, Image: pl.Image, Release: pl.Release, Target: manifest.Target(pl.Target)}
+	archives := map[string]*report.Package{}
+	if rep != nil {
+		for _, p := range rep.Packages {
+			archives[p.Name] = p
+		}
+	}
+	record := manifest.ReleaseRecord{Release: pl.Release, Packages: []manifest.ReleasedPackage{}, Removed: pl.RemovedPackages}
 	for _, pp := range pl.Packages {
 		lp := manifest.LockPackage{Name: pp.Name, Version: pp.Version, GUID: pp.GUID, Owner: pp.Owner, Bumps: []manifest.Bump{}, Files: []manifest.LockFile{}, Settings: []manifest.FlatSetting{}}
-		if old := pl.Lock.Package(pp.Name); old != nil {
+		if old := prev.Package(pp.Name); old != nil {
 			lp.MaxOrdinal = old.MaxOrdinal
 			lp.Bumps = append(lp.Bumps, old.Bumps...)
 			recorded := len(old.Bumps) > 0 && old.Bumps[len(old.Bumps)-1].To == pp.Version
 			if pp.Bump == nil && old.Version != pp.Version && !recorded {
 				lp.Bumps = append(lp.Bumps, manifest.Bump{From: old.Version, To: pp.Version, Reason: "version raised in the manifest"})
 			}
+		} else if t := prev.Tombstone(pp.Name); t != nil {
+			lp.MaxOrdinal = t.MaxOrdinal
 		}
 		if pp.Bump != nil {
 			lp.Bumps = append(lp.Bumps, *pp.Bump)
+		}
+		rp := manifest.ReleasedPackage{Name: pp.Name, Version: pp.Version, Files: []manifest.LockFile{}}
+		if a := archives[pp.Name]; a != nil {
+			rp.Archive, rp.SHA256 = a.Archive, a.SHA256
 		}
 		for _, f := range pp.Files {
 			if f.Class == manifest.ClassCold {
@@ -558,13 +627,43 @@ func (pl *Plan) NextLock() *manifest.Lock {
 			} else {
 				lp.MaxOrdinal.Update = max(lp.MaxOrdinal.Update, f.Ordinal)
 			}
-			lp.Files = append(lp.Files, manifest.LockFile{Class: f.Class, Name: f.Name, Ordinal: f.Ordinal, Digest: f.Digest})
+			lf := manifest.LockFile{Class: f.Class, Name: f.Name, Ordinal: f.Ordinal, Digest: f.Digest}
+			lp.Files = append(lp.Files, lf)
+			rp.Files = append(rp.Files, lf)
 			for i := range f.Settings {
 				lp.Settings = append(lp.Settings, report.SettingOf(f.Class, f.Name, &f.Settings[i]))
 			}
 		}
 		l.Packages = append(l.Packages, lp)
+		record.Packages = append(record.Packages, rp)
 	}
+	l.Base = &manifest.LockBase{Packages: []manifest.LockPackage{}}
+	if prev != nil {
+		l.Base = &manifest.LockBase{Release: prev.Release, Packages: prev.Packages, Removed: prev.Removed}
+		l.Releases = append(l.Releases, prev.Releases...)
+		// Tombstones: those of packages still away, and one for each
+		// package this release removes.
+		for _, t := range prev.Removed {
+			if pl.Manifest == nil || pl.Manifest.Package(t.Name) == nil {
+				l.Removed = append(l.Removed, t)
+			}
+		}
+		for _, lp := range prev.Packages {
+			if pl.Manifest != nil && pl.Manifest.Package(lp.Name) != nil {
+				continue
+			}
+			t := manifest.Tombstone{Name: lp.Name, Version: lp.Version, GUID: lp.GUID, Owner: lp.Owner, MaxOrdinal: lp.MaxOrdinal, RemovedIn: pl.Release}
+			for _, f := range lp.Files {
+				if f.Class == manifest.ClassCold {
+					t.MaxOrdinal.Cold = max(t.MaxOrdinal.Cold, f.Ordinal)
+				} else {
+					t.MaxOrdinal.Update = max(t.MaxOrdinal.Update, f.Ordinal)
+				}
+			}
+			l.Removed = append(l.Removed, t)
+		}
+	}
+	l.Releases = append(l.Releases, record)
 	return l
 }
 
@@ -580,12 +679,36 @@ func (pl *Plan) format() manifest.Format {
 // releaseRecorded reports whether the lock records the plan's release
 // number, or a higher one.
 func (pl *Plan) releaseRecorded() bool {
-	if pl.Lock == nil {
+	if pl.lockRead == nil {
 		return false
 	}
-	last, err1 := manifest.ParseVersion(pl.Lock.Release)
+	last, err1 := manifest.ParseVersion(pl.lockRead.Release)
 	cur, err2 := manifest.ParseVersion(pl.Release)
 	return err1 == nil && err2 == nil && cur.Compare(last) <= 0
+}
+
+// differsFrom reports whether the plan's packages differ from those l
+// records: another set of packages, a version or a file.
+func (pl *Plan) differsFrom(l *manifest.Lock) bool {
+	if len(l.Packages) != len(pl.Packages) {
+		return true
+	}
+	for _, p := range pl.Packages {
+		lp := l.Package(p.Name)
+		if lp == nil || lp.Version != p.Version || len(lp.Files) != len(p.Files) {
+			return true
+		}
+		for _, f := range p.Files {
+			same := false
+			for _, lf := range lp.Files {
+				same = same || (lf.Name == f.Name && lf.Digest == f.Digest)
+			}
+			if !same {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 func (pl *Plan) changed() bool {

@@ -71,7 +71,7 @@ func (s *scenario) release(pl *Plan) {
 	if HasErrors(pl.Findings) {
 		s.t.Fatalf("releasing a plan with errors: %v", pl.Findings)
 	}
-	b, err := pl.NextLock().Marshal()
+	b, err := pl.NextLock(nil).Marshal()
 	if err != nil {
 		s.t.Fatal(err)
 	}
@@ -122,12 +122,14 @@ func TestMultiReleaseScenario(t *testing.T) {
 
 	// Nothing changed; whitespace and attribute order are not changes.
 	s.write("update.provxml", "<?xml version='1.0'?>\n<wap-provisioningdoc>\n  <characteristic type='Registry'>\n    <characteristic type=\"HKLM\\Software\\Contoso\\Update\">\n      <parm datatype='integer' value='1' name='B'/>\n    </characteristic>\n  </characteristic>\n</wap-provisioningdoc>\n")
+	// The release the lock records, unchanged, plans as it did when it
+	// was released (its report is rebuilt the same).
 	pl = s.plan(Options{})
 	fs = files(pl)
-	expectFile(t, fs[manifest.ClassUpdate], "mxipupdate_OEM_Base_100.provxml", 100, StatusUnchanged)
-	expectFile(t, fs[manifest.ClassCold], "mxipcold_OEM_Base_100.provxml", 100, StatusUnchanged)
-	if len(pl.Findings) != 0 {
-		t.Fatalf("reformatting is not a change, got %v", pl.Findings)
+	expectFile(t, fs[manifest.ClassUpdate], "mxipupdate_OEM_Base_100.provxml", 100, StatusNew)
+	expectFile(t, fs[manifest.ClassCold], "mxipcold_OEM_Base_100.provxml", 100, StatusNew)
+	if len(pl.Findings) != 0 || pl.PreviousRelease != "" {
+		t.Fatalf("reformatting is not a change, got %v (previous release %q)", pl.Findings, pl.PreviousRelease)
 	}
 
 	// A cold file changes: next ordinal, no version bump needed.

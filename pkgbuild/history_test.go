@@ -1,0 +1,100 @@
+package pkgbuild
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/provpack/provpack/manifest"
+)
+
+const historyHead = "image: demo\nrelease: %s\ntarget: wm6\npackages:\n"
+
+func historyPkg(name, version, value string) string {
+	return "  - name: " + name + "\n    version: " + version + "\n    owner: oem\n    update:\n      - settings:\n          - csp: Registry\n            characteristic: 'HKLM\\Software\\Contoso\\" + name + "'\n            parms:\n              - {name: V, value: \"" + value + "\", datatype: integer}\n"
+}
+
+func writeManifest(t *testing.T, release string, pkgs ...string) {
+	t.Helper()
+	data := strings.Replace(historyHead, "%s", release, 1) + strings.Join(pkgs, "")
+	if err := os.WriteFile("provpack.yaml", []byte(data), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func release(t *testing.T, out string, opt Options) *Plan {
+	t.Helper()
+	pl, _, err := BuildManifest(context.Background(), "provpack.yaml", opt, BuildOptions{OutDir: out, Release: true})
+	if err != nil {
+		t.Fatalf("release into %s: %v (%v)", out, err, pl)
+	}
+	return pl
+}
+
+// TestReleaseHistory: the lock remembers removed packages and every
+// release; a package added again continues its ordinals and must rise
+// above its last version; a recorded release built again gives the same
+// reports.
+func TestReleaseHistory(t *testing.T) {
+	t.Chdir(t.TempDir())
+	writeManifest(t, "1.0.0", historyPkg("OEM_A", "1.0.0", "1"), historyPkg("OEM_B", "2.0.0", "1"))
+	release(t, "r1", Options{})
+
+	// The recorded release, built again into another directory: the
+	// same reports (it plans against what it was planned against).
+	if _, _, err := BuildManifest(context.Background(), "provpack.yaml", Options{}, BuildOptions{OutDir: "again"}); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{"report.json", "report.md", "SHA256SUMS"} {
+		a, _ := os.ReadFile(filepath.Join("r1", f))
+		b, _ := os.ReadFile(filepath.Join("again", f))
+		if string(a) != string(b) {
+			t.Errorf("%s of the recorded release built again differs:\n%s\n---\n%s", f, a, b)
+		}
+	}
+
+	// Release 1.1.0 removes OEM_B after changing it once.
+	writeManifest(t, "1.0.1", historyPkg("OEM_A", "1.0.0", "1"), historyPkg("OEM_B", "2.0.1", "2"))
+	release(t, "r2", Options{})
+	writeManifest(t, "1.1.0", historyPkg("OEM_A", "1.0.0", "1"))
+	release(t, "r3", Options{})
+	lock, err := manifest.LoadLock(manifest.DefaultLockName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tomb := lock.Tombstone("OEM_B")
+	if tomb == nil || tomb.Version != "2.0.1" || tomb.MaxOrdinal.Update != 200 || tomb.RemovedIn != "1.1.0" {
+		t.Fatalf("tombstone of OEM_B: %+v", tomb)
+	}
+	if n := len(lock.Releases); n != 3 || lock.Releases[2].Release != "1.1.0" || lock.Releases[0].Packages[0].SHA256 == "" {
+		t.Fatalf("release records: %+v", lock.Releases)
+	}
+
+	// Added again at its old version: refused.
+	writeManifest(t, "1.2.0", historyPkg("OEM_A", "1.0.0", "1"), historyPkg("OEM_B", "2.0.1", "3"))
+	pl, err := Load("provpack.yaml", Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ids := findingIDs(pl); ids != RuleVersionDown.ID {
+		t.Fatalf("want %s for the re-added package at its old version, got %v", RuleVersionDown.ID, pl.Findings)
+	}
+	// Above it: the ordinals continue after 200.
+	writeManifest(t, "1.2.0", historyPkg("OEM_A", "1.0.0", "1"), historyPkg("OEM_B", "2.1.0", "3"))
+	pl = release(t, "r4", Options{})
+	if f := pl.Packages[1].Files[0]; f.Name != "mxipupdate_OEM_B_300.provxml" {
+		t.Fatalf("the re-added package's update file is %s, want ordinal 300", f.Name)
+	}
+	lock, _ = manifest.LoadLock(manifest.DefaultLockName)
+	if lock.Tombstone("OEM_B") != nil {
+		t.Error("the tombstone of a package added again stayed")
+	}
+
+	// A recorded release number is not recorded again.
+	_, _, err = BuildManifest(context.Background(), "provpack.yaml", Options{}, BuildOptions{OutDir: "r5", Release: true})
+	if err == nil || !strings.Contains(err.Error(), "error-level") {
+		t.Fatalf("a second release 1.2.0: %v", err)
+	}
+}
