@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/provpack/provpack/manifest"
+	"github.com/provpack/provpack/pkgbuild/diff"
 )
 
 const historyHead = "image: demo\nrelease: %s\ntarget: wm6\npackages:\n"
@@ -91,6 +92,19 @@ func TestReleaseHistory(t *testing.T) {
 	if lock.Tombstone("OEM_B") != nil {
 		t.Error("the tombstone of a package added again stayed")
 	}
+
+	// The change since the last release, from the lock and the manifest,
+	// without building.
+	writeManifest(t, "1.3.0", historyPkg("OEM_A", "1.0.1", "5"), historyPkg("OEM_B", "2.1.0", "3"))
+	oldS, err1 := Snapshot(manifest.DefaultLockName)
+	newS, err2 := Snapshot("provpack.yaml")
+	if err1 != nil || err2 != nil {
+		t.Fatal(err1, err2)
+	}
+	if txt := diff.DiffSnapshots(oldS, newS).Text(); !strings.Contains(txt, `Registry/HKLM\Software\Contoso\OEM_A/@V: "1" integer → "5" integer`) || strings.Contains(txt, "OEM_B") {
+		t.Errorf("lock against manifest:\n%s", txt)
+	}
+	writeManifest(t, "1.2.0", historyPkg("OEM_A", "1.0.0", "1"), historyPkg("OEM_B", "2.1.0", "3"))
 
 	// A recorded release number is not recorded again.
 	_, _, err = BuildManifest(context.Background(), "provpack.yaml", Options{}, BuildOptions{OutDir: "r5", Release: true})

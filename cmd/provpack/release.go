@@ -6,6 +6,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/provpack/provpack/pkgbuild"
 	"github.com/provpack/provpack/pkgbuild/diff"
 )
 
@@ -51,31 +52,33 @@ func diffCommand() *cli.Command {
 		Usage:     "setting-level diff between two releases",
 		ArgsUsage: "OLD NEW",
 		Description: `Compares two releases, each given as a build output directory, its
-report.json, or a provpack.lock: per package the settings added, removed and
+report.json, a provpack.lock, or a manifest (provpack.yaml, planned without
+building: what the next build would write): per package the settings added, removed and
 changed (old → new value and datatype), settings that moved between the cold
 and update classes, and version and ordinal changes. Settings that did not
 change are not listed. With --exit-code, differences exit 3 (none exit 0).
 
 Example:
    provpack diff out/2.1.0 out/2.2.0
-   provpack diff --output markdown provpack.lock out/2.2.0 > review.md`,
+   provpack diff --output markdown provpack.lock out/2.2.0 > review.md
+   provpack diff provpack.lock provpack.yaml   # the change since the last release`,
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "output", Value: "text", Usage: "text, markdown or json"},
 			&cli.BoolFlag{Name: "exit-code", Usage: "exit 3 when there are differences"},
 		},
 		Action: func(c *cli.Context) error {
 			if c.NArg() != 2 {
-				return usagef("diff takes two arguments, OLD and NEW (build output directories, report.json files or provpack.lock files)")
+				return usagef("diff takes two arguments, OLD and NEW (build output directories, report.json files, provpack.lock files or manifests)")
 			}
 			output := c.String("output")
 			if err := oneOf("output", output, "text", "markdown", "json"); err != nil {
 				return err
 			}
-			oldS, err := diff.LoadSnapshot(c.Args().Get(0))
+			oldS, err := pkgbuild.Snapshot(c.Args().Get(0))
 			if err != nil {
 				return err
 			}
-			newS, err := diff.LoadSnapshot(c.Args().Get(1))
+			newS, err := pkgbuild.Snapshot(c.Args().Get(1))
 			if err != nil {
 				return err
 			}
