@@ -169,11 +169,12 @@ func TestQuickMemoFallsBack(t *testing.T) {
 	}
 }
 
-// TestRebuildNamesFilesAsGiven: findings name files through the
-// manifest's path as given, so the reports of a build of the same
-// manifest named another way differ; such a build is not up to date (and
-// finds the reports it would write differ).
-func TestRebuildNamesFilesAsGiven(t *testing.T) {
+// TestReportsNameFilesRelative: findings in the reports name files
+// relative to the manifest's directory, so a build of the same manifest
+// named another way (an absolute path) writes the same reports; it is
+// not taken as up to date (the findings it prints name files as given),
+// and finds its outputs identical.
+func TestReportsNameFilesRelative(t *testing.T) {
 	memoImage(t)
 	data, _ := os.ReadFile("apn/a.provxml")
 	os.WriteFile("apn/a.provxml", append([]byte("\ufeff"), data...), 0o644) // a warning naming the file
@@ -181,13 +182,21 @@ func TestRebuildNamesFilesAsGiven(t *testing.T) {
 	if len(first.Findings) == 0 {
 		t.Fatal("no finding to name the source")
 	}
+	before, _ := os.ReadFile("out/report.json")
 	wd, _ := os.Getwd()
-	_, rep, err := BuildManifest(context.Background(), filepath.Join(wd, "provpack.yaml"), Options{}, BuildOptions{OutDir: "out"})
-	if rep != nil && rep.UpToDate {
-		t.Fatal("a build naming the manifest by another path reused reports that name its sources differently")
+	pl, rep, err := BuildManifest(context.Background(), filepath.Join(wd, "provpack.yaml"), Options{}, BuildOptions{OutDir: "out"})
+	if err != nil {
+		t.Fatal(err)
 	}
-	if _, ok := err.(*ConflictError); !ok {
-		t.Fatalf("err = %v, want the reports named as differing", err)
+	if rep.UpToDate {
+		t.Fatal("a build naming the manifest by another path reused findings that name its sources differently")
+	}
+	if !strings.HasPrefix(pl.Findings[0].File, wd) {
+		t.Errorf("the plan's findings should name files as given: %v", pl.Findings[0])
+	}
+	after, _ := os.ReadFile("out/report.json")
+	if string(before) != string(after) || strings.Contains(string(after), wd) {
+		t.Errorf("report.json depends on how the manifest was named")
 	}
 }
 

@@ -1,6 +1,7 @@
 package pkgbuild
 
 import (
+	"path/filepath"
 	"sync"
 	"time"
 
@@ -16,10 +17,27 @@ func (pl *Plan) reportHead(epoch time.Time) report.Head {
 }
 
 // newReport is the report of a build of pl whose packages' entries are
-// pkgs (filled as each package was archived).
+// pkgs (filled as each package was archived). Its findings name files
+// relative to the manifest's directory, however the manifest was named,
+// so that the report does not depend on where provpack ran.
 func newReport(pl *Plan, epoch time.Time, pkgs []*report.Package) *report.Report {
-	return &report.Report{Head: pl.reportHead(epoch), RemovedPackages: pl.RemovedPackages, Findings: pl.Findings,
+	r := &report.Report{Head: pl.reportHead(epoch), RemovedPackages: pl.RemovedPackages, Findings: relativeFindings(pl.Dir, pl.Findings),
 		Packages: pkgs, Reapply: pl.Reapply()}
+	r.Reapply.Flags = relativeFindings(pl.Dir, r.Reapply.Flags)
+	return r
+}
+
+// relativeFindings is fs with each file named relative to dir, with
+// forward slashes, where it lies under dir.
+func relativeFindings(dir string, fs []Finding) []Finding {
+	out := make([]Finding, len(fs))
+	for i, f := range fs {
+		if rel, err := filepath.Rel(dir, f.File); err == nil && filepath.IsLocal(rel) {
+			f.File = filepath.ToSlash(rel)
+		}
+		out[i] = f
+	}
+	return out
 }
 
 // newReportPackage is the report entry of p, without the archive. Its
