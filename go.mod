@@ -4,6 +4,7 @@ go 1.25
 
 require (
 	github.com/Masterminds/semver/v3 v3.5.0
+	github.com/dlclark/regexp2 v1.11.0
 	github.com/klauspost/compress v1.20.3
 	github.com/rogpeppe/go-internal v1.16.0
 	github.com/santhosh-tekuri/jsonschema/v6 v6.0.3

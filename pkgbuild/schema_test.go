@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/dlclark/regexp2"
 	"github.com/santhosh-tekuri/jsonschema/v6"
 	"gopkg.in/yaml.v3"
 
@@ -37,8 +38,10 @@ var schemaExceptions = map[string]string{
 	"target_rules.yaml": "ordinals and cold sources refused for w10m: a rule across target and package",
 	"alias_small.yaml":  "anchors and aliases are not in the JSON data model: an editor expands them, and what they expand to is valid",
 	// One value, but beyond a JSON Schema.
-	"leaves-dir":   "a source path leaving the manifest's directory: path.Clean counts \"..\" against the names before it, which no regular expression can",
-	"names-dir":    "a source path naming the manifest's directory: the same counting",
+	"leaves-dir": "a source path leaving the manifest's directory: path.Clean counts \"..\" against the names before it, which no regular expression can",
+	"names-dir":  "a source path naming the manifest's directory: the same counting",
+	"requires-bad-constraint": "the constraint grammar is Masterminds/semver's, which is not exported: regular expressions applied after " +
+		"rewriting hyphen ranges, then version parsing with overflow checks and length limits; the schema only says a constraint is not empty",
 	"ordinal-1e2":  "the written form of a number: 1e2 is the number 100 in YAML 1.2 and to every language server; JSON has no other",
 	"ordinal-0x64": "the written form of a number: 0x64 is the integer 100 in YAML 1.2 (yaml.v3 and the language servers agree)",
 	"ordinal-100.0": "the written form of a number: 100.0 is the number 100, and JSON Schema counts a number with no fraction as an integer " +
@@ -134,6 +137,8 @@ var schemaCases = []schemaCase{
 	{name: "package-name-negative", accept: true, pkg: "  - name: -1\n    version: 1.0.0\n    owner: oem\n"},
 	{name: "requires-number-key", pkg: "    requires: {1.5: \"*\"}\n"},
 	{name: "requires-empty", pkg: "    requires: {OEM_Scanner: \"\"}\n"},
+	{name: "requires-constraint", accept: true, pkg: "    requires: {OEM_B: \">=1.0.0, <2 || ^3.1\"}\n  - name: OEM_B\n    version: 1.2.0\n    owner: oem\n"},
+	{name: "requires-bad-constraint", pkg: "    requires: {OEM_B: \">=1.x.y\"}\n  - name: OEM_B\n    version: 1.2.0\n    owner: oem\n"},
 	{name: "version-number", pkg: "  - name: OEM_B\n    version: 1.0\n    owner: oem\n"},
 }
 
@@ -150,7 +155,9 @@ var imageCases = []struct {
 }
 
 func TestSchemaAgreesWithDecoder(t *testing.T) {
-	sch := compileSchema(t)
+	// Twice: with Go's regexp, and with an ECMA-262 engine, the dialect
+	// JSON Schema patterns are in and editors use.
+	schemas := []*jsonschema.Schema{compileSchema(t, nil), compileSchema(t, ecmaRegexp)}
 
 	type input struct {
 		name   string
@@ -196,7 +203,10 @@ func TestSchemaAgreesWithDecoder(t *testing.T) {
 			if in.accept != nil && accepts != *in.accept {
 				t.Fatalf("the case is written for a decoder that accepts=%v, but it says %v: %s", *in.accept, accepts, why)
 			}
-			verr := validateYAML(sch, in.data)
+			verr := validateYAML(schemas[0], in.data)
+			if verr2 := validateYAML(schemas[1], in.data); (verr == nil) != (verr2 == nil) {
+				t.Errorf("Go's regexp and ECMA-262 disagree:\n%v\n%v", verr, verr2)
+			}
 			exception, isException := schemaExceptions[in.name]
 			used[in.name] = isException
 			switch {
@@ -234,7 +244,27 @@ func decoderVerdict(name string, data []byte) (bool, string) {
 	return true, ""
 }
 
-func compileSchema(t *testing.T) *jsonschema.Schema {
+// ecmaRegexp is a jsonschema.RegexpEngine with ECMA-262 semantics.
+func ecmaRegexp(s string) (jsonschema.Regexp, error) {
+	re, err := regexp2.Compile(s, regexp2.ECMAScript)
+	if err != nil {
+		return nil, err
+	}
+	return ecmaRE{re}, nil
+}
+
+type ecmaRE struct{ re *regexp2.Regexp }
+
+func (r ecmaRE) MatchString(s string) bool {
+	ok, err := r.re.MatchString(s)
+	return ok && err == nil
+}
+
+func (r ecmaRE) String() string { return r.re.String() }
+
+// compileSchema compiles what provpack schema prints, with engine's
+// patterns (nil: Go's regexp).
+func compileSchema(t *testing.T, engine jsonschema.RegexpEngine) *jsonschema.Schema {
 	t.Helper()
 	b, err := ManifestSchema()
 	if err != nil {
@@ -245,6 +275,9 @@ func compileSchema(t *testing.T) *jsonschema.Schema {
 		t.Fatal(err)
 	}
 	c := jsonschema.NewCompiler()
+	if engine != nil {
+		c.UseRegexpEngine(engine)
+	}
 	if err := c.AddResource(manifest.SchemaID, doc); err != nil {
 		t.Fatal(err)
 	}
