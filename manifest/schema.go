@@ -41,8 +41,10 @@ var typeDocs = map[reflect.Type]string{
 //
 // The schema says every rule Parse applies to one value alone, but for
 // two a regular expression cannot (a source path that leaves the
-// manifest's directory or names it) and the written form of a YAML number
-// (an ordinal written 0x64, 1e2 or 100.0 is the number 100 to an editor).
+// manifest's directory or names it), the written form of a YAML number
+// (an ordinal written 0x64, 1e2 or 100.0 is the number 100 to an editor)
+// and the grammar of a requires constraint, which is Masterminds/semver's
+// (the schema says only that it is not empty).
 // It cannot say the rules across values (unique names and GUIDs,
 // requirements, target-specific rules). Parse remains the authority.
 func Schema(suppressible []string) ([]byte, error) {
