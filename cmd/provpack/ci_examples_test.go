@@ -166,40 +166,123 @@ func asList(v any) []any {
 	return l
 }
 
+// ciCommand is one provpack command line of a CI example.
+type ciCommand struct {
+	line     string
+	args     []string // from "provpack" on
+	stdoutTo string   // the file after ">", if any
+}
+
+// ciCommands returns the provpack command lines of a CI example, in order.
+func ciCommands(t *testing.T, name string) []ciCommand {
+	var cmds []ciCommand
+	for _, line := range strings.Split(string(readCIExample(t, name)), "\n") {
+		words := strings.Fields(line)
+		i := slices.Index(words, "provpack")
+		if i < 0 || i+1 >= len(words) || strings.HasPrefix(strings.TrimSpace(line), "#") {
+			continue
+		}
+		c := ciCommand{line: strings.TrimSpace(line)}
+		for j := i; j < len(words); j++ {
+			w := words[j]
+			if w == ">" && j+1 < len(words) {
+				c.stdoutTo = words[j+1]
+				break
+			}
+			if w == "|" || w == "&&" || w == ";" {
+				break
+			}
+			c.args = append(c.args, w)
+		}
+		cmds = append(cmds, c)
+	}
+	if len(cmds) < 4 {
+		t.Fatalf("%s: found only %d provpack command lines", name, len(cmds))
+	}
+	return cmds
+}
+
 // Every provpack command line in the examples names a command provpack has
 // and only flags that command takes, as its --help lists them.
 func TestCIExampleFlags(t *testing.T) {
-	seen := 0
 	for _, name := range ciExamples {
-		for _, line := range strings.Split(string(readCIExample(t, name)), "\n") {
-			words := strings.Fields(line)
-			i := slices.Index(words, "provpack")
-			if i < 0 || i+1 >= len(words) || strings.HasPrefix(strings.TrimSpace(line), "#") {
-				continue
-			}
-			seen++
-			cmd := words[i+1]
+		for _, c := range ciCommands(t, name) {
+			cmd := c.args[1]
 			var stdout, stderr bytes.Buffer
 			if code := run(context.Background(), []string{"provpack", cmd, "--help"}, nil, &stdout, &stderr); code != 0 || !strings.Contains(stdout.String(), "provpack "+cmd+" - ") {
-				t.Errorf("%s: %q: provpack has no command %q (exit %d)\n%s", name, line, cmd, code, stderr.String())
+				t.Errorf("%s: %q: provpack has no command %q (exit %d)\n%s", name, c.line, cmd, code, stderr.String())
 				continue
 			}
-			for _, w := range words[i+2:] {
-				if w == ">" || w == "|" || w == "&&" || w == ";" {
-					break
-				}
+			for _, w := range c.args[2:] {
 				if !strings.HasPrefix(w, "-") {
 					continue
 				}
 				flag, _, _ := strings.Cut(w, "=")
 				if !strings.Contains(stdout.String(), flag+" ") && !strings.Contains(stdout.String(), flag+",") {
-					t.Errorf("%s: %q: provpack %s has no flag %s", name, line, cmd, flag)
+					t.Errorf("%s: %q: provpack %s has no flag %s", name, c.line, cmd, flag)
 				}
 			}
 		}
 	}
-	if seen < 8 {
-		t.Errorf("found only %d provpack command lines in the examples", seen)
+}
+
+// The examples' provpack commands, run in order on the demo image after a
+// release and a change to it, as a pull request would, all succeed, and
+// the diff names the change.
+func TestCIExampleRuns(t *testing.T) {
+	for _, name := range ciExamples {
+		t.Run(filepath.Base(name), func(t *testing.T) {
+			dir := t.TempDir()
+			if err := os.CopyFS(dir, os.DirFS(filepath.Join(testutil.Root(), "fixtures", "demo"))); err != nil {
+				t.Fatal(err)
+			}
+			t.Chdir(dir)
+			provpack := func(stdoutTo string, args ...string) {
+				t.Helper()
+				var stdout, stderr bytes.Buffer
+				if code := run(context.Background(), args, nil, &stdout, &stderr); code != 0 {
+					t.Fatalf("%s: exit %d\n%s%s", strings.Join(args, " "), code, stdout.String(), stderr.String())
+				}
+				if stdoutTo != "" {
+					if err := os.WriteFile(stdoutTo, stdout.Bytes(), 0o644); err != nil {
+						t.Fatal(err)
+					}
+				}
+			}
+			// The last release, then a pull request that changes a setting,
+			// raising the package version and the release.
+			provpack("", "provpack", "build", "-o", "released", "--release")
+			m, err := os.ReadFile("provpack.yaml")
+			if err != nil {
+				t.Fatal(err)
+			}
+			edited := strings.NewReplacer(
+				"release: 2.1.0", "release: 2.2.0",
+				"version: 1.4.0", "version: 1.4.1",
+				`{name: Beep, value: "1"`, `{name: Beep, value: "0"`,
+			).Replace(string(m))
+			if err := os.WriteFile("provpack.yaml", []byte(edited), 0o644); err != nil {
+				t.Fatal(err)
+			}
+
+			ran := map[string]bool{}
+			for _, c := range ciCommands(t, name) {
+				provpack(c.stdoutTo, c.args...)
+				ran[c.args[1]] = true
+			}
+			for _, want := range []string{"plan", "build", "verify", "diff"} {
+				if !ran[want] {
+					t.Errorf("the example never runs provpack %s", want)
+				}
+			}
+			diff, err := os.ReadFile("diff.md")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !strings.Contains(string(diff), "Beep") || !strings.Contains(string(diff), "2.1.0 → 2.2.0") {
+				t.Errorf("diff.md does not show the change:\n%s", diff)
+			}
+		})
 	}
 }
 
