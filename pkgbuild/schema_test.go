@@ -42,8 +42,10 @@ var schemaExceptions = map[string]string{
 	"names-dir":  "a source path naming the manifest's directory: the same counting",
 	"requires-bad-constraint": "the constraint grammar is Masterminds/semver's, which is not exported: regular expressions applied after " +
 		"rewriting hyphen ranges, then version parsing with overflow checks and length limits; the schema only says a constraint is not empty",
-	"ordinal-1e2":  "the written form of a number: 1e2 is the number 100 in YAML 1.2 and to every language server; JSON has no other",
-	"ordinal-0x64": "the written form of a number: 0x64 is the integer 100 in YAML 1.2 (yaml.v3 and the language servers agree)",
+	"ordinal-1e2":        "the written form of a number: 1e2 is the number 100 in YAML 1.2 and to every language server; JSON has no other",
+	"ordinal-0x64":       "the written form of a number: 0x64 is the integer 100 in YAML 1.2 (yaml.v3 and the language servers agree)",
+	"ordinal-underscore": "the written form of a number: 1_00 is the integer 100 to yaml.v3 and in YAML 1.1 (a YAML 1.2 language server reads the string \"1_00\" and refuses it)",
+	"ordinal-0o":         "the written form of a number: 0o144 is the integer 100 in YAML 1.2",
 	"ordinal-100.0": "the written form of a number: 100.0 is the number 100, and JSON Schema counts a number with no fraction as an integer " +
 		"(draft 2020-12, section 6.1.1 of the validation vocabulary)",
 }
@@ -106,6 +108,11 @@ var schemaCases = []schemaCase{
 	{name: "value-octal", accept: true, value: "010"},
 	{name: "value-hex", accept: true, value: "0x1F"},
 	{name: "value-bool", accept: true, value: "true"},
+	// yes and on are booleans in YAML 1.1 (a language server set to 1.1),
+	// strings in 1.2 and to yaml.v3: text to the decoder either way, and
+	// the schema takes a string or a boolean there.
+	{name: "value-yes", accept: true, value: "yes"},
+	{name: "value-on", accept: true, value: "on"},
 	{name: "value-empty", accept: true, value: `""`},
 	{name: "value-null", value: "~"},
 	{name: "guid-upper-case", accept: true, pkg: "    guid: 0B6C7A52-0F51-4C1E-9A43-5B0D1C1F7E21\n"},
@@ -128,6 +135,9 @@ var schemaCases = []schemaCase{
 	// 010 is 10 to the decoder and YAML 1.2, 8 to yaml.v3 (YAML 1.1):
 	// in range either way.
 	{name: "ordinal-leading-zero", accept: true, top: "ordinals: {start: 010}\n"},
+	{name: "ordinal-plus", accept: true, top: "ordinals: {start: +100}\n"},
+	{name: "ordinal-underscore", top: "ordinals: {start: 1_00}\n"},
+	{name: "ordinal-0o", top: "ordinals: {start: 0o144}\n"},
 	{name: "ordinal-string", top: "ordinals: {start: \"100\"}\n"},
 	{name: "ordinal-fraction", top: "ordinals: {start: 1.5}\n"},
 	{name: "ordinal-zero", top: "ordinals: {step: 0}\n"},
