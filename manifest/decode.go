@@ -302,6 +302,7 @@ func describe(n *yaml.Node) string {
 // rules are the check:"..." options of one field.
 type rules struct {
 	required, nonempty, empty bool
+	glob, ruleIDs             bool
 	oneof, anyof              string
 	hasMin, hasMax            bool
 	min, max                  int
@@ -350,6 +351,10 @@ func parseRules(tag string) rules {
 			r.nonempty = true
 		case "empty":
 			r.empty = true
+		case "glob":
+			r.glob = true
+		case "ruleids":
+			r.ruleIDs = true
 		case "oneof":
 			r.oneof = v
 		case "anyof":
@@ -617,6 +622,11 @@ func (d *decoder) decodeValue(n *yaml.Node, v reflect.Value, path string, r rule
 		if r.name != "" {
 			if err := checkName(r.name, n.Value); err != nil {
 				d.add(p, path, "%s", err.Error())
+			}
+		}
+		if r.glob {
+			if msg := checkGlob(n.Value); msg != "" {
+				d.add(p, path, "%s", msg)
 			}
 		}
 		v.SetString(n.Value)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"reflect"
+	"strings"
 )
 
 // SchemaID is the $id of the generated JSON Schema.
@@ -14,6 +15,9 @@ const SchemaID = "https://github.com/provpack/provpack/manifest.schema.json"
 const semverPattern = `^(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)(-((0|[1-9][0-9]*|[0-9]*[A-Za-z-][0-9A-Za-z-]*)(\.(0|[1-9][0-9]*|[0-9]*[A-Za-z-][0-9A-Za-z-]*))*))?(\+[0-9A-Za-z-]+(\.[0-9A-Za-z-]+)*)?$`
 
 const guidPattern = `^[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}$`
+
+// nilGUID is the one GUID of the right form that ParseGUID refuses.
+const nilGUID = "00000000-0000-0000-0000-000000000000"
 
 // typeDocs describes the manifest's object types in the schema.
 var typeDocs = map[reflect.Type]string{
@@ -26,15 +30,25 @@ var typeDocs = map[reflect.Type]string{
 }
 
 // Schema returns a JSON Schema (draft 2020-12) of the manifest, generated
-// by reflection from the same types and tags the decoder uses, so the two
-// cannot drift apart. The output is deterministic: object keys are sorted
-// and lists keep declaration order.
+// by reflection from the same types, tags and patterns the decoder uses,
+// so the two cannot drift apart. The output is deterministic: object keys
+// are sorted and lists keep declaration order.
 //
-// The schema cannot express everything Parse checks (unique package names,
-// requirements, target-specific datatypes, source paths); Parse remains
-// the authority.
-func Schema() ([]byte, error) {
-	g := &schemaGen{defs: map[string]any{}}
+// suppressible lists the rule IDs a package's suppress list may name: the
+// warning-level rules. manifest does not know the rules (they live in
+// provxml and pkgbuild, which import manifest), so the caller passes them
+// in; pkgbuild.ManifestSchema does. The schema enumerates them as given.
+//
+// The schema says every rule Parse applies to one value alone, but for
+// two a regular expression cannot (a source path that leaves the
+// manifest's directory or names it), the written form of a YAML number
+// (an ordinal written 0x64, 1e2 or 100.0 is the number 100 to an editor)
+// and the grammar of a requires constraint, which is Masterminds/semver's
+// (the schema says only that it is not empty).
+// It cannot say the rules across values (unique names and GUIDs,
+// requirements, target-specific rules). Parse remains the authority.
+func Schema(suppressible []string) ([]byte, error) {
+	g := &schemaGen{defs: map[string]any{}, ruleIDs: append([]string{}, suppressible...)}
 	root := g.object(reflect.TypeOf(Manifest{}))
 	root["$schema"] = "https://json-schema.org/draft/2020-12/schema"
 	root["$id"] = SchemaID
@@ -51,7 +65,8 @@ func Schema() ([]byte, error) {
 }
 
 type schemaGen struct {
-	defs map[string]any
+	defs    map[string]any
+	ruleIDs []string
 }
 
 // object returns the schema of a struct type.
@@ -124,7 +139,7 @@ func (g *schemaGen) value(t reflect.Type, r rules) map[string]any {
 	case reflect.TypeOf(Constraint{}):
 		return map[string]any{"type": []string{"string", "number"}, "minLength": 1, "description": "A semver constraint, e.g. \">=1.0.0\" or \"^1.2\"."}
 	case reflect.TypeOf(GUID{}):
-		return map[string]any{"type": "string", "pattern": guidPattern}
+		return map[string]any{"type": "string", "pattern": guidPattern, "not": map[string]any{"const": nilGUID}}
 	case pathType:
 		str := map[string]any{"type": []string{"string", "number", "boolean"}, "minLength": 1}
 		return map[string]any{"oneOf": []any{
@@ -145,7 +160,25 @@ func (g *schemaGen) value(t reflect.Type, r rules) map[string]any {
 			s["minLength"] = 1
 		}
 		if r.name != "" {
-			s["pattern"] = nameRules[r.name].pattern
+			nr := nameRules[r.name]
+			s["pattern"] = nr.pattern
+			// "pattern" applies to strings only, but Parse checks the
+			// text of a number too: a number's text has a "." when it
+			// is not whole, and a "-" first when it is negative.
+			if !strings.Contains(nr.first+nr.rest, ".") {
+				s["multipleOf"] = 1
+			}
+			if !strings.Contains(nr.first, "-") {
+				s["minimum"] = 0
+			}
+		}
+		if r.glob {
+			s["pattern"] = globSyntax
+			var refused []any
+			for _, gr := range globRules {
+				refused = append(refused, map[string]any{"pattern": gr.re})
+			}
+			s["not"] = map[string]any{"type": "string", "anyOf": refused}
 		}
 		return s
 	case reflect.Int:
@@ -159,6 +192,9 @@ func (g *schemaGen) value(t reflect.Type, r rules) map[string]any {
 		return s
 	case reflect.Slice:
 		s := map[string]any{"type": "array", "items": g.value(t.Elem(), rules{})}
+		if r.ruleIDs {
+			s["items"] = map[string]any{"type": "string", "enum": g.ruleIDs}
+		}
 		if r.nonempty {
 			s["minItems"] = 1
 		}

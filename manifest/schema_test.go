@@ -3,6 +3,7 @@ package manifest
 import (
 	"bytes"
 	"encoding/json"
+	"path"
 	"reflect"
 	"regexp"
 	"sort"
@@ -36,8 +37,12 @@ func yamlKeys(t reflect.Type, out map[string][]string) {
 	sort.Strings(out[t.Name()])
 }
 
+// testRuleIDs stands in for the warning-level rule IDs pkgbuild passes to
+// Schema (pkgbuild's tests check the real list).
+var testRuleIDs = []string{"PP0104", "PX0201"}
+
 func TestSchemaInStepWithTypes(t *testing.T) {
-	b, err := Schema()
+	b, err := Schema(testRuleIDs)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -81,11 +86,11 @@ func TestSchemaInStepWithTypes(t *testing.T) {
 }
 
 func TestSchemaContent(t *testing.T) {
-	b, err := Schema()
+	b, err := Schema(testRuleIDs)
 	if err != nil {
 		t.Fatal(err)
 	}
-	b2, _ := Schema()
+	b2, _ := Schema(testRuleIDs)
 	if !bytes.Equal(b, b2) {
 		t.Error("Schema is not deterministic")
 	}
@@ -138,6 +143,50 @@ func TestSemverPattern(t *testing.T) {
 		_, err := ParseVersion(v)
 		if re.MatchString(v) != (err == nil) {
 			t.Errorf("%q: pattern says %v, ParseVersion says %v", v, re.MatchString(v), err)
+		}
+	}
+}
+
+// The schema's glob grammar must accept exactly the backslash-free
+// patterns path.Match does: every string of up to five characters over
+// the characters that matter.
+func TestGlobSyntaxPattern(t *testing.T) {
+	re := regexp.MustCompile(globSyntax)
+	alphabet := []byte("a[]^-*?/")
+	var walk func(p []byte)
+	n := 0
+	walk = func(p []byte) {
+		s := string(p)
+		_, err := path.Match(s, "")
+		if re.MatchString(s) != (err == nil) {
+			t.Errorf("%q: pattern says %v, path.Match says %v", s, re.MatchString(s), err)
+		}
+		n++
+		if len(p) == 5 {
+			return
+		}
+		for _, c := range alphabet {
+			walk(append(p, c))
+		}
+	}
+	walk(nil)
+	if n < 30000 {
+		t.Fatalf("only %d patterns", n)
+	}
+}
+
+// The schema's GUID pattern and its "not" must accept exactly what
+// ParseGUID does.
+func TestGUIDPattern(t *testing.T) {
+	re := regexp.MustCompile(guidPattern)
+	for _, s := range []string{
+		"0b6c7a52-0f51-4c1e-9a43-5b0d1c1f7e21", "0B6C7A52-0F51-4C1E-9A43-5B0D1C1F7E21", nilGUID,
+		"{0b6c7a52-0f51-4c1e-9a43-5b0d1c1f7e21}", "0b6c7a52-0f51-4c1e-9a43-5b0d1c1f7e2", "0b6c7a520f514c1e9a435b0d1c1f7e21",
+		"0b6c7a52x0f51-4c1e-9a43-5b0d1c1f7e21", "0g6c7a52-0f51-4c1e-9a43-5b0d1c1f7e21", "",
+	} {
+		_, err := ParseGUID(s)
+		if ok := re.MatchString(s) && s != nilGUID; ok != (err == nil) {
+			t.Errorf("%q: schema says %v, ParseGUID says %v", s, ok, err)
 		}
 	}
 }

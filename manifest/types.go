@@ -24,6 +24,14 @@ import (
 //	                    empty       a string may be "" (strings may not by default)
 //	                    name=K      the string (or, for a map, each key) follows
 //	                                naming rule K (see nameRules)
+//	                    glob        the string is a source file pattern (see
+//	                                checkGlob and globRules)
+//	                    ruleids     each entry names a rule a package may
+//	                                silence; Parse does not check it (the rules
+//	                                live in provxml and pkgbuild, whose plan
+//	                                refuses an unknown or error-level ID with
+//	                                PP0106), the schema enumerates the IDs
+//	                                given to Schema
 //	doc:"..."         the description shown in the JSON Schema
 
 // Manifest is one image: what provpack.yaml says. Parse fills it and
@@ -59,7 +67,7 @@ type Package struct {
 	Requires map[string]Constraint `yaml:"requires,omitempty" check:"name=package" doc:"Packages of this image this one depends on, each with a semver constraint its version in this image must satisfy."`
 	Cold     []*Source             `yaml:"cold,omitempty" doc:"Sources processed only at cold boot (wm6 only)."`
 	Update   []*Source             `yaml:"update,omitempty" doc:"Sources processed at cold boot and re-applied on every update of this package."`
-	Suppress []string              `yaml:"suppress,omitempty" doc:"Rule IDs silenced for this package's sources, e.g. PX0201."`
+	Suppress []string              `yaml:"suppress,omitempty" check:"ruleids" doc:"Warning-level rule IDs silenced for this package's sources, e.g. PX0201 (provpack lint --rules lists them)."`
 
 	// GUIDDerived is set by WithDefaults when GUID was not written and was
 	// derived from the image and package name.
@@ -71,7 +79,7 @@ type Package struct {
 // Source is one provisioning source: a .provxml file (or glob), or inline
 // settings.
 type Source struct {
-	File     string     `yaml:"file,omitempty" check:"oneof=source" doc:"A .provxml file, or a glob of them, relative to the manifest's directory, written with forward slashes."`
+	File     string     `yaml:"file,omitempty" check:"oneof=source,glob" doc:"A .provxml file, or a glob of them, relative to the manifest's directory, written with forward slashes."`
 	Settings []*Setting `yaml:"settings,omitempty" check:"oneof=source,nonempty" doc:"Inline settings, turned into provisioning XML in the order written."`
 
 	// Matches is the sorted list of files File matched, relative to the

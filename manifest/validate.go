@@ -2,13 +2,12 @@ package manifest
 
 import (
 	"fmt"
-	"path"
 	"sort"
 	"strings"
 )
 
 // validate checks what needs more than one value at a time: names unique
-// across packages, requirements, target-specific rules and source paths.
+// across packages, requirements and target-specific rules.
 // It only reads m. Values that failed to decode are zero and are skipped
 // here, so one mistake is reported once.
 func validate(e *errs, m *Manifest) {
@@ -138,11 +137,6 @@ func validatePackage(e *errs, m *Manifest, p *Package, pp string, byName map[str
 				continue
 			}
 			sp := index(pp+"."+class.key, j)
-			if s.File != "" {
-				if msg := checkGlob(s.File); msg != "" {
-					e.add(s.At("file"), sp+".file", "%s", msg)
-				}
-			}
 			for k, st := range s.Settings {
 				if st != nil {
 					validateSetting(e, m, st, index(sp+".settings", k))
@@ -189,31 +183,4 @@ func targetHasDatatype(t Target, d Datatype) bool {
 		}
 	}
 	return false
-}
-
-// checkGlob returns why a source file pattern is not acceptable, or "".
-// Patterns are slash-separated, relative to the manifest's directory and
-// may not leave it.
-func checkGlob(p string) string {
-	switch {
-	case strings.Contains(p, `\`):
-		return fmt.Sprintf("%q contains a backslash; write paths with forward slashes", p)
-	case strings.HasPrefix(p, "/") || len(p) >= 2 && p[1] == ':':
-		return fmt.Sprintf("%q is absolute; write it relative to the manifest's directory", p)
-	case strings.Contains(p, "**"):
-		return fmt.Sprintf("%q uses **, which is not supported; a glob matches within one directory level (e.g. provxml/*.provxml)", p)
-	case strings.ContainsRune(p, 0):
-		return "path contains a NUL byte"
-	}
-	clean := path.Clean(p)
-	if clean == ".." || strings.HasPrefix(clean, "../") {
-		return fmt.Sprintf("%q leaves the manifest's directory; sources must be inside it", p)
-	}
-	if clean == "." {
-		return fmt.Sprintf("%q names the manifest's directory, not a file", p)
-	}
-	if _, err := path.Match(p, ""); err != nil {
-		return fmt.Sprintf("%q is not a valid glob: %v", p, err)
-	}
-	return ""
 }

@@ -92,7 +92,7 @@ Example:
 			if c.NArg() > 0 {
 				return usagef("schema takes no arguments")
 			}
-			b, err := manifest.Schema()
+			b, err := pkgbuild.ManifestSchema()
 			if err != nil {
 				return err
 			}
