@@ -50,6 +50,10 @@ type Lock struct {
 	// be planned again, and its report rebuilt, after it is recorded
 	// (nil in a version 1 lock).
 	Base *LockBase `json:"base,omitempty"`
+	// Pending are the version raises provpack bump made since the last
+	// release, with their reasons; the next release records those the
+	// manifest still has and drops the rest.
+	Pending []PendingBump `json:"pending,omitempty"`
 
 	// byName indexes Packages by lower-cased name; validate builds it
 	// (ReadLock), and without it Package searches.
@@ -68,6 +72,26 @@ type LockPackage struct {
 	Bumps      []Bump        `json:"bumps"`
 	Files      []LockFile    `json:"files"`
 	Settings   []FlatSetting `json:"settings"`
+}
+
+// PendingBump is a version raise made with provpack bump, not released yet.
+type PendingBump struct {
+	Package string `json:"package"`
+	Bump
+}
+
+// PendingBump returns the pending bump of package name (ignoring case),
+// or nil. It is safe on a nil Lock.
+func (l *Lock) PendingBump(name string) *PendingBump {
+	if l == nil {
+		return nil
+	}
+	for i := range l.Pending {
+		if strings.EqualFold(l.Pending[i].Package, name) {
+			return &l.Pending[i]
+		}
+	}
+	return nil
 }
 
 // Tombstone is a package released once and removed since.
@@ -367,8 +391,24 @@ func (l *Lock) validate(e *errs) {
 	if err := CheckImageName(l.Image); err != nil {
 		e.add(Pos{}, "image", "%w", err)
 	}
-	if _, err := ParseVersion(l.Release); err != nil {
-		e.add(Pos{}, "release", "%w", err)
+	// A lock with no release yet holds only pending bumps.
+	if l.Release != "" || len(l.Packages)+len(l.Removed)+len(l.Releases) > 0 || l.Base != nil {
+		if _, err := ParseVersion(l.Release); err != nil {
+			e.add(Pos{}, "release", "%w", err)
+		}
+	}
+	for i, b := range l.Pending {
+		bp := index("pending", i)
+		if err := CheckPackageName(b.Package); err != nil {
+			e.add(Pos{}, bp+".package", "%w", err)
+		}
+		from, err1 := ParseVersion(b.From)
+		to, err2 := ParseVersion(b.To)
+		if err1 != nil || err2 != nil {
+			e.add(Pos{}, bp, "from %q to %q: not versions", b.From, b.To)
+		} else if from.Compare(to) >= 0 {
+			e.add(Pos{}, bp, "a bump must raise the version (%s to %s)", b.From, b.To)
+		}
 	}
 	if err := checkEnum(l.Target, "target", string(l.Target)); err != nil {
 		e.add(Pos{}, "target", "%w", err)
@@ -556,6 +596,8 @@ func (l *Lock) Marshal() ([]byte, error) {
 	c.Packages = canonicalPackages(l.Packages)
 	c.Removed = append([]Tombstone(nil), l.Removed...)
 	sort.SliceStable(c.Removed, func(i, j int) bool { return c.Removed[i].Name < c.Removed[j].Name })
+	c.Pending = append([]PendingBump(nil), l.Pending...)
+	sort.SliceStable(c.Pending, func(i, j int) bool { return c.Pending[i].Package < c.Pending[j].Package })
 	if l.Base != nil {
 		b := *l.Base
 		b.Packages = canonicalPackages(b.Packages)

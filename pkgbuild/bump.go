@@ -39,14 +39,16 @@ type BumpResult struct {
 	From    string `json:"from"`
 	To      string `json:"to"`
 	Reason  string `json:"reason,omitempty"`
-	// LockUpdated is set when the reason was recorded in the release lock.
+	// LockUpdated is set when the bump was recorded in the release lock
+	// (always, now: it waits there for the next release).
 	LockUpdated bool `json:"lockUpdated"`
 }
 
 // Bump raises the version of package pkg in the manifest at path by kind
 // (patch, minor or major), editing only the version scalar so comments and
-// layout survive. When the release lock beside the manifest knows the
-// package, the bump and its reason are recorded there too.
+// layout survive. The bump and its reason wait in the release lock beside
+// the manifest (started if there is none) for the next release, whose
+// reports show them.
 //
 // Bump holds the guard on the manifest's directory (see outdir.Lock)
 // from reading the manifest until both files are written, and writes the
@@ -86,15 +88,27 @@ func Bump(path, pkg string, kind BumpKind, reason string) (*BumpResult, error) {
 	if err != nil {
 		return nil, err
 	}
-	var lockData []byte
-	if lp := lock.Package(p.Name); lp != nil {
-		if reason == "" {
-			reason = "raised with provpack bump --" + string(kind)
+	if reason == "" {
+		reason = "raised with provpack bump --" + string(kind)
+	}
+	// The bump waits in the lock for the next release, which records it
+	// if the manifest still has it. A lock is started if nothing was
+	// released yet; a second bump of the same package extends the first.
+	if lock == nil {
+		lock = &manifest.Lock{Image: m.Image, Target: m.Target}
+	}
+	pb := manifest.PendingBump{Package: p.Name, Bump: manifest.Bump{From: res.From, To: res.To, Reason: reason}}
+	if old := lock.PendingBump(p.Name); old != nil {
+		if old.To == res.From {
+			pb.From, pb.Reason = old.From, old.Reason+"; "+reason
 		}
-		lp.Bumps = append(lp.Bumps, manifest.Bump{From: res.From, To: res.To, Reason: reason})
-		if lockData, err = lock.Marshal(); err != nil {
-			return nil, err
-		}
+		*old = pb
+	} else {
+		lock.Pending = append(lock.Pending, pb)
+	}
+	lockData, err := lock.Marshal()
+	if err != nil {
+		return nil, err
 	}
 	info, err := os.Stat(path)
 	if err != nil {

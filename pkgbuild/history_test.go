@@ -112,3 +112,53 @@ func TestReleaseHistory(t *testing.T) {
 		t.Fatalf("a second release 1.2.0: %v", err)
 	}
 }
+
+// TestBumpReasons: a reason given to provpack bump reaches both reports
+// of the next release, for a package released before and one that is
+// not; a bump reverted in the manifest is dropped, not kept as a phantom.
+func TestBumpReasons(t *testing.T) {
+	t.Chdir(t.TempDir())
+	writeManifest(t, "1.0.0", historyPkg("OEM_A", "1.0.0", "1"), historyPkg("OEM_B", "1.0.0", "1"))
+	if _, err := Bump("provpack.yaml", "OEM_B", BumpMinor, "new package, first tuned"); err != nil {
+		t.Fatal(err)
+	}
+	release(t, "r1", Options{})
+	md, _ := os.ReadFile("r1/report.md")
+	js, _ := os.ReadFile("r1/report.json")
+	if !strings.Contains(string(md), "Bumped 1.0.0 → 1.1.0: new package, first tuned.") || !strings.Contains(string(js), `"reason":"new package, first tuned"`) {
+		t.Fatalf("the reason of a bump of an unreleased package is not in the reports:\n%s", md)
+	}
+	// Released again unchanged: the same reports, reason included.
+	if _, _, err := BuildManifest(context.Background(), "provpack.yaml", Options{}, BuildOptions{OutDir: "again"}); err != nil {
+		t.Fatal(err)
+	}
+	again, _ := os.ReadFile("again/report.md")
+	if string(again) != string(md) {
+		t.Errorf("report.md of the recorded release built again differs:\n%s", again)
+	}
+
+	// A bump of OEM_A, reverted in the manifest before the release.
+	data, _ := os.ReadFile("provpack.yaml")
+	if _, err := Bump("provpack.yaml", "OEM_A", BumpPatch, "tried"); err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile("provpack.yaml", []byte(strings.Replace(string(data), "release: 1.0.0", "release: 1.1.0", 1)), 0o644)
+	writeManifest(t, "1.1.0", historyPkg("OEM_A", "1.0.0", "2"), historyPkg("OEM_B", "1.1.0", "1"))
+	pl, err := Load("provpack.yaml", Options{Bump: BumpMinor, Reason: "A is now 2"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b := pl.Packages[0].Bump; b == nil || b.Reason != "A is now 2" {
+		t.Fatalf("the reverted bump's reason leaked into the plan: %+v", b)
+	}
+	release(t, "r2", Options{Bump: BumpMinor, Reason: "A is now 2"})
+	lock, _ := manifest.LoadLock(manifest.DefaultLockName)
+	if len(lock.Pending) != 0 {
+		t.Errorf("pending bumps left after the release: %+v", lock.Pending)
+	}
+	for _, b := range lock.Package("OEM_A").Bumps {
+		if b.Reason == "tried" {
+			t.Errorf("the reverted bump was recorded: %+v", b)
+		}
+	}
+}

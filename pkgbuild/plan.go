@@ -257,7 +257,7 @@ func newPlan(ctx context.Context, m *manifest.Manifest, dir string, lock *manife
 	keys := make([][]uint64, len(m.Packages))
 	pl.replan = func(i int) *PackagePlan {
 		p := m.Packages[i]
-		return planPackage(m, dir, lock.Package(p.Name), lock.Tombstone(p.Name), p, ords, opt, new([]Finding), nil)
+		return planPackage(m, dir, lock.Package(p.Name), lock.Tombstone(p.Name), pl.pendingBump(p.Name, opt.onBase), p, ords, opt, new([]Finding), nil)
 	}
 	var badSources atomic.Bool
 	parallel.For(ctx, len(m.Packages), 0, func(i int) {
@@ -274,7 +274,7 @@ func newPlan(ctx context.Context, m *manifest.Manifest, dir string, lock *manife
 		if each != nil {
 			sc = getScratch()
 		}
-		pp := planPackage(m, dir, lock.Package(p.Name), lock.Tombstone(p.Name), p, ords, opt, &found[i], sc)
+		pp := planPackage(m, dir, lock.Package(p.Name), lock.Tombstone(p.Name), pl.pendingBump(p.Name, opt.onBase), p, ords, opt, &found[i], sc)
 		pp.index = i
 		found[i] = append(found[i], analyzePackage(pl, pp)...)
 		keys[i] = settingKeys(pp)
@@ -318,8 +318,16 @@ func planFinding(m *manifest.Manifest, pkg string, at manifest.Pos, r *provxml.R
 	return Finding{File: m.File, Line: at.Line, Col: at.Col, ID: r.ID, Severity: r.Severity, Message: fmt.Sprintf(format, args...), Package: pkg}
 }
 
-func planPackage(m *manifest.Manifest, dir string, old *manifest.LockPackage, tomb *manifest.Tombstone, p *manifest.Package, ords manifest.Ordinals, opt Options, out *[]Finding, sc *scratch) *PackagePlan {
+func planPackage(m *manifest.Manifest, dir string, old *manifest.LockPackage, tomb *manifest.Tombstone, pend *manifest.PendingBump, p *manifest.Package, ords manifest.Ordinals, opt Options, out *[]Finding, sc *scratch) *PackagePlan {
 	pp := &PackagePlan{Name: p.Name, GUID: p.GUID.String(), GUIDDerived: p.GUIDDerived, Owner: p.Owner, Version: p.Version.String(), Files: []*FilePlan{}, Why: []string{}, src: p}
+	if pend != nil && pend.To == pp.Version {
+		// provpack bump raised it, and the manifest still has the raise:
+		// its reason goes into the reports and, on release, the lock. A
+		// raise reverted in the manifest is not shown, and the release
+		// drops it.
+		b := pend.Bump
+		pp.Bump = &b
+	}
 	var fs []Finding
 	suppress := checkSuppress(m, p, &fs)
 
@@ -351,8 +359,8 @@ func planPackage(m *manifest.Manifest, dir string, old *manifest.LockPackage, to
 		case versionCmp > 0:
 			pp.Status = StatusUpdated
 			how := "raised in the manifest"
-			if n := len(old.Bumps); n > 0 && old.Bumps[n-1].To == pp.Version {
-				how = "provpack bump: " + old.Bumps[n-1].Reason
+			if pp.Bump != nil {
+				how = "provpack bump: " + pp.Bump.Reason
 			}
 			pp.Why = append(pp.Why, fmt.Sprintf("version %s → %s (%s): devices updating to this image re-run its update files", old.Version, pp.Version, how))
 		default:
@@ -609,7 +617,7 @@ func (pl *Plan) NextLock(rep *report.Report) *manifest.Lock {
 			lp.Bumps = append(lp.Bumps, old.Bumps...)
 			recorded := len(old.Bumps) > 0 && old.Bumps[len(old.Bumps)-1].To == pp.Version
 			if pp.Bump == nil && old.Version != pp.Version && !recorded {
-				lp.Bumps = append(lp.Bumps, manifest.Bump{From: old.Version, To: pp.Version, Reason: "version raised in the manifest"})
+				lp.Bumps = append(lp.Bumps, manifest.Bump{From: old.Version, To: pp.Version, Reason: manualRaise})
 			}
 		} else if t := prev.Tombstone(pp.Name); t != nil {
 			lp.MaxOrdinal = t.MaxOrdinal
@@ -676,6 +684,25 @@ func (pl *Plan) format() manifest.Format {
 }
 
 // changed reports whether anything differs from the last release.
+// manualRaise is the reason a release records for a version raised by
+// hand in the manifest rather than with provpack bump or --bump.
+const manualRaise = "version raised in the manifest"
+
+// pendingBump is the bump provpack bump made of package name that waits
+// for the next release; planning the recorded release again (onBase), the
+// bump that release recorded.
+func (pl *Plan) pendingBump(name string, onBase bool) *manifest.PendingBump {
+	if !onBase {
+		return pl.lockRead.PendingBump(name)
+	}
+	if lp := pl.lockRead.Package(name); lp != nil && len(lp.Bumps) > 0 {
+		if b := lp.Bumps[len(lp.Bumps)-1]; b.Reason != manualRaise {
+			return &manifest.PendingBump{Package: name, Bump: b}
+		}
+	}
+	return nil
+}
+
 // releaseRecorded reports whether the lock records the plan's release
 // number, or a higher one.
 func (pl *Plan) releaseRecorded() bool {
