@@ -132,6 +132,7 @@ run_cat() { xargs cat < "$1/sources" >/dev/null; }
 
 names=(provpack_build gcab provpack_lint xmllint cat provpack_rebuild)
 now() { date +%s%N; }
+load0=$(cut -d' ' -f1-3 /proc/loadavg)
 declare -A times
 mkdir -p "$work/aside"
 for round in $(seq 0 "$runs"); do
@@ -151,7 +152,11 @@ done
 
 median() { tr ' ' '\n' | grep . | sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
 ratio() { echo "scale=2; $1 / $2" | bc -l; }
-printf '%d runs, %d jobs, medians; contenders alternate over %s\n' "$runs" "$jobs" "${images[*]}"
+# Other work on the machine slows gcab's 200 process starts more than
+# provpack, which inflates the build ratio: the load is printed with the
+# figures.
+printf '%d runs, %d jobs, medians; contenders alternate over %s; %s; load average %s before, %s after\n' \
+  "$runs" "$jobs" "${images[*]}" "$(df -T "$work" | awk 'NR == 2 {print $2}')" "$load0" "$(cut -d' ' -f1-3 /proc/loadavg)"
 for img in "${images[@]}"; do
   bytes=$(xargs cat < "$work/$img/sources" | wc -c)
   printf '\n%s\n\n' "${info[$img]}"
