@@ -209,6 +209,12 @@ func generateRealistic(dir string, o Options, rng *rand.Rand) (string, error) {
 	}
 
 	weights := []float64{1.0, 0.4, 1.6, 0.7, 1.3}
+	weight := func(p int) float64 { return weights[(p/5)%len(weights)] }
+	var sum float64
+	for p := range o.Packages {
+		sum += weight(p)
+	}
+	scale := float64(o.Packages) / sum // 1 when Packages is a multiple of 25
 	// Each file aims at what is left of the bytes planned so far, so the
 	// image's total comes within a block of the plan.
 	var planned float64
@@ -225,7 +231,7 @@ func generateRealistic(dir string, o Options, rng *rand.Rand) (string, error) {
 		if nfiles >= 3 {
 			ncold = max(2, ncold)
 		}
-		budget := float64(o.Files*(o.Size+tidyOvershoot)) * weights[(p/5)%len(weights)]
+		budget := float64(o.Files*(o.Size+tidyOvershoot)) * weight(p) * scale
 		shares := make([]float64, nfiles)
 		var total float64
 		for f := range shares {
