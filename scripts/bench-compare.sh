@@ -61,11 +61,14 @@ if [ -n "$large" ]; then
   [ -x /usr/bin/time ] || { echo "GNU time not installed: apt-get install time" >&2; exit 1; }
   go run "$root/internal/benchgen" -pkgs 2000 -files 10 -size 20480 -out "$work/large" >/dev/null
   bytes=$(find "$work/large" -name '*.provxml' -print0 | xargs -0 cat | wc -c)
-  GOMAXPROCS=$jobs /usr/bin/time -f '%M %e' -o "$work/time" \
+  load0=$(cut -d' ' -f1-3 /proc/loadavg)
+  GOMAXPROCS=$jobs /usr/bin/time -f '%M %e %U %S' -o "$work/time" \
     "$work/provpack" build "$work/large/provpack.yaml" -o "$work/large-out" >/dev/null
-  read -r rss secs < "$work/time"
-  printf 'large image (2000 packages, 20000 files, %d bytes), %d jobs, one build:\n' "$bytes" "$jobs"
-  printf 'peak RSS %.1f MB (target < 200 MB), %s s, outputs %s\n' "$(echo "$rss / 1024" | bc -l)" "$secs" "$(du -sh "$work/large-out" | cut -f1)"
+  read -r rss secs user sys < "$work/time"
+  printf 'large image (2000 packages, 20000 files, %d bytes), %d jobs, one build on %s; load average %s before, %s after:\n' \
+    "$bytes" "$jobs" "$(df -T "$work" | awk 'NR == 2 {print $2}')" "$load0" "$(cut -d' ' -f1-3 /proc/loadavg)"
+  printf 'peak RSS %.1f MB (target < 200 MB), %s s wall, %s s user + %s s system, outputs %s\n' \
+    "$(echo "$rss / 1024" | bc -l)" "$secs" "$user" "$sys" "$(du -sh "$work/large-out" | cut -f1)"
   exit 0
 fi
 
