@@ -13,7 +13,7 @@
 # two sets of ratios are taken side by side. IMAGE_DIR replaces the
 # generated images with one given image.
 #
-# -L builds the large image (2,000 packages × 10 files × 20 KB, 447 MB)
+# -L builds the large image (2,000 packages × 10 files × 20 KB, 411 MB)
 # once and prints provpack's peak RSS and time; nothing else runs. Put it
 # on tmpfs (TMPDIR=/dev/shm) to spare the disk 1.6 GB of writes and
 # deletions.
