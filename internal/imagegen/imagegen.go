@@ -2,6 +2,13 @@
 // a provpack.yaml and realistic provisioning files (Registry values of
 // every datatype, connection entries, favourites) that lint clean. The same
 // options always give the same bytes.
+//
+// An image has one of two shapes. Tidy (the default) gives every package
+// one cold file and Files-1 update files of about Size bytes each, and no
+// two packages write the same setting. Realistic is shaped like a real
+// image of the same total size (see realistic.go): packages write each
+// other's settings, several cold and several update files per package,
+// files and packages of uneven size.
 package imagegen
 
 import (
@@ -19,13 +26,51 @@ type Options struct {
 	Files    int   // provisioning files per package; the first is cold, the rest update
 	Size     int   // approximate bytes per file
 	Seed     int64 // PRNG seed; 0 means 1
+	Shape    Shape // Tidy (the zero value) or Realistic
 }
 
-// Small and Large are the two images the benchmarks use.
+// Small and Large are the two images the benchmarks use; SmallRealistic
+// is the small image's size in the realistic shape.
 var (
-	Small = Options{Packages: 200, Files: 5, Size: 4096}
-	Large = Options{Packages: 2000, Files: 10, Size: 20480}
+	Small          = Options{Packages: 200, Files: 5, Size: 4096}
+	Large          = Options{Packages: 2000, Files: 10, Size: 20480}
+	SmallRealistic = Options{Packages: 200, Files: 5, Size: 4096, Shape: Realistic}
 )
+
+// Shape is how an image's packages relate to each other.
+type Shape int
+
+const (
+	// Tidy: one cold and Files-1 update files of about Size bytes per
+	// package; every package writes only its own settings.
+	Tidy Shape = iota
+	// Realistic: Packages×Files files of as many bytes in all as Tidy,
+	// spread unevenly; packages write the same settings with different
+	// values (conflicts, shadowing of Microsoft-owned packages), update
+	// files re-set what the package's cold files set.
+	Realistic
+)
+
+func (s Shape) String() string {
+	switch s {
+	case Tidy:
+		return "tidy"
+	case Realistic:
+		return "realistic"
+	}
+	return fmt.Sprintf("Shape(%d)", int(s))
+}
+
+// ParseShape reads "tidy" or "realistic".
+func ParseShape(s string) (Shape, error) {
+	switch s {
+	case "tidy":
+		return Tidy, nil
+	case "realistic":
+		return Realistic, nil
+	}
+	return 0, fmt.Errorf("unknown shape %q (want tidy or realistic)", s)
+}
 
 // Generate writes the image into dir and returns the manifest's path.
 func Generate(dir string, o Options) (string, error) {
@@ -37,6 +82,13 @@ func Generate(dir string, o Options) (string, error) {
 		seed = 1
 	}
 	rng := rand.New(rand.NewPCG(seed, 0x70726f767061636b))
+	switch o.Shape {
+	case Tidy:
+	case Realistic:
+		return generateRealistic(dir, o, rng)
+	default:
+		return "", fmt.Errorf("unknown shape %d", int(o.Shape))
+	}
 	var m strings.Builder
 	m.WriteString("# Synthetic image written by internal/imagegen for benchmarks.\nimage: bench\nrelease: 1.0.0\ntarget: wm6\npackages:\n")
 	for p := range o.Packages {
