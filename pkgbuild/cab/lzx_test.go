@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -308,3 +309,76 @@ func TestLZXCVE20154471(t *testing.T) {
 }
 
 var _ = errors.New
+
+// callText is text with x86-style calls (0xE8 and a 32-bit operand)
+// sprinkled in, some with operands inside the translation range.
+func callText(seed uint64, n int) []byte {
+	rng := newRand(seed)
+	b := wordText(rng, n)
+	for i := 0; i+5 < len(b); i += 20 + rng.IntN(60) {
+		b[i] = 0xE8
+		v := uint32(rng.IntN(1 << 20))
+		if rng.IntN(4) == 0 {
+			v = -v
+		}
+		le.PutUint32(b[i+1:], v)
+	}
+	return b
+}
+
+func lzxTestCases() []struct {
+	name  string
+	files []File
+	opt   lzxTestOptions
+} {
+	rng := newRand(18)
+	text := wordText(rng, 150_000)
+	mixed := slices.Concat(randomBytes(rng, 40_000), text[:50_000], randomBytes(rng, 3), text[:33_333])
+	verbatim := []lzxTestBlock{{lzxBlockVerbatim, 1 << 20}}
+	return []struct {
+		name  string
+		files []File
+		opt   lzxTestOptions
+	}{
+		{"verbatim one block", []File{{Name: "a.txt", Data: text}}, lzxTestOptions{windowBits: 16, blocks: verbatim}},
+		{"small window wraps", []File{{Name: "a.txt", Data: text}}, lzxTestOptions{windowBits: 15, blocks: []lzxTestBlock{{lzxBlockVerbatim, 50_000}, {lzxBlockAligned, 70_001}}}},
+		{"aligned 21 bits", []File{{Name: "a", Data: mixed}, {Name: `d\b`, Data: text[:1000]}}, lzxTestOptions{windowBits: 21, blocks: []lzxTestBlock{{lzxBlockAligned, 40_000}}}},
+		{"uncompressed odd sizes", []File{{Name: "a", Data: mixed}}, lzxTestOptions{windowBits: 17, blocks: []lzxTestBlock{{lzxBlockUncompressed, 32_767}, {lzxBlockUncompressed, 1}, {lzxBlockVerbatim, 9_999}, {lzxBlockUncompressed, 40_001}}}},
+		{"uncompressed ends frames", []File{{Name: "a", Data: text[:3*frameSize+5]}}, lzxTestOptions{windowBits: 18, blocks: []lzxTestBlock{{lzxBlockVerbatim, frameSize - 3}, {lzxBlockUncompressed, 3}, {lzxBlockAligned, frameSize}, {lzxBlockUncompressed, frameSize}}}},
+		{"all kinds small blocks", []File{{Name: "a", Data: mixed}}, lzxTestOptions{windowBits: 19, blocks: []lzxTestBlock{{1, 777}, {2, 1234}, {3, 555}, {3, 2}, {1, 1}, {2, 3000}}}},
+		{"literals only", []File{{Name: "r", Data: randomBytes(rng, 70_000)}}, lzxTestOptions{windowBits: 20, noMatches: true, blocks: verbatim}},
+		{"e8", []File{{Name: "prog.exe", Data: callText(7, 100_000)}}, lzxTestOptions{windowBits: 21, e8Size: 12_000_000, blocks: []lzxTestBlock{{1, 60_000}, {3, 20_001}, {2, 50_000}}}},
+		{"e8 small size", []File{{Name: "prog.exe", Data: callText(8, 70_000)}}, lzxTestOptions{windowBits: 16, e8Size: 30_000, blocks: verbatim}},
+		{"tiny", []File{{Name: "x", Data: []byte("abcabcabcabcabc\xe8\x01\x00\x00\x00")}}, lzxTestOptions{windowBits: 15, e8Size: 1000, blocks: verbatim}},
+	}
+}
+
+// TestLZXRoundTrip decodes streams from the test compressor, through Read
+// and Extract, and has cabextract extract the same cabinets: both must
+// give back the input.
+func TestLZXRoundTrip(t *testing.T) {
+	for _, tc := range lzxTestCases() {
+		t.Run(tc.name, func(t *testing.T) {
+			data := lzxCab(tc.files, tc.opt)
+			c, got := readAll(t, data)
+			if len(c.Folders) != 1 || lzxWindowBits(c.Folders[0].Compression) != tc.opt.windowBits {
+				t.Fatalf("folders %+v", c.Folders)
+			}
+			for _, f := range tc.files {
+				if !bytes.Equal(got[f.Name], f.Data) {
+					t.Errorf("%s: decoded %d bytes differ from the %d input bytes", f.Name, len(got[f.Name]), len(f.Data))
+				}
+			}
+			if testing.Short() {
+				return
+			}
+			testutil.Tool(t, "cabextract", "cabextract")
+			dir := t.TempDir()
+			path := filepath.Join(dir, "lzx.cab")
+			writeFile(t, path, data)
+			out := filepath.Join(dir, "out")
+			runTool(t, dir, "cabextract", "-q", "-d", out, path)
+			compareTree(t, "cabextract", out, tc.files)
+		})
+	}
+}
