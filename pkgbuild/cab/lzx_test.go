@@ -382,3 +382,82 @@ func TestLZXRoundTrip(t *testing.T) {
 		})
 	}
 }
+
+// lzxFuzzInput lays out frames for FuzzLZX: the payloads one after the
+// other, and for each frame its payload size and output size (uint16
+// each).
+func lzxFuzzInput(payloads [][]byte, sizes []int) (stream, layout []byte) {
+	for i, p := range payloads {
+		stream = append(stream, p...)
+		layout = le.AppendUint16(layout, uint16(len(p)))
+		layout = le.AppendUint16(layout, uint16(sizes[i]))
+	}
+	return stream, layout
+}
+
+// lzxFuzzMaxFrames bounds the frames of one fuzz input, to keep runs fast.
+const lzxFuzzMaxFrames = 48
+
+// FuzzLZX feeds frames to the LZX decoder. Property: it never panics,
+// every frame it accepts comes out exactly as long as asked (at most
+// 32 KiB), the window never exceeds its size, and it returns promptly.
+// Seeded from the LZX folders of the real cabinets and the test
+// compressor.
+func FuzzLZX(f *testing.F) {
+	dir := filepath.Join(testutil.Root(), "..", "shared", "realworld", "cab")
+	names, _ := filepath.Glob(filepath.Join(dir, "*.cab"))
+	for _, p := range names {
+		data, err := os.ReadFile(p)
+		if err != nil {
+			continue
+		}
+		for _, fo := range rawFolders(data) {
+			bits := lzxWindowBits(fo.compression)
+			if bits == 0 {
+				continue
+			}
+			n := min(len(fo.payloads), lzxFuzzMaxFrames)
+			stream, layout := lzxFuzzInput(fo.payloads[:n], fo.uncomp[:n])
+			f.Add(uint8(bits-lzxMinWindowBits), stream, layout)
+		}
+	}
+	for _, tc := range lzxTestCases() {
+		var data []byte
+		for _, file := range tc.files {
+			data = append(data, file.Data...)
+		}
+		data = data[:min(len(data), 3*frameSize+100)]
+		payloads, sizes := lzxCompress(data, tc.opt)
+		stream, layout := lzxFuzzInput(payloads, sizes)
+		f.Add(uint8(tc.opt.windowBits-lzxMinWindowBits), stream, layout)
+	}
+	f.Fuzz(func(t *testing.T, bits uint8, stream, layout []byte) {
+		wb := lzxMinWindowBits + int(bits)%(lzxMaxWindowBits-lzxMinWindowBits+1)
+		d := newLZXDecoder(wb)
+		start := time.Now()
+		for i := 0; len(layout) >= 4 && i < lzxFuzzMaxFrames; i++ {
+			cb, n := min(int(le.Uint16(layout)), len(stream)), int(le.Uint16(layout[2:]))
+			layout = layout[4:]
+			out, err := d.frame(stream[:cb], n)
+			stream = stream[cb:]
+			if err != nil {
+				if n >= 1 && n <= frameSize && len(out) != 0 {
+					t.Fatalf("frame %d: output with an error", i)
+				}
+				break
+			}
+			if n < 1 || n > frameSize {
+				t.Fatalf("frame %d: accepted an output size of %d", i, n)
+			}
+			if len(out) != n {
+				t.Fatalf("frame %d: %d bytes out, %d asked", i, len(out), n)
+			}
+		}
+		if len(d.window) > 1<<wb {
+			t.Fatalf("window of %d bytes, its size is %d", len(d.window), 1<<wb)
+		}
+		if el := time.Since(start); el > 5*time.Second {
+			t.Fatalf("took %v", el)
+		}
+	})
+}
