@@ -234,6 +234,9 @@ func (d *lzxDecoder) readBlockHeader() error {
 	d.blockType = int(br.bits(3))
 	d.blockLen = int(br.bits(24))
 	d.blockRemaining = d.blockLen
+	if br.overrun() {
+		return errLZXShort
+	}
 	switch d.blockType {
 	case lzxBlockAligned:
 		for i := range d.alignedLens {
@@ -489,11 +492,10 @@ func (b *lzxBits) alignToBytes(r []byte) error {
 	return b.copyBytes(r)
 }
 
-// copyBytes copies raw input bytes inside an uncompressed block.
+// copyBytes copies raw input bytes inside an uncompressed block. The
+// reader is then byte-aligned with nothing buffered: alignToBytes left it
+// so, and a new frame starts so.
 func (b *lzxBits) copyBytes(dst []byte) error {
-	if b.nbits != 0 {
-		b.toByte()
-	}
 	if len(b.in)-b.pos < len(dst) {
 		return errLZXShort
 	}
@@ -501,12 +503,9 @@ func (b *lzxBits) copyBytes(dst []byte) error {
 	return nil
 }
 
-func (b *lzxBits) skipByte() {
-	if b.nbits != 0 {
-		b.toByte()
-	}
-	b.pos++
-}
+// skipByte skips the pad byte after an odd-sized uncompressed block
+// (in byte mode, like copyBytes).
+func (b *lzxBits) skipByte() { b.pos++ }
 
 // frameEnd drops the padding up to the next 16-bit boundary and returns
 // how many input bytes the frame used.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -460,4 +461,139 @@ func FuzzLZX(f *testing.F) {
 			t.Fatalf("took %v", el)
 		}
 	})
+}
+
+// verbatimHeader writes the header and trees of a verbatim block of size
+// bytes whose main code holds exactly the symbols in used (a window of
+// 2^15), with an empty length tree.
+func verbatimHeader(w *lzxBitWriter, size int, used ...int) (lens []uint8, codes_ []uint32) {
+	mainSize := lzxNumChars + 8*lzxSlots[15]
+	u := make([]bool, mainSize)
+	for _, s := range used {
+		u[s] = true
+	}
+	lens = flatLengths(u, 0)
+	w.bits(lzxBlockVerbatim, 3)
+	w.bits(uint32(size), 24)
+	zero := make([]uint8, lzxMaxMainSize)
+	w.writeLengths(zero[:lzxNumChars], lens[:lzxNumChars])
+	w.writeLengths(zero[lzxNumChars:mainSize], lens[lzxNumChars:])
+	w.writeLengths(zero[:lzxSecondaryLength], zero[:lzxSecondaryLength])
+	return lens, codes(lens)
+}
+
+// TestLZXErrors: malformed streams give an error naming the problem.
+func TestLZXErrors(t *testing.T) {
+	stream := func(f func(w *lzxBitWriter)) []byte {
+		w := &lzxBitWriter{}
+		w.bits(0, 1) // no E8 translation
+		f(w)
+		w.align()
+		return w.out
+	}
+	uncompressed := func(w *lzxBitWriter, size int, r0 uint32, data []byte) {
+		w.bits(lzxBlockUncompressed, 3)
+		w.bits(uint32(size), 24)
+		w.align()
+		w.out = le.AppendUint32(w.out, r0)
+		w.out = le.AppendUint32(w.out, 1)
+		w.out = le.AppendUint32(w.out, 1)
+		w.out = append(w.out, data...)
+	}
+	match := lzxNumChars // slot 0 (R0), length 2
+	tests := []struct {
+		name   string
+		frames [][]byte
+		sizes  []int
+		want   string
+	}{
+		{"block type", [][]byte{stream(func(w *lzxBitWriter) { w.bits(0, 27) })}, []int{10}, "LZX block type 0 is invalid"},
+		{"block type 5", [][]byte{stream(func(w *lzxBitWriter) { w.bits(5, 3); w.bits(10, 24) })}, []int{10}, "LZX block type 5 is invalid"},
+		{"empty", [][]byte{nil}, []int{10}, "LZX data ends before the frame does"},
+		{"short uncompressed", [][]byte{stream(func(w *lzxBitWriter) { uncompressed(w, 10, 1, []byte("abcde")) })}, []int{10}, "LZX data ends before the frame does"},
+		{"frame size 0", [][]byte{{0, 0}}, []int{0}, "LZX frame of 0 bytes, must be 1..32768"},
+		{"frame size", [][]byte{{0, 0}}, []int{frameSize + 1}, "LZX frame of 32769 bytes, must be 1..32768"},
+		{"after a short frame", [][]byte{
+			stream(func(w *lzxBitWriter) { uncompressed(w, 20, 1, []byte("0123456789abcdefghij")) }), {},
+		}, []int{10, 10}, "LZX frame follows a frame shorter than 32768 bytes"},
+		{"offset before the start", [][]byte{stream(func(w *lzxBitWriter) {
+			uncompressed(w, 2, 5, []byte("ab"))
+			lens, c := verbatimHeader(w, 2, match, 'a')
+			w.bits(c[match], int(lens[match]))
+		})}, []int{4}, "LZX match offset 5 reaches before the start of the data"},
+		{"match past the frame", [][]byte{stream(func(w *lzxBitWriter) {
+			lens, c := verbatimHeader(w, 3, match, 'a')
+			w.bits(c['a'], int(lens['a']))
+			w.bits(c['a'], int(lens['a']))
+			w.bits(c[match], int(lens[match]))
+		})}, []int{3}, "LZX match of 2 bytes runs past the end of its block or frame"},
+		{"match past the block", [][]byte{stream(func(w *lzxBitWriter) {
+			lens, c := verbatimHeader(w, 2, match, 'a')
+			w.bits(c['a'], int(lens['a']))
+			w.bits(c[match], int(lens[match]))
+		})}, []int{100}, "LZX match of 2 bytes runs past the end of its block or frame"},
+		{"over-subscribed", [][]byte{stream(func(w *lzxBitWriter) {
+			w.bits(lzxBlockAligned, 3)
+			w.bits(100, 24)
+			for range 8 {
+				w.bits(1, 3)
+			}
+		})}, []int{100}, "LZX Huffman code is over-subscribed"},
+		{"incomplete", [][]byte{stream(func(w *lzxBitWriter) {
+			w.bits(lzxBlockAligned, 3)
+			w.bits(100, 24)
+			w.bits(1, 3)
+			w.bits(0, 21)
+		})}, []int{100}, "LZX Huffman code is incomplete"},
+		{"run past the table", [][]byte{stream(func(w *lzxBitWriter) {
+			w.bits(lzxBlockVerbatim, 3)
+			w.bits(100, 24)
+			// pretree: symbols 0 and 18, one bit each
+			for s := range lzxPretreeSize {
+				l := 0
+				if s == 0 || s == 18 {
+					l = 1
+				}
+				w.bits(uint32(l), 4)
+			}
+			for range 12 { // 12 runs of 20+31 zeros: 612 > 256
+				w.bits(1, 1)
+				w.bits(31, 5)
+			}
+		})}, []int{100}, "LZX code lengths run past the end of their table"},
+		{"unread data", [][]byte{append(stream(func(w *lzxBitWriter) { uncompressed(w, 4, 1, []byte("abcd")) }), make([]byte, lzxMaxCarry+2)...)}, []int{4}, "LZX frame leaves 65538 bytes of its data unread"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			d := newLZXDecoder(15)
+			var err error
+			for i, p := range tc.frames {
+				if _, err = d.frame(p, tc.sizes[i]); err != nil {
+					break
+				}
+			}
+			if err == nil || err.Error() != tc.want {
+				t.Errorf("error %v, want %q", err, tc.want)
+			}
+		})
+	}
+}
+
+// TestLZXReadError: an LZX error names the block, folder and offset, with
+// the package prefix, when it comes through Extract.
+func TestLZXReadError(t *testing.T) {
+	files := []File{{Name: "a.txt", Data: []byte("hello, hello, hello")}}
+	data := lzxCab(files, lzxTestOptions{windowBits: 15, blocks: []lzxTestBlock{{lzxBlockVerbatim, 100}}})
+	c, err := Read(bytes.NewReader(data), int64(len(data)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ref := c.blocks[0][0]
+	data[ref.payload+1] ^= 0x70 // the block type: the high byte of the first word, after the E8 bit
+	le.PutUint32(data[ref.off:], 0)
+	err = extractErr(data)
+	want := `^cab: data block 0 of folder 0 at offset 0x[0-9a-f]+: LZX `
+	if err == nil || !regexp.MustCompile(want).MatchString(err.Error()) {
+		t.Errorf("error %v, want match %s", err, want)
+	}
 }
