@@ -143,7 +143,12 @@ func (d *lzxDecoder) frame(payload []byte, n int) ([]byte, error) {
 	size := 1 << d.windowBits
 	pos := int(d.total & int64(size-1))
 	if len(d.window) < pos+n {
-		d.window = slices.Grow(d.window, pos+n-len(d.window))[:pos+n]
+		if cap(d.window) < pos+n { // double, so that growing costs about the window once
+			w := make([]byte, pos+n, min(size, max(pos+n, 2*cap(d.window))))
+			copy(w, d.window)
+			d.window = w
+		}
+		d.window = d.window[:pos+n]
 	}
 	d.frameStart = pos
 	if err := d.decode(pos, pos+n); err != nil {
