@@ -89,7 +89,8 @@ type lzxDecoder struct {
 	window     []byte // ring buffer; grows up to 1<<windowBits
 	total      int64  // bytes decoded so far
 	frames     int64
-	short      bool // a frame shorter than 32 KiB was decoded: it must be the last
+	short      bool  // a frame shorter than 32 KiB was decoded: it must be the last
+	err        error // the first error; the state after it is not usable
 
 	headerRead bool
 	e8Size     int32 // E8 translation size; 0 = no translation
@@ -123,8 +124,18 @@ func newLZXDecoder(windowBits int) *lzxDecoder {
 }
 
 // frame decodes the CFDATA payload of the next frame, which must produce
-// n bytes (1..32768). The result is valid until the next call.
+// n bytes (1..32768). The result is valid until the next call. After an
+// error, every later call returns the same error.
 func (d *lzxDecoder) frame(payload []byte, n int) ([]byte, error) {
+	if d.err != nil {
+		return nil, d.err
+	}
+	out, err := d.decodeFrame(payload, n)
+	d.err = err
+	return out, err
+}
+
+func (d *lzxDecoder) decodeFrame(payload []byte, n int) ([]byte, error) {
 	if n <= 0 || n > frameSize {
 		return nil, fmt.Errorf("LZX frame of %d bytes, must be 1..%d", n, frameSize)
 	}
