@@ -6,7 +6,7 @@ FUZZTIME ?= 60s
 FUZZMINIMIZETIME ?= 100x
 # package:FuzzTarget pairs run by `make fuzz`
 FUZZ_TARGETS ?= ./provxml:FuzzParse ./manifest:FuzzParse ./manifest:FuzzReadLock \
-	./pkgbuild/cab:FuzzRead ./pkgbuild/cab:FuzzRoundTrip \
+	./pkgbuild/cab:FuzzRead ./pkgbuild/cab:FuzzRoundTrip ./pkgbuild/cab:FuzzLZX \
 	./pkgbuild/archive:FuzzArchiveRoundTrip ./pkgbuild/archive:FuzzReadArchive
 
 .PHONY: build test race lint fuzz bench bench-compare check fmt generate

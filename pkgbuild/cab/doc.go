@@ -19,9 +19,10 @@
 // guard.go and docs/cab-format-notes.md).
 //
 // Read parses and validates a cabinet's structure from an io.ReaderAt for
-// inspect, verify and extract; Cabinet.Extract decompresses (stored or
-// MSZIP folders), verifies every checksum and hands out each member's
-// bytes. Neither trusts a size the header declares: allocations follow
+// inspect, verify and extract; Cabinet.Extract decompresses (stored,
+// MSZIP or LZX folders; lzx.go decodes LZX with windows of 2^15..2^21
+// bytes, the form Microsoft's package tools write), verifies every
+// checksum and hands out each member's bytes. Neither trusts a size the header declares: allocations follow
 // the input actually present, and no input makes them panic.
 //
 // # What it does not own
@@ -32,8 +33,8 @@
 //   - Judging member names on the way out: Read reports names as stored,
 //     absolute or with "..", and leaves refusing them to extract. Write,
 //     in contrast, refuses names a cabinet should not hold.
-//   - Multi-cabinet sets, Quantum and LZX compression, reserve areas and
-//     Authenticode signatures on write, per-member times and attributes.
-//     Read rejects sets and Quantum/LZX folders with a clear error; it
-//     accepts reserve areas and exposes the header reserve.
+//   - Multi-cabinet sets, Quantum compression, LZX on write, reserve
+//     areas and Authenticode signatures on write, per-member times and
+//     attributes. Read rejects sets and Quantum folders with a clear
+//     error; it accepts reserve areas and exposes the header reserve.
 package cab

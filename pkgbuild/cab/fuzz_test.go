@@ -66,6 +66,7 @@ func fuzzSeeds(f *testing.F) [][]byte {
 		mustWrite(f, []File{{Name: "ü.txt", Data: wordText(rng, 2000)}, {Name: "z", Data: letterText(rng, 150)}}, WriteOptions{Level: 9}),
 		storedCab(small),
 		withReserve(f, mustWrite(f, small, WriteOptions{}), []byte("sig"), 2, []byte{1, 2, 3}, true),
+		lzxCab(small, lzxTestOptions{windowBits: 15, blocks: []lzxTestBlock{{lzxBlockAligned, 300}, {lzxBlockUncompressed, 5}, {lzxBlockVerbatim, 1000}}}),
 	}
 	old := maxFolderBlocks
 	maxFolderBlocks = 1

@@ -31,7 +31,7 @@ type Entry struct {
 
 // Folder is one CFFOLDER: a compressed stream of CFDATA blocks.
 type Folder struct {
-	Compression    uint16 // typeCompress: 0 none, 1 MSZIP
+	Compression    uint16 // typeCompress: 0 none, 1 MSZIP, 0x0F03..0x1503 LZX
 	Offset         uint32 // of the first CFDATA block
 	Blocks         int
 	CompressedSize int64 // payload bytes of all blocks
@@ -226,8 +226,8 @@ func (p *parser) parse() (*Cabinet, error) {
 	totalBlocks := int64(0)
 	for fi := range c.Folders {
 		f := &c.Folders[fi]
-		switch f.Compression {
-		case compressNone, compressMSZIP:
+		switch {
+		case f.Compression == compressNone, f.Compression == compressMSZIP, lzxWindowBits(f.Compression) != 0:
 		default:
 			return nil, fmt.Errorf("cab: folder %d: unsupported compression %s", fi, compressionName(f.Compression))
 		}
@@ -351,6 +351,7 @@ type extractor struct {
 	payload []byte
 	zr      io.ReadCloser
 	src     bytes.Reader
+	lzx     *lzxDecoder // of the current folder
 }
 
 // load decompresses folder fi of c into x.buf.
@@ -378,6 +379,15 @@ func (x *extractor) load(c *Cabinet, fi int) error {
 			if err := x.inflate(ref); err != nil {
 				return fmt.Errorf("cab: data block %d of folder %d at offset 0x%x: %w", bi, fi, ref.off, err)
 			}
+		default: // LZX, the only other kind Read accepts
+			if bi == 0 {
+				x.lzx = newLZXDecoder(lzxWindowBits(f.Compression))
+			}
+			out, err := x.lzx.frame(x.payload, int(ref.uncomp))
+			if err != nil {
+				return fmt.Errorf("cab: data block %d of folder %d at offset 0x%x: %w", bi, fi, ref.off, err)
+			}
+			x.buf = append(x.buf, out...)
 		}
 	}
 	return nil

@@ -253,7 +253,7 @@ func TestReadErrors(t *testing.T) {
 		{"size", patch(func(b []byte) { le.PutUint32(b[8:], 99) }), `^cab: header says the cabinet is 99 bytes \(cbCabinet\), the input is \d+ bytes$`},
 		{"flags", patch(func(b []byte) { b[0x1E] = 0x08 }), `^cab: unknown header flags 0x0008$`},
 		{"set", patch(func(b []byte) { b[0x1E] = 0x02 }), `multi-cabinet set`},
-		{"lzx", patch(func(b []byte) { le.PutUint16(b[headerSize+6:], 0x1503) }), `^cab: folder 0: unsupported compression 0x1503 \(LZX\)$`},
+		{"lzx window", patch(func(b []byte) { le.PutUint16(b[headerSize+6:], 0x1603) }), `^cab: folder 0: unsupported compression 0x1603 \(LZX\)$`},
 		{"quantum", patch(func(b []byte) { le.PutUint16(b[headerSize+6:], 0x0002) }), `^cab: folder 0: unsupported compression 0x0002 \(Quantum\)$`},
 		{"folder index", patch(func(b []byte) { le.PutUint16(b[coffFiles+8:], 1) }), `^cab: file "x\.provxml": folder index 1, the cabinet has 1 folders$`},
 		{"continued", patch(func(b []byte) { le.PutUint16(b[coffFiles+8:], 0xFFFE) }), `continues across cabinets`},
