@@ -13,9 +13,12 @@ import (
 )
 
 // benchImage generates the small image into a temporary directory.
-func benchImage(b *testing.B) (string, int64) {
+func benchImage(b *testing.B) (string, int64) { return benchImageOf(b, imagegen.Small) }
+
+// benchImageOf generates an image of the given options.
+func benchImageOf(b *testing.B, opt imagegen.Options) (string, int64) {
 	dir := b.TempDir()
-	path, err := imagegen.Generate(dir, imagegen.Small)
+	path, err := imagegen.Generate(dir, opt)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -46,8 +49,15 @@ func BenchmarkPlan(b *testing.B) {
 // a new directory; the old ones are removed after timing
 // (docs/benchmarking.md: deleting then creating many files measures the
 // file system).
-func BenchmarkBuild(b *testing.B) {
-	path, n := benchImage(b)
+func BenchmarkBuild(b *testing.B) { benchBuild(b, imagegen.Small) }
+
+// BenchmarkBuildRealistic is BenchmarkBuild on the small image's realistic
+// shape: settings shared across packages, several files per class, mixed
+// datatypes.
+func BenchmarkBuildRealistic(b *testing.B) { benchBuild(b, imagegen.SmallRealistic) }
+
+func benchBuild(b *testing.B, opt imagegen.Options) {
+	path, n := benchImageOf(b, opt)
 	out := b.TempDir()
 	b.SetBytes(n)
 	b.ReportAllocs()

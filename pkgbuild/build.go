@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/provpack/provpack/internal/boundedread"
@@ -110,6 +111,10 @@ type testHooks struct {
 	// maxLock is the largest release lock a build writes; 0 means
 	// manifest.MaxLockSize.
 	maxLock int
+	// shedAll sheds every package once archived, whatever its size, so
+	// that tests of shedding and planning again need no large image;
+	// keepAll sheds none.
+	shedAll, keepAll bool
 }
 
 // Build writes the plan's archives, SHA256SUMS, report.json and report.md
@@ -216,7 +221,7 @@ func BuildManifest(ctx context.Context, path string, popt Options, opt BuildOpti
 			return
 		}
 		b.stagePackage(pl, pp)
-		if !opt.Release {
+		if !opt.Release && b.overBudget(pp) {
 			pl.shed(pp)
 		}
 	})
@@ -265,6 +270,8 @@ type builder struct {
 	errs []error
 	done int
 	rs   *reportStream
+	// kept counts the canonical bytes of the packages kept in memory.
+	kept atomic.Int64
 	// memoKey, when set, is remembered with the outputs for the next
 	// build (see memo.go), and with it what the quick check watches.
 	memoKey string
@@ -295,6 +302,28 @@ func startBuild(ctx context.Context, opt BuildOptions, manifestDir string, n int
 	b.rs = newReportStream(tx, opt.Epoch)
 	b.ctx, b.cancel = context.WithCancel(ctx)
 	return b, nil
+}
+
+// keepBudget is how many bytes of canonical provisioning XML a build
+// keeps in memory, with the documents and settings behind them, before it
+// sheds packages once they are archived: below it, the conflict check
+// across packages finds every package's settings at hand instead of
+// planning packages again; beyond it, memory stays bounded by the
+// packages in flight. An image of a few MiB of sources fits (see
+// docs/performance.md).
+const keepBudget = 8 << 20
+
+// overBudget reports whether package pp, archived, must be shed: the
+// packages kept so far and pp hold more than keepBudget.
+func (b *builder) overBudget(pp *PackagePlan) bool {
+	n := 0
+	for _, f := range pp.Files {
+		n += len(f.Canonical)
+	}
+	if b.opt.hooks.keepAll {
+		return false
+	}
+	return b.kept.Add(int64(n)) > keepBudget || b.opt.hooks.shedAll
 }
 
 // sized makes room for n packages.
