@@ -50,6 +50,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 			initCommand(),
 			completionCommand(),
 			versionCommand(),
+			completeCmd(),
 		},
 	}
 	for _, c := range app.Commands {
@@ -120,7 +121,7 @@ func interspersed(app *cli.App, args []string) []string {
 			return args
 		}
 	}
-	if cmd == nil {
+	if cmd == nil || cmd.SkipFlagParsing {
 		return args
 	}
 	takesValue := map[string]bool{}

@@ -28,7 +28,7 @@ Example:
 			if c.NArg() != 1 {
 				return usagef("inspect takes exactly one ARCHIVE")
 			}
-			if err := oneOf("output", c.String("output"), "text", "json"); err != nil {
+			if err := oneOf("output", c.String("output"), outputFormats["inspect"]...); err != nil {
 				return err
 			}
 			in, err := pkgbuild.Inspect(c.Args().First())

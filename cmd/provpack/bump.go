@@ -121,7 +121,7 @@ Example:
 			if c.NArg() > 1 {
 				return usagef("init takes at most one DIR")
 			}
-			if err := oneOf("target", c.String("target"), "wm6", "w10m"); err != nil {
+			if err := oneOf("target", c.String("target"), targets...); err != nil {
 				return err
 			}
 			if err := manifest.CheckImageName(c.String("image")); err != nil {

@@ -63,10 +63,10 @@ func lintAction(c *cli.Context) error {
 			opt.suppress = append(opt.suppress, id)
 		}
 	}
-	if err := oneOf("target", opt.target, provxml.TargetWM6, provxml.TargetW10M); err != nil {
+	if err := oneOf("target", opt.target, targets...); err != nil {
 		return err
 	}
-	if err := oneOf("output", opt.output, "text", "json"); err != nil {
+	if err := oneOf("output", opt.output, outputFormats["lint"]...); err != nil {
 		return err
 	}
 	if c.NArg() == 0 {

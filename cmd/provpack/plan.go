@@ -34,7 +34,7 @@ var bumpFlags = []cli.Flag{
 func buildOptions(c *cli.Context) (pkgbuild.Options, error) {
 	opt := pkgbuild.Options{Bump: pkgbuild.BumpKind(c.String("bump")), Reason: c.String("reason")}
 	if opt.Bump != "" {
-		if err := oneOf("bump", string(opt.Bump), "patch", "minor", "major"); err != nil {
+		if err := oneOf("bump", string(opt.Bump), bumpKinds...); err != nil {
 			return opt, err
 		}
 	}
@@ -64,7 +64,7 @@ Example:
 			&cli.BoolFlag{Name: "force", Usage: "accepted for symmetry with build; ignored"},
 		}, bumpFlags...),
 		Action: func(c *cli.Context) error {
-			pl, output, err := loadPlan(c, "text", "json")
+			pl, output, err := loadPlan(c, outputFormats["plan"]...)
 			if err != nil {
 				return err
 			}
