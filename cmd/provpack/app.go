@@ -30,11 +30,11 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		// urfave/cli would call os.Exit itself; exit codes are decided in
 		// exitCode instead.
 		ExitErrHandler: func(*cli.Context, error) {},
-		OnUsageError: func(_ *cli.Context, err error, _ bool) error {
-			return usageError{err}
+		OnUsageError: func(c *cli.Context, err error, _ bool) error {
+			return unknownFlag(c, err)
 		},
-		CommandNotFound: func(_ *cli.Context, name string) {
-			notFound = usagef("unknown command %q", name)
+		CommandNotFound: func(c *cli.Context, name string) {
+			notFound = unknownCommand(c.App, name)
 		},
 		Commands: []*cli.Command{
 			lintCommand(),

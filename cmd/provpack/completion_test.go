@@ -210,3 +210,21 @@ func TestCompletionPowerShell(t *testing.T) {
 		t.Errorf("pwsh: provpack build --<TAB> = %q, want %q", got, buildFlags)
 	}
 }
+
+func TestSuggest(t *testing.T) {
+	cmds := []string{"lint", "plan", "build", "diff", "reapply", "inspect", "verify", "extract", "bump", "version"}
+	for in, want := range map[string]string{
+		"biuld": "build", "buidl": "build", "verfiy": "verify", "lnit": "lint", "BUILD": "build",
+		"ver": "", "zzz": "", "b": "",
+	} {
+		if got := suggest(in, cmds); got != want {
+			t.Errorf("suggest(%q) = %q, want %q", in, got, want)
+		}
+	}
+	flags := []string{"release", "force", "strict", "bump", "reason", "output", "suppress"}
+	for in, want := range map[string]string{"relase": "release", "forse": "force", "o": "output", "s": "", "stirct": "strict", "x": ""} {
+		if got := suggest(in, flags); got != want {
+			t.Errorf("suggest(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

@@ -58,10 +58,6 @@ Example:
 		Flags: append([]cli.Flag{
 			&cli.StringFlag{Name: "output", Value: "text", Usage: "text or json"},
 			&cli.BoolFlag{Name: "strict", Usage: "fail on warnings too"},
-			// Accepted so a pipeline can swap build for plan; plan writes nothing.
-			&cli.StringFlag{Name: "out", Aliases: []string{"o"}, Usage: "accepted for symmetry with build; ignored"},
-			&cli.BoolFlag{Name: "release", Usage: "accepted for symmetry with build; ignored"},
-			&cli.BoolFlag{Name: "force", Usage: "accepted for symmetry with build; ignored"},
 		}, bumpFlags...),
 		Action: func(c *cli.Context) error {
 			pl, output, err := loadPlan(c, outputFormats["plan"]...)
