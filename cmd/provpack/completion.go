@@ -33,6 +33,7 @@ var outputFormats = map[string][]string{
 	"lint":    {"text", "json"},
 	"plan":    {"text", "json"},
 	"inspect": {"text", "json"},
+	"version": {"text", "json"},
 	"reapply": {"text", "markdown", "json"},
 	"diff":    {"text", "markdown", "json"},
 }

@@ -75,9 +75,13 @@ func TestComplete(t *testing.T) {
 func TestFlagValuesMatchChecks(t *testing.T) {
 	for cmd, formats := range outputFormats {
 		var out, errb bytes.Buffer
-		args := []string{"provpack", cmd, "--output", "bogus", "x"}
-		if cmd == "diff" {
-			args = append(args, "y")
+		args := []string{"provpack", cmd, "--output", "bogus"}
+		switch cmd {
+		case "diff":
+			args = append(args, "x", "y")
+		case "version":
+		default:
+			args = append(args, "x")
 		}
 		run(context.Background(), args, nil, &out, &errb)
 		want := `--output "bogus": want one of ` + strings.Join(formats, ", ")

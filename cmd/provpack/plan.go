@@ -98,6 +98,11 @@ func loadPlan(c *cli.Context, outputs ...string) (*pkgbuild.Plan, string, error)
 	return pl, output, nil
 }
 
+// jsonSchemaVersion is the schemaVersion of every JSON document provpack
+// prints (docs/json-output.md); raise it when a field changes meaning or
+// goes away, not when one is added.
+const jsonSchemaVersion = 1
+
 func writeJSON(w io.Writer, v any) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
