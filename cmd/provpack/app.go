@@ -71,24 +71,23 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 // a checkout), and with go build in a git checkout the revision, its
 // commit time and whether the tree had changes.
 type buildVersion struct {
-	SchemaVersion int    `json:"schemaVersion"`
-	Version       string `json:"version"`
-	Revision      string `json:"revision,omitempty"`
-	Time          string `json:"time,omitempty"`
-	Modified      bool   `json:"modified,omitempty"`
-	Go            string `json:"go,omitempty"`
+	Version  string `json:"version"`
+	Revision string `json:"revision,omitempty"`
+	Time     string `json:"time,omitempty"`
+	Modified bool   `json:"modified,omitempty"`
+	Go       string `json:"go,omitempty"`
 }
 
 func readBuildVersion() buildVersion {
 	bi, ok := debug.ReadBuildInfo()
 	if !ok {
-		return buildVersion{SchemaVersion: jsonSchemaVersion, Version: "(unknown)"}
+		return buildVersion{Version: "(unknown)"}
 	}
 	return versionOf(bi)
 }
 
 func versionOf(bi *debug.BuildInfo) buildVersion {
-	v := buildVersion{SchemaVersion: jsonSchemaVersion, Version: bi.Main.Version, Go: bi.GoVersion}
+	v := buildVersion{Version: bi.Main.Version, Go: bi.GoVersion}
 	if v.Version == "" {
 		v.Version = "(unknown)"
 	}

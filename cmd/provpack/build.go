@@ -35,9 +35,11 @@ up to date and writes nothing (see docs/cache-format.md).
 Example:
    provpack build fixtures/demo/provpack.yaml -o out
    provpack build -o out --release --bump patch --reason "APN renamed"
-   provpack build -o out --release --bump-release minor`,
+   provpack build -o out --release --bump-release minor
+   provpack build -o out --output json > build.json`,
 		Flags: append([]cli.Flag{
 			&cli.StringFlag{Name: "out", Aliases: []string{"o"}, Usage: "output directory (required)"},
+			&cli.StringFlag{Name: "output", Value: "text", Usage: "text or json (a summary: archives, findings, what changed)"},
 			&cli.BoolFlag{Name: "release", Usage: "record this build in the release lock"},
 			&cli.StringFlag{Name: "bump-release", Usage: "with --release: raise the image release by patch, minor or major when the lock already records it"},
 			&cli.BoolFlag{Name: "force", Usage: "replace existing outputs whose bytes differ"},
@@ -56,6 +58,10 @@ func buildAction(c *cli.Context) error {
 	out := c.String("out")
 	if out == "" {
 		return usagef("build needs an output directory: -o DIR")
+	}
+	output := c.String("output")
+	if err := oneOf("output", output, outputFormats["build"]...); err != nil {
+		return err
 	}
 	opt, err := buildOptions(c)
 	if err != nil {
@@ -87,31 +93,44 @@ func buildAction(c *cli.Context) error {
 	}
 	// Planning and archiving run in one pass; the findings are printed,
 	// and may stop the build, before anything is committed.
+	var stopped *buildSummary
 	bo.Check = func(pl *pkgbuild.Plan) error {
 		if bo.Progress != nil && len(pl.Findings) > 0 {
 			fmt.Fprint(stderr, "\r\033[K") // packages with errors never finish
 		}
-		for _, f := range pl.Findings {
-			fmt.Fprintln(stderr, f)
+		if output == "text" {
+			for _, f := range pl.Findings {
+				fmt.Fprintln(stderr, f)
+			}
 		}
-		if err := findingsResult(stderr, pl.Findings, c.Bool("strict"), true); err != nil {
+		if err := findingsResult(stderr, pl.Findings, c.Bool("strict"), output == "text"); err != nil {
 			fmt.Fprintf(stderr, "build stopped; nothing was written to %s\n", out)
+			stopped = &buildSummary{OutDir: out, Image: pl.Image, Release: pl.Release, PreviousRelease: pl.PreviousRelease,
+				Target: pl.Target, Archives: []buildArchive{}, Findings: pl.Findings}
 			return err
 		}
 		return nil
 	}
 	pl, rep, err := pkgbuild.BuildManifest(c.Context, path, opt, bo)
 	if err != nil {
-		return err
+		if stopped != nil && output == "json" {
+			if werr := writeJSON(c.App.Writer, stopped); werr != nil {
+				return werr
+			}
+		}
+		return manifestFailure(c, output, err)
 	}
 	w := c.App.Writer
+	if output == "json" {
+		return writeJSON(w, summarizeBuild(out, bo.Release, pl, rep))
+	}
 	for _, p := range rep.Packages {
 		fmt.Fprintf(w, "%s  %s  %d bytes  %s\n", p.SHA256, filepath.Join(out, p.Archive), p.Size, report.Arrow(p.OldVersion, p.Version))
 	}
 	if rep.UpToDate {
-		fmt.Fprintf(w, "%s is up to date: nothing it was built from changed since the last build, so its %d archives, SHA256SUMS, report.json and report.md stand\n", out, len(rep.Packages))
+		fmt.Fprintf(w, "%s is up to date: nothing it was built from changed since the last build, so its %s, SHA256SUMS, report.json and report.md stand\n", out, plural(len(rep.Packages), "archive"))
 	} else {
-		fmt.Fprintf(w, "wrote %s: %d archives, SHA256SUMS, report.json, report.md\n", out, len(rep.Packages))
+		fmt.Fprintf(w, "wrote %s: %s, SHA256SUMS, report.json, report.md\n", out, plural(len(rep.Packages), "archive"))
 	}
 	if len(rep.Stale) > 0 {
 		names := strings.Join(rep.Stale, ", ")
@@ -128,6 +147,52 @@ func buildAction(c *cli.Context) error {
 		fmt.Fprintf(w, "recorded release %s in %s\n", rep.Release, pl.LockPath)
 	}
 	return nil
+}
+
+// buildSummary is build --output json: what was built, from what, and
+// what changed against the last release.
+type buildSummary struct {
+	OutDir          string `json:"outDir"`
+	Image           string `json:"image"`
+	Release         string `json:"release"`
+	PreviousRelease string `json:"previousRelease,omitempty"`
+	Target          string `json:"target"`
+	// Written is false when the findings stopped the build, and when
+	// OutDir was up to date and nothing needed writing.
+	Written  bool   `json:"written"`
+	UpToDate bool   `json:"upToDate"`
+	Lock     string `json:"lock,omitempty"` // with --release: the lock the release was recorded in
+	// Archives are in manifest order.
+	Archives        []buildArchive     `json:"archives"`
+	RemovedPackages []string           `json:"removedPackages,omitempty"`
+	Findings        []pkgbuild.Finding `json:"findings"`
+}
+
+type buildArchive struct {
+	Path       string        `json:"path"`
+	Size       int64         `json:"size"`
+	SHA256     string        `json:"sha256"`
+	Package    string        `json:"package"`
+	Version    string        `json:"version"`
+	OldVersion string        `json:"oldVersion,omitempty"`
+	Status     report.Status `json:"status,omitempty"`
+	Files      []report.File `json:"files,omitempty"`
+}
+
+func summarizeBuild(out string, release bool, pl *pkgbuild.Plan, rep *report.Report) *buildSummary {
+	s := &buildSummary{OutDir: out, Image: rep.Image, Release: rep.Release, PreviousRelease: rep.PreviousRelease, Target: rep.Target,
+		Written: !rep.UpToDate, UpToDate: rep.UpToDate, Archives: []buildArchive{}, RemovedPackages: rep.RemovedPackages, Findings: rep.Findings}
+	if s.Findings == nil {
+		s.Findings = []pkgbuild.Finding{}
+	}
+	if release {
+		s.Lock = pl.LockPath
+	}
+	for _, p := range rep.Packages {
+		s.Archives = append(s.Archives, buildArchive{Path: filepath.Join(out, p.Archive), Size: p.Size, SHA256: p.SHA256,
+			Package: p.Name, Version: p.Version, OldVersion: p.OldVersion, Status: p.Status, Files: p.Files})
+	}
+	return s
 }
 
 // isTerminal reports whether w is a terminal (progress is shown only there).

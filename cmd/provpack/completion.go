@@ -33,6 +33,8 @@ var outputFormats = map[string][]string{
 	"lint":    {"text", "json"},
 	"plan":    {"text", "json"},
 	"inspect": {"text", "json"},
+	"verify":  {"text", "json"},
+	"build":   {"text", "json"},
 	"version": {"text", "json"},
 	"reapply": {"text", "markdown", "json"},
 	"diff":    {"text", "markdown", "json"},

@@ -15,7 +15,7 @@ import (
 )
 
 // buildFlags is what completing "provpack build --" must offer.
-var buildFlags = []string{"--bump", "--force", "--help", "--out", "--reason", "--release", "--strict"}
+var buildFlags = []string{"--bump", "--force", "--help", "--out", "--output", "--reason", "--release", "--strict"}
 
 // completeWords runs "provpack __complete" in-process.
 func completeWords(t *testing.T, at int, words ...string) []string {
@@ -80,6 +80,8 @@ func TestFlagValuesMatchChecks(t *testing.T) {
 		case "diff":
 			args = append(args, "x", "y")
 		case "version":
+		case "build":
+			args = append(args, "-o", "x")
 		default:
 			args = append(args, "x")
 		}

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -120,9 +119,7 @@ func reportLint(stdout, stderr io.Writer, results []provxml.FileResult, opt lint
 		}
 	}
 	if opt.output == "json" {
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(sum); err != nil {
+		if err := writeJSON(stdout, sum); err != nil {
 			return err
 		}
 	} else if sum.Errors+sum.Warnings > 0 {

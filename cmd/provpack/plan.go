@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -103,11 +104,34 @@ func loadPlan(c *cli.Context, outputs ...string) (*pkgbuild.Plan, string, error)
 // goes away, not when one is added.
 const jsonSchemaVersion = 1
 
+// writeJSON prints v, a JSON object, indented, with "schemaVersion" as its
+// first member unless v has one.
 func writeJSON(w io.Writer, v any) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
 	enc.SetEscapeHTML(false)
-	return enc.Encode(v)
+	if err := enc.Encode(v); err != nil {
+		return err
+	}
+	data := bytes.TrimSpace(b.Bytes())
+	var top map[string]json.RawMessage
+	if err := json.Unmarshal(data, &top); err != nil {
+		return fmt.Errorf("writing JSON: %T is not an object", v)
+	}
+	if _, ok := top["schemaVersion"]; !ok {
+		head := fmt.Sprintf(`{"schemaVersion":%d`, jsonSchemaVersion)
+		if len(top) > 0 {
+			head += ","
+		}
+		data = append([]byte(head), data[1:]...)
+	}
+	b.Reset()
+	if err := json.Indent(&b, data, "", "  "); err != nil {
+		return err
+	}
+	b.WriteByte('\n')
+	_, err := w.Write(b.Bytes())
+	return err
 }
 
 // manifestFailure prints manifest problems; in JSON mode they are also a
