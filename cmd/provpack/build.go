@@ -17,7 +17,7 @@ func buildCommand() *cli.Command {
 	return &cli.Command{
 		Name:      "build",
 		Usage:     "build every package archive, SHA256SUMS and the build report into DIR",
-		ArgsUsage: "[MANIFEST]",
+		ArgsUsage: "[MANIFEST|DIR]",
 		Description: `Plans exactly as provpack plan does, then writes into DIR one archive per
 package (a cabinet, or tar.zst when the manifest says format: tar.zst),
 SHA256SUMS (check it with sha256sum -c) and the build report (report.json,

@@ -27,7 +27,7 @@ Example:
    provpack bump OEM_Base --patch --reason "scanner timeout changed"
    provpack bump --release minor`,
 		Flags: []cli.Flag{
-			&cli.StringFlag{Name: "manifest", Aliases: []string{"m"}, Value: manifest.DefaultManifestName, Usage: "the manifest to edit"},
+			&cli.StringFlag{Name: "manifest", Aliases: []string{"m"}, Value: manifest.DefaultManifestName, Usage: "the manifest to edit, or a directory holding provpack.yaml"},
 			&cli.BoolFlag{Name: "patch", Usage: "raise the patch version"},
 			&cli.BoolFlag{Name: "minor", Usage: "raise the minor version"},
 			&cli.BoolFlag{Name: "major", Usage: "raise the major version"},
@@ -61,7 +61,11 @@ Example:
 			if len(kinds) != 1 {
 				return usagef("bump needs exactly one of --patch, --minor, --major")
 			}
-			res, err := pkgbuild.Bump(c.String("manifest"), c.Args().First(), pkgbuild.BumpKind(kinds[0]), c.String("reason"))
+			path, err := manifestPath(c.String("manifest"))
+			if err != nil {
+				return err
+			}
+			res, err := pkgbuild.Bump(path, c.Args().First(), pkgbuild.BumpKind(kinds[0]), c.String("reason"))
 			if err != nil {
 				return err
 			}

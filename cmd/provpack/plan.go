@@ -3,8 +3,12 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
 	"strings"
 	"text/tabwriter"
 
@@ -16,15 +20,45 @@ import (
 	"github.com/provpack/provpack/provxml"
 )
 
-// manifestArg returns the MANIFEST argument or the default name.
+// manifestArg returns the manifest the MANIFEST argument names (see
+// manifestPath), provpack.yaml by default.
 func manifestArg(c *cli.Context) (string, error) {
 	switch c.NArg() {
 	case 0:
-		return manifest.DefaultManifestName, nil
+		return manifestPath(".")
 	case 1:
-		return c.Args().First(), nil
+		return manifestPath(c.Args().First())
 	}
 	return "", usagef("%s takes at most one MANIFEST, got %d arguments", c.Command.Name, c.NArg())
+}
+
+// manifestPath resolves a manifest argument: a directory stands for the
+// provpack.yaml in it. A manifest that does not exist is an error saying
+// how to create one.
+func manifestPath(arg string) (string, error) {
+	path := arg
+	if st, err := os.Stat(arg); err == nil && st.IsDir() {
+		path = filepath.Join(arg, manifest.DefaultManifestName)
+	}
+	if _, err := os.Lstat(path); !errors.Is(err, fs.ErrNotExist) {
+		return path, nil // read errors are the reader's to report
+	}
+	if path == arg && filepath.Base(arg) != manifest.DefaultManifestName {
+		return "", fmt.Errorf("manifest %s does not exist; 'provpack init' writes a starter %s", arg, manifest.DefaultManifestName)
+	}
+	dir := filepath.Dir(path)
+	initCmd := "provpack init"
+	if dir != "." {
+		initCmd += " " + dir
+	}
+	return "", fmt.Errorf("no %s in %s: run '%s' to write a starter manifest, or name yours as the MANIFEST argument", manifest.DefaultManifestName, dirName(dir), initCmd)
+}
+
+func dirName(dir string) string {
+	if dir == "." {
+		return "the current directory"
+	}
+	return dir
 }
 
 var bumpFlags = []cli.Flag{
@@ -46,10 +80,10 @@ func planCommand() *cli.Command {
 	return &cli.Command{
 		Name:      "plan",
 		Usage:     "show what a build would do: names, ordinals, versions and why; writes nothing",
-		ArgsUsage: "[MANIFEST]",
-		Description: `Plans a build of MANIFEST (default provpack.yaml) against the release lock
-beside it (provpack.lock): for every package its version, old → new, and for
-every provisioning file its class, name, ordinal and status (new, changed,
+		ArgsUsage: "[MANIFEST|DIR]",
+		Description: `Plans a build of MANIFEST (default provpack.yaml; a DIR stands for
+DIR/provpack.yaml) against the release lock beside it (provpack.lock): for
+every package its version, old → new, and for every provisioning file its class, name, ordinal and status (new, changed,
 unchanged), with the reason for each decision and every finding of the
 sources. Nothing is written. Exits 1 on an error-level finding.
 

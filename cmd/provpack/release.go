@@ -14,7 +14,7 @@ func reapplyCommand() *cli.Command {
 	return &cli.Command{
 		Name:      "reapply",
 		Usage:     "show what devices will re-run on the image update and at cold boot",
-		ArgsUsage: "[MANIFEST]",
+		ArgsUsage: "[MANIFEST|DIR]",
 		Description: `Compares the current manifest with the last release recorded in the lock
 and lists, in processing order, the update files every device re-runs on the
 image update (with every setting in them), and everything a cold boot or
