@@ -81,6 +81,9 @@ func buildAction(c *cli.Context) error {
 	if err != nil {
 		return usageError{err}
 	}
+	if path, err = manifestPath(path); err != nil {
+		return err
+	}
 	stderr := c.App.ErrWriter
 	bo := pkgbuild.BuildOptions{OutDir: out, Release: c.Bool("release"), Force: c.Bool("force"), Clean: c.Bool("clean"), Epoch: epoch}
 	if isTerminal(stderr) {

@@ -20,14 +20,14 @@ import (
 	"github.com/provpack/provpack/provxml"
 )
 
-// manifestArg returns the manifest the MANIFEST argument names (see
-// manifestPath), provpack.yaml by default.
+// manifestArg returns the MANIFEST argument, "." (for its provpack.yaml)
+// by default; manifestPath resolves it once the flags are checked.
 func manifestArg(c *cli.Context) (string, error) {
 	switch c.NArg() {
 	case 0:
-		return manifestPath(".")
+		return ".", nil
 	case 1:
-		return manifestPath(c.Args().First())
+		return c.Args().First(), nil
 	}
 	return "", usagef("%s takes at most one MANIFEST, got %d arguments", c.Command.Name, c.NArg())
 }
@@ -124,6 +124,9 @@ func loadPlan(c *cli.Context, outputs ...string) (*pkgbuild.Plan, string, error)
 	}
 	opt, err := buildOptions(c)
 	if err != nil {
+		return nil, "", err
+	}
+	if path, err = manifestPath(path); err != nil {
 		return nil, "", err
 	}
 	pl, err := pkgbuild.Load(path, opt)
