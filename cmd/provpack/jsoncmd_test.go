@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"os"
 	"strings"
 
 	"github.com/rogpeppe/go-internal/testscript"
@@ -63,5 +64,29 @@ func cmdJSON(ts *testscript.TestScript, neg bool, args []string) {
 		if text != want {
 			ts.Fatalf("json %s = %s, want %s", path, text, want)
 		}
+	}
+}
+
+// cmdReplace: replace FILE OLD NEW replaces the one occurrence of OLD in
+// FILE by NEW, as a person editing the file would.
+func cmdReplace(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 3 {
+		ts.Fatalf("usage: replace FILE OLD NEW")
+	}
+	data := ts.ReadFile(args[0])
+	if n := strings.Count(data, args[1]); n != 1 {
+		ts.Fatalf("%s holds %q %d times, want once", args[0], args[1], n)
+	}
+	ts.Check(os.WriteFile(ts.MkAbs(args[0]), []byte(strings.Replace(data, args[1], args[2], 1)), 0o644))
+}
+
+// cmdContains: contains FILE PART checks that FILE holds the text of
+// file PART.
+func cmdContains(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 2 {
+		ts.Fatalf("usage: contains FILE PART")
+	}
+	if got := strings.Contains(ts.ReadFile(args[0]), ts.ReadFile(args[1])); got == neg {
+		ts.Fatalf("%s: holds %s: %v, want %v", args[0], args[1], got, !neg)
 	}
 }
