@@ -9,6 +9,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/provpack/provpack/manifest"
 	"github.com/provpack/provpack/pkgbuild"
 	"github.com/provpack/provpack/pkgbuild/report"
 )
@@ -72,7 +73,7 @@ func buildAction(c *cli.Context) error {
 		if !opt.Release {
 			return usagef("--bump-release raises the release that --release records; use it with --release")
 		}
-		if err := oneOf("bump-release", k, "patch", "minor", "major"); err != nil {
+		if err := oneOf("bump-release", k, bumpKinds...); err != nil {
 			return err
 		}
 		opt.BumpRelease = pkgbuild.BumpKind(k)
@@ -125,6 +126,9 @@ func buildAction(c *cli.Context) error {
 	}
 	w := c.App.Writer
 	if output == "json" {
+		if len(rep.Stale) > 0 && !rep.Cleaned {
+			fmt.Fprintf(stderr, "note: %s also holds archives this build does not produce: %s; verify fails on them and an upload would ship them (build --clean removes them)\n", out, strings.Join(rep.Stale, ", "))
+		}
 		return writeJSON(w, summarizeBuild(out, bo.Release, pl, rep))
 	}
 	for _, p := range rep.Packages {
@@ -165,6 +169,12 @@ type buildSummary struct {
 	Written  bool   `json:"written"`
 	UpToDate bool   `json:"upToDate"`
 	Lock     string `json:"lock,omitempty"` // with --release: the lock the release was recorded in
+	// ReleaseBump is the image release raised by --bump-release.
+	ReleaseBump *manifest.Bump `json:"releaseBump,omitempty"`
+	// Stale names archives in OutDir this build does not produce; with
+	// Cleaned, --clean removed them.
+	Stale   []string `json:"stale,omitempty"`
+	Cleaned bool     `json:"cleaned,omitempty"`
 	// Archives are in manifest order.
 	Archives        []buildArchive     `json:"archives"`
 	RemovedPackages []string           `json:"removedPackages,omitempty"`
@@ -189,8 +199,9 @@ func summarizeBuild(out string, release bool, pl *pkgbuild.Plan, rep *report.Rep
 		s.Findings = []pkgbuild.Finding{}
 	}
 	if release {
-		s.Lock = pl.LockPath
+		s.Lock, s.ReleaseBump = pl.LockPath, pl.ReleaseBump
 	}
+	s.Stale, s.Cleaned = rep.Stale, rep.Cleaned
 	for _, p := range rep.Packages {
 		s.Archives = append(s.Archives, buildArchive{Path: filepath.Join(out, p.Archive), Size: p.Size, SHA256: p.SHA256,
 			Package: p.Name, Version: p.Version, OldVersion: p.OldVersion, Status: p.Status, Files: p.Files})

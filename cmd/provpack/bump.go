@@ -39,10 +39,14 @@ Example:
 				if c.NArg() != 0 || c.Bool("patch") || c.Bool("minor") || c.Bool("major") || c.String("reason") != "" {
 					return usagef("bump --release KIND raises the image release and takes no PKG, --patch, --minor, --major or --reason")
 				}
-				if err := oneOf("release", k, "patch", "minor", "major"); err != nil {
+				if err := oneOf("release", k, bumpKinds...); err != nil {
 					return err
 				}
-				res, err := pkgbuild.BumpRelease(c.String("manifest"), pkgbuild.BumpKind(k))
+				path, err := manifestPath(c.String("manifest"))
+				if err != nil {
+					return err
+				}
+				res, err := pkgbuild.BumpRelease(path, pkgbuild.BumpKind(k))
 				if err != nil {
 					return err
 				}

@@ -53,8 +53,12 @@ func flagValues(cmd, flag string) []string {
 		return outputFormats[cmd]
 	case "target":
 		return targets
-	case "bump":
+	case "bump", "bump-release":
 		return bumpKinds
+	case "release":
+		if cmd == "bump" { // build's --release is a switch
+			return bumpKinds
+		}
 	case "suppress":
 		var ids []string
 		for _, r := range append(slices.Clone(provxml.Rules), pkgbuild.PlanRules...) {

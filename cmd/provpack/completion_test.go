@@ -15,7 +15,7 @@ import (
 )
 
 // buildFlags is what completing "provpack build --" must offer.
-var buildFlags = []string{"--bump", "--force", "--help", "--out", "--output", "--reason", "--release", "--strict"}
+var buildFlags = []string{"--bump", "--bump-release", "--clean", "--force", "--help", "--out", "--output", "--reason", "--release", "--strict"}
 
 // completeWords runs "provpack __complete" in-process.
 func completeWords(t *testing.T, at int, words ...string) []string {
@@ -47,6 +47,9 @@ func TestComplete(t *testing.T) {
 		{3, []string{"diff", "--output", "=", "j"}, []string{"json"}}, // bash splits at "="
 		{2, []string{"diff", "--output", "="}, []string{"text", "markdown", "json"}},
 		{2, []string{"build", "--bump"}, []string{"patch", "minor", "major"}},
+		{2, []string{"build", "--bump-release"}, []string{"patch", "minor", "major"}},
+		{2, []string{"bump", "--release"}, []string{"patch", "minor", "major"}},
+		{2, []string{"build", "--release"}, []string{":files"}}, // a switch: the MANIFEST follows
 		{2, []string{"init", "--target", "w"}, []string{"wm6", "w10m"}},
 		{2, []string{"build", "-o"}, []string{":dirs"}},
 		{2, []string{"bump", "--manifest"}, []string{":files"}},
@@ -98,10 +101,12 @@ func TestFlagValuesMatchChecks(t *testing.T) {
 			t.Errorf("%q: stderr %q, want %q", args, errb.String(), want)
 		}
 	}
-	var out, errb bytes.Buffer
-	run(context.Background(), []string{"provpack", "plan", "--bump", "bogus"}, nil, &out, &errb)
-	if want := `want one of ` + strings.Join(bumpKinds, ", "); !strings.Contains(errb.String(), want) {
-		t.Errorf("plan --bump bogus: stderr %q, want %q", errb.String(), want)
+	for _, args := range [][]string{{"plan", "--bump", "bogus"}, {"build", "-o", "x", "--release", "--bump-release", "bogus"}, {"bump", "--release", "bogus"}} {
+		var out, errb bytes.Buffer
+		run(context.Background(), append([]string{"provpack"}, args...), nil, &out, &errb)
+		if want := `want one of ` + strings.Join(bumpKinds, ", "); !strings.Contains(errb.String(), want) {
+			t.Errorf("%q: stderr %q, want %q", args, errb.String(), want)
+		}
 	}
 }
 
