@@ -8,6 +8,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/provpack/provpack/manifest"
 	"github.com/provpack/provpack/pkgbuild"
 	"github.com/provpack/provpack/provxml"
 )
@@ -75,9 +76,12 @@ func flagValues(cmd, flag string) []string {
 	return nil
 }
 
-// argValues returns what the positional arguments of cmd complete to.
-func argValues(app *cli.App, cmd string) []string {
+// argValues returns what the positional arguments of cmd complete to;
+// args are the words after the command.
+func argValues(app *cli.App, cmd string, args []string) []string {
 	switch cmd {
+	case "bump":
+		return packageNames(args)
 	case "completion":
 		return shells
 	case "help":
@@ -87,7 +91,33 @@ func argValues(app *cli.App, cmd string) []string {
 	case "lint", "plan", "build", "reapply", "diff", "inspect", "verify", "extract":
 		return []string{":files"}
 	}
-	return nil // bump's PKG, schema, version
+	return nil // schema, version
+}
+
+// packageNames returns the packages of the manifest bump's words name
+// (--manifest, or provpack.yaml here), or nothing when it does not load.
+func packageNames(args []string) []string {
+	path := "."
+	for i, a := range args {
+		if v, ok := strings.CutPrefix(a, "--manifest="); ok {
+			path = v
+		} else if (a == "-m" || a == "--manifest") && i+1 < len(args) {
+			path = args[i+1]
+		}
+	}
+	path, err := manifestPath(path)
+	if err != nil {
+		return nil
+	}
+	m, err := manifest.Load(path)
+	if err != nil {
+		return nil
+	}
+	var names []string
+	for _, p := range m.Packages {
+		names = append(names, p.Name)
+	}
+	return names
 }
 
 func commandNames(app *cli.App) []string {
@@ -133,7 +163,7 @@ func complete(app *cli.App, at int, words []string) []string {
 		return flagValues(cmd.Name, strings.TrimPrefix(args[n-1], "--"))
 	}
 	if slices.Contains(args, "--") {
-		return withPrefix(cur, argValues(app, cmd.Name))
+		return withPrefix(cur, argValues(app, cmd.Name, args))
 	}
 	if name, value, ok := strings.Cut(cur, "="); ok && strings.HasPrefix(name, "--") {
 		var out []string
@@ -164,7 +194,7 @@ func complete(app *cli.App, at int, words []string) []string {
 		}
 		return withPrefix(cur, append(out, "--help"))
 	}
-	return withPrefix(cur, argValues(app, cmd.Name))
+	return withPrefix(cur, argValues(app, cmd.Name, args))
 }
 
 // findFlag returns cmd's flag that word names ("-o", "--out"), or nil.
@@ -325,8 +355,8 @@ func completionCommand() *cli.Command {
 		Usage:     "print a shell completion script: bash, zsh, fish or powershell",
 		ArgsUsage: "bash|zsh|fish|powershell",
 		Description: `Prints a completion script for the shell: commands, flags, flag values
-(targets, output formats, bump kinds, rule IDs) and file names where an
-argument is expected.
+(targets, output formats, bump kinds, rule IDs), file names where an
+argument is expected, and the manifest's package names after bump.
 
 Example:
    source <(provpack completion bash)        # in ~/.bashrc

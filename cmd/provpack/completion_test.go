@@ -29,6 +29,7 @@ func completeWords(t *testing.T, at int, words ...string) []string {
 }
 
 func TestComplete(t *testing.T) {
+	demo := filepath.Join(testutil.Root(), "fixtures", "demo")
 	for _, tc := range []struct {
 		at    int
 		words []string
@@ -61,6 +62,9 @@ func TestComplete(t *testing.T) {
 		{1, []string{"completion"}, []string{"bash", "zsh", "fish", "powershell"}},
 		{1, []string{"help", "ve"}, []string{"verify", "version"}},
 		{2, []string{"build", "--reason"}, nil},
+		{3, []string{"bump", "-m", demo}, []string{"OEM_Base", "OEM_Certs", "OPR_Fabrikam"}},
+		{3, []string{"bump", "--manifest=" + demo, "--patch", "OEM"}, []string{"OEM_Base", "OEM_Certs"}},
+		{1, []string{"bump"}, nil}, // no provpack.yaml here
 		{1, []string{"schema"}, nil},
 	} {
 		got := completeWords(t, tc.at, tc.words...)
