@@ -62,11 +62,14 @@ var (
 	// RuleReleaseRecorded: build --release of a release number the lock
 	// already records (or a lower one); a release is recorded once.
 	RuleReleaseRecorded = provxml.Rule{ID: "PP0109", Severity: provxml.Error, Summary: "build --release of a release number the lock already records"}
+	// RuleNoSources: a package with neither cold nor update sources; its
+	// archive would hold only the package manifest.
+	RuleNoSources = provxml.Rule{ID: "PP0110", Severity: provxml.Warning, Summary: "a package has no sources: its archive holds only the package manifest"}
 )
 
 // PlanRules lists the planning rules (PP01xx) and the release rules
 // (PP02xx, in reapply.go).
-var PlanRules = []*provxml.Rule{&RuleUnbumped, &RuleVersionDown, &RuleOrdinalSpent, &RuleOrdinalLow, &RuleLockMismatch, &RuleSuppress, &RuleRemoved, &RuleSameRelease, &RuleReleaseRecorded,
+var PlanRules = []*provxml.Rule{&RuleUnbumped, &RuleVersionDown, &RuleOrdinalSpent, &RuleOrdinalLow, &RuleLockMismatch, &RuleSuppress, &RuleRemoved, &RuleSameRelease, &RuleReleaseRecorded, &RuleNoSources,
 	&RuleColdOnly, &RuleBumpNoChange, &RuleConflict, &RuleShadowing}
 
 // ruleByID finds a provxml or planning rule.

@@ -449,6 +449,11 @@ func planPackage(m *manifest.Manifest, dir string, old *manifest.LockPackage, to
 		pp.Files = append(pp.Files, f)
 	}
 
+	if len(p.Cold) == 0 && len(p.Update) == 0 {
+		fs = append(fs, planFinding(m, p.Name, p.Pos, &RuleNoSources,
+			"package %s has no cold or update sources: its archive would hold only the package manifest; add a file or settings, or remove the package", p.Name))
+	}
+
 	if pp.Status == StatusUnchanged && len(pp.Removed) > 0 {
 		pp.Status = StatusChanged
 	}

@@ -48,7 +48,7 @@ func manifestPath(path string) (string, bool) {
 
 // PlanSnapshot is the release pl plans, as diff sees it; source names it.
 func PlanSnapshot(pl *Plan, source string) *diff.Snapshot {
-	s := &diff.Snapshot{Source: source, Image: pl.Image, Release: pl.Release}
+	s := &diff.Snapshot{Source: source, Image: pl.Image, Target: pl.Target, Release: pl.Release}
 	for _, p := range pl.Packages {
 		sp := diff.SnapshotPackage{Name: p.Name, Version: p.Version}
 		for _, f := range pl.files(p) {

@@ -21,7 +21,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	app := &cli.App{
 		Name:                 "provpack",
 		Usage:                "build, check and report on provisioning packages for Windows Mobile ROM images",
-		Version:              version(),
+		Version:              readBuildVersion().String(),
 		Reader:               stdin,
 		Writer:               out,
 		ErrWriter:            stderr,
@@ -30,11 +30,11 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		// urfave/cli would call os.Exit itself; exit codes are decided in
 		// exitCode instead.
 		ExitErrHandler: func(*cli.Context, error) {},
-		OnUsageError: func(_ *cli.Context, err error, _ bool) error {
-			return usageError{err}
+		OnUsageError: func(c *cli.Context, err error, _ bool) error {
+			return unknownFlag(c, err)
 		},
-		CommandNotFound: func(_ *cli.Context, name string) {
-			notFound = usagef("unknown command %q", name)
+		CommandNotFound: func(c *cli.Context, name string) {
+			notFound = unknownCommand(c.App, name)
 		},
 		Commands: []*cli.Command{
 			lintCommand(),
@@ -50,6 +50,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 			initCommand(),
 			completionCommand(),
 			versionCommand(),
+			completeCmd(),
 		},
 	}
 	for _, c := range app.Commands {
@@ -65,27 +66,87 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	return exitCode(err, stderr)
 }
 
-func version() string {
+// buildVersion is what `provpack version` reports, from the build info
+// the Go toolchain embeds: the module version ("(devel)" for a build from
+// a checkout), and with go build in a git checkout the revision, its
+// commit time and whether the tree had changes.
+type buildVersion struct {
+	Version  string `json:"version"`
+	Revision string `json:"revision,omitempty"`
+	Time     string `json:"time,omitempty"`
+	Modified bool   `json:"modified,omitempty"`
+	Go       string `json:"go,omitempty"`
+}
+
+func readBuildVersion() buildVersion {
 	bi, ok := debug.ReadBuildInfo()
 	if !ok {
-		return "(unknown)"
+		return buildVersion{Version: "(unknown)"}
 	}
-	v := bi.Main.Version
+	return versionOf(bi)
+}
+
+func versionOf(bi *debug.BuildInfo) buildVersion {
+	v := buildVersion{Version: bi.Main.Version, Go: bi.GoVersion}
+	if v.Version == "" {
+		v.Version = "(unknown)"
+	}
 	for _, s := range bi.Settings {
-		if s.Key == "vcs.revision" && len(s.Value) >= 12 {
-			v += " " + s.Value[:12]
+		switch s.Key {
+		case "vcs.revision":
+			v.Revision = s.Value
+		case "vcs.time":
+			v.Time = s.Value
+		case "vcs.modified":
+			v.Modified = s.Value == "true"
 		}
 	}
-	return strings.TrimSpace(v)
+	return v
+}
+
+// String is the one-line form: "v1.2.0", or "(devel) 0123456789ab
+// 2026-12-05T14:00:00Z modified" for a build from a checkout.
+func (v buildVersion) String() string {
+	s := v.Version
+	// Go 1.24 and later name the revision in a pseudo-version already
+	// (v0.0.0-20261205140000-0123456789ab).
+	if short := v.Revision[:min(12, len(v.Revision))]; short != "" && !strings.Contains(s, short) {
+		s += " " + short
+	}
+	if v.Time != "" {
+		s += " " + v.Time
+	}
+	if v.Modified {
+		s += " modified"
+	}
+	return s
 }
 
 func versionCommand() *cli.Command {
 	return &cli.Command{
 		Name:      "version",
-		Usage:     "print the provpack version",
-		UsageText: "provpack version",
+		Usage:     "print the provpack version and the commit it was built from",
+		UsageText: "provpack version [--output json]",
+		Description: `Prints the module version, and for a build from a git checkout the commit
+(revision and commit time, "modified" when the tree had uncommitted changes),
+read from the build information the Go toolchain embeds.
+
+Example:
+   provpack version
+   provpack version --output json`,
+		Flags: []cli.Flag{&cli.StringFlag{Name: "output", Value: "text", Usage: "text or json"}},
 		Action: func(c *cli.Context) error {
-			_, err := fmt.Fprintf(c.App.Writer, "provpack %s\n", c.App.Version)
+			if c.NArg() > 0 {
+				return usagef("version takes no arguments")
+			}
+			if err := oneOf("output", c.String("output"), outputFormats["version"]...); err != nil {
+				return err
+			}
+			v := readBuildVersion()
+			if c.String("output") == "json" {
+				return writeJSON(c.App.Writer, v)
+			}
+			_, err := fmt.Fprintf(c.App.Writer, "provpack %s\n", v)
 			return err
 		},
 	}
@@ -120,7 +181,7 @@ func interspersed(app *cli.App, args []string) []string {
 			return args
 		}
 	}
-	if cmd == nil {
+	if cmd == nil || cmd.SkipFlagParsing {
 		return args
 	}
 	takesValue := map[string]bool{}

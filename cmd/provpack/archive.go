@@ -28,7 +28,7 @@ Example:
 			if c.NArg() != 1 {
 				return usagef("inspect takes exactly one ARCHIVE")
 			}
-			if err := oneOf("output", c.String("output"), "text", "json"); err != nil {
+			if err := oneOf("output", c.String("output"), outputFormats["inspect"]...); err != nil {
 				return err
 			}
 			in, err := pkgbuild.Inspect(c.Args().First())
@@ -76,10 +76,27 @@ every archive in it. Prints every problem; exits 1 if there is any.
 
 Example:
    provpack verify out
-   provpack verify out/OEM_Base-1.4.0.cab`,
+   provpack verify --output json out/OEM_Base-1.4.0.cab`,
+		Flags: []cli.Flag{&cli.StringFlag{Name: "output", Value: "text", Usage: "text or json"}},
 		Action: func(c *cli.Context) error {
 			if c.NArg() != 1 {
 				return usagef("verify takes exactly one ARCHIVE or DIR")
+			}
+			if err := oneOf("output", c.String("output"), outputFormats["verify"]...); err != nil {
+				return err
+			}
+			if c.String("output") == "json" {
+				v, err := pkgbuild.VerifySummary(c.Args().First())
+				if err != nil {
+					return err
+				}
+				if err := writeJSON(c.App.Writer, v); err != nil {
+					return err
+				}
+				if !v.OK {
+					return reportedError{exitFailed}
+				}
+				return nil
 			}
 			ps, err := pkgbuild.Verify(c.Args().First())
 			if err != nil {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/provpack/provpack/manifest"
 	"github.com/provpack/provpack/pkgbuild"
 	"github.com/provpack/provpack/pkgbuild/report"
 )
@@ -17,7 +18,7 @@ func buildCommand() *cli.Command {
 	return &cli.Command{
 		Name:      "build",
 		Usage:     "build every package archive, SHA256SUMS and the build report into DIR",
-		ArgsUsage: "[MANIFEST]",
+		ArgsUsage: "[MANIFEST|DIR]",
 		Description: `Plans exactly as provpack plan does, then writes into DIR one archive per
 package (a cabinet, or tar.zst when the manifest says format: tar.zst),
 SHA256SUMS (check it with sha256sum -c) and the build report (report.json,
@@ -35,9 +36,11 @@ up to date and writes nothing (see docs/cache-format.md).
 Example:
    provpack build fixtures/demo/provpack.yaml -o out
    provpack build -o out --release --bump patch --reason "APN renamed"
-   provpack build -o out --release --bump-release minor`,
+   provpack build -o out --release --bump-release minor
+   provpack build -o out --output json > build.json`,
 		Flags: append([]cli.Flag{
 			&cli.StringFlag{Name: "out", Aliases: []string{"o"}, Usage: "output directory (required)"},
+			&cli.StringFlag{Name: "output", Value: "text", Usage: "text or json (a summary: archives, findings, what changed)"},
 			&cli.BoolFlag{Name: "release", Usage: "record this build in the release lock"},
 			&cli.StringFlag{Name: "bump-release", Usage: "with --release: raise the image release by patch, minor or major when the lock already records it"},
 			&cli.BoolFlag{Name: "force", Usage: "replace existing outputs whose bytes differ"},
@@ -57,6 +60,10 @@ func buildAction(c *cli.Context) error {
 	if out == "" {
 		return usagef("build needs an output directory: -o DIR")
 	}
+	output := c.String("output")
+	if err := oneOf("output", output, outputFormats["build"]...); err != nil {
+		return err
+	}
 	opt, err := buildOptions(c)
 	if err != nil {
 		return err
@@ -66,7 +73,7 @@ func buildAction(c *cli.Context) error {
 		if !opt.Release {
 			return usagef("--bump-release raises the release that --release records; use it with --release")
 		}
-		if err := oneOf("bump-release", k, "patch", "minor", "major"); err != nil {
+		if err := oneOf("bump-release", k, bumpKinds...); err != nil {
 			return err
 		}
 		opt.BumpRelease = pkgbuild.BumpKind(k)
@@ -74,6 +81,9 @@ func buildAction(c *cli.Context) error {
 	epoch, err := pkgbuild.ParseSourceDateEpoch(os.Getenv("SOURCE_DATE_EPOCH"))
 	if err != nil {
 		return usageError{err}
+	}
+	if path, err = manifestPath(path); err != nil {
+		return err
 	}
 	stderr := c.App.ErrWriter
 	bo := pkgbuild.BuildOptions{OutDir: out, Release: c.Bool("release"), Force: c.Bool("force"), Clean: c.Bool("clean"), Epoch: epoch}
@@ -87,31 +97,47 @@ func buildAction(c *cli.Context) error {
 	}
 	// Planning and archiving run in one pass; the findings are printed,
 	// and may stop the build, before anything is committed.
+	var stopped *buildSummary
 	bo.Check = func(pl *pkgbuild.Plan) error {
 		if bo.Progress != nil && len(pl.Findings) > 0 {
 			fmt.Fprint(stderr, "\r\033[K") // packages with errors never finish
 		}
-		for _, f := range pl.Findings {
-			fmt.Fprintln(stderr, f)
+		if output == "text" {
+			for _, f := range pl.Findings {
+				fmt.Fprintln(stderr, f)
+			}
 		}
-		if err := findingsResult(stderr, pl.Findings, c.Bool("strict"), true); err != nil {
+		if err := findingsResult(stderr, pl.Findings, c.Bool("strict"), output == "text"); err != nil {
 			fmt.Fprintf(stderr, "build stopped; nothing was written to %s\n", out)
+			stopped = &buildSummary{OutDir: out, Image: pl.Image, Release: pl.Release, PreviousRelease: pl.PreviousRelease,
+				Target: pl.Target, Archives: []buildArchive{}, Findings: pl.Findings}
 			return err
 		}
 		return nil
 	}
 	pl, rep, err := pkgbuild.BuildManifest(c.Context, path, opt, bo)
 	if err != nil {
-		return err
+		if stopped != nil && output == "json" {
+			if werr := writeJSON(c.App.Writer, stopped); werr != nil {
+				return werr
+			}
+		}
+		return manifestFailure(c, output, err)
 	}
 	w := c.App.Writer
+	if output == "json" {
+		if len(rep.Stale) > 0 && !rep.Cleaned {
+			fmt.Fprintf(stderr, "note: %s also holds archives this build does not produce: %s; verify fails on them and an upload would ship them (build --clean removes them)\n", out, strings.Join(rep.Stale, ", "))
+		}
+		return writeJSON(w, summarizeBuild(out, bo.Release, pl, rep))
+	}
 	for _, p := range rep.Packages {
 		fmt.Fprintf(w, "%s  %s  %d bytes  %s\n", p.SHA256, filepath.Join(out, p.Archive), p.Size, report.Arrow(p.OldVersion, p.Version))
 	}
 	if rep.UpToDate {
-		fmt.Fprintf(w, "%s is up to date: nothing it was built from changed since the last build, so its %d archives, SHA256SUMS, report.json and report.md stand\n", out, len(rep.Packages))
+		fmt.Fprintf(w, "%s is up to date: nothing it was built from changed since the last build, so its %s, SHA256SUMS, report.json and report.md stand\n", out, plural(len(rep.Packages), "archive"))
 	} else {
-		fmt.Fprintf(w, "wrote %s: %d archives, SHA256SUMS, report.json, report.md\n", out, len(rep.Packages))
+		fmt.Fprintf(w, "wrote %s: %s, SHA256SUMS, report.json, report.md\n", out, plural(len(rep.Packages), "archive"))
 	}
 	if len(rep.Stale) > 0 {
 		names := strings.Join(rep.Stale, ", ")
@@ -128,6 +154,59 @@ func buildAction(c *cli.Context) error {
 		fmt.Fprintf(w, "recorded release %s in %s\n", rep.Release, pl.LockPath)
 	}
 	return nil
+}
+
+// buildSummary is build --output json: what was built, from what, and
+// what changed against the last release.
+type buildSummary struct {
+	OutDir          string `json:"outDir"`
+	Image           string `json:"image"`
+	Release         string `json:"release"`
+	PreviousRelease string `json:"previousRelease,omitempty"`
+	Target          string `json:"target"`
+	// Written is false when the findings stopped the build, and when
+	// OutDir was up to date and nothing needed writing.
+	Written  bool   `json:"written"`
+	UpToDate bool   `json:"upToDate"`
+	Lock     string `json:"lock,omitempty"` // with --release: the lock the release was recorded in
+	// ReleaseBump is the image release raised by --bump-release.
+	ReleaseBump *manifest.Bump `json:"releaseBump,omitempty"`
+	// Stale names archives in OutDir this build does not produce; with
+	// Cleaned, --clean removed them.
+	Stale   []string `json:"stale,omitempty"`
+	Cleaned bool     `json:"cleaned,omitempty"`
+	// Archives are in manifest order.
+	Archives        []buildArchive     `json:"archives"`
+	RemovedPackages []string           `json:"removedPackages,omitempty"`
+	Findings        []pkgbuild.Finding `json:"findings"`
+}
+
+type buildArchive struct {
+	Path       string        `json:"path"`
+	Size       int64         `json:"size"`
+	SHA256     string        `json:"sha256"`
+	Package    string        `json:"package"`
+	Version    string        `json:"version"`
+	OldVersion string        `json:"oldVersion,omitempty"`
+	Status     report.Status `json:"status,omitempty"`
+	Files      []report.File `json:"files,omitempty"`
+}
+
+func summarizeBuild(out string, release bool, pl *pkgbuild.Plan, rep *report.Report) *buildSummary {
+	s := &buildSummary{OutDir: out, Image: rep.Image, Release: rep.Release, PreviousRelease: rep.PreviousRelease, Target: rep.Target,
+		Written: !rep.UpToDate, UpToDate: rep.UpToDate, Archives: []buildArchive{}, RemovedPackages: rep.RemovedPackages, Findings: rep.Findings}
+	if s.Findings == nil {
+		s.Findings = []pkgbuild.Finding{}
+	}
+	if release {
+		s.Lock, s.ReleaseBump = pl.LockPath, pl.ReleaseBump
+	}
+	s.Stale, s.Cleaned = rep.Stale, rep.Cleaned
+	for _, p := range rep.Packages {
+		s.Archives = append(s.Archives, buildArchive{Path: filepath.Join(out, p.Archive), Size: p.Size, SHA256: p.SHA256,
+			Package: p.Name, Version: p.Version, OldVersion: p.OldVersion, Status: p.Status, Files: p.Files})
+	}
+	return s
 }
 
 // isTerminal reports whether w is a terminal (progress is shown only there).

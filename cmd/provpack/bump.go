@@ -27,7 +27,7 @@ Example:
    provpack bump OEM_Base --patch --reason "scanner timeout changed"
    provpack bump --release minor`,
 		Flags: []cli.Flag{
-			&cli.StringFlag{Name: "manifest", Aliases: []string{"m"}, Value: manifest.DefaultManifestName, Usage: "the manifest to edit"},
+			&cli.StringFlag{Name: "manifest", Aliases: []string{"m"}, Value: manifest.DefaultManifestName, Usage: "the manifest to edit, or a directory holding provpack.yaml"},
 			&cli.BoolFlag{Name: "patch", Usage: "raise the patch version"},
 			&cli.BoolFlag{Name: "minor", Usage: "raise the minor version"},
 			&cli.BoolFlag{Name: "major", Usage: "raise the major version"},
@@ -39,10 +39,14 @@ Example:
 				if c.NArg() != 0 || c.Bool("patch") || c.Bool("minor") || c.Bool("major") || c.String("reason") != "" {
 					return usagef("bump --release KIND raises the image release and takes no PKG, --patch, --minor, --major or --reason")
 				}
-				if err := oneOf("release", k, "patch", "minor", "major"); err != nil {
+				if err := oneOf("release", k, bumpKinds...); err != nil {
 					return err
 				}
-				res, err := pkgbuild.BumpRelease(c.String("manifest"), pkgbuild.BumpKind(k))
+				path, err := manifestPath(c.String("manifest"))
+				if err != nil {
+					return err
+				}
+				res, err := pkgbuild.BumpRelease(path, pkgbuild.BumpKind(k))
 				if err != nil {
 					return err
 				}
@@ -61,7 +65,11 @@ Example:
 			if len(kinds) != 1 {
 				return usagef("bump needs exactly one of --patch, --minor, --major")
 			}
-			res, err := pkgbuild.Bump(c.String("manifest"), c.Args().First(), pkgbuild.BumpKind(kinds[0]), c.String("reason"))
+			path, err := manifestPath(c.String("manifest"))
+			if err != nil {
+				return err
+			}
+			res, err := pkgbuild.Bump(path, c.Args().First(), pkgbuild.BumpKind(kinds[0]), c.String("reason"))
 			if err != nil {
 				return err
 			}
@@ -121,7 +129,7 @@ Example:
 			if c.NArg() > 1 {
 				return usagef("init takes at most one DIR")
 			}
-			if err := oneOf("target", c.String("target"), "wm6", "w10m"); err != nil {
+			if err := oneOf("target", c.String("target"), targets...); err != nil {
 				return err
 			}
 			if err := manifest.CheckImageName(c.String("image")); err != nil {

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -63,10 +62,10 @@ func lintAction(c *cli.Context) error {
 			opt.suppress = append(opt.suppress, id)
 		}
 	}
-	if err := oneOf("target", opt.target, provxml.TargetWM6, provxml.TargetW10M); err != nil {
+	if err := oneOf("target", opt.target, targets...); err != nil {
 		return err
 	}
-	if err := oneOf("output", opt.output, "text", "json"); err != nil {
+	if err := oneOf("output", opt.output, outputFormats["lint"]...); err != nil {
 		return err
 	}
 	if c.NArg() == 0 {
@@ -120,9 +119,7 @@ func reportLint(stdout, stderr io.Writer, results []provxml.FileResult, opt lint
 		}
 	}
 	if opt.output == "json" {
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(sum); err != nil {
+		if err := writeJSON(stdout, sum); err != nil {
 			return err
 		}
 	} else if sum.Errors+sum.Warnings > 0 {

@@ -90,6 +90,13 @@ func TestScripts(t *testing.T) {
 			// exits CODE CMD ARGS... runs CMD like exec, then checks its
 			// exit code and that it printed no Go stack trace.
 			"exits": cmdExits,
+			// json FILE [PATH=VALUE...] checks a JSON output: one object,
+			// "schemaVersion": 1 first, and the values at PATHs.
+			"json": cmdJSON,
+			// replace FILE OLD NEW edits a file; contains FILE PART
+			// checks that FILE holds PART's text.
+			"replace":  cmdReplace,
+			"contains": cmdContains,
 			// genfile KIND OUT [ARG] writes big or binary hostile input.
 			"genfile": cmdGenfile,
 			// cabpatch SRC DST EDIT... writes a copy of cabinet SRC with

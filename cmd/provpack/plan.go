@@ -1,9 +1,14 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
 	"strings"
 	"text/tabwriter"
 
@@ -15,15 +20,45 @@ import (
 	"github.com/provpack/provpack/provxml"
 )
 
-// manifestArg returns the MANIFEST argument or the default name.
+// manifestArg returns the MANIFEST argument, "." (for its provpack.yaml)
+// by default; manifestPath resolves it once the flags are checked.
 func manifestArg(c *cli.Context) (string, error) {
 	switch c.NArg() {
 	case 0:
-		return manifest.DefaultManifestName, nil
+		return ".", nil
 	case 1:
 		return c.Args().First(), nil
 	}
 	return "", usagef("%s takes at most one MANIFEST, got %d arguments", c.Command.Name, c.NArg())
+}
+
+// manifestPath resolves a manifest argument: a directory stands for the
+// provpack.yaml in it. A manifest that does not exist is an error saying
+// how to create one.
+func manifestPath(arg string) (string, error) {
+	path := arg
+	if st, err := os.Stat(arg); err == nil && st.IsDir() {
+		path = filepath.Join(arg, manifest.DefaultManifestName)
+	}
+	if _, err := os.Lstat(path); !errors.Is(err, fs.ErrNotExist) {
+		return path, nil // read errors are the reader's to report
+	}
+	if path == arg && filepath.Base(arg) != manifest.DefaultManifestName {
+		return "", fmt.Errorf("manifest %s does not exist; 'provpack init' writes a starter %s", arg, manifest.DefaultManifestName)
+	}
+	dir := filepath.Dir(path)
+	initCmd := "provpack init"
+	if dir != "." {
+		initCmd += " " + dir
+	}
+	return "", fmt.Errorf("no %s in %s: run '%s' to write a starter manifest, or name yours as the MANIFEST argument", manifest.DefaultManifestName, dirName(dir), initCmd)
+}
+
+func dirName(dir string) string {
+	if dir == "." {
+		return "the current directory"
+	}
+	return dir
 }
 
 var bumpFlags = []cli.Flag{
@@ -34,7 +69,7 @@ var bumpFlags = []cli.Flag{
 func buildOptions(c *cli.Context) (pkgbuild.Options, error) {
 	opt := pkgbuild.Options{Bump: pkgbuild.BumpKind(c.String("bump")), Reason: c.String("reason")}
 	if opt.Bump != "" {
-		if err := oneOf("bump", string(opt.Bump), "patch", "minor", "major"); err != nil {
+		if err := oneOf("bump", string(opt.Bump), bumpKinds...); err != nil {
 			return opt, err
 		}
 	}
@@ -45,10 +80,10 @@ func planCommand() *cli.Command {
 	return &cli.Command{
 		Name:      "plan",
 		Usage:     "show what a build would do: names, ordinals, versions and why; writes nothing",
-		ArgsUsage: "[MANIFEST]",
-		Description: `Plans a build of MANIFEST (default provpack.yaml) against the release lock
-beside it (provpack.lock): for every package its version, old → new, and for
-every provisioning file its class, name, ordinal and status (new, changed,
+		ArgsUsage: "[MANIFEST|DIR]",
+		Description: `Plans a build of MANIFEST (default provpack.yaml; a DIR stands for
+DIR/provpack.yaml) against the release lock beside it (provpack.lock): for
+every package its version, old → new, and for every provisioning file its class, name, ordinal and status (new, changed,
 unchanged), with the reason for each decision and every finding of the
 sources. Nothing is written. Exits 1 on an error-level finding.
 
@@ -58,13 +93,9 @@ Example:
 		Flags: append([]cli.Flag{
 			&cli.StringFlag{Name: "output", Value: "text", Usage: "text or json"},
 			&cli.BoolFlag{Name: "strict", Usage: "fail on warnings too"},
-			// Accepted so a pipeline can swap build for plan; plan writes nothing.
-			&cli.StringFlag{Name: "out", Aliases: []string{"o"}, Usage: "accepted for symmetry with build; ignored"},
-			&cli.BoolFlag{Name: "release", Usage: "accepted for symmetry with build; ignored"},
-			&cli.BoolFlag{Name: "force", Usage: "accepted for symmetry with build; ignored"},
 		}, bumpFlags...),
 		Action: func(c *cli.Context) error {
-			pl, output, err := loadPlan(c, "text", "json")
+			pl, output, err := loadPlan(c, outputFormats["plan"]...)
 			if err != nil {
 				return err
 			}
@@ -95,6 +126,9 @@ func loadPlan(c *cli.Context, outputs ...string) (*pkgbuild.Plan, string, error)
 	if err != nil {
 		return nil, "", err
 	}
+	if path, err = manifestPath(path); err != nil {
+		return nil, "", err
+	}
 	pl, err := pkgbuild.Load(path, opt)
 	if err != nil {
 		return nil, "", manifestFailure(c, output, err)
@@ -102,11 +136,39 @@ func loadPlan(c *cli.Context, outputs ...string) (*pkgbuild.Plan, string, error)
 	return pl, output, nil
 }
 
+// jsonSchemaVersion is the schemaVersion of every JSON document provpack
+// prints (docs/json-output.md); raise it when a field changes meaning or
+// goes away, not when one is added.
+const jsonSchemaVersion = 1
+
+// writeJSON prints v, a JSON object, indented, with "schemaVersion" as its
+// first member unless v has one.
 func writeJSON(w io.Writer, v any) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
 	enc.SetEscapeHTML(false)
-	return enc.Encode(v)
+	if err := enc.Encode(v); err != nil {
+		return err
+	}
+	data := bytes.TrimSpace(b.Bytes())
+	var top map[string]json.RawMessage
+	if err := json.Unmarshal(data, &top); err != nil {
+		return fmt.Errorf("writing JSON: %T is not an object", v)
+	}
+	if _, ok := top["schemaVersion"]; !ok {
+		head := fmt.Sprintf(`{"schemaVersion":%d`, jsonSchemaVersion)
+		if len(top) > 0 {
+			head += ","
+		}
+		data = append([]byte(head), data[1:]...)
+	}
+	b.Reset()
+	if err := json.Indent(&b, data, "", "  "); err != nil {
+		return err
+	}
+	b.WriteByte('\n')
+	_, err := w.Write(b.Bytes())
+	return err
 }
 
 // manifestFailure prints manifest problems; in JSON mode they are also a

@@ -14,7 +14,7 @@ func reapplyCommand() *cli.Command {
 	return &cli.Command{
 		Name:      "reapply",
 		Usage:     "show what devices will re-run on the image update and at cold boot",
-		ArgsUsage: "[MANIFEST]",
+		ArgsUsage: "[MANIFEST|DIR]",
 		Description: `Compares the current manifest with the last release recorded in the lock
 and lists, in processing order, the update files every device re-runs on the
 image update (with every setting in them), and everything a cold boot or
@@ -31,7 +31,7 @@ Example:
 			&cli.BoolFlag{Name: "strict", Usage: "exit 1 on warnings too"},
 		}, bumpFlags...),
 		Action: func(c *cli.Context) error {
-			pl, output, err := loadPlan(c, "text", "markdown", "json")
+			pl, output, err := loadPlan(c, outputFormats["reapply"]...)
 			if err != nil {
 				return err
 			}
@@ -71,7 +71,7 @@ Example:
 				return usagef("diff takes two arguments, OLD and NEW (build output directories, report.json files, provpack.lock files or manifests)")
 			}
 			output := c.String("output")
-			if err := oneOf("output", output, "text", "markdown", "json"); err != nil {
+			if err := oneOf("output", output, outputFormats["diff"]...); err != nil {
 				return err
 			}
 			oldS, err := pkgbuild.Snapshot(c.Args().Get(0))

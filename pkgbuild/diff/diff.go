@@ -18,6 +18,7 @@ import (
 type Snapshot struct {
 	Source   string
 	Image    string
+	Target   string
 	Release  string
 	Packages []SnapshotPackage
 }
@@ -62,7 +63,7 @@ func LoadSnapshot(path string) (*Snapshot, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Snapshot{Source: path, Image: rep.Image, Release: rep.Release}
+	s := &Snapshot{Source: path, Image: rep.Image, Target: rep.Target, Release: rep.Release}
 	for _, p := range rep.Packages {
 		s.Packages = append(s.Packages, SnapshotPackage{Name: p.Name, Version: p.Version, Files: p.Files, Settings: p.Settings})
 	}
@@ -70,7 +71,7 @@ func LoadSnapshot(path string) (*Snapshot, error) {
 }
 
 func snapshotFromLock(path string, l *manifest.Lock) *Snapshot {
-	s := &Snapshot{Source: path, Image: l.Image, Release: l.Release}
+	s := &Snapshot{Source: path, Image: l.Image, Target: string(l.Target), Release: l.Release}
 	for _, p := range l.Packages {
 		sp := SnapshotPackage{Name: p.Name, Version: p.Version}
 		for _, f := range p.Files {
@@ -85,11 +86,14 @@ func snapshotFromLock(path string, l *manifest.Lock) *Snapshot {
 // Diff is the setting-level difference between two snapshots. Settings
 // that did not change are not listed.
 type Diff struct {
-	Old        string        `json:"old"`
-	New        string        `json:"new"`
-	OldRelease string        `json:"oldRelease"`
-	NewRelease string        `json:"newRelease"`
-	Packages   []PackageDiff `json:"packages"`
+	Old        string `json:"old"`
+	New        string `json:"new"`
+	OldRelease string `json:"oldRelease"`
+	NewRelease string `json:"newRelease"`
+	// Warnings say when the two are not releases of one image for one
+	// target, which makes the comparison of little use.
+	Warnings []string      `json:"warnings,omitempty"`
+	Packages []PackageDiff `json:"packages"`
 }
 
 // PackageDiff is what changed in one package.
@@ -173,6 +177,12 @@ func sameEffect(a, b report.Setting) bool {
 // DiffSnapshots compares two snapshots setting by setting.
 func DiffSnapshots(oldS, newS *Snapshot) *Diff {
 	d := &Diff{Old: oldS.Source, New: newS.Source, OldRelease: oldS.Release, NewRelease: newS.Release, Packages: []PackageDiff{}}
+	if oldS.Image != newS.Image {
+		d.Warnings = append(d.Warnings, fmt.Sprintf("different images: %s is of %s, %s of %s", oldS.Source, oldS.Image, newS.Source, newS.Image))
+	}
+	if oldS.Target != newS.Target {
+		d.Warnings = append(d.Warnings, fmt.Sprintf("different targets: %s is for %s, %s for %s", oldS.Source, oldS.Target, newS.Source, newS.Target))
+	}
 	oldPkgs := map[string]SnapshotPackage{}
 	for _, p := range oldS.Packages {
 		oldPkgs[strings.ToLower(p.Name)] = p
@@ -287,6 +297,9 @@ func valueShort(v *SettingValue) string {
 func (d *Diff) Text() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "diff %s (%s) → %s (%s)\n", d.Old, d.OldRelease, d.New, d.NewRelease)
+	for _, w := range d.Warnings {
+		fmt.Fprintf(&b, "warning: %s\n", w)
+	}
 	if d.Empty() {
 		b.WriteString("no differences\n")
 		return b.String()
@@ -326,6 +339,9 @@ func fileArrow(f FileDiff) string {
 func (d *Diff) Markdown() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "## provpack diff %s → %s\n\n", d.OldRelease, d.NewRelease)
+	for _, w := range d.Warnings {
+		fmt.Fprintf(&b, "> **Warning:** %s\n\n", w)
+	}
 	if d.Empty() {
 		b.WriteString("No differences.\n")
 		return b.String()

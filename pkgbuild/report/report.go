@@ -233,16 +233,29 @@ func MDCode(s string) string {
 	if s == "" {
 		return ""
 	}
-	if !strings.ContainsAny(s, "|\n\uF000`") {
+	if mdPlain(s) {
 		return "`" + s + "`"
 	}
 	s = strings.ReplaceAll(s, "|", `\|`)
 	s = strings.ReplaceAll(s, "\n", " ")
 	s = strings.ReplaceAll(s, "\uF000", "&#xF000;")
-	if strings.Contains(s, "`") {
-		return "``" + s + "``"
+	// CommonMark: the fence is a run of backticks longer than any run in
+	// the text; a space is stripped from each end when both have one, so
+	// text that starts or ends with a backtick or a space is padded.
+	longest, run := 0, 0
+	for i := 0; i < len(s); i++ {
+		if s[i] == '`' {
+			run++
+			longest = max(longest, run)
+		} else {
+			run = 0
+		}
 	}
-	return "`" + s + "`"
+	fence := strings.Repeat("`", longest+1)
+	if first, last := s[0], s[len(s)-1]; first == '`' || last == '`' || (first == ' ' && last == ' ') {
+		s = " " + s + " "
+	}
+	return fence + s + fence
 }
 
 // appendMD appends MDCode(s) without allocating for the usual cells.
@@ -259,9 +272,13 @@ func appendMD(b []byte, s string) []byte {
 }
 
 // mdPlain reports whether s can go into a code span as it is: no |,
-// newline or backquote, and no U+F000 (or anything else whose UTF-8
-// starts with 0xEF: MDCode sorts those out exactly).
+// newline or backquote, no U+F000 (or anything else whose UTF-8 starts
+// with 0xEF: MDCode sorts those out exactly), and not a space at both
+// ends, which a code span strips.
 func mdPlain(s string) bool {
+	if len(s) > 1 && s[0] == ' ' && s[len(s)-1] == ' ' {
+		return false
+	}
 	for i := 0; i < len(s); i++ {
 		switch s[i] {
 		case '|', '\n', '`', 0xEF:
@@ -373,10 +390,14 @@ func (p *Package) AppendMarkdown(b []byte) []byte {
 	return b
 }
 
-// Arrow renders a version that may have changed: "1.0.0" or "1.0.0 → 1.1.0".
+// Arrow renders a version that may have changed: "1.0.0" or "1.0.0 → 1.1.0";
+// a version that is gone (a removed package) is the old one alone.
 func Arrow(old, new string) string {
 	if old == "" || old == new {
 		return new
+	}
+	if new == "" {
+		return old
 	}
 	return old + " → " + new
 }

@@ -60,3 +60,36 @@ func TestAppendJSONStringMatchesEncodingJSON(t *testing.T) {
 		}
 	}
 }
+
+// TestMDCode: text in a code span reads back as itself under CommonMark's
+// rules, backticks and edge spaces included.
+func TestMDCode(t *testing.T) {
+	for s, want := range map[string]string{
+		"plain":     "`plain`",
+		"back`tick": "``back`tick``",
+		"a``b":      "```a``b```",
+		"`x":        "`` `x ``",
+		"x`":        "`` x` ``",
+		"```":       "```` ``` ````",
+		" a ":       "`  a  `",
+		" a":        "` a`",
+		"a|b":       "`a\\|b`",
+	} {
+		if got := MDCode(s); got != want {
+			t.Errorf("MDCode(%q) = %q, want %q", s, got, want)
+		}
+	}
+}
+
+func TestArrow(t *testing.T) {
+	for _, c := range [][3]string{
+		{"", "1.0.0", "1.0.0"},
+		{"1.0.0", "1.0.0", "1.0.0"},
+		{"1.0.0", "1.0.1", "1.0.0 → 1.0.1"},
+		{"2.0.1", "", "2.0.1"}, // a removed package: not "2.0.1 → "
+	} {
+		if got := Arrow(c[0], c[1]); got != c[2] {
+			t.Errorf("Arrow(%q, %q) = %q, want %q", c[0], c[1], got, c[2])
+		}
+	}
+}
