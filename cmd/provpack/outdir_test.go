@@ -466,11 +466,16 @@ func testBumpRacingRelease(t *testing.T, bin string) {
 		cancel()
 
 		lock := loadLock(t, lockPath)
+		// The bump is in the lock: recorded by a release that came after
+		// it, or waiting for the next one.
 		hasBump := false
 		if lp := lock.Package(bumped); lp != nil {
 			for _, b := range lp.Bumps {
 				hasBump = hasBump || b.To == bumpedTo
 			}
+		}
+		if pb := lock.PendingBump(bumped); pb != nil && pb.To == bumpedTo {
+			hasBump = true
 		}
 		lockBuilt := ""
 		if lp := lock.Package(built); lp != nil {
