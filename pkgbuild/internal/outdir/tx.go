@@ -119,12 +119,6 @@ func Begin(dir string, opt Options) (*Tx, error) {
 	return &Tx{dir: dir, opt: opt, made: made, guard: g, present: names}, nil
 }
 
-// Dir is the output directory.
-func (t *Tx) Dir() string { return t.dir }
-
-// Present reports whether the directory held name when Begin looked.
-func (t *Tx) Present(name string) bool { return t.present[name] }
-
 // Names lists, sorted, what the directory held when Begin looked, but
 // provpack's own temporary files.
 func (t *Tx) Names() []string {
