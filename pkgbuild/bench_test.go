@@ -72,11 +72,11 @@ func benchBuild(b *testing.B, opt imagegen.Options) {
 
 // BenchmarkRebuild builds into a directory that already holds the
 // outputs of the same inputs: nothing changes on disk. The sources are
-// first left to age past racyWindow, as real sources have, so that the
+// first left to age past the racy window, as real sources have, so that the
 // first build may remember them (see memo.go).
 func BenchmarkRebuild(b *testing.B) {
 	path, n := benchImage(b)
-	time.Sleep(racyWindow + 100*time.Millisecond)
+	time.Sleep(defaultRacyWindow + 100*time.Millisecond)
 	out := filepath.Join(b.TempDir(), "out")
 	if _, _, err := BuildManifest(context.Background(), path, Options{}, BuildOptions{OutDir: out}); err != nil {
 		b.Fatal(err)

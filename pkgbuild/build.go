@@ -115,6 +115,9 @@ type testHooks struct {
 	// that tests of shedding and planning again need no large image;
 	// keepAll sheds none.
 	shedAll, keepAll bool
+	// racyWindow replaces the default racy window (memo.go); negative
+	// means none.
+	racyWindow time.Duration
 }
 
 // Build writes the plan's archives, SHA256SUMS, report.json and report.md

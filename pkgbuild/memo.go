@@ -24,7 +24,7 @@ import (
 // change times) of the manifest, the lock and every source file matched,
 // as make and git judge files. Source patterns are expanded again, so a
 // new file matching a glob changes it. A file whose stamp is less than
-// racyWindow older than the build may have changed within the file
+// the racy window older than the build may have changed within the file
 // system's timestamp granularity without its stamp changing; such a
 // build remembers no digest.
 //
@@ -37,9 +37,21 @@ import (
 // what it left (docs/cache-format.md).
 const CacheName = buildcache.FileName
 
-// racyWindow is how old an input must be for its stamp to be trusted
-// (tests change it).
-var racyWindow = 2 * time.Second
+// defaultRacyWindow is how old an input must be for its stamp to be
+// trusted.
+const defaultRacyWindow = 2 * time.Second
+
+// racyWindow is the build's racy window: the default, or what a test set
+// (a negative hook trusts stamps at once).
+func (o BuildOptions) racyWindow() time.Duration {
+	switch w := o.hooks.racyWindow; {
+	case w < 0:
+		return 0
+	case w > 0:
+		return w
+	}
+	return defaultRacyWindow
+}
 
 var toolID = sync.OnceValue(func() string {
 	id := "unknown"
@@ -79,7 +91,7 @@ func memoKeys(m *manifest.Manifest, path, lockPath string, popt Options, opt Bui
 	if !buildcache.StampsWork() {
 		return "", watched{}
 	}
-	recent := func(st buildcache.Stamp) bool { return st.Recent(start, racyWindow) }
+	recent := func(st buildcache.Stamp) bool { return st.Recent(start, opt.racyWindow()) }
 	mst, ok1 := buildcache.StampPath(m.File)
 	lst, ok2 := buildcache.StampPath(lockPath)
 	if !ok1 || !ok2 || mst == buildcache.Absent || recent(mst) || recent(lst) {
@@ -157,7 +169,7 @@ func quickMemo(path string, popt Options, opt BuildOptions, start time.Time) (*P
 	}
 	opt = opt.withDefaults() // as startBuild, which the full check follows
 	dir := filepath.Dir(path)
-	if buildcache.WatchDigest(memoHead(path, popt, opt), dir, mm.Watch, start, racyWindow) != mm.WatchKey || !mm.Intact(opt.OutDir) {
+	if buildcache.WatchDigest(memoHead(path, popt, opt), dir, mm.Watch, start, opt.racyWindow()) != mm.WatchKey || !mm.Intact(opt.OutDir) {
 		return nil, nil, false
 	}
 	pl := &Plan{Dir: dir, LockPath: filepath.Join(dir, manifest.DefaultLockName), Image: mm.Image, Release: mm.Release, Target: mm.Target, Findings: mm.Findings}

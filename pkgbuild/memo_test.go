@@ -12,8 +12,9 @@ import (
 	"github.com/provpack/provpack/pkgbuild/report"
 )
 
-// memoImage writes the release-one image with one glob source and
-// trusts stamps at once (racyWindow 0), as if the files were old.
+// memoImage writes the release-one image with one glob source. The
+// builds of these tests trust stamps at once (see trusting), as if the
+// files were old.
 func memoImage(t *testing.T) {
 	t.Helper()
 	t.Chdir(t.TempDir())
@@ -22,9 +23,14 @@ func memoImage(t *testing.T) {
 		"provpack.yaml": strings.Replace(releaseOne, "file: apn.provxml", "file: apn/*.provxml", 1),
 		"apn/a.provxml": apnOne,
 	})
-	old := racyWindow
-	racyWindow = 0
-	t.Cleanup(func() { racyWindow = old })
+}
+
+// trusting is bo with no racy window: stamps are trusted at once.
+func trusting(bo BuildOptions) BuildOptions {
+	if bo.hooks.racyWindow == 0 {
+		bo.hooks.racyWindow = -1
+	}
+	return bo
 }
 
 func buildOnce(t *testing.T, opt Options, bo BuildOptions) *report.Report {
@@ -32,7 +38,7 @@ func buildOnce(t *testing.T, opt Options, bo BuildOptions) *report.Report {
 	if bo.OutDir == "" {
 		bo.OutDir = "out"
 	}
-	_, rep, err := BuildManifest(context.Background(), "provpack.yaml", opt, bo)
+	_, rep, err := BuildManifest(context.Background(), "provpack.yaml", opt, trusting(bo))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -64,7 +70,7 @@ func TestRebuildUpToDate(t *testing.T) {
 		t.Fatal("the first build claims to be up to date")
 	}
 	before := stamps(t, "out")
-	if _, _, ok := quickMemo("provpack.yaml", Options{}, BuildOptions{OutDir: "out"}, time.Now()); !ok {
+	if _, _, ok := quickMemo("provpack.yaml", Options{}, trusting(BuildOptions{OutDir: "out"}), time.Now()); !ok {
 		t.Error("the quick check, before the manifest is read, missed a build with nothing changed")
 	}
 	again := buildOnce(t, Options{}, BuildOptions{})
@@ -109,7 +115,7 @@ func TestRebuildUpToDate(t *testing.T) {
 		}
 		tc.change()
 		tc.after.Force = true
-		quick := tc.after
+		quick := trusting(tc.after)
 		quick.OutDir = "out"
 		if _, _, ok := quickMemo("provpack.yaml", tc.opt, quick, time.Now()); ok {
 			t.Errorf("%s: the quick check did not notice it", tc.name)
@@ -138,15 +144,15 @@ func TestQuickMemoFallsBack(t *testing.T) {
 	os.Mkdir("sub", 0o755)
 	os.Symlink(filepath.Join(wd, "provpack.yaml"), "sub/provpack.yaml")
 	for _, other := range []string{filepath.Join(wd, "provpack.yaml"), "./provpack.yaml", "sub/provpack.yaml"} {
-		if _, _, ok := quickMemo(other, Options{}, BuildOptions{OutDir: "out"}, time.Now()); ok {
+		if _, _, ok := quickMemo(other, Options{}, trusting(BuildOptions{OutDir: "out"}), time.Now()); ok {
 			t.Errorf("the manifest named %s passed the quick check of a build of provpack.yaml", other)
 		}
 	}
-	if _, _, ok := quickMemo("provpack.yaml", Options{}, BuildOptions{OutDir: "out"}, time.Now()); !ok {
+	if _, _, ok := quickMemo("provpack.yaml", Options{}, trusting(BuildOptions{OutDir: "out"}), time.Now()); !ok {
 		t.Error("the quick check missed a build with nothing changed")
 	}
 	os.WriteFile("apn/notes.txt", []byte("not a source\n"), 0o644)
-	if _, _, ok := quickMemo("provpack.yaml", Options{}, BuildOptions{OutDir: "out"}, time.Now()); ok {
+	if _, _, ok := quickMemo("provpack.yaml", Options{}, trusting(BuildOptions{OutDir: "out"}), time.Now()); ok {
 		t.Error("the quick check ignored a new file in a globbed directory")
 	}
 	if !buildOnce(t, Options{}, BuildOptions{}).UpToDate {
@@ -154,7 +160,7 @@ func TestQuickMemoFallsBack(t *testing.T) {
 	}
 	// That build found the directory up to date the long way and
 	// remembered the directory's new stamp: the next quick check passes.
-	if _, _, ok := quickMemo("provpack.yaml", Options{}, BuildOptions{OutDir: "out"}, time.Now()); !ok {
+	if _, _, ok := quickMemo("provpack.yaml", Options{}, trusting(BuildOptions{OutDir: "out"}), time.Now()); !ok {
 		t.Error("after an up-to-date build, the quick check still misses the file no glob matches")
 	}
 	if !buildOnce(t, Options{}, BuildOptions{}).UpToDate {
@@ -184,7 +190,7 @@ func TestReportsNameFilesRelative(t *testing.T) {
 	}
 	before, _ := os.ReadFile("out/report.json")
 	wd, _ := os.Getwd()
-	pl, rep, err := BuildManifest(context.Background(), filepath.Join(wd, "provpack.yaml"), Options{}, BuildOptions{OutDir: "out"})
+	pl, rep, err := BuildManifest(context.Background(), filepath.Join(wd, "provpack.yaml"), Options{}, trusting(BuildOptions{OutDir: "out"}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -209,7 +215,7 @@ func TestRebuildModifiedOutput(t *testing.T) {
 	if err := os.WriteFile("out/report.md", []byte("edited\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	_, _, err := BuildManifest(context.Background(), "provpack.yaml", Options{}, BuildOptions{OutDir: "out"})
+	_, _, err := BuildManifest(context.Background(), "provpack.yaml", Options{}, trusting(BuildOptions{OutDir: "out"}))
 	if _, ok := err.(*ConflictError); !ok {
 		t.Fatalf("err = %v, want the edited report.md named as differing", err)
 	}
@@ -226,9 +232,10 @@ func TestRebuildModifiedOutput(t *testing.T) {
 // stamps look the same.
 func TestRebuildRacySources(t *testing.T) {
 	memoImage(t)
-	racyWindow = time.Hour
-	buildOnce(t, Options{}, BuildOptions{})
-	if buildOnce(t, Options{}, BuildOptions{}).UpToDate {
+	racy := BuildOptions{}
+	racy.hooks.racyWindow = time.Hour
+	buildOnce(t, Options{}, racy)
+	if buildOnce(t, Options{}, racy).UpToDate {
 		t.Error("a build over sources newer than the racy window was taken as up to date")
 	}
 	data, _ := os.ReadFile(filepath.Join("out", CacheName))

@@ -34,6 +34,9 @@ type Options struct {
 	// onBase plans against the lock's base (see newPlan); probed says
 	// newPlan has already looked whether to.
 	onBase, probed bool
+	// collide makes every setting key hash the same (a test of the
+	// conflict check).
+	collide bool
 }
 
 // Package and file statuses.
@@ -277,7 +280,7 @@ func newPlan(ctx context.Context, m *manifest.Manifest, dir string, lock *manife
 		pp := planPackage(m, dir, lock.Package(p.Name), lock.Tombstone(p.Name), pl.pendingBump(p.Name, opt.onBase), p, ords, opt, &found[i], sc)
 		pp.index = i
 		found[i] = append(found[i], analyzePackage(pl, pp)...)
-		keys[i] = settingKeys(pp)
+		keys[i] = settingKeys(pp, opt.keyHash())
 		pl.Packages[i] = pp
 		if each != nil {
 			each(pl, pp, found[i])
@@ -295,7 +298,7 @@ func newPlan(ctx context.Context, m *manifest.Manifest, dir string, lock *manife
 	for _, fs := range found {
 		pl.Findings = append(pl.Findings, fs...)
 	}
-	pl.Findings = append(pl.Findings, conflicts(pl, keys)...)
+	pl.Findings = append(pl.Findings, conflicts(pl, keys, opt.keyHash())...)
 	if pl.replanErr != nil {
 		return nil, pl.replanErr
 	}

@@ -190,11 +190,7 @@ func orderedFiles(pl *Plan, include func(*PackagePlan, *FilePlan) bool) []packag
 	return out
 }
 
-// keyHash hashes setting keys for conflicts; a test makes every key
-// collide.
-var keyHash = maphash.Bytes
-
-// keySeed seeds keyHash for the whole process, so that the workers
+// keySeed seeds the key hash for the whole process, so that the workers
 // planning packages hash alike.
 var keySeed = maphash.MakeSeed()
 
@@ -202,7 +198,7 @@ var keySeed = maphash.MakeSeed()
 // settings of p write (queries and empty characteristics do not
 // conflict): 8 bytes per key is all a build keeps of a package's settings
 // once it is archived.
-func settingKeys(p *PackagePlan) []uint64 {
+func settingKeys(p *PackagePlan, hash func([]byte) uint64) []uint64 {
 	n := 0
 	for _, f := range p.Files {
 		n += len(f.Settings)
@@ -216,11 +212,20 @@ func settingKeys(p *PackagePlan) []uint64 {
 				continue
 			}
 			kb = report.AppendSettingKey(kb[:0], s.CSP, s.Path, s.Name)
-			out = append(out, keyHash(keySeed, kb))
+			out = append(out, hash(kb))
 		}
 	}
 	slices.Sort(out)
 	return slices.Clip(slices.Compact(out))
+}
+
+// keyHash is the hash of setting keys the conflict check uses; a test
+// makes every key collide (Options.collide).
+func (o Options) keyHash() func([]byte) uint64 {
+	if o.collide {
+		return func([]byte) uint64 { return 42 }
+	}
+	return func(b []byte) uint64 { return maphash.Bytes(keySeed, b) }
 }
 
 func writes(s *provxml.Setting) bool {
@@ -233,7 +238,7 @@ func writes(s *provxml.Setting) bool {
 // conflict; the packages writing the other hashes are looked at setting
 // by setting, comparing keys exactly, so a hash collision never makes a
 // conflict.
-func conflicts(pl *Plan, keys [][]uint64) []Finding {
+func conflicts(pl *Plan, keys [][]uint64, hash func([]byte) uint64) []Finding {
 	hashes, pkgs := sharedKeys(keys)
 	if len(hashes) == 0 {
 		return nil
@@ -247,7 +252,7 @@ func conflicts(pl *Plan, keys [][]uint64) []Finding {
 		}
 	}
 	sortByProcessingOrder(files)
-	return conflictsAmong(files, hashes)
+	return conflictsAmong(files, hashes, hash)
 }
 
 // sharedKeys returns the hashes found in more than one of the per-package
@@ -298,7 +303,7 @@ func sortByProcessingOrder(files []packageFile) {
 
 // conflictsAmong finds the conflicts among files (in processing order),
 // looking only at settings whose key hash is in hashes.
-func conflictsAmong(files []packageFile, hashes map[uint64]bool) []Finding {
+func conflictsAmong(files []packageFile, hashes map[uint64]bool, hash func([]byte) uint64) []Finding {
 	// Only settings whose hash two packages share get here, a handful in
 	// a real image, so they are keyed by their exact key text. Most keys
 	// have one writer: an entry holds the first write and gets a list
@@ -317,7 +322,7 @@ func conflictsAmong(files []packageFile, hashes map[uint64]bool) []Finding {
 				continue
 			}
 			kb = report.AppendSettingKey(kb[:0], s.CSP, s.Path, s.Name)
-			if !hashes[keyHash(keySeed, kb)] {
+			if !hashes[hash(kb)] {
 				continue
 			}
 			w := writer{pkg: pf.p, file: pf.f, idx: int32(i), order: int32(order)}
