@@ -224,8 +224,8 @@ func BuildManifest(ctx context.Context, path string, popt Options, opt BuildOpti
 			return
 		}
 		b.stagePackage(pl, pp)
-		if !opt.Release && b.overBudget(pp) {
-			pl.shed(pp)
+		if !opt.Release {
+			pl.shed(pp, pp.sharesKeys && !b.overBudget(pp))
 		}
 	})
 	if err := b.err(); err != nil {
@@ -307,17 +307,16 @@ func startBuild(ctx context.Context, opt BuildOptions, manifestDir string, n int
 	return b, nil
 }
 
-// keepBudget is how many bytes of canonical provisioning XML a build
-// keeps in memory, with the documents and settings behind them, before it
-// sheds packages once they are archived: below it, the conflict check
-// across packages finds every package's settings at hand instead of
-// planning packages again; beyond it, memory stays bounded by the
-// packages in flight. An image of a few MiB of sources fits (see
-// docs/performance.md).
+// keepBudget is how many bytes of provisioning XML (counted as canonical
+// bytes) a build keeps the settings of once their packages are archived:
+// below it, the conflict check across packages finds every package's
+// settings at hand instead of planning packages again; beyond it, memory
+// stays bounded by the packages in flight. An image of a few MiB of
+// sources fits (see docs/performance.md).
 const keepBudget = 8 << 20
 
-// overBudget reports whether package pp, archived, must be shed: the
-// packages kept so far and pp hold more than keepBudget.
+// overBudget reports whether package pp, archived, must be shed whole:
+// the settings kept so far and pp's would stand for more than keepBudget.
 func (b *builder) overBudget(pp *PackagePlan) bool {
 	n := 0
 	for _, f := range pp.Files {

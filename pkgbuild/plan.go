@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 
 	"github.com/provpack/provpack/internal/parallel"
@@ -99,6 +100,12 @@ type PackagePlan struct {
 	// shed is set once Canonical, Settings and Origins of the files were
 	// dropped (a build keeps memory bounded by the largest package).
 	shed bool
+	// settingsKept: shed, but the settings and origins were kept.
+	settingsKept bool
+	// sharesKeys: a setting key of the package was seen in a package
+	// planned before it (as far as keysSeen looked), so the conflict check
+	// will want its settings.
+	sharesKeys bool
 }
 
 // FilePlan is one generated provisioning file.
@@ -263,6 +270,7 @@ func newPlan(ctx context.Context, m *manifest.Manifest, dir string, lock *manife
 		return planPackage(m, dir, lock.Package(p.Name), lock.Tombstone(p.Name), pl.pendingBump(p.Name, opt.onBase), p, ords, opt, new([]Finding), nil)
 	}
 	var badSources atomic.Bool
+	seen := newKeysSeen()
 	parallel.For(ctx, len(m.Packages), 0, func(i int) {
 		if check != nil && !check.Check(i) {
 			badSources.Store(true)
@@ -283,6 +291,7 @@ func newPlan(ctx context.Context, m *manifest.Manifest, dir string, lock *manife
 		keys[i] = settingKeys(pp, opt.keyHash())
 		pl.Packages[i] = pp
 		if each != nil {
+			pp.sharesKeys = seen.add(i, keys[i])
 			each(pl, pp, found[i])
 			if pp.shed {
 				putScratch(sc)
@@ -539,18 +548,62 @@ func suppressAll(pl *Plan, fs []Finding) []Finding {
 	})
 }
 
+// keysSeen remembers which package first wrote each setting key hash, so
+// that a build can tell, as packages are planned, those whose settings the
+// conflict check across packages will want. It stops remembering beyond
+// maxKeysSeen keys: a large image is shed whole and planned again where
+// needed, its memory bounded.
+type keysSeen struct {
+	mu    sync.Mutex
+	first map[uint64]int
+	full  bool
+}
+
+const maxKeysSeen = 1 << 18
+
+func newKeysSeen() *keysSeen { return &keysSeen{first: map[uint64]int{}} }
+
+// add records the key hashes of package i and reports whether one of
+// them was seen in another package before.
+func (k *keysSeen) add(i int, hashes []uint64) bool {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	shared := false
+	for _, h := range hashes {
+		if j, ok := k.first[h]; ok {
+			shared = shared || j != i
+			continue
+		}
+		if !k.full {
+			k.first[h] = i
+		}
+	}
+	k.full = k.full || len(k.first) >= maxKeysSeen
+	return shared
+}
+
 // shed drops what a build no longer needs of package pp once it is
 // archived and its report parts are written: its documents and settings
 // (the re-apply list's rendering of them and their counts are kept;
 // Plan.files gives them back), and the settings the lock recorded for it,
 // which only the package's own analysis reads. A release keeps them all:
 // its lock records every setting.
-func (pl *Plan) shed(pp *PackagePlan) {
+//
+// With keepSettings, the settings and their origins are moved out of the
+// package's scratch memory and kept, so that the conflict check across
+// packages need not plan it again: the build does so while the image is
+// small (see keepBudget).
+func (pl *Plan) shed(pp *PackagePlan, keepSettings bool) {
 	pl.renderReapply(pp)
 	for _, f := range pp.Files {
-		f.Canonical, f.Settings, f.Origins = nil, nil, nil
+		f.Canonical = nil
+		if keepSettings {
+			f.Settings, f.Origins = slices.Clone(f.Settings), slices.Clone(f.Origins)
+		} else {
+			f.Settings, f.Origins = nil, nil
+		}
 	}
-	pp.shed = true
+	pp.shed, pp.settingsKept = true, keepSettings
 	if lp := pl.Lock.Package(pp.Name); lp != nil {
 		lp.Settings = nil
 	}
@@ -562,7 +615,7 @@ func (pl *Plan) shed(pp *PackagePlan) {
 // unreadable) during the build; then pl.replanErr says so and the plan
 // is refused.
 func (pl *Plan) files(pp *PackagePlan) []*FilePlan {
-	if !pp.shed {
+	if !pp.shed || pp.settingsKept {
 		return pp.Files
 	}
 	again := pl.replan(pp.index).Files

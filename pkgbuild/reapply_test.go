@@ -413,7 +413,7 @@ func TestReplanNoticesChangedSources(t *testing.T) {
 			net = p
 		}
 	}
-	pl.shed(net)
+	pl.shed(net, false)
 	if fs := pl.files(net); pl.replanErr != nil || len(fs) != 1 || fs[0].SettingCount != 1 || len(fs[0].Settings) != 1 {
 		t.Fatalf("unchanged sources planned again: %v, %d files", pl.replanErr, len(fs))
 	}
