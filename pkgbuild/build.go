@@ -118,8 +118,6 @@ type testHooks struct {
 	// racyWindow replaces the default racy window (memo.go); negative
 	// means none.
 	racyWindow time.Duration
-	// sectionsInMemory replaces maxSectionsInMemory (reportstream.go).
-	sectionsInMemory int
 }
 
 // Build writes the plan's archives, SHA256SUMS, report.json and report.md
@@ -304,7 +302,7 @@ func startBuild(ctx context.Context, opt BuildOptions, manifestDir string, n int
 	}
 	b := &builder{opt: opt, dir: opt.OutDir, tx: tx, guard: guard, cache: buildcache.Load(opt.OutDir),
 		pkgs: make([]*report.Package, n), outs: make([]*output, n), errs: make([]error, n)}
-	b.rs = newReportStream(tx, opt.Epoch, opt.hooks.sectionsInMemory)
+	b.rs = newReportStream(tx, opt.Epoch)
 	b.ctx, b.cancel = context.WithCancel(ctx)
 	return b, nil
 }

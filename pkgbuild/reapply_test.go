@@ -275,8 +275,7 @@ func TestBuildManifestMatchesBuild(t *testing.T) {
 	}
 	var checked *Plan
 	bo := BuildOptions{OutDir: "one-pass", Check: func(p *Plan) error { checked = p; return nil }}
-	bo.hooks.shedAll = true       // as a large image would be
-	bo.hooks.sectionsInMemory = 1 // report.md's sections spill to a file
+	bo.hooks.shedAll = true // as a large image would be
 	pl2, rep, err := BuildManifest(context.Background(), "provpack.yaml", opt, bo)
 	if err != nil {
 		t.Fatal(err)

@@ -16,8 +16,7 @@ import (
 // reportStream writes each package's part of the reports as soon as the
 // packages before it in the manifest are done: its report.json line to
 // the staged report.json, and its report.md section, when the package is
-// new or changed, to memory (a spill file beyond maxSectionsInMemory) that
-// follows report.md's package table
+// new or changed, to a spill file that follows report.md's package table
 // once every package is known. Workers take packages in manifest order,
 // so only the few that finish out of order wait in memory; a build's
 // memory does not grow with the size of its reports.
@@ -30,28 +29,16 @@ type reportStream struct {
 	pending map[int]*renderScratch // finished, waiting for earlier ones (nil: not archived)
 	lines   int                    // report.json lines written
 
-	json *outdir.File
-	jw   *bufio.Writer
-	// report.md's package sections: in memory, or once they outgrow
-	// maxSectionsInMemory in a spill file written through sw.
-	sections []byte
-	inMemory int // the most bytes of sections kept in memory
-	spill    *os.File
-	sw       *bufio.Writer
-	err      error
+	json  *outdir.File
+	jw    *bufio.Writer
+	spill *os.File // report.md's package sections
+	sw    *bufio.Writer
+	err   error
 }
 
-func newReportStream(tx *outdir.Tx, epoch time.Time, inMemory int) *reportStream {
-	if inMemory == 0 {
-		inMemory = maxSectionsInMemory
-	}
-	return &reportStream{tx: tx, epoch: epoch, inMemory: inMemory, pending: map[int]*renderScratch{}}
+func newReportStream(tx *outdir.Tx, epoch time.Time) *reportStream {
+	return &reportStream{tx: tx, epoch: epoch, pending: map[int]*renderScratch{}}
 }
-
-// maxSectionsInMemory is how much of report.md's package sections a build
-// keeps in memory before it spills them to a file: a small image's fit,
-// so they are written once; a large image's memory stays bounded.
-const maxSectionsInMemory = 16 << 20
 
 // open stages report.json with its head, and the spill file of
 // report.md's sections.
@@ -64,6 +51,10 @@ func (s *reportStream) open(pl *Plan) error {
 	s.json = js
 	s.jw = bufio.NewWriterSize(js, 256<<10)
 	s.jw.Write(head.JSONHead())
+	if s.spill, err = s.tx.Scratch(); err != nil {
+		return err
+	}
+	s.sw = bufio.NewWriterSize(s.spill, 256<<10)
 	return nil
 }
 
@@ -120,20 +111,6 @@ func (s *reportStream) write(jsonLine, mdSection []byte) error {
 		s.err = fmt.Errorf("writing report.json: %w", err)
 		return s.err
 	}
-	if s.spill == nil && len(s.sections)+len(mdSection) <= s.inMemory {
-		s.sections = append(s.sections, mdSection...)
-		return nil
-	}
-	if s.spill == nil {
-		f, err := s.tx.Scratch()
-		if err != nil {
-			s.err = err
-			return err
-		}
-		s.spill, s.sw = f, bufio.NewWriterSize(f, 256<<10)
-		s.sw.Write(s.sections)
-		s.sections = nil
-	}
 	if _, err := s.sw.Write(mdSection); err != nil {
 		s.err = fmt.Errorf("writing report.md: %w", err)
 		return s.err
@@ -163,23 +140,20 @@ func (s *reportStream) finish(pl *Plan, rep *report.Report) error {
 	if err := s.json.Close(); err != nil {
 		return fmt.Errorf("writing report.json: %w", err)
 	}
+	if err := s.sw.Flush(); err != nil {
+		return fmt.Errorf("writing report.md: %w", err)
+	}
 	md, err := s.tx.Create("report.md", false)
 	if err != nil {
 		return err
 	}
 	w := bufio.NewWriterSize(md, 256<<10)
 	w.Write(rep.AppendMarkdownHead(nil))
-	w.Write(s.sections)
-	if s.spill != nil {
-		if err := s.sw.Flush(); err != nil {
-			return fmt.Errorf("writing report.md: %w", err)
-		}
-		if _, err := s.spill.Seek(0, io.SeekStart); err != nil {
-			return fmt.Errorf("writing report.md: %w", err)
-		}
-		if _, err := io.Copy(w, s.spill); err != nil {
-			return fmt.Errorf("writing report.md: %w", err)
-		}
+	if _, err := s.spill.Seek(0, io.SeekStart); err != nil {
+		return fmt.Errorf("writing report.md: %w", err)
+	}
+	if _, err := io.Copy(w, s.spill); err != nil {
+		return fmt.Errorf("writing report.md: %w", err)
 	}
 	w.Write(rep.AppendMarkdownTail(nil))
 	if err := w.Flush(); err != nil {
