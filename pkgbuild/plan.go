@@ -270,7 +270,7 @@ func newPlan(ctx context.Context, m *manifest.Manifest, dir string, lock *manife
 		return planPackage(m, dir, lock.Package(p.Name), lock.Tombstone(p.Name), pl.pendingBump(p.Name, opt.onBase), p, ords, opt, new([]Finding), nil)
 	}
 	var badSources atomic.Bool
-	seen := newKeysSeen()
+	seen := newKeysSeen(len(m.Packages))
 	parallel.For(ctx, len(m.Packages), 0, func(i int) {
 		if check != nil && !check.Check(i) {
 			badSources.Store(true)
@@ -561,7 +561,9 @@ type keysSeen struct {
 
 const maxKeysSeen = 1 << 18
 
-func newKeysSeen() *keysSeen { return &keysSeen{first: map[uint64]int{}} }
+func newKeysSeen(packages int) *keysSeen {
+	return &keysSeen{first: make(map[uint64]int, min(packages*64, maxKeysSeen))}
+}
 
 // add records the key hashes of package i and reports whether one of
 // them was seen in another package before.
