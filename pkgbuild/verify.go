@@ -29,27 +29,23 @@ type Inspection struct {
 }
 
 // Inspect reads an archive and describes it: identity, members and the
-// settings of its provisioning files.
+// settings of its provisioning files, each parsed as it streams by.
 func Inspect(path string) (*Inspection, error) {
-	ai, err := archive.Inspect(path)
+	settings := []report.Setting{}
+	ai, err := archive.Inspect(path, func(name string, data []byte) {
+		class, _, _, _ := archive.ParseFileName(name)
+		doc, err := provxml.Parse(name, data, provxml.ParseOptions{})
+		if err != nil {
+			return // verify reports it
+		}
+		for _, s := range provxml.Flatten(doc) {
+			settings = append(settings, report.SettingOf(class, name, &s))
+		}
+	})
 	if err != nil {
 		return nil, err
 	}
-	in := &Inspection{Inspection: ai, Settings: []report.Setting{}}
-	for _, m := range ai.Data {
-		class, _, _, ok := archive.ParseFileName(m.Name)
-		if !ok {
-			continue
-		}
-		doc, err := provxml.Parse(m.Name, m.Data, provxml.ParseOptions{})
-		if err != nil {
-			continue // verify reports it
-		}
-		for _, s := range provxml.Flatten(doc) {
-			in.Settings = append(in.Settings, report.SettingOf(class, m.Name, &s))
-		}
-	}
-	return in, nil
+	return &Inspection{Inspection: ai, Settings: settings}, nil
 }
 
 // Verify checks an archive (see archive.Verify), or an output directory
