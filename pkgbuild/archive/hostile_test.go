@@ -2,6 +2,7 @@ package archive
 
 import (
 	"bytes"
+	"encoding/binary"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -157,5 +158,28 @@ func TestVerifyListedManyTimes(t *testing.T) {
 	}
 	if took > 5*time.Second {
 		t.Errorf("verify took %v; one lint of 1 MB takes a fraction of a second", took)
+	}
+}
+
+// TestVerifyReadsEveryByte guards issue 20's "verify reads all of every
+// file it vouches for": bytes of a cabinet outside every checked
+// structure (here after the last data block, with cbCabinet grown to
+// match) would pass unseen, so the archive is refused.
+func TestVerifyReadsEveryByte(t *testing.T) {
+	var buf bytes.Buffer
+	if err := Write(&buf, manifest.FormatCab, packageOf("P", manifest.TargetWM6, []byte("<wap-provisioningdoc/>\n")), epoch); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "P-1.0.0.cab")
+	os.WriteFile(path, buf.Bytes(), 0o644)
+	if ps := Verify(path, nil); len(ps) != 0 {
+		t.Fatalf("the archive as written: %v", ps)
+	}
+	padded := append(bytes.Clone(buf.Bytes()), "hidden"...)
+	binary.LittleEndian.PutUint32(padded[8:], uint32(len(padded))) // cbCabinet
+	os.WriteFile(path, padded, 0o644)
+	want := "cab: 6 bytes belong to no structure of the cabinet (padding or hidden data); a package archive has none"
+	if ps := Verify(path, nil); len(ps) != 1 || ps[0].Msg != want {
+		t.Errorf("got %v, want %q", ps, want)
 	}
 }

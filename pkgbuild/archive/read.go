@@ -170,6 +170,11 @@ func (cf config) walkCab(r io.ReaderAt, size int64, fn walkFunc) error {
 	if err != nil {
 		return err
 	}
+	// Every byte must be one that is checked: verify vouches for the
+	// whole file.
+	if c.Unread > 0 {
+		return fmt.Errorf("cab: %d bytes belong to no structure of the cabinet (padding or hidden data); a package archive has none", c.Unread)
+	}
 	// cab.Read has checked that entries lie within their folder and do
 	// not overlap, and the blocks bound each folder's size; refuse
 	// before decompressing anything.

@@ -137,3 +137,20 @@ func TestExtractReadErrorWins(t *testing.T) {
 		t.Errorf("got %v", err)
 	}
 }
+
+// TestUnread: bytes that belong to no structure are counted, so that
+// verify, which vouches for a whole file, can refuse them; Write leaves
+// none.
+func TestUnread(t *testing.T) {
+	data := mustWrite(t, []File{{Name: "a", Data: []byte("hello")}}, WriteOptions{})
+	c, err := Read(bytes.NewReader(data), int64(len(data)))
+	if err != nil || c.Unread != 0 {
+		t.Fatalf("Write's cabinet: %v, %d bytes unread", err, c.Unread)
+	}
+	padded := append(bytes.Clone(data), "hidden"...)
+	le.PutUint32(padded[8:], uint32(len(padded)))
+	c, err = Read(bytes.NewReader(padded), int64(len(padded)))
+	if err != nil || c.Unread != 6 {
+		t.Fatalf("6 bytes after the data: %v, %d bytes unread", err, c.Unread)
+	}
+}

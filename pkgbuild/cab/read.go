@@ -49,6 +49,10 @@ type Cabinet struct {
 	// HeaderReserve is the per-cabinet reserve area (for example an
 	// Authenticode signature directory), nil when there is none.
 	HeaderReserve []byte
+	// Unread counts the bytes that belong to no structure: between the
+	// tables, between or after the data blocks. Neither Read nor Extract
+	// looks at them; a cabinet Write makes has none.
+	Unread int64
 
 	r           io.ReaderAt
 	dataReserve int
@@ -158,6 +162,7 @@ func (p *parser) parse() (*Cabinet, error) {
 	if off+int64(nfolders)*int64(fsz) > coffFiles {
 		return nil, fmt.Errorf("cab: folder table (0x%x..0x%x) overlaps the file table at 0x%x", off, off+int64(nfolders)*int64(fsz), coffFiles)
 	}
+	tablesEnd := off + int64(nfolders)*int64(fsz)
 	ft, err := p.read(off, nfolders*fsz, "folder table")
 	if err != nil {
 		return nil, err
@@ -282,6 +287,13 @@ func (p *parser) parse() (*Cabinet, error) {
 			return nil, fmt.Errorf("cab: data of folders %d and %d overlap at offset 0x%x", spans[i-1].folder, spans[i].folder, spans[i].start)
 		}
 	}
+	c.Unread = coffFiles - tablesEnd
+	at := dataMin
+	for _, sp := range spans {
+		c.Unread += sp.start - at
+		at = sp.end
+	}
+	c.Unread += p.size - at
 	for _, e := range c.Entries {
 		fsize := c.Folders[e.Folder].Size
 		if int64(e.Offset)+int64(e.Size) > fsize {

@@ -48,6 +48,9 @@ func TestReadGcab(t *testing.T) {
 				t.Fatal(err)
 			}
 			c := checkOwnReader(t, data, files)
+			if c.Unread != 0 {
+				t.Errorf("%d bytes of gcab's cabinet belong to no structure", c.Unread)
+			}
 			want := uint16(compressMSZIP)
 			if mode == "" {
 				want = compressNone
