@@ -316,7 +316,7 @@ func (c config) scan(path string, want func(name string, size int64) bool, use f
 		keep := want != nil && want(name, size)
 		if keep {
 			buf.Reset()
-			buf.Grow(int(size))
+			buf.Grow(int(max(size, 0)))
 			n, err = io.CopyBuffer(io.MultiWriter(h, &buf), r, copyBuf)
 		} else {
 			n, err = io.CopyBuffer(h, r, copyBuf)
