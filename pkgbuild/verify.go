@@ -1,8 +1,6 @@
 package pkgbuild
 
 import (
-	"bufio"
-	"bytes"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -29,27 +27,23 @@ type Inspection struct {
 }
 
 // Inspect reads an archive and describes it: identity, members and the
-// settings of its provisioning files.
+// settings of its provisioning files, each parsed as it streams by.
 func Inspect(path string) (*Inspection, error) {
-	ai, err := archive.Inspect(path)
+	settings := []report.Setting{}
+	ai, err := archive.Inspect(path, func(name string, data []byte) {
+		class, _, _, _ := archive.ParseFileName(name)
+		doc, err := provxml.Parse(name, data, provxml.ParseOptions{})
+		if err != nil {
+			return // verify reports it
+		}
+		for _, s := range provxml.Flatten(doc) {
+			settings = append(settings, report.SettingOf(class, name, &s))
+		}
+	})
 	if err != nil {
 		return nil, err
 	}
-	in := &Inspection{Inspection: ai, Settings: []report.Setting{}}
-	for _, m := range ai.Data {
-		class, _, _, ok := archive.ParseFileName(m.Name)
-		if !ok {
-			continue
-		}
-		doc, err := provxml.Parse(m.Name, m.Data, provxml.ParseOptions{})
-		if err != nil {
-			continue // verify reports it
-		}
-		for _, s := range provxml.Flatten(doc) {
-			in.Settings = append(in.Settings, report.SettingOf(class, m.Name, &s))
-		}
-	}
-	return in, nil
+	return &Inspection{Inspection: ai, Settings: settings}, nil
 }
 
 // Verify checks an archive (see archive.Verify), or an output directory
@@ -76,6 +70,7 @@ func verifyDir(dir string) ([]archive.Problem, error) {
 	var ps []archive.Problem
 	sums := filepath.Join(dir, "SHA256SUMS")
 	listed := map[string]bool{}
+	haveSums := false
 	data, err := boundedread.File(sums, maxSums)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
@@ -83,21 +78,22 @@ func verifyDir(dir string) ([]archive.Problem, error) {
 	case err != nil:
 		return nil, err
 	default:
-		sc := bufio.NewScanner(bytes.NewReader(data))
-		for n := 1; sc.Scan(); n++ {
-			line := sc.Text()
-			sum, name, ok := strings.Cut(line, "  ")
-			if !ok || len(sum) != 64 || strings.ContainsAny(name, `/\`) {
-				ps = append(ps, problem(fmt.Sprintf("%s:%d", sums, n), fmt.Sprintf("not a sha256sum line: %q", line)))
-				continue
-			}
-			listed[name] = true
-			_, got, err := outdir.FileSHA256(filepath.Join(dir, name))
+		// Every line is parsed, however long: a line the parser gave up
+		// on must not leave the rest unchecked and the directory "OK".
+		haveSums = true
+		lines, bad := report.ParseSums(data)
+		for _, e := range bad {
+			ps = append(ps, problem(fmt.Sprintf("%s:%d", sums, e.Line), e.Msg))
+		}
+		for _, l := range lines {
+			listed[l.Name] = true
+			path := filepath.Join(dir, l.Name)
+			_, got, err := outdir.FileSHA256(path)
 			switch {
 			case err != nil:
-				ps = append(ps, problem(filepath.Join(dir, name), fmt.Sprintf("listed in SHA256SUMS but cannot be read: %v", errors.Unwrap(err))))
-			case got != sum:
-				ps = append(ps, problem(filepath.Join(dir, name), fmt.Sprintf("SHA-256 %s, SHA256SUMS says %s", got, sum)))
+				ps = append(ps, problem(path, fmt.Sprintf("listed in SHA256SUMS but cannot be read: %v", errors.Unwrap(err))))
+			case got != l.SHA256:
+				ps = append(ps, problem(path, fmt.Sprintf("SHA-256 %s, SHA256SUMS says %s", got, l.SHA256)))
 			}
 		}
 	}
@@ -112,6 +108,13 @@ func verifyDir(dir string) ([]archive.Problem, error) {
 	reported := map[string]*report.Package{}
 	if rep != nil {
 		for _, p := range rep.Packages {
+			// An archive of the report is a file of DIR itself: a name
+			// with a separator or ".." (say ../../etc/passwd) is refused
+			// unread.
+			if p.Archive == "" || strings.ContainsAny(p.Archive, `/\`) || !filepath.IsLocal(p.Archive) {
+				ps = append(ps, problem(filepath.Join(dir, "report.json"), fmt.Sprintf("package %q: archive %q is not the name of a file in %s; not read", p.Name, p.Archive, dir)))
+				continue
+			}
 			reported[p.Archive] = p
 			path := filepath.Join(dir, p.Archive)
 			size, sum, err := outdir.FileSHA256(path)
@@ -121,7 +124,7 @@ func verifyDir(dir string) ([]archive.Problem, error) {
 			case sum != p.SHA256 || size != p.Size:
 				ps = append(ps, problem(path, fmt.Sprintf("%d bytes, SHA-256 %s; report.json says %d bytes, %s", size, sum, p.Size, p.SHA256)))
 			}
-			if !listed[p.Archive] && len(listed) > 0 {
+			if haveSums && !listed[p.Archive] {
 				ps = append(ps, problem(path, "in report.json but not in SHA256SUMS"))
 			}
 		}
@@ -135,7 +138,7 @@ func verifyDir(dir string) ([]archive.Problem, error) {
 		if !strings.HasSuffix(name, ".cab") && !strings.HasSuffix(name, ".tar.zst") {
 			continue
 		}
-		if len(listed) > 0 && !listed[name] {
+		if haveSums && !listed[name] {
 			ps = append(ps, problem(filepath.Join(dir, name), "archive not listed in SHA256SUMS"))
 		}
 		var want *archive.Expect

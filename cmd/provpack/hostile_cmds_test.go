@@ -15,6 +15,8 @@ import (
 
 	"github.com/klauspost/compress/zstd"
 	"github.com/rogpeppe/go-internal/testscript"
+
+	"github.com/provpack/provpack/internal/testutil"
 )
 
 // Custom testscript commands that make hostile input the scripts in
@@ -228,4 +230,37 @@ func cmdPatchfile(ts *testscript.TestScript, neg bool, args []string) {
 		}
 	}
 	ts.Check(os.WriteFile(ts.MkAbs(args[0]), b, 0o644))
+}
+
+// cmdZerocab: zerocab OUT BLOCKS NAME[:OFFSET:SIZE]...
+func cmdZerocab(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) < 3 {
+		ts.Fatalf("usage: zerocab OUT BLOCKS NAME[:OFFSET:SIZE]...")
+	}
+	blocks, err := strconv.Atoi(args[1])
+	ts.Check(err)
+	var es []testutil.CabEntry
+	for _, a := range args[2:] {
+		e := testutil.CabEntry{Name: a, Size: uint32(blocks) << 15}
+		if name, rest, ok := strings.Cut(a, ":"); ok {
+			off, size, _ := strings.Cut(rest, ":")
+			o, err := strconv.ParseUint(off, 10, 32)
+			ts.Check(err)
+			n, err := strconv.ParseUint(size, 10, 32)
+			ts.Check(err)
+			e = testutil.CabEntry{Name: name, Offset: uint32(o), Size: uint32(n)}
+		}
+		es = append(es, e)
+	}
+	ts.Check(os.WriteFile(ts.MkAbs(args[0]), testutil.ZeroCab(blocks, es), 0o644))
+}
+
+// cmdZerotarzst: zerotarzst OUT MIB NAME...
+func cmdZerotarzst(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) < 3 {
+		ts.Fatalf("usage: zerotarzst OUT MIB NAME...")
+	}
+	mib, err := strconv.Atoi(args[1])
+	ts.Check(err)
+	ts.Check(os.WriteFile(ts.MkAbs(args[0]), testutil.ZeroTarZst(args[2:], int64(mib)<<20), 0o644))
 }

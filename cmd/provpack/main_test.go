@@ -105,6 +105,14 @@ func TestScripts(t *testing.T) {
 			// tarzst OUT NAME[:DECLARED]... writes a tar.zst whose members
 			// hold "x" under the given names.
 			"tarzst": cmdTarzst,
+			// zerocab OUT BLOCKS NAME[:OFFSET:SIZE]... writes a cabinet of
+			// one MSZIP folder of BLOCKS × 32 KiB zero bytes, with file
+			// entries claiming any part of it (the whole folder when no
+			// OFFSET:SIZE is given).
+			"zerocab": cmdZerocab,
+			// zerotarzst OUT MIB NAME... writes a tar.zst whose members
+			// each hold MIB mebibytes of zero bytes.
+			"zerotarzst": cmdZerotarzst,
 			// patchfile FILE flip=OFFSET|trunc=SIZE... flips the bits of
 			// one byte (a negative offset counts from the end) or cuts
 			// the file.

@@ -1,6 +1,7 @@
 // Package archive owns the bytes of a package archive: the cabinet and
-// tar.zst writers and readers (Write, Read, with pinned zstd settings and
-// bounded reads), the package manifest member in both layouts
+// tar.zst writers and readers (Write, Read, with pinned zstd settings;
+// reads check what headers declare against the limits first, then stream
+// members, so memory never follows what an archive expands to), the package manifest member in both layouts
 // (MarshalManifest, ParseManifest), the names of members (the ROM
 // provisioning file names, FileName and ParseFileName, and the rules every
 // member name must pass before it is written or extracted), and what can

@@ -1,9 +1,9 @@
 package archive
 
 import (
-	"bytes"
 	"cmp"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 
 	"github.com/provpack/provpack/pkgbuild/internal/outdir"
 )
@@ -49,11 +50,13 @@ func Extract(path, dir string, force bool) ([]string, error) {
 }
 
 func (c config) extract(path, dir string, force bool) ([]string, error) {
-	_, members, err := c.read(path)
+	// First pass: names, sizes and hashes, the whole archive checked;
+	// nothing is held but the hash of each member.
+	_, members, err := c.scan(path, nil, nil)
 	if err != nil {
 		return nil, err
 	}
-	if probs := nameProblems(members); len(probs) > 0 {
+	if probs := nameProblems(namesOnly(members)); len(probs) > 0 {
 		return nil, &ExtractError{Archive: path, Problems: probs}
 	}
 	if err := outdir.NotADir(dir); err != nil {
@@ -69,7 +72,7 @@ func (c config) extract(path, dir string, force bool) ([]string, error) {
 	type job struct {
 		rel  string // local to dir, with the system's separator
 		show string // as the user named it: under dir
-		data []byte
+		m    MemberInfo
 		tmp  string // the staged file, relative to dir
 		same bool   // an identical file is already there
 	}
@@ -81,27 +84,48 @@ func (c config) extract(path, dir string, force bool) ([]string, error) {
 			probs = append(probs, fmt.Sprintf("member %q resolves outside %s", m.Name, dir))
 			continue
 		}
-		same, msg := checkDest(st.root, dir, rel, m.Data, force)
+		same, msg := checkDest(st.root, dir, rel, m, force)
 		if msg != "" {
 			probs = append(probs, fmt.Sprintf("member %q: %s", m.Name, msg))
 			continue
 		}
-		jobs = append(jobs, &job{rel: rel, show: filepath.Join(dir, rel), data: m.Data, same: same})
+		jobs = append(jobs, &job{rel: rel, show: filepath.Join(dir, rel), m: m, same: same})
 	}
 	if len(probs) > 0 {
 		return nil, &ExtractError{Archive: path, Problems: probs}
 	}
 
-	// Stage every member, creating directories as needed; undo it all on
-	// the first failure.
-	for _, j := range jobs {
+	// Second pass: stage every member, streaming it to its file and
+	// creating directories as needed; undo it all on the first failure.
+	// Names are unique, so members and jobs pair up in order.
+	i := 0
+	var stageErr error
+	_, err = c.walkFile(path, func(name string, size int64, r io.Reader) error {
+		if i >= len(jobs) || jobs[i].m.Name != name {
+			return fmt.Errorf("member %q was not there on the first read; the archive changed", name)
+		}
+		j := jobs[i]
+		i++
 		if j.same {
-			continue
+			return nil
 		}
-		if j.tmp, err = st.stage(j.rel, j.data); err != nil {
-			st.undo()
-			return nil, fmt.Errorf("extracting %s: writing %s: %w; nothing was written", path, j.show, err)
+		if j.tmp, stageErr = st.stage(j.rel, r, j.m); stageErr != nil {
+			stageErr = fmt.Errorf("writing %s: %w", j.show, stageErr)
+			return stageErr
 		}
+		return nil
+	})
+	switch {
+	case stageErr != nil:
+		err = fmt.Errorf("extracting %s: %w; nothing was written", path, stageErr)
+	case err != nil:
+		err = fmt.Errorf("extracting %w; nothing was written", err) // err names path
+	case i != len(jobs):
+		err = fmt.Errorf("extracting %s: the archive changed since it was first read; nothing was written", path)
+	}
+	if err != nil {
+		st.undo()
+		return nil, err
 	}
 	// Commit.
 	var out []string
@@ -130,10 +154,11 @@ type staging struct {
 	tmps  []string // staged files not yet renamed, relative
 }
 
-// stage writes data to a temporary file in the directory of rel (creating
+// stage writes r to a temporary file in the directory of rel (creating
 // it as needed) and returns the file's name, relative to dir; renaming it
-// to rel is the caller's commit.
-func (s *staging) stage(rel string, data []byte) (string, error) {
+// to rel is the caller's commit. What it writes must be m (its size and
+// SHA-256 when first read).
+func (s *staging) stage(rel string, r io.Reader, m MemberInfo) (string, error) {
 	if s.root == nil {
 		made, err := outdir.MkdirAll(s.dir)
 		s.outer = made
@@ -156,7 +181,11 @@ func (s *staging) stage(rel string, data []byte) (string, error) {
 	if s.wrap != nil {
 		w = s.wrap(filepath.Base(rel), f)
 	}
-	_, err = w.Write(data)
+	h := sha256.New()
+	n, err := io.Copy(io.MultiWriter(w, h), r)
+	if err == nil && (n != m.Size || hex.EncodeToString(h.Sum(nil)) != m.SHA256) {
+		err = errors.New("the member changed since it was first read")
+	}
 	if err == nil {
 		err = f.Chmod(0o644)
 	}
@@ -239,7 +268,7 @@ func (s *staging) close() {
 // there, or why the member must not be written: a symlink or a
 // non-directory on the way, or something other than a regular file at
 // the destination, or (without force) a file with different bytes.
-func checkDest(root *os.Root, dir, rel string, data []byte, force bool) (same bool, problem string) {
+func checkDest(root *os.Root, dir, rel string, m MemberInfo, force bool) (same bool, problem string) {
 	if root == nil {
 		return false, ""
 	}
@@ -266,17 +295,38 @@ func checkDest(root *os.Root, dir, rel string, data []byte, force bool) (same bo
 			return false, fmt.Sprintf("%s exists and is not a regular file", show)
 		}
 	}
-	old, err := root.ReadFile(cur)
+	size, sum, err := rootSHA256(root, cur)
 	if err != nil {
 		return false, fmt.Sprintf("reading %s: %v", show, pathErr(err))
 	}
-	if bytes.Equal(old, data) {
+	if size == m.Size && sum == m.SHA256 {
 		return true, ""
 	}
 	if !force {
 		return false, fmt.Sprintf("%s exists with different content (use --force to replace it)", show)
 	}
 	return false, ""
+}
+
+// rootSHA256 returns the size and SHA-256 of the regular file rel under
+// root.
+func rootSHA256(root *os.Root, rel string) (int64, string, error) {
+	f, err := root.OpenFile(rel, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	if err != nil {
+		return 0, "", err
+	}
+	defer f.Close()
+	if st, err := f.Stat(); err != nil {
+		return 0, "", err
+	} else if !st.Mode().IsRegular() {
+		return 0, "", errors.New("not a regular file")
+	}
+	h := sha256.New()
+	n, err := io.Copy(h, f)
+	if err != nil {
+		return 0, "", err
+	}
+	return n, hex.EncodeToString(h.Sum(nil)), nil
 }
 
 // pathErr drops the name from a *fs.PathError: it is relative to the

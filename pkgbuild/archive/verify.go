@@ -1,6 +1,7 @@
 package archive
 
 import (
+	"bytes"
 	"fmt"
 	"strings"
 
@@ -18,9 +19,6 @@ type Inspection struct {
 	SHA256  string          `json:"sha256"`
 	Package *PackageInfo    `json:"package"`
 	Members []MemberInfo    `json:"members"`
-	// Data holds the members themselves, in archive order, for a caller
-	// that reads them further (pkgbuild lists their settings).
-	Data []Member `json:"-"`
 }
 
 // MemberInfo is one member of an archive.
@@ -30,27 +28,52 @@ type MemberInfo struct {
 	SHA256 string `json:"sha256"`
 }
 
-// Inspect reads an archive and describes it: its identity and its members.
-func Inspect(path string) (*Inspection, error) {
-	return defaults.inspect(path)
+// Inspect reads an archive and describes it: its identity and its
+// members. When each is not nil, it is called with every provisioning
+// file (a ROM provisioning file name, see ParseFileName, of at most
+// provxml.DefaultMaxSize bytes) as it is read, with data valid only
+// during the call. Members stream through their hashes: memory follows
+// the largest provisioning file, not the archive.
+func Inspect(path string, each func(name string, data []byte)) (*Inspection, error) {
+	return defaults.inspect(path, each)
 }
 
-func (c config) inspect(path string) (*Inspection, error) {
-	format, members, err := c.read(path)
-	if err != nil {
-		return nil, err
-	}
-	in := &Inspection{Archive: path, Format: format, Members: []MemberInfo{}, Data: members}
-	if in.Size, in.SHA256, err = outdir.FileSHA256(path); err != nil {
+func (c config) inspect(path string, each func(name string, data []byte)) (*Inspection, error) {
+	in := &Inspection{Archive: path}
+	var perr error
+	format, members, err := c.scan(path, func(name string, size int64) bool {
+		if IsManifest(name) {
+			return size <= maxManifestSize
+		}
+		_, _, _, rom := ParseFileName(name)
+		return each != nil && rom && size <= provxml.DefaultMaxSize
+	}, func(name string, data []byte) error {
+		if !IsManifest(name) {
+			each(name, data)
+			return nil
+		}
+		if in.Package, perr = ParseManifest(name, data); perr != nil {
+			return perr
+		}
+		return nil
+	})
+	switch {
+	case perr != nil:
+		return nil, fmt.Errorf("%s: %w", path, perr)
+	case err != nil:
 		return nil, err
 	}
 	for _, m := range members {
-		in.Members = append(in.Members, MemberInfo{Name: m.Name, Size: int64(len(m.Data)), SHA256: SHA256Hex(m.Data)})
-		if IsManifest(m.Name) {
-			if in.Package, err = ParseManifest(m.Name, m.Data); err != nil {
-				return nil, fmt.Errorf("%s: %w", path, err)
-			}
+		if IsManifest(m.Name) && m.Size > maxManifestSize {
+			return nil, fmt.Errorf("%s: %s is %d bytes, larger than a package manifest may be (%d)", path, m.Name, m.Size, maxManifestSize)
 		}
+	}
+	in.Format, in.Members = format, members
+	if in.Members == nil {
+		in.Members = []MemberInfo{}
+	}
+	if in.Size, in.SHA256, err = outdir.FileSHA256(path); err != nil {
+		return nil, err
 	}
 	return in, nil
 }
@@ -70,11 +93,17 @@ type Expect struct {
 }
 
 // Verify checks the archive at path: its structure and checksums, its
-// member names, each member against the package manifest (listed,
+// member names, each member against the package manifest (listed once,
 // present, size, SHA-256, file name against class, ordinal and package),
-// and every provisioning file re-linted. When want is not nil, the
-// package manifest must also name the package want names. It returns
-// every problem found, each naming path.
+// and every provisioning file it lists re-linted, once however often it
+// is listed. When want is not nil, the package manifest must also name
+// the package want names. It returns every problem found, each naming
+// path.
+//
+// Members stream through their hashes. The package manifest and, within
+// a budget, the small members are kept from that pass to be linted; a
+// provisioning file beyond the budget is read again on its own, so
+// memory follows the largest provisioning file.
 func Verify(path string, want *Expect) []Problem {
 	return defaults.verify(path, want)
 }
@@ -84,29 +113,51 @@ func (c config) verify(path string, want *Expect) []Problem {
 	add := func(format string, args ...any) {
 		ps = append(ps, Problem{File: path, Msg: fmt.Sprintf(format, args...)})
 	}
-	_, members, err := c.read(path)
+	var info *PackageInfo
+	manifests := 0
+	kept := map[string][]byte{}
+	keptBytes := int64(0)
+	_, members, err := c.scan(path, func(name string, size int64) bool {
+		if IsManifest(name) {
+			return size <= maxManifestSize
+		}
+		return size <= provxml.DefaultMaxSize && keptBytes+size <= keepBudget
+	}, func(name string, data []byte) error {
+		if IsManifest(name) {
+			if manifests++; manifests > 1 {
+				add("more than one package manifest")
+			}
+			var perr error
+			if info, perr = ParseManifest(name, data); perr != nil {
+				add("%v", perr)
+			}
+			return nil
+		}
+		if _, dup := kept[name]; !dup {
+			kept[name] = bytes.Clone(data)
+			keptBytes += int64(len(data))
+		}
+		return nil
+	})
 	if err != nil {
 		add("%v", strings.TrimPrefix(err.Error(), path+": "))
 		return ps
 	}
-	for _, msg := range nameProblems(members) {
+	for _, msg := range nameProblems(namesOnly(members)) {
 		add("%s", msg)
 	}
-	var info *PackageInfo
-	byName := map[string]Member{}
+	byName := map[string]MemberInfo{}
 	for _, m := range members {
-		byName[m.Name] = m
-		if IsManifest(m.Name) {
-			if info != nil {
-				add("more than one package manifest")
-			}
-			if info, err = ParseManifest(m.Name, m.Data); err != nil {
-				add("%v", err)
-			}
+		if _, dup := byName[m.Name]; !dup {
+			byName[m.Name] = m
+		}
+		if IsManifest(m.Name) && m.Size > maxManifestSize {
+			add("%s is %d bytes, larger than a package manifest may be (%d)", m.Name, m.Size, maxManifestSize)
+			manifests++
 		}
 	}
 	if info == nil {
-		if err == nil {
+		if manifests == 0 {
 			add("no package manifest (%s or %s)", ManifestWM6, ManifestW10M)
 		}
 		return ps
@@ -114,40 +165,104 @@ func (c config) verify(path string, want *Expect) []Problem {
 	if want != nil && (want.Name != info.Name || want.Version != info.Version || want.GUID != info.GUID) {
 		add("package manifest says %s %s (%s), the report %s %s (%s)", info.Name, info.Version, info.GUID, want.Name, want.Version, want.GUID)
 	}
-	listed := map[string]bool{}
+	// Each listed file is checked once: a manifest that lists a file
+	// a thousand times must not cost a thousand lints.
+	times := map[string]int{}
+	var files []FileInfo
 	for _, f := range info.Files {
-		listed[f.Name] = true
+		if times[f.Name]++; times[f.Name] == 1 {
+			files = append(files, f)
+		}
+	}
+	lint := map[string]bool{} // listed members to lint, by name
+	// Problems of each file, then its lint findings, in manifest order.
+	msgs := map[string][]string{}
+	note := func(name, format string, args ...any) {
+		msgs[name] = append(msgs[name], fmt.Sprintf(format, args...))
+	}
+	for _, f := range files {
+		if n := times[f.Name]; n > 1 {
+			note(f.Name, "%s is listed %d times in the package manifest", f.Name, n)
+		}
 		m, ok := byName[f.Name]
 		if !ok {
-			add("%s is listed in the package manifest but missing from the archive", f.Name)
+			note(f.Name, "%s is listed in the package manifest but missing from the archive", f.Name)
 			continue
 		}
-		if int64(len(m.Data)) != f.Size {
-			add("%s: size %d, the package manifest says %d", f.Name, len(m.Data), f.Size)
+		if m.Size != f.Size {
+			note(f.Name, "%s: size %d, the package manifest says %d", f.Name, m.Size, f.Size)
 		}
-		if got := SHA256Hex(m.Data); got != f.SHA256 {
-			add("%s: SHA-256 %s, the package manifest says %s", f.Name, got, f.SHA256)
+		if m.SHA256 != f.SHA256 {
+			note(f.Name, "%s: SHA-256 %s, the package manifest says %s", f.Name, m.SHA256, f.SHA256)
 		}
 		class, pkg, ord, ok := ParseFileName(f.Name)
 		switch {
 		case !ok:
-			add("%s is not a ROM provisioning file name (mxipcold_/mxipupdate_<pkg>_<NNN>.provxml)", f.Name)
+			note(f.Name, "%s is not a ROM provisioning file name (mxipcold_/mxipupdate_<pkg>_<NNN>.provxml)", f.Name)
 		case pkg != info.Name:
-			add("%s names package %s, but the archive holds package %s", f.Name, pkg, info.Name)
+			note(f.Name, "%s names package %s, but the archive holds package %s", f.Name, pkg, info.Name)
 		case class != f.Class || ord != f.Ordinal:
-			add("%s: the package manifest says class %s ordinal %d", f.Name, f.Class, f.Ordinal)
+			note(f.Name, "%s: the package manifest says class %s ordinal %d", f.Name, f.Class, f.Ordinal)
 		}
-		_, fs := provxml.Lint(f.Name, m.Data, provxml.ParseOptions{}, provxml.Options{Target: info.Target})
+		if m.Size > provxml.DefaultMaxSize {
+			note(f.Name, "%s: %d bytes, larger than a provisioning file may be (%d)", f.Name, m.Size, provxml.DefaultMaxSize)
+			continue
+		}
+		lint[f.Name] = true
+	}
+	// Lint what the first pass kept; read the rest again, one at a time.
+	findings := map[string][]string{}
+	lintOne := func(name string, data []byte) {
+		_, fs := provxml.Lint(name, data, provxml.ParseOptions{}, provxml.Options{Target: info.Target})
 		for _, x := range fs {
 			if x.Rule.Severity == provxml.Error {
-				add("%s", x.String())
+				findings[name] = append(findings[name], x.String())
 			}
 		}
 	}
+	var again bool
+	for name := range lint {
+		if data, ok := kept[name]; ok {
+			lintOne(name, data)
+			delete(lint, name)
+		} else {
+			again = true
+		}
+	}
+	if again {
+		_, _, err := c.scan(path, func(name string, size int64) bool {
+			return lint[name] && size <= provxml.DefaultMaxSize
+		}, func(name string, data []byte) error {
+			if lint[name] {
+				lintOne(name, data)
+				lint[name] = false // a duplicate member was named already
+			}
+			return nil
+		})
+		if err != nil {
+			add("reading again: %v", strings.TrimPrefix(err.Error(), path+": "))
+		}
+	}
+	for _, f := range files {
+		for _, msg := range append(msgs[f.Name], findings[f.Name]...) {
+			add("%s", msg)
+		}
+	}
+	listed := times
 	for _, m := range members {
-		if !listed[m.Name] && !IsManifest(m.Name) {
+		if listed[m.Name] == 0 && !IsManifest(m.Name) {
 			add("%s is in the archive but not in the package manifest", m.Name)
 		}
 	}
 	return ps
+}
+
+// namesOnly turns what a scan found into members without data, for the
+// name rules.
+func namesOnly(infos []MemberInfo) []Member {
+	ms := make([]Member, len(infos))
+	for i, m := range infos {
+		ms[i].Name = m.Name
+	}
+	return ms
 }

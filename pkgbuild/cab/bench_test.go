@@ -2,6 +2,7 @@ package cab
 
 import (
 	"bytes"
+	"io"
 	"testing"
 
 	"github.com/klauspost/compress/flate"
@@ -89,7 +90,7 @@ func BenchmarkExtract(b *testing.B) {
 	}
 	b.SetBytes(c.Folders[0].Size)
 	for b.Loop() {
-		if err := c.Extract(func(Entry, []byte) error { return nil }); err != nil {
+		if err := c.Extract(func(Entry, io.Reader) error { return nil }); err != nil {
 			b.Fatal(err)
 		}
 	}

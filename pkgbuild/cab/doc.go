@@ -19,11 +19,15 @@
 // guard.go and docs/cab-format-notes.md).
 //
 // Read parses and validates a cabinet's structure from an io.ReaderAt for
-// inspect, verify and extract; Cabinet.Extract decompresses (stored,
-// MSZIP or LZX folders; lzx.go decodes LZX with windows of 2^15..2^21
-// bytes, the form Microsoft's package tools write), verifies every
-// checksum and hands out each member's bytes. Neither trusts a size the header declares: allocations follow
-// the input actually present, and no input makes them panic.
+// inspect, verify and extract, refusing files that reach past their
+// folder's data or share bytes with another file; Cabinet.Extract
+// decompresses (stored, MSZIP or LZX folders; lzx.go decodes LZX with
+// windows of 2^15..2^21 bytes, the form Microsoft's package tools write),
+// verifies every checksum and streams each member's bytes to a callback
+// through a 64 KiB window (plus LZX's own). Neither trusts a size the
+// header declares: allocations follow the input actually present and the
+// LZX window, never the data it expands to, and no input makes them
+// panic.
 //
 // # What it does not own
 //

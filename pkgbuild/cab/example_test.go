@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"fmt"
+	"io"
 	"log"
 	"time"
 
@@ -36,7 +37,11 @@ func ExampleCabinet_Extract() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	err = c.Extract(func(e cab.Entry, data []byte) error {
+	err = c.Extract(func(e cab.Entry, r io.Reader) error {
+		data, err := io.ReadAll(r)
+		if err != nil {
+			return err
+		}
 		fmt.Printf("%s %d %s %q\n", e.Name, e.Size, e.Modified.Format(time.DateOnly), data)
 		return nil
 	})

@@ -242,7 +242,7 @@ func TestLZXReadAgainstCabextract(t *testing.T) {
 			}
 			out := cabextractAll(t, path)
 			n := 0
-			err = c.Extract(func(e Entry, got []byte) error {
+			err = c.Extract(withData(func(e Entry, got []byte) error {
 				want, err := os.ReadFile(filepath.Join(out, strings.ReplaceAll(e.Name, `\`, "/")))
 				if err != nil {
 					return err
@@ -252,7 +252,7 @@ func TestLZXReadAgainstCabextract(t *testing.T) {
 				}
 				n++
 				return nil
-			})
+			}))
 			if err != nil {
 				t.Fatal(err)
 			}

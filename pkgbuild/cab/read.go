@@ -49,10 +49,15 @@ type Cabinet struct {
 	// HeaderReserve is the per-cabinet reserve area (for example an
 	// Authenticode signature directory), nil when there is none.
 	HeaderReserve []byte
+	// Unread counts the bytes that belong to no structure: between the
+	// tables, between or after the data blocks. Neither Read nor Extract
+	// looks at them; a cabinet Write makes has none.
+	Unread int64
 
 	r           io.ReaderAt
 	dataReserve int
 	blocks      [][]blockRef
+	order       [][]int // per folder, indexes of Entries by offset
 }
 
 // blockRef locates one CFDATA block.
@@ -157,6 +162,7 @@ func (p *parser) parse() (*Cabinet, error) {
 	if off+int64(nfolders)*int64(fsz) > coffFiles {
 		return nil, fmt.Errorf("cab: folder table (0x%x..0x%x) overlaps the file table at 0x%x", off, off+int64(nfolders)*int64(fsz), coffFiles)
 	}
+	tablesEnd := off + int64(nfolders)*int64(fsz)
 	ft, err := p.read(off, nfolders*fsz, "folder table")
 	if err != nil {
 		return nil, err
@@ -281,6 +287,13 @@ func (p *parser) parse() (*Cabinet, error) {
 			return nil, fmt.Errorf("cab: data of folders %d and %d overlap at offset 0x%x", spans[i-1].folder, spans[i].folder, spans[i].start)
 		}
 	}
+	c.Unread = coffFiles - tablesEnd
+	at := dataMin
+	for _, sp := range spans {
+		c.Unread += sp.start - at
+		at = sp.end
+	}
+	c.Unread += p.size - at
 	for _, e := range c.Entries {
 		fsize := c.Folders[e.Folder].Size
 		if int64(e.Offset)+int64(e.Size) > fsize {
@@ -288,6 +301,32 @@ func (p *parser) parse() (*Cabinet, error) {
 				return nil, fmt.Errorf("cab: file %q: declared size %d exceeds folder data (%d bytes)", e.Name, e.Size, fsize)
 			}
 			return nil, fmt.Errorf("cab: file %q: declared size %d at offset %d exceeds folder data (%d bytes)", e.Name, e.Size, e.Offset, fsize)
+		}
+	}
+	// Files of a folder may not share bytes. Otherwise a few bytes of file
+	// table could hand out the same decompressed data again and again: a
+	// 117 KB cabinet of 100 files over one 64 MiB folder made 6.4 GiB of
+	// members. With no overlap, what Extract hands out is at most the
+	// folders' size, which the blocks bound (32 KiB each).
+	c.order = make([][]int, nfolders)
+	for i, e := range c.Entries {
+		c.order[e.Folder] = append(c.order[e.Folder], i)
+	}
+	for fi, idx := range c.order {
+		slices.SortStableFunc(idx, func(a, b int) int { return cmp.Compare(c.Entries[a].Offset, c.Entries[b].Offset) })
+		prev := -1
+		for _, i := range idx {
+			e := c.Entries[i]
+			if e.Size == 0 {
+				continue
+			}
+			if prev >= 0 {
+				p := c.Entries[prev]
+				if int64(e.Offset) < int64(p.Offset)+int64(p.Size) {
+					return nil, fmt.Errorf("cab: files %q (%d bytes at offset %d) and %q (%d bytes at offset %d) overlap in folder %d; a file's data may belong to one file only", p.Name, p.Size, p.Offset, e.Name, e.Size, e.Offset, fi)
+				}
+			}
+			prev = i
 		}
 	}
 	return c, nil
@@ -317,36 +356,62 @@ func decodeName(b []byte) string {
 
 // Extract decompresses every folder, verifies the checksum of every data
 // block (a stored checksum of 0 means none was computed and is accepted)
-// and calls fn for each entry. Folders are processed in order, and the
-// entries of each folder in file-table order; for a well-formed cabinet,
-// whose file table is ordered by folder, that is simply the file-table
-// order. data holds the member's bytes and is valid only during the call.
-// An error from fn stops Extract and is returned as is.
+// and calls fn for each entry with a reader of its bytes. Folders are
+// processed in order, and the entries of each folder by offset (in
+// file-table order where offsets are equal); for a well-formed cabinet,
+// whose file table is ordered by folder and offset, that is simply the
+// file-table order. r is valid only during the call, and fn need not read
+// it to the end. An error from fn stops Extract and is returned as is,
+// unless the data itself was bad (a checksum, an MSZIP block): then that
+// error is returned, whatever fn made of it. Every block is checked, the
+// ones after the last entry included.
 //
-// One folder at a time is held in memory; memory grows with the data
-// actually decompressed, never with sizes a header merely declares.
-func (c *Cabinet) Extract(fn func(e Entry, data []byte) error) error {
-	byFolder := make([][]int, len(c.Folders))
-	for i, e := range c.Entries {
-		byFolder[e.Folder] = append(byFolder[e.Folder], i)
-	}
-	var x extractor
+// The data streams through a window of two MSZIP frames (64 KiB): memory
+// does not grow with the size of a folder or a member.
+func (c *Cabinet) Extract(fn func(e Entry, r io.Reader) error) error {
+	var s stream
 	for fi := range c.Folders {
-		if err := x.load(c, fi); err != nil {
-			return err
-		}
-		for _, i := range byFolder[fi] {
+		s.start(c, fi)
+		for _, i := range c.order[fi] {
 			e := c.Entries[i]
-			if err := fn(e, x.buf[e.Offset:int64(e.Offset)+int64(e.Size)]); err != nil {
+			start, end := int64(e.Offset), int64(e.Offset)+int64(e.Size)
+			if e.Size > 0 {
+				if err := s.skip(start); err != nil {
+					return err
+				}
+			}
+			er := entryReader{s: &s, left: int64(e.Size)}
+			err := fn(e, &er)
+			if s.err != nil {
+				return s.err
+			}
+			if err != nil {
 				return err
 			}
+			if e.Size > 0 {
+				if err := s.skip(end); err != nil {
+					return err
+				}
+			}
+		}
+		if err := s.skip(c.Folders[fi].Size); err != nil {
+			return err
 		}
 	}
 	return nil
 }
 
-type extractor struct {
-	buf     []byte // uncompressed stream of the current folder
+// stream is the uncompressed data of one folder, decompressed one block
+// at a time.
+type stream struct {
+	c    *Cabinet
+	fi   int
+	next int    // the next block to load
+	buf  []byte // up to frameSize bytes of history, then the current block
+	off  int    // read position in buf
+	pos  int64  // offset in the folder of buf[off]
+	err  error  // sticky
+
 	raw     []byte // data reserve and payload of the current block
 	payload []byte
 	zr      io.ReadCloser
@@ -354,43 +419,136 @@ type extractor struct {
 	lzx     *lzxDecoder // of the current folder
 }
 
-// load decompresses folder fi of c into x.buf.
-func (x *extractor) load(c *Cabinet, fi int) error {
-	x.buf = x.buf[:0]
-	f := c.Folders[fi]
-	res := c.dataReserve
-	for bi, ref := range c.blocks[fi] {
-		// Read the data reserve with the payload: one of the two checksum
-		// forms covers it.
-		x.raw = slices.Grow(x.raw[:0], res+int(ref.cb))[:res+int(ref.cb)]
-		if _, err := c.r.ReadAt(x.raw, ref.payload-int64(res)); err != nil && !(err == io.EOF && len(x.raw) > 0) {
-			return fmt.Errorf("cab: reading data block %d of folder %d at offset 0x%x: %w", bi, fi, ref.off, err)
+func (s *stream) start(c *Cabinet, fi int) {
+	if s.buf == nil {
+		s.buf = make([]byte, 0, 2*frameSize+1)
+	}
+	s.c, s.fi, s.next, s.buf, s.off, s.pos, s.err = c, fi, 0, s.buf[:0], 0, 0, nil
+}
+
+// avail returns the bytes at the read position, loading the next block
+// when the current one is used up; io.EOF at the end of the folder.
+func (s *stream) avail() ([]byte, error) {
+	for s.off == len(s.buf) {
+		if s.err != nil {
+			return nil, s.err
 		}
-		x.payload = x.raw[res:]
-		if ref.csum != 0 {
-			if got, ok := verifyBlock(ref, x.raw[:res], x.payload); !ok {
-				return fmt.Errorf("cab: data block %d of folder %d at offset 0x%x: checksum mismatch (stored 0x%08x, computed 0x%08x)", bi, fi, ref.off, ref.csum, got)
-			}
+		if s.next == len(s.c.blocks[s.fi]) {
+			return nil, io.EOF
 		}
-		switch f.Compression {
-		case compressNone:
-			x.buf = append(x.buf, x.payload...)
-		case compressMSZIP:
-			if err := x.inflate(ref); err != nil {
-				return fmt.Errorf("cab: data block %d of folder %d at offset 0x%x: %w", bi, fi, ref.off, err)
-			}
-		default: // LZX, the only other kind Read accepts
-			if bi == 0 {
-				x.lzx = newLZXDecoder(lzxWindowBits(f.Compression))
-			}
-			out, err := x.lzx.frame(x.payload, int(ref.uncomp))
-			if err != nil {
-				return fmt.Errorf("cab: data block %d of folder %d at offset 0x%x: %w", bi, fi, ref.off, err)
-			}
-			x.buf = append(x.buf, out...)
+		s.err = s.load()
+	}
+	return s.buf[s.off:], nil
+}
+
+func (s *stream) advance(n int) {
+	s.off += n
+	s.pos += int64(n)
+}
+
+// skip moves the read position forward to offset to, checking the blocks
+// on the way.
+func (s *stream) skip(to int64) error {
+	for s.pos < to {
+		b, err := s.avail()
+		if err == io.EOF {
+			return fmt.Errorf("cab: folder %d ends at offset %d, before %d", s.fi, s.pos, to)
 		}
+		if err != nil {
+			return err
+		}
+		s.advance(int(min(int64(len(b)), to-s.pos)))
 	}
 	return nil
+}
+
+// load decompresses the next block onto the history in s.buf.
+func (s *stream) load() error {
+	if len(s.buf) > frameSize {
+		s.buf = s.buf[:copy(s.buf, s.buf[len(s.buf)-frameSize:])]
+	}
+	s.off = len(s.buf)
+	bi, fi, c := s.next, s.fi, s.c
+	s.next++
+	ref := c.blocks[fi][bi]
+	res := c.dataReserve
+	// Read the data reserve with the payload: one of the two checksum
+	// forms covers it.
+	s.raw = slices.Grow(s.raw[:0], res+int(ref.cb))[:res+int(ref.cb)]
+	if _, err := c.r.ReadAt(s.raw, ref.payload-int64(res)); err != nil && !(err == io.EOF && len(s.raw) > 0) {
+		return fmt.Errorf("cab: reading data block %d of folder %d at offset 0x%x: %w", bi, fi, ref.off, err)
+	}
+	s.payload = s.raw[res:]
+	if ref.csum != 0 {
+		if got, ok := verifyBlock(ref, s.raw[:res], s.payload); !ok {
+			return fmt.Errorf("cab: data block %d of folder %d at offset 0x%x: checksum mismatch (stored 0x%08x, computed 0x%08x)", bi, fi, ref.off, ref.csum, got)
+		}
+	}
+	switch comp := c.Folders[fi].Compression; comp {
+	case compressNone:
+		s.buf = append(s.buf, s.payload...)
+	case compressMSZIP:
+		if err := s.inflate(ref); err != nil {
+			s.buf = s.buf[:s.off] // hand out nothing of a bad block
+			return fmt.Errorf("cab: data block %d of folder %d at offset 0x%x: %w", bi, fi, ref.off, err)
+		}
+	default: // LZX, the only other kind Read accepts; the decoder keeps its own window
+		if bi == 0 {
+			s.lzx = newLZXDecoder(lzxWindowBits(comp))
+		}
+		out, err := s.lzx.frame(s.payload, int(ref.uncomp))
+		if err != nil {
+			return fmt.Errorf("cab: data block %d of folder %d at offset 0x%x: %w", bi, fi, ref.off, err)
+		}
+		s.buf = append(s.buf, out...)
+	}
+	return nil
+}
+
+// entryReader reads one entry's bytes from a stream.
+type entryReader struct {
+	s    *stream
+	left int64
+}
+
+func (r *entryReader) Read(p []byte) (int, error) {
+	if r.left == 0 {
+		return 0, io.EOF
+	}
+	b, err := r.s.avail()
+	if err != nil {
+		if err == io.EOF {
+			err = io.ErrUnexpectedEOF
+		}
+		return 0, err
+	}
+	n := copy(p, b[:min(int64(len(b)), r.left)])
+	r.s.advance(n)
+	r.left -= int64(n)
+	return n, nil
+}
+
+// WriteTo hands w the stream's own buffer, so that io.Copy allocates
+// nothing.
+func (r *entryReader) WriteTo(w io.Writer) (int64, error) {
+	var total int64
+	for r.left > 0 {
+		b, err := r.s.avail()
+		if err != nil {
+			if err == io.EOF {
+				err = io.ErrUnexpectedEOF
+			}
+			return total, err
+		}
+		n, err := w.Write(b[:min(int64(len(b)), r.left)])
+		r.s.advance(n)
+		r.left -= int64(n)
+		total += int64(n)
+		if err != nil {
+			return total, err
+		}
+	}
+	return total, nil
 }
 
 // verifyBlock checks the stored checksum of a block. [MS-CAB] has it
@@ -413,33 +571,33 @@ func verifyBlock(ref blockRef, reserve, payload []byte) (uint32, bool) {
 	return plain, checksum(run, data) == ref.csum
 }
 
-// inflate decompresses one MSZIP block onto x.buf, with the previous
+// inflate decompresses one MSZIP block onto s.buf, with the previous
 // 32 KiB of the folder as history.
-func (x *extractor) inflate(ref blockRef) error {
-	p := x.payload
+func (s *stream) inflate(ref blockRef) error {
+	p := s.payload
 	if len(p) < 2 || p[0] != 'C' || p[1] != 'K' {
 		return errors.New("MSZIP block does not start with \"CK\"")
 	}
-	dict := x.buf[max(0, len(x.buf)-frameSize):]
-	x.src.Reset(p[2:])
-	if x.zr == nil {
-		x.zr = flate.NewReaderDict(&x.src, dict)
-	} else if err := x.zr.(flate.Resetter).Reset(&x.src, dict); err != nil {
+	dict := s.buf[max(0, len(s.buf)-frameSize):]
+	s.src.Reset(p[2:])
+	if s.zr == nil {
+		s.zr = flate.NewReaderDict(&s.src, dict)
+	} else if err := s.zr.(flate.Resetter).Reset(&s.src, dict); err != nil {
 		return err
 	}
-	n := len(x.buf)
+	n := len(s.buf)
 	want := int(ref.uncomp)
-	x.buf = slices.Grow(x.buf, want+1)[:n+want]
-	got, err := io.ReadFull(x.zr, x.buf[n:])
+	s.buf = slices.Grow(s.buf, want+1)[:n+want]
+	got, err := io.ReadFull(s.zr, s.buf[n:])
 	if err != nil {
-		x.buf = x.buf[:n+got]
+		s.buf = s.buf[:n+got]
 		if err == io.ErrUnexpectedEOF || err == io.EOF {
 			return fmt.Errorf("MSZIP block decompresses to %d bytes, header says %d", got, want)
 		}
 		return fmt.Errorf("MSZIP block: %w", err)
 	}
 	var one [1]byte
-	if k, err := x.zr.Read(one[:]); k > 0 {
+	if k, err := s.zr.Read(one[:]); k > 0 {
 		return fmt.Errorf("MSZIP block decompresses to more than the %d bytes the header says", want)
 	} else if err != io.EOF {
 		if err == nil {

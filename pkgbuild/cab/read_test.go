@@ -3,6 +3,7 @@ package cab
 import (
 	"bytes"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -47,6 +48,9 @@ func TestReadGcab(t *testing.T) {
 				t.Fatal(err)
 			}
 			c := checkOwnReader(t, data, files)
+			if c.Unread != 0 {
+				t.Errorf("%d bytes of gcab's cabinet belong to no structure", c.Unread)
+			}
 			want := uint16(compressMSZIP)
 			if mode == "" {
 				want = compressNone
@@ -84,7 +88,7 @@ func extractErr(data []byte) error {
 	if err != nil {
 		return err
 	}
-	return c.Extract(func(Entry, []byte) error { return nil })
+	return c.Extract(func(Entry, io.Reader) error { return nil })
 }
 
 // snapshot is everything a reader can observe about a cabinet.
@@ -114,10 +118,10 @@ func observe(data []byte) (*snapshot, error) {
 		return nil, err
 	}
 	s := &snapshot{entries: c.Entries, setID: c.SetID, index: c.Index, reserve: c.HeaderReserve}
-	err = c.Extract(func(_ Entry, d []byte) error {
+	err = c.Extract(withData(func(_ Entry, d []byte) error {
 		s.data = append(s.data, bytes.Clone(d))
 		return nil
-	})
+	}))
 	return s, err
 }
 
@@ -462,11 +466,22 @@ func TestExtractCallbackError(t *testing.T) {
 	}
 	stop := fmt.Errorf("stop")
 	calls := 0
-	err = c.Extract(func(e Entry, _ []byte) error {
+	err = c.Extract(func(e Entry, _ io.Reader) error {
 		calls++
 		return stop
 	})
 	if err != stop || calls != 1 {
 		t.Errorf("Extract returned %v after %d calls", err, calls)
+	}
+}
+
+// withData adapts a callback that wants a member's bytes to Extract.
+func withData(fn func(e Entry, data []byte) error) func(Entry, io.Reader) error {
+	return func(e Entry, r io.Reader) error {
+		data, err := io.ReadAll(r)
+		if err != nil {
+			return err
+		}
+		return fn(e, data)
 	}
 }

@@ -32,13 +32,13 @@ func readAll(t testing.TB, data []byte) (*Cabinet, map[string][]byte) {
 		t.Fatalf("Read: %v", err)
 	}
 	got := map[string][]byte{}
-	err = c.Extract(func(e Entry, data []byte) error {
+	err = c.Extract(withData(func(e Entry, data []byte) error {
 		if _, dup := got[e.Name]; dup {
 			return fmt.Errorf("entry %q twice", e.Name)
 		}
 		got[e.Name] = bytes.Clone(data)
 		return nil
-	})
+	}))
 	if err != nil {
 		t.Fatalf("Extract: %v", err)
 	}
