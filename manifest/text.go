@@ -9,10 +9,26 @@ import (
 // 1-based column counted in characters) can be turned into byte columns and
 // byte offsets. Line breaks are those of YAML: LF, CR LF, CR, NEL, LS and
 // PS, exactly what yaml.v3 counts.
+//
+// Converting a column costs time independent of the line's length: an
+// ASCII line is indexed directly, and a line with other characters gets,
+// the first time it is asked about, the byte offset of every
+// runeStride-th character, so a conversion walks at most runeStride
+// characters. Walking from the line's start for every node made a
+// one-line list of megabytes quadratic.
 type text struct {
 	data  []byte
 	start []int // byte offset of the start of each line; start[0] is line 1
+	// ascii records, per line, 0 when not looked at yet, 1 when the line
+	// (its break included) is all ASCII, 2 when it is not.
+	ascii []uint8
+	// marks holds, for a non-ASCII line, the byte offset of characters
+	// 0, runeStride, 2*runeStride... of the line.
+	marks map[int][]int
 }
+
+// runeStride is how many characters apart text.marks are.
+const runeStride = 64
 
 var utf8BOM = []byte{0xEF, 0xBB, 0xBF}
 
@@ -94,7 +110,13 @@ func (t *text) offset(line, col int) int {
 	}
 	off := t.start[line-1]
 	end := t.lineEnd(line)
-	for c := 1; c < col; c++ {
+	if t.isASCII(line) {
+		return min(off+col-1, end)
+	}
+	marks := t.lineMarks(line)
+	k := min((col-1)/runeStride, len(marks)-1)
+	off = marks[k]
+	for c := k*runeStride + 1; c < col; c++ {
 		if off >= end {
 			return end
 		}
@@ -102,6 +124,48 @@ func (t *text) offset(line, col int) int {
 		off += n
 	}
 	return off
+}
+
+// isASCII reports whether line l (its break included) is all ASCII.
+func (t *text) isASCII(l int) bool {
+	if t.ascii == nil {
+		t.ascii = make([]uint8, len(t.start))
+	}
+	if t.ascii[l-1] == 0 {
+		t.ascii[l-1] = 1
+		for _, c := range t.data[t.start[l-1]:t.lineEnd(l)] {
+			if c >= utf8.RuneSelf {
+				t.ascii[l-1] = 2
+				break
+			}
+		}
+	}
+	return t.ascii[l-1] == 1
+}
+
+// lineMarks returns the byte offsets of every runeStride-th character of
+// line l, the first at its start, computing them once.
+func (t *text) lineMarks(l int) []int {
+	if m, ok := t.marks[l]; ok {
+		return m
+	}
+	if t.marks == nil {
+		t.marks = map[int][]int{}
+	}
+	end := t.lineEnd(l)
+	var m []int
+	for off, c := t.start[l-1], 0; ; c++ {
+		if c%runeStride == 0 {
+			m = append(m, off)
+		}
+		if off >= end {
+			break
+		}
+		_, n := utf8.DecodeRune(t.data[off:end])
+		off += n
+	}
+	t.marks[l] = m
+	return m
 }
 
 // pos converts a yaml.v3 line and character column to a Pos with a byte
