@@ -337,23 +337,26 @@ func conflictsAmong(files []packageFile, hashes map[uint64]bool, hash func([]byt
 					ke.multi = []writer{ke.first}
 					keys = append(keys, ke)
 				}
-				// One entry per package: its last write is its effective one.
-				ke.multi = append(slices.DeleteFunc(ke.multi, func(x writer) bool { return x.pkg == pf.p }), w)
+				ke.multi = append(ke.multi, w)
 			}
 		}
 	}
 	var out []Finding
 	for _, k := range keys {
-		ws := k.multi
+		ws := lastPerPackage(k.multi)
 		if len(ws) < 2 {
 			continue
 		}
-		slices.SortStableFunc(ws, func(a, b writer) int { return cmp.Compare(a.order, b.order) })
 		win := ws[len(ws)-1]
 		var parts []string
-		for _, w := range ws {
+		for i, w := range ws {
+			if i == maxWritersShown && len(ws) > maxWritersShown+1 {
+				parts = append(parts, fmt.Sprintf("and %d more", len(ws)-i))
+				break
+			}
 			parts = append(parts, fmt.Sprintf("%s (%s, %s) %s", w.pkg.Name, w.pkg.Owner, w.file.Name, describeWrite(w.setting())))
 		}
+		writers := strings.Join(parts, "; ")
 		ws0 := win.setting()
 		key := report.DisplayKey(ws0.CSP, ws0.Path, ws0.Name)
 		var ms *writer
@@ -368,7 +371,7 @@ func conflictsAmong(files []packageFile, hashes map[uint64]bool, hash func([]byt
 			case ms != nil && w.pkg.Owner != manifest.OwnerMicrosoft:
 				f.ID, f.Severity = RuleShadowing.ID, RuleShadowing.Severity
 				f.Message = fmt.Sprintf("%s package %s overrides %s of Microsoft-owned package %s: %s; Microsoft warns against shadowing its provisioning: remove the setting, or agree it with the owner and suppress PP0204",
-					w.pkg.Owner, w.pkg.Name, key, ms.pkg.Name, strings.Join(parts, "; "))
+					w.pkg.Owner, w.pkg.Name, key, ms.pkg.Name, writers)
 			case ms == nil && w.order == win.order:
 				f.ID, f.Severity = RuleConflict.ID, RuleConflict.Severity
 				same := "different values"
@@ -376,13 +379,34 @@ func conflictsAmong(files []packageFile, hashes map[uint64]bool, hash func([]byt
 					same = "the same value"
 				}
 				f.Message = fmt.Sprintf("%s is written by %d packages with %s: %s; %s wins at cold boot (processed last): keep the setting in one package",
-					key, len(ws), same, strings.Join(parts, "; "), win.pkg.Name)
+					key, len(ws), same, writers, win.pkg.Name)
 			default:
 				continue
 			}
 			out = append(out, f)
 		}
 	}
+	return out
+}
+
+// maxWritersShown bounds the writers a conflict message names: an image
+// where thousands of packages write one key gets findings of a bounded
+// size, not a message per writer naming every writer.
+const maxWritersShown = 20
+
+// lastPerPackage keeps, of writes in processing order, each package's
+// last one (its effective write), in processing order: one pass from the
+// end, so a key written by many packages costs linear time.
+func lastPerPackage(ws []writer) []writer {
+	seen := make(map[*PackagePlan]bool, len(ws))
+	out := make([]writer, 0, len(ws))
+	for _, w := range slices.Backward(ws) {
+		if !seen[w.pkg] {
+			seen[w.pkg] = true
+			out = append(out, w)
+		}
+	}
+	slices.Reverse(out)
 	return out
 }
 
