@@ -2,6 +2,7 @@ package manifest
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -256,7 +257,32 @@ func (l *Lock) Package(name string) *LockPackage {
 
 // LoadLock reads the lock at path. A missing file is not an error: it
 // means nothing has been released yet, and LoadLock returns nil, nil.
-func LoadLock(path string) (*Lock, error) {
+//
+// A lock may be hundreds of megabytes, and decoding it takes seconds that
+// nothing can interrupt; LoadLock returns ctx.Err() as soon as ctx is
+// done, leaving the decoding to finish in the background and be dropped.
+func LoadLock(ctx context.Context, path string) (*Lock, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	type result struct {
+		l   *Lock
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		l, err := loadLock(path)
+		done <- result{l, err}
+	}()
+	select {
+	case r := <-done:
+		return r.l, r.err
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+func loadLock(path string) (*Lock, error) {
 	data, err := readLimited(path, MaxLockSize)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil

@@ -2,6 +2,7 @@ package manifest
 
 import (
 	"bytes"
+	"context"
 	"os"
 	"path/filepath"
 	"strings"
@@ -142,7 +143,7 @@ func TestReadLockErrors(t *testing.T) {
 
 func TestLoadLock(t *testing.T) {
 	dir := t.TempDir()
-	l, err := LoadLock(filepath.Join(dir, DefaultLockName))
+	l, err := LoadLock(context.Background(), filepath.Join(dir, DefaultLockName))
 	if l != nil || err != nil {
 		t.Errorf("missing lock: %v %v", l, err)
 	}
@@ -154,10 +155,10 @@ func TestLoadLock(t *testing.T) {
 	if err := os.WriteFile(p, b, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if l, err = LoadLock(p); err != nil || l.Image != "contoso-mc55" {
+	if l, err = LoadLock(context.Background(), p); err != nil || l.Image != "contoso-mc55" {
 		t.Errorf("LoadLock: %v %v", l, err)
 	}
-	if _, err := LoadLock(dir); err == nil {
+	if _, err := LoadLock(context.Background(), dir); err == nil {
 		t.Error("reading a directory as a lock succeeded")
 	}
 }

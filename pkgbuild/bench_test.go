@@ -38,7 +38,7 @@ func BenchmarkPlan(b *testing.B) {
 	b.SetBytes(n)
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, err := Load(path, Options{}); err != nil {
+		if _, err := Load(context.Background(), path, Options{}); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -214,7 +214,7 @@ func BuildManifest(ctx context.Context, path string, popt Options, opt BuildOpti
 			return pl, memoReport(last, pl), nil
 		}
 	}
-	lock, err := manifest.LoadLock(lockPath)
+	lock, err := manifest.LoadLock(b.ctx, lockPath)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -50,7 +50,7 @@ func copyDemo(t testing.TB) string {
 
 func buildInto(t testing.TB, manifestPath, out string, bo BuildOptions, opt Options) *report.Report {
 	t.Helper()
-	pl, err := Load(manifestPath, opt)
+	pl, err := Load(context.Background(), manifestPath, opt)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -173,7 +173,7 @@ func TestTarZst(t *testing.T) {
 			}
 		}
 	}
-	if ps, err := Verify(a); err != nil || len(ps) != 0 {
+	if ps, err := Verify(context.Background(), a); err != nil || len(ps) != 0 {
 		t.Errorf("verify tar.zst output: %v %v", ps, err)
 	}
 }
@@ -186,7 +186,7 @@ func TestVerifyCatchesEveryByteFlip(t *testing.T) {
 	}
 	out := t.TempDir()
 	rep := buildInto(t, copyDemo(t), out, BuildOptions{}, Options{})
-	if ps, err := Verify(out); err != nil || len(ps) != 0 {
+	if ps, err := Verify(context.Background(), out); err != nil || len(ps) != 0 {
 		t.Fatalf("fresh output does not verify: %v %v", ps, err)
 	}
 	archive := filepath.Join(out, rep.Packages[0].Archive)
@@ -196,7 +196,7 @@ func TestVerifyCatchesEveryByteFlip(t *testing.T) {
 		flipped := bytes.Clone(orig)
 		flipped[i] ^= 0x01
 		os.WriteFile(archive, flipped, 0o644)
-		ps, err := Verify(out)
+		ps, err := Verify(context.Background(), out)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -207,7 +207,7 @@ func TestVerifyCatchesEveryByteFlip(t *testing.T) {
 		if !named {
 			t.Fatalf("flipping byte %d: verify did not name %s: %v", i, archive, ps)
 		}
-		if ps, _ := Verify(archive); len(ps) > 0 {
+		if ps, _ := Verify(context.Background(), archive); len(ps) > 0 {
 			archiveOnly++
 		}
 	}
@@ -286,7 +286,7 @@ func TestFailedBuildChangesNothing(t *testing.T) {
 				return w
 			}
 			if how == "plan then build" {
-				pl, lerr := Load(m, Options{Bump: "patch"})
+				pl, lerr := Load(context.Background(), m, Options{Bump: "patch"})
 				if lerr != nil {
 					t.Fatal(lerr)
 				}
@@ -312,7 +312,7 @@ func TestFailedBuildChangesNothing(t *testing.T) {
 func TestCancelledBuildChangesNothing(t *testing.T) {
 	m := copyDemo(t)
 	out := t.TempDir()
-	pl, err := Load(m, Options{})
+	pl, err := Load(context.Background(), m, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -337,7 +337,7 @@ func TestExistingDifferentOutputNeedsForce(t *testing.T) {
 	buildInto(t, m, out, BuildOptions{}, Options{})
 	before := testutil.Tree(t, out)
 	epoch, _ := ParseSourceDateEpoch("1700000000")
-	pl, _ := Load(m, Options{})
+	pl, _ := Load(context.Background(), m, Options{})
 	_, err := Build(context.Background(), pl, BuildOptions{OutDir: out, Epoch: epoch})
 	var ce *ConflictError
 	if !errors.As(err, &ce) || len(ce.Files) == 0 {
@@ -348,7 +348,7 @@ func TestExistingDifferentOutputNeedsForce(t *testing.T) {
 	if _, err := Build(context.Background(), pl, BuildOptions{OutDir: out, Epoch: epoch, Force: true}); err != nil {
 		t.Fatal(err)
 	}
-	if ps, _ := Verify(out); len(ps) != 0 {
+	if ps, _ := Verify(context.Background(), out); len(ps) != 0 {
 		t.Errorf("forced build does not verify: %v", ps)
 	}
 }
@@ -385,7 +385,7 @@ func TestOutputPathIsAFile(t *testing.T) {
 	m := copyDemo(t)
 	f := filepath.Join(t.TempDir(), "out")
 	os.WriteFile(f, []byte("keep me"), 0o644)
-	pl, _ := Load(m, Options{})
+	pl, _ := Load(context.Background(), m, Options{})
 	_, err := Build(context.Background(), pl, BuildOptions{OutDir: f})
 	if err == nil || !strings.Contains(err.Error(), "is a file") {
 		t.Fatalf("want 'is a file', got %v", err)
@@ -407,7 +407,7 @@ func TestConcurrentBuildIsRefused(t *testing.T) {
 	if err := syscall.Flock(int(d.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
 		t.Skip("no flock here:", err)
 	}
-	pl, _ := Load(m, Options{})
+	pl, _ := Load(context.Background(), m, Options{})
 	_, err = Build(context.Background(), pl, BuildOptions{OutDir: out})
 	var busy *BusyError
 	if !errors.As(err, &busy) || !strings.Contains(err.Error(), "another provpack command is writing to") {
@@ -439,7 +439,7 @@ func TestRebuildReusesArchives(t *testing.T) {
 	// Tamper with one archive: it is rebuilt, and replacing it needs --force.
 	victim := filepath.Join(out, "OEM_Base-1.4.0.cab")
 	os.WriteFile(victim, []byte("MSCF tampered"), 0o644)
-	pl, _ := Load(m, Options{})
+	pl, _ := Load(context.Background(), m, Options{})
 	_, err := Build(context.Background(), pl, BuildOptions{OutDir: out, Jobs: 1})
 	var ce *ConflictError
 	if !errors.As(err, &ce) || len(ce.Files) != 1 || ce.Files[0] != "OEM_Base-1.4.0.cab" {

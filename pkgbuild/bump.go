@@ -1,6 +1,7 @@
 package pkgbuild
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -53,7 +54,10 @@ type BumpResult struct {
 // Bump holds the guard on the manifest's directory (see outdir.Lock)
 // from reading the manifest until both files are written, and writes the
 // two together: either both change or neither does.
-func Bump(path, pkg string, kind BumpKind, reason string) (*BumpResult, error) {
+//
+// When ctx is done before the files are committed, Bump changes nothing
+// and returns ctx.Err().
+func Bump(ctx context.Context, path, pkg string, kind BumpKind, reason string) (*BumpResult, error) {
 	guard, err := outdir.Lock(filepath.Dir(path), "the manifest and its release lock")
 	if err != nil {
 		return nil, err
@@ -84,7 +88,7 @@ func Bump(path, pkg string, kind BumpKind, reason string) (*BumpResult, error) {
 		return nil, err
 	}
 	lockPath := filepath.Join(filepath.Dir(path), manifest.DefaultLockName)
-	lock, err := manifest.LoadLock(lockPath)
+	lock, err := manifest.LoadLock(ctx, lockPath)
 	if err != nil {
 		return nil, err
 	}
@@ -123,6 +127,9 @@ func Bump(path, pkg string, kind BumpKind, reason string) (*BumpResult, error) {
 		if err := stageAt(tx, lockPath, lockData, 0o644); err != nil {
 			return nil, err
 		}
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
 	}
 	if err := tx.Commit(true); err != nil {
 		return nil, err

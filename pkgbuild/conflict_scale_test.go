@@ -1,6 +1,7 @@
 package pkgbuild
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"strings"
@@ -34,7 +35,7 @@ func TestConflictCheckLinear(t *testing.T) {
 			t.Fatal(err)
 		}
 		start := time.Now()
-		pl, err := Load("provpack.yaml", Options{})
+		pl, err := Load(context.Background(), "provpack.yaml", Options{})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -61,7 +61,7 @@ func TestReleaseHistory(t *testing.T) {
 	release(t, "r2", Options{})
 	writeManifest(t, "1.1.0", historyPkg("OEM_A", "1.0.0", "1"))
 	release(t, "r3", Options{})
-	lock, err := manifest.LoadLock(manifest.DefaultLockName)
+	lock, err := manifest.LoadLock(context.Background(), manifest.DefaultLockName)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -75,7 +75,7 @@ func TestReleaseHistory(t *testing.T) {
 
 	// Added again at its old version: refused.
 	writeManifest(t, "1.2.0", historyPkg("OEM_A", "1.0.0", "1"), historyPkg("OEM_B", "2.0.1", "3"))
-	pl, err := Load("provpack.yaml", Options{})
+	pl, err := Load(context.Background(), "provpack.yaml", Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -88,7 +88,7 @@ func TestReleaseHistory(t *testing.T) {
 	if f := pl.Packages[1].Files[0]; f.Name != "mxipupdate_OEM_B_300.provxml" {
 		t.Fatalf("the re-added package's update file is %s, want ordinal 300", f.Name)
 	}
-	lock, _ = manifest.LoadLock(manifest.DefaultLockName)
+	lock, _ = manifest.LoadLock(context.Background(), manifest.DefaultLockName)
 	if lock.Tombstone("OEM_B") != nil {
 		t.Error("the tombstone of a package added again stayed")
 	}
@@ -96,8 +96,8 @@ func TestReleaseHistory(t *testing.T) {
 	// The change since the last release, from the lock and the manifest,
 	// without building.
 	writeManifest(t, "1.3.0", historyPkg("OEM_A", "1.0.1", "5"), historyPkg("OEM_B", "2.1.0", "3"))
-	oldS, err1 := Snapshot(manifest.DefaultLockName)
-	newS, err2 := Snapshot("provpack.yaml")
+	oldS, err1 := Snapshot(context.Background(), manifest.DefaultLockName)
+	newS, err2 := Snapshot(context.Background(), "provpack.yaml")
 	if err1 != nil || err2 != nil {
 		t.Fatal(err1, err2)
 	}
@@ -119,7 +119,7 @@ func TestReleaseHistory(t *testing.T) {
 func TestBumpReasons(t *testing.T) {
 	t.Chdir(t.TempDir())
 	writeManifest(t, "1.0.0", historyPkg("OEM_A", "1.0.0", "1"), historyPkg("OEM_B", "1.0.0", "1"))
-	if _, err := Bump("provpack.yaml", "OEM_B", BumpMinor, "new package, first tuned"); err != nil {
+	if _, err := Bump(context.Background(), "provpack.yaml", "OEM_B", BumpMinor, "new package, first tuned"); err != nil {
 		t.Fatal(err)
 	}
 	release(t, "r1", Options{})
@@ -139,12 +139,12 @@ func TestBumpReasons(t *testing.T) {
 
 	// A bump of OEM_A, reverted in the manifest before the release.
 	data, _ := os.ReadFile("provpack.yaml")
-	if _, err := Bump("provpack.yaml", "OEM_A", BumpPatch, "tried"); err != nil {
+	if _, err := Bump(context.Background(), "provpack.yaml", "OEM_A", BumpPatch, "tried"); err != nil {
 		t.Fatal(err)
 	}
 	os.WriteFile("provpack.yaml", []byte(strings.Replace(string(data), "release: 1.0.0", "release: 1.1.0", 1)), 0o644)
 	writeManifest(t, "1.1.0", historyPkg("OEM_A", "1.0.0", "2"), historyPkg("OEM_B", "1.1.0", "1"))
-	pl, err := Load("provpack.yaml", Options{Bump: BumpMinor, Reason: "A is now 2"})
+	pl, err := Load(context.Background(), "provpack.yaml", Options{Bump: BumpMinor, Reason: "A is now 2"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -152,7 +152,7 @@ func TestBumpReasons(t *testing.T) {
 		t.Fatalf("the reverted bump's reason leaked into the plan: %+v", b)
 	}
 	release(t, "r2", Options{Bump: BumpMinor, Reason: "A is now 2"})
-	lock, _ := manifest.LoadLock(manifest.DefaultLockName)
+	lock, _ := manifest.LoadLock(context.Background(), manifest.DefaultLockName)
 	if len(lock.Pending) != 0 {
 		t.Errorf("pending bumps left after the release: %+v", lock.Pending)
 	}

@@ -82,10 +82,10 @@ func cabBoundaries(t *testing.T, b []byte) []boundary {
 // archive, and extract must write nothing.
 func checkRefused(t *testing.T, out, path, what string, dirToo bool) {
 	t.Helper()
-	if _, err := Inspect(path); err == nil || !strings.Contains(err.Error(), path) {
+	if _, err := Inspect(context.Background(), path); err == nil || !strings.Contains(err.Error(), path) {
 		t.Errorf("%s: inspect: want an error naming %s, got %v", what, path, err)
 	}
-	ps, err := Verify(path)
+	ps, err := Verify(context.Background(), path)
 	if err != nil || len(ps) == 0 {
 		t.Errorf("%s: verify of the archive: want problems, got %v %v", what, ps, err)
 	}
@@ -95,7 +95,7 @@ func checkRefused(t *testing.T, out, path, what string, dirToo bool) {
 		}
 	}
 	if dirToo {
-		ps, err = Verify(out)
+		ps, err = Verify(context.Background(), out)
 		if err != nil || !slices.ContainsFunc(ps, func(p archive.Problem) bool { return p.File == path }) {
 			t.Errorf("%s: verify of the output directory: want a problem naming the archive, got %v %v", what, ps, err)
 		}
@@ -106,7 +106,7 @@ func checkRefused(t *testing.T, out, path, what string, dirToo bool) {
 	os.Mkdir(parent, 0o755)
 	defer os.RemoveAll(filepath.Join(parent, "x"))
 	dest := filepath.Join(parent, "x")
-	if _, err := archive.Extract(path, dest, true); err == nil || !strings.Contains(err.Error(), path) {
+	if _, err := archive.Extract(context.Background(), path, dest, true); err == nil || !strings.Contains(err.Error(), path) {
 		t.Errorf("%s: extract: want an error naming %s, got %v", what, path, err)
 	}
 	if ents, _ := os.ReadDir(parent); len(ents) != 0 {
@@ -189,7 +189,7 @@ func TestReleaseLockTooBigIsRefused(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	pl, err := Load(m, Options{})
+	pl, err := Load(context.Background(), m, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -215,7 +215,7 @@ func TestReleaseLockTooBigIsRefused(t *testing.T) {
 // it created removes that directory again.
 func TestFailedBuildRemovesCreatedDir(t *testing.T) {
 	parent := t.TempDir()
-	pl, _ := Load(copyDemo(t), Options{})
+	pl, _ := Load(context.Background(), copyDemo(t), Options{})
 	bo := BuildOptions{OutDir: filepath.Join(parent, "a", "b")}
 	bo.hooks.wrap = func(name string, w io.Writer) io.Writer { return &failingWriter{w: w, n: 10} }
 	_, err := Build(context.Background(), pl, bo)

@@ -136,12 +136,14 @@ type FilePlan struct {
 // Load reads the manifest at path, checks its sources, applies defaults,
 // reads the lock beside it and plans. Manifest problems come back as a
 // manifest.ErrorList; source and release problems as Plan.Findings.
-func Load(path string, opt Options) (*Plan, error) {
-	m, dir, lock, check, err := loadInputs(path)
+// When ctx is done, Load stops between packages (or while the lock is
+// decoded) and returns ctx.Err().
+func Load(ctx context.Context, path string, opt Options) (*Plan, error) {
+	m, dir, lock, check, err := loadInputs(ctx, path)
 	if err != nil {
 		return nil, err
 	}
-	pl, err := newPlan(context.Background(), m, dir, lock, opt, check, nil)
+	pl, err := newPlan(ctx, m, dir, lock, opt, check, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -152,12 +154,12 @@ func Load(path string, opt Options) (*Plan, error) {
 // loadInputs reads the manifest at path, applies defaults and reads the
 // lock beside it. The sources are checked package by package while
 // planning, with the checker it returns.
-func loadInputs(path string) (*manifest.Manifest, string, *manifest.Lock, *manifest.SourceChecker, error) {
+func loadInputs(ctx context.Context, path string) (*manifest.Manifest, string, *manifest.Lock, *manifest.SourceChecker, error) {
 	m, dir, check, err := loadManifest(path)
 	if err != nil {
 		return nil, "", nil, nil, err
 	}
-	lock, err := manifest.LoadLock(filepath.Join(dir, manifest.DefaultLockName))
+	lock, err := manifest.LoadLock(ctx, filepath.Join(dir, manifest.DefaultLockName))
 	if err != nil {
 		return nil, "", nil, nil, err
 	}

@@ -1,6 +1,7 @@
 package pkgbuild
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"slices"
@@ -55,7 +56,7 @@ func (s *scenario) write(name, data string) {
 
 func (s *scenario) plan(opt Options) *Plan {
 	s.t.Helper()
-	pl, err := Load(filepath.Join(s.dir, "provpack.yaml"), opt)
+	pl, err := Load(context.Background(), filepath.Join(s.dir, "provpack.yaml"), opt)
 	if err != nil {
 		s.t.Fatalf("plan: %v", err)
 	}
@@ -166,7 +167,7 @@ func TestMultiReleaseScenario(t *testing.T) {
 		t.Fatalf("bumped package: %+v bump %+v", p, p.Bump)
 	}
 	s.release(pl)
-	lock, err := manifest.LoadLock(filepath.Join(s.dir, "provpack.lock"))
+	lock, err := manifest.LoadLock(context.Background(), filepath.Join(s.dir, "provpack.lock"))
 	if err != nil {
 		t.Fatal(err)
 	}

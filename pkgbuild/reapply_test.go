@@ -131,7 +131,7 @@ func writeFiles(t *testing.T, files map[string]string) {
 func TestReleaseIntelligence(t *testing.T) {
 	t.Chdir(t.TempDir())
 	writeFiles(t, map[string]string{"provpack.yaml": releaseOne, "apn.provxml": apnOne})
-	pl, err := Load("provpack.yaml", Options{})
+	pl, err := Load(context.Background(), "provpack.yaml", Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -143,7 +143,7 @@ func TestReleaseIntelligence(t *testing.T) {
 	}
 
 	writeFiles(t, map[string]string{"provpack.yaml": releaseTwo(releaseOne), "apn.provxml": apnTwo})
-	pl, err = Load("provpack.yaml", Options{})
+	pl, err = Load(context.Background(), "provpack.yaml", Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -161,7 +161,7 @@ func TestReleaseIntelligence(t *testing.T) {
 
 	// With the bump, release 2 builds; its report names the update files
 	// devices re-run, with their settings.
-	pl, err = Load("provpack.yaml", Options{Bump: "patch", Reason: "APN renamed"})
+	pl, err = Load(context.Background(), "provpack.yaml", Options{Bump: "patch", Reason: "APN renamed"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -213,7 +213,7 @@ func TestConflictsSurviveHashCollisions(t *testing.T) {
 	t.Chdir(t.TempDir())
 	writeFiles(t, map[string]string{"provpack.yaml": releaseTwo(releaseOne), "apn.provxml": apnTwo})
 	plan := func(opt Options) string {
-		pl, err := Load("provpack.yaml", opt)
+		pl, err := Load(context.Background(), "provpack.yaml", opt)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -256,7 +256,7 @@ func TestDiffMovedSetting(t *testing.T) {
 func TestBuildManifestMatchesBuild(t *testing.T) {
 	t.Chdir(t.TempDir())
 	writeFiles(t, map[string]string{"provpack.yaml": releaseOne, "apn.provxml": apnOne})
-	pl, err := Load("provpack.yaml", Options{})
+	pl, err := Load(context.Background(), "provpack.yaml", Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -265,7 +265,7 @@ func TestBuildManifestMatchesBuild(t *testing.T) {
 	}
 	writeFiles(t, map[string]string{"provpack.yaml": releaseTwo(releaseOne), "apn.provxml": apnTwo})
 	opt := Options{Bump: "patch", Reason: "APN renamed"}
-	pl, err = Load("provpack.yaml", opt)
+	pl, err = Load(context.Background(), "provpack.yaml", opt)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -317,7 +317,7 @@ func TestBuildManifestStopsOnCheck(t *testing.T) {
 func TestSuppressReachesReleaseFlags(t *testing.T) {
 	t.Chdir(t.TempDir())
 	writeFiles(t, map[string]string{"provpack.yaml": releaseTwo(releaseOne), "apn.provxml": apnTwo})
-	pl, err := Load("provpack.yaml", Options{})
+	pl, err := Load(context.Background(), "provpack.yaml", Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -403,7 +403,7 @@ func TestSharedKeys(t *testing.T) {
 func TestReplanNoticesChangedSources(t *testing.T) {
 	t.Chdir(t.TempDir())
 	writeFiles(t, map[string]string{"provpack.yaml": releaseOne, "apn.provxml": apnOne})
-	pl, err := Load("provpack.yaml", Options{})
+	pl, err := Load(context.Background(), "provpack.yaml", Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -453,7 +453,7 @@ func TestRecycledMemoryLeavesNoTrace(t *testing.T) {
 		}
 	}
 	out := t.TempDir()
-	pl, err := Load(path, Options{})
+	pl, err := Load(context.Background(), path, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -499,7 +499,7 @@ func sameOutputs(t *testing.T, twoPass, onePass string) int {
 func TestRemovedPackageNeedsNewRelease(t *testing.T) {
 	t.Chdir(t.TempDir())
 	writeFiles(t, map[string]string{"provpack.yaml": releaseOne, "apn.provxml": apnOne})
-	pl, err := Load("provpack.yaml", Options{})
+	pl, err := Load(context.Background(), "provpack.yaml", Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -509,7 +509,7 @@ func TestRemovedPackageNeedsNewRelease(t *testing.T) {
 	i := strings.Index(releaseOne, "  - name: OEM_Extra")
 	j := strings.Index(releaseOne, "  - name: OPR_Net")
 	writeFiles(t, map[string]string{"provpack.yaml": releaseOne[:i] + releaseOne[j:]})
-	pl, err = Load("provpack.yaml", Options{})
+	pl, err = Load(context.Background(), "provpack.yaml", Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,6 +1,7 @@
 package pkgbuild
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"strings"
@@ -15,9 +16,9 @@ import (
 // .yaml/.yml file, or a directory holding provpack.yaml and no
 // report.json), which is planned without building: what the next build
 // would write.
-func Snapshot(path string) (*diff.Snapshot, error) {
+func Snapshot(ctx context.Context, path string) (*diff.Snapshot, error) {
 	if m, ok := manifestPath(path); ok {
-		pl, err := Load(m, Options{})
+		pl, err := Load(ctx, m, Options{})
 		if err != nil {
 			return nil, err
 		}

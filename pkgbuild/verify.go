@@ -1,6 +1,7 @@
 package pkgbuild
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -27,10 +28,14 @@ type Inspection struct {
 }
 
 // Inspect reads an archive and describes it: identity, members and the
-// settings of its provisioning files, each parsed as it streams by.
-func Inspect(path string) (*Inspection, error) {
+// settings of its provisioning files, each parsed as it streams by. When
+// ctx is done it parses no more and returns ctx.Err().
+func Inspect(ctx context.Context, path string) (*Inspection, error) {
 	settings := []report.Setting{}
 	ai, err := archive.Inspect(path, func(name string, data []byte) {
+		if ctx.Err() != nil {
+			return
+		}
 		class, _, _, _ := archive.ParseFileName(name)
 		doc, err := provxml.Parse(name, data, provxml.ParseOptions{})
 		if err != nil {
@@ -43,21 +48,26 @@ func Inspect(path string) (*Inspection, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	return &Inspection{Inspection: ai, Settings: settings}, nil
 }
 
 // Verify checks an archive (see archive.Verify), or an output directory
 // (its SHA256SUMS, its report and every archive in it), and returns every
-// problem found.
-func Verify(path string) ([]archive.Problem, error) {
+// problem found. When ctx is done it stops between archives and returns
+// ctx.Err().
+func Verify(ctx context.Context, path string) ([]archive.Problem, error) {
 	st, err := os.Stat(path)
 	if err != nil {
 		return nil, err
 	}
 	if !st.IsDir() {
-		return archive.Verify(path, nil), nil
+		ps := archive.Verify(path, nil)
+		return ps, ctx.Err()
 	}
-	return verifyDir(path)
+	return verifyDir(ctx, path)
 }
 
 // problem is archive.Problem{File: file, Msg: msg}.
@@ -66,7 +76,7 @@ func problem(file, msg string) archive.Problem { return archive.Problem{File: fi
 // maxSums bounds SHA256SUMS: a line per archive.
 const maxSums = 64 << 20
 
-func verifyDir(dir string) ([]archive.Problem, error) {
+func verifyDir(ctx context.Context, dir string) ([]archive.Problem, error) {
 	var ps []archive.Problem
 	sums := filepath.Join(dir, "SHA256SUMS")
 	listed := map[string]bool{}
@@ -138,6 +148,9 @@ func verifyDir(dir string) ([]archive.Problem, error) {
 		if !strings.HasSuffix(name, ".cab") && !strings.HasSuffix(name, ".tar.zst") {
 			continue
 		}
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
 		if haveSums && !listed[name] {
 			ps = append(ps, problem(filepath.Join(dir, name), "archive not listed in SHA256SUMS"))
 		}
@@ -148,5 +161,5 @@ func verifyDir(dir string) ([]archive.Problem, error) {
 		ps = append(ps, archive.Verify(filepath.Join(dir, name), want)...)
 	}
 	slices.SortStableFunc(ps, func(a, b archive.Problem) int { return strings.Compare(a.File, b.File) })
-	return ps, nil
+	return ps, ctx.Err()
 }

@@ -2,6 +2,7 @@ package pkgbuild
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -51,7 +52,7 @@ func TestVerifyDirLongSumsLine(t *testing.T) {
 	if err := os.WriteFile(sums, []byte(wrong.String()), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	ps, err := Verify(out)
+	ps, err := Verify(context.Background(), out)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -96,7 +97,7 @@ func TestVerifyDirReportNamesStayInDir(t *testing.T) {
 	if err := os.WriteFile(path, data, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	ps, err := Verify(out)
+	ps, err := Verify(context.Background(), out)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,6 +1,7 @@
 package pkgbuild
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -29,8 +30,8 @@ type ArchiveID struct {
 // VerifySummary runs Verify on path and lists the archives checked (path
 // itself, or the archives in the directory path) with their sizes and
 // digests; every problem becomes an error-level finding.
-func VerifySummary(path string) (*Verification, error) {
-	ps, err := Verify(path)
+func VerifySummary(ctx context.Context, path string) (*Verification, error) {
+	ps, err := Verify(ctx, path)
 	if err != nil {
 		return nil, err
 	}

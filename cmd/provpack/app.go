@@ -230,3 +230,34 @@ func (a *afterStdout) Write(p []byte) (int, error) {
 	a.out.Flush()
 	return a.w.Write(p)
 }
+
+// interruptible runs f, the library call of a command that writes
+// nothing, and returns as soon as ctx is done (Ctrl-C, SIGTERM) with
+// ctx.Err(), without waiting for f: f may be in the middle of work that
+// cannot be interrupted (decoding a large lock or report, reading an
+// archive), and since it writes nothing, the process can exit under it.
+func interruptible[T any](ctx context.Context, f func() (T, error)) (T, error) {
+	var zero T
+	if err := ctx.Err(); err != nil {
+		return zero, err
+	}
+	type result struct {
+		v   T
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		v, err := f()
+		done <- result{v, err}
+	}()
+	select {
+	case r := <-done:
+		if r.err == nil && ctx.Err() != nil {
+			// Interrupted as f finished: the user asked to stop.
+			return zero, ctx.Err()
+		}
+		return r.v, r.err
+	case <-ctx.Done():
+		return zero, ctx.Err()
+	}
+}

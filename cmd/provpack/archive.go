@@ -31,7 +31,9 @@ Example:
 			if err := oneOf("output", c.String("output"), outputFormats["inspect"]...); err != nil {
 				return err
 			}
-			in, err := pkgbuild.Inspect(c.Args().First())
+			in, err := interruptible(c.Context, func() (*pkgbuild.Inspection, error) {
+				return pkgbuild.Inspect(c.Context, c.Args().First())
+			})
 			if err != nil {
 				return err
 			}
@@ -86,7 +88,9 @@ Example:
 				return err
 			}
 			if c.String("output") == "json" {
-				v, err := pkgbuild.VerifySummary(c.Args().First())
+				v, err := interruptible(c.Context, func() (*pkgbuild.Verification, error) {
+					return pkgbuild.VerifySummary(c.Context, c.Args().First())
+				})
 				if err != nil {
 					return err
 				}
@@ -98,7 +102,9 @@ Example:
 				}
 				return nil
 			}
-			ps, err := pkgbuild.Verify(c.Args().First())
+			ps, err := interruptible(c.Context, func() ([]archive.Problem, error) {
+				return pkgbuild.Verify(c.Context, c.Args().First())
+			})
 			if err != nil {
 				return err
 			}
@@ -138,7 +144,7 @@ Example:
 			if c.String("out") == "" {
 				return usagef("extract needs an output directory: -o DIR")
 			}
-			written, err := archive.Extract(c.Args().First(), c.String("out"), c.Bool("force"))
+			written, err := archive.Extract(c.Context, c.Args().First(), c.String("out"), c.Bool("force"))
 			if err != nil {
 				return err
 			}

@@ -69,7 +69,7 @@ Example:
 			if err != nil {
 				return err
 			}
-			res, err := pkgbuild.Bump(path, c.Args().First(), pkgbuild.BumpKind(kinds[0]), c.String("reason"))
+			res, err := pkgbuild.Bump(c.Context, path, c.Args().First(), pkgbuild.BumpKind(kinds[0]), c.String("reason"))
 			if err != nil {
 				return err
 			}

@@ -216,7 +216,7 @@ func pkgVersion(t *testing.T, path, pkg string) string {
 
 func loadLock(t *testing.T, path string) *manifest.Lock {
 	t.Helper()
-	l, err := manifest.LoadLock(path)
+	l, err := manifest.LoadLock(context.Background(), path)
 	if err != nil {
 		t.Fatalf("the lock no longer loads: %v", err)
 	}

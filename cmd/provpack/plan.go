@@ -129,7 +129,9 @@ func loadPlan(c *cli.Context, outputs ...string) (*pkgbuild.Plan, string, error)
 	if path, err = manifestPath(path); err != nil {
 		return nil, "", err
 	}
-	pl, err := pkgbuild.Load(path, opt)
+	pl, err := interruptible(c.Context, func() (*pkgbuild.Plan, error) {
+		return pkgbuild.Load(c.Context, path, opt)
+	})
 	if err != nil {
 		return nil, "", manifestFailure(c, output, err)
 	}

@@ -74,11 +74,11 @@ Example:
 			if err := oneOf("output", output, outputFormats["diff"]...); err != nil {
 				return err
 			}
-			oldS, err := pkgbuild.Snapshot(c.Args().Get(0))
+			oldS, err := interruptible(c.Context, func() (*diff.Snapshot, error) { return pkgbuild.Snapshot(c.Context, c.Args().Get(0)) })
 			if err != nil {
 				return err
 			}
-			newS, err := pkgbuild.Snapshot(c.Args().Get(1))
+			newS, err := interruptible(c.Context, func() (*diff.Snapshot, error) { return pkgbuild.Snapshot(c.Context, c.Args().Get(1)) })
 			if err != nil {
 				return err
 			}

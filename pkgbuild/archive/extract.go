@@ -2,6 +2,7 @@ package archive
 
 import (
 	"cmp"
+	"context"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
@@ -43,17 +44,21 @@ func (e *ExtractError) Error() string {
 //
 // Members are staged in temporary files beside their destinations and
 // renamed into place only when all are staged, so a failure (a full disk,
-// say) leaves dir as it was. It returns the paths of the members, in
-// archive order.
-func Extract(path, dir string, force bool) ([]string, error) {
-	return defaults.extract(path, dir, force)
+// say) leaves dir as it was. So does ctx being done before the commit:
+// Extract then removes what it staged and returns ctx.Err(). It returns
+// the paths of the members, in archive order.
+func Extract(ctx context.Context, path, dir string, force bool) ([]string, error) {
+	return defaults.extract(ctx, path, dir, force)
 }
 
-func (c config) extract(path, dir string, force bool) ([]string, error) {
+func (c config) extract(ctx context.Context, path, dir string, force bool) ([]string, error) {
 	// First pass: names, sizes and hashes, the whole archive checked;
 	// nothing is held but the hash of each member.
 	_, members, err := c.scan(path, nil, nil)
 	if err != nil {
+		return nil, err
+	}
+	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
 	if probs := nameProblems(namesOnly(members)); len(probs) > 0 {
@@ -96,11 +101,15 @@ func (c config) extract(path, dir string, force bool) ([]string, error) {
 	}
 
 	// Second pass: stage every member, streaming it to its file and
-	// creating directories as needed; undo it all on the first failure.
+	// creating directories as needed; undo it all on the first failure
+	// or when ctx is done.
 	// Names are unique, so members and jobs pair up in order.
 	i := 0
 	var stageErr error
 	_, err = c.walkFile(path, func(name string, size int64, r io.Reader) error {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
 		if i >= len(jobs) || jobs[i].m.Name != name {
 			return fmt.Errorf("member %q was not there on the first read; the archive changed", name)
 		}
@@ -115,6 +124,10 @@ func (c config) extract(path, dir string, force bool) ([]string, error) {
 		}
 		return nil
 	})
+	if cerr := ctx.Err(); cerr != nil {
+		st.undo()
+		return nil, cerr
+	}
 	switch {
 	case stageErr != nil:
 		err = fmt.Errorf("extracting %s: %w; nothing was written", path, stageErr)
@@ -127,7 +140,12 @@ func (c config) extract(path, dir string, force bool) ([]string, error) {
 		st.undo()
 		return nil, err
 	}
-	// Commit.
+	// Commit, unless interrupted: the renames are quick, and once begun
+	// they run to the end.
+	if err := ctx.Err(); err != nil {
+		st.undo()
+		return nil, err
+	}
 	var out []string
 	for _, j := range jobs {
 		out = append(out, j.show)

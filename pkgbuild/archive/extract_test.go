@@ -3,6 +3,7 @@ package archive
 import (
 	"archive/tar"
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -85,7 +86,7 @@ func TestExtractRefusesHostileNames(t *testing.T) {
 			}
 			parent := t.TempDir()
 			dir := filepath.Join(parent, "x")
-			_, err := Extract(archive, dir, false)
+			_, err := Extract(context.Background(), archive, dir, false)
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Errorf("%s %q: want %q, got %v", filepath.Base(archive), tc.names, tc.want, err)
 			}
@@ -109,7 +110,7 @@ func TestExtractDoesNotFollowSymlinks(t *testing.T) {
 	if err := os.Symlink(filepath.Join(outside, "target"), filepath.Join(dir, "package.xml")); err != nil {
 		t.Skip(err)
 	}
-	_, err := Extract(archive, dir, true)
+	_, err := Extract(context.Background(), archive, dir, true)
 	if err == nil || !strings.Contains(err.Error(), "symlink") {
 		t.Fatalf("want a symlink refusal, got %v", err)
 	}
@@ -140,7 +141,7 @@ func TestExtractThroughRoot(t *testing.T) {
 		}
 		return w
 	}
-	_, err := c.extract(archive, dir, false)
+	_, err := c.extract(context.Background(), archive, dir, false)
 	if err == nil || !strings.Contains(err.Error(), "nothing was written") {
 		t.Fatalf("want a failed extract, got %v", err)
 	}
@@ -185,7 +186,7 @@ func TestExtractRefusesMoreHostileNames(t *testing.T) {
 		for _, mk := range mks {
 			archive := mk(t, tc.names...)
 			parent := t.TempDir()
-			_, err := Extract(archive, filepath.Join(parent, "x"), true)
+			_, err := Extract(context.Background(), archive, filepath.Join(parent, "x"), true)
 			if err == nil || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), "nothing was written") {
 				t.Errorf("%s %q: extract: want %q, got %v", filepath.Base(archive), tc.names, tc.want, err)
 			}
@@ -235,7 +236,7 @@ func TestExtractIsAllOrNothing(t *testing.T) {
 			}
 			return w
 		}
-		_, err := c.extract(archive, dir, true)
+		_, err := c.extract(context.Background(), archive, dir, true)
 		if err == nil || !strings.Contains(err.Error(), "no space left") || !strings.Contains(err.Error(), archive) || !strings.Contains(err.Error(), "nothing was written") {
 			t.Fatalf("existing=%v: want the write error naming the archive, got %v", existing, err)
 		}

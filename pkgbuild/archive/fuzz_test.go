@@ -3,6 +3,7 @@ package archive
 import (
 	"archive/tar"
 	"bytes"
+	"context"
 	"fmt"
 	"io/fs"
 	"os"
@@ -226,7 +227,7 @@ func FuzzReadArchive(f *testing.F) {
 		out := filepath.Join(work, "out")
 		defer os.RemoveAll(out)
 		var written []string
-		bounded("extract", func() { written, err = c.extract(archive, out, false) })
+		bounded("extract", func() { written, err = c.extract(context.Background(), archive, out, false) })
 		got := map[string]bool{}
 		filepath.WalkDir(work, func(p string, d fs.DirEntry, err error) error {
 			if err == nil && !d.IsDir() && p != archive {

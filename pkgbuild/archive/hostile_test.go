@@ -2,6 +2,7 @@ package archive
 
 import (
 	"bytes"
+	"context"
 	"encoding/binary"
 	"fmt"
 	"os"
@@ -109,7 +110,7 @@ func TestHostileArchivesBounded(t *testing.T) {
 			t.Errorf("%s: verify found nothing wrong", tc.what)
 		}
 		out := filepath.Join(dir, "out")
-		alloc, took = measure(func() { _, err = defaults.extract(path, out, false) })
+		alloc, took = measure(func() { _, err = defaults.extract(context.Background(), path, out, false) })
 		check("extract", err, alloc, took)
 		if tc.refused != "" {
 			if _, serr := os.Lstat(out); serr == nil {
