@@ -16,18 +16,21 @@ const mod = "github.com/provpack/provpack/"
 var allowed = map[string][]string{
 	// internal/parallel is a leaf with no domain knowledge: the one
 	// parallel-for, shared by provxml's lint and pkgbuild's pipeline.
-	"internal/parallel":            {},
-	"internal/boundedread":         {},
+	"internal/parallel":    {},
+	"internal/boundedread": {},
+	// internal/quote shows untrusted names safely (archive members,
+	// reports): a leaf, like the two above.
+	"internal/quote":               {},
 	"provxml":                      {"internal/parallel", "internal/boundedread"},
 	"manifest":                     {"internal/boundedread"},
 	"pkgbuild/cab":                 {},
 	"pkgbuild/internal/outdir":     {},
-	"pkgbuild/archive":             {"provxml", "internal/parallel", "internal/boundedread", "manifest", "pkgbuild/cab", "pkgbuild/internal/outdir"},
-	"pkgbuild/report":              {"provxml", "internal/parallel", "internal/boundedread", "manifest"},
-	"pkgbuild/internal/buildcache": {"provxml", "internal/parallel", "internal/boundedread", "manifest", "pkgbuild/report", "pkgbuild/internal/outdir"},
-	"pkgbuild/diff":                {"provxml", "internal/parallel", "internal/boundedread", "manifest", "pkgbuild/report"},
-	"pkgbuild":                     {"provxml", "internal/parallel", "internal/boundedread", "manifest", "pkgbuild/cab", "pkgbuild/internal/outdir", "pkgbuild/internal/buildcache", "pkgbuild/report", "pkgbuild/diff", "pkgbuild/archive"},
-	"cmd/provpack":                 {"provxml", "internal/parallel", "internal/boundedread", "manifest", "pkgbuild", "pkgbuild/cab", "pkgbuild/internal/outdir", "pkgbuild/internal/buildcache", "pkgbuild/report", "pkgbuild/diff", "pkgbuild/archive"},
+	"pkgbuild/archive":             {"provxml", "internal/parallel", "internal/boundedread", "manifest", "pkgbuild/cab", "pkgbuild/internal/outdir", "internal/quote"},
+	"pkgbuild/report":              {"provxml", "internal/parallel", "internal/boundedread", "manifest", "internal/quote"},
+	"pkgbuild/internal/buildcache": {"provxml", "internal/parallel", "internal/boundedread", "manifest", "pkgbuild/report", "pkgbuild/internal/outdir", "internal/quote"},
+	"pkgbuild/diff":                {"provxml", "internal/parallel", "internal/boundedread", "manifest", "pkgbuild/report", "internal/quote"},
+	"pkgbuild":                     {"provxml", "internal/parallel", "internal/boundedread", "manifest", "pkgbuild/cab", "pkgbuild/internal/outdir", "pkgbuild/internal/buildcache", "pkgbuild/report", "pkgbuild/diff", "pkgbuild/archive", "internal/quote"},
+	"cmd/provpack":                 {"provxml", "internal/parallel", "internal/boundedread", "manifest", "pkgbuild", "pkgbuild/cab", "pkgbuild/internal/outdir", "pkgbuild/internal/buildcache", "pkgbuild/report", "pkgbuild/diff", "pkgbuild/archive", "internal/quote"},
 	// Tools and test helpers.
 	"internal/benchgen":       {"internal/imagegen"},
 	"provxml/internal/cspgen": {}, // go generate: DDF files → provxml/csp_table.txt

@@ -97,6 +97,67 @@ func TestExtractRefusesHostileNames(t *testing.T) {
 	}
 }
 
+// TestExtractRefusesControlAndWindowsNames: issue 20 item 8. Names with
+// control characters (an escape sequence that drives the terminal, a
+// bell, a newline that forges a line of output), names that are one file
+// on Windows and FAT (trailing dots and spaces dropped), and Windows
+// device names refuse the whole archive, in both formats; nothing is
+// written.
+func TestExtractRefusesControlAndWindowsNames(t *testing.T) {
+	cases := []struct {
+		names []string
+		want  string
+	}{
+		{[]string{"a\x1b[2Jb.provxml"}, "control character U+001B"},
+		{[]string{"bell\a.provxml"}, "control character U+0007"},
+		{[]string{"x\nprovpack: all members OK"}, "control character U+000A"},
+		{[]string{"del\x7f"}, "control character U+007F"},
+		{[]string{"c1\u0085x"}, "control character U+0085"},
+		{[]string{"a.provxml", "a.provxml."}, "same file on Windows and FAT"},
+		{[]string{"a.provxml", "a.provxml "}, "same file on Windows and FAT"},
+		{[]string{"b.provxml.", "B.PROVXML"}, "same file on Windows and FAT"},
+		{[]string{"dir./f", "dir/g"}, ""}, // one directory on Windows: allowed, it is the same directory
+		{[]string{"...", "x"}, "only dots and spaces"},
+		{[]string{"d/ /f"}, "only dots and spaces"},
+		{[]string{"CON"}, "device name"},
+		{[]string{"nul.txt"}, "device name"},
+		{[]string{"sub/Com1.provxml"}, "device name"},
+		{[]string{"LPT9 .x"}, "device name"},
+		{[]string{"aux."}, "device name"},
+		{[]string{"conin$"}, "device name"},
+	}
+	for _, tc := range cases {
+		for _, mk := range []func(*testing.T, ...string) string{hostileTarZst, hostileCab} {
+			archive := mk(t, tc.names...)
+			parent := t.TempDir()
+			dir := filepath.Join(parent, "x")
+			_, err := Extract(context.Background(), archive, dir, false)
+			if tc.want == "" {
+				if err != nil {
+					t.Errorf("%s %q: %v", filepath.Base(archive), tc.names, err)
+				}
+				continue
+			}
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("%s %q: want %q, got %v", filepath.Base(archive), tc.names, tc.want, err)
+				continue
+			}
+			if strings.ContainsAny(err.Error(), "\x1b\a\x7f") || strings.Contains(err.Error(), "\nprovpack") {
+				t.Errorf("%s %q: the error holds the raw name: %q", filepath.Base(archive), tc.names, err)
+			}
+			if got := testutil.Tree(t, parent); len(got) != 0 {
+				t.Errorf("%s %q: wrote %v", filepath.Base(archive), tc.names, got)
+			}
+		}
+	}
+	// Ordinary names stay allowed.
+	for _, n := range []string{"console.provxml", "CONFIG", "com10", "nullable.txt", "a.b.c", "Café.provxml"} {
+		if msg := unsafeName(n); msg != "" {
+			t.Errorf("unsafeName(%q) = %q, want allowed", n, msg)
+		}
+	}
+}
+
 // TestExtractDoesNotFollowSymlinks: a symlink where a member goes refuses
 // the archive, and nothing is written where it points.
 func TestExtractDoesNotFollowSymlinks(t *testing.T) {

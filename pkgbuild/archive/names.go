@@ -49,7 +49,9 @@ const MaxOrdinal = 999
 // nameProblems reports member names that extract would refuse: unsafe
 // names (see unsafeName), and names that would land on the same file, or
 // on a file and a directory at once, on a case-insensitive file system
-// such as the device's. '/' and '\' both separate directories.
+// such as the device's, or on Windows and FAT, which also drop a name's
+// trailing dots and spaces ("a.provxml." and "a.provxml " are
+// "a.provxml" there). '/' and '\' both separate directories.
 func nameProblems(members []Member) []string {
 	var out []string
 	seen := map[string]string{} // fold key -> first name
@@ -65,6 +67,8 @@ func nameProblems(members []Member) []string {
 				out = append(out, fmt.Sprintf("member %q appears twice", m.Name))
 			case strings.ReplaceAll(first, `\`, "/") == strings.ReplaceAll(m.Name, `\`, "/"):
 				out = append(out, fmt.Sprintf("members %q and %q name the same file", first, m.Name))
+			case foldCase(first) != foldCase(m.Name):
+				out = append(out, fmt.Sprintf("members %q and %q are the same file on Windows and FAT file systems, which drop trailing dots and spaces", first, m.Name))
 			default:
 				out = append(out, fmt.Sprintf("members %q and %q differ only in case; they collide on the device's case-insensitive file system", first, m.Name))
 			}
@@ -92,9 +96,21 @@ func nameProblems(members []Member) []string {
 }
 
 // foldName maps a member name to a key equal for exactly the names that
-// are the same file on a case-insensitive file system: '/' separators,
-// and each rune folded as strings.EqualFold folds it.
+// are the same file on a case-insensitive file system that drops
+// trailing dots and spaces (Windows, FAT): '/' separators, each segment
+// without its trailing dots and spaces, and each rune folded as
+// strings.EqualFold folds it.
 func foldName(name string) string {
+	segs := strings.Split(strings.ReplaceAll(name, `\`, "/"), "/")
+	for i, s := range segs {
+		segs[i] = strings.TrimRight(s, ". ")
+	}
+	return foldCase(strings.Join(segs, "/"))
+}
+
+// foldCase maps a name to a key equal for names that differ only in case
+// (as strings.EqualFold folds it) or in the separator ('/' or '\').
+func foldCase(name string) string {
 	var b strings.Builder
 	b.Grow(len(name))
 	for _, r := range name {
@@ -135,13 +151,45 @@ func unsafeName(name string) string {
 			return "\"..\" segment would escape the target directory"
 		}
 	}
+	for _, r := range name {
+		if unicode.IsControl(r) {
+			return fmt.Sprintf("control character %U in name", r)
+		}
+	}
 	for _, seg := range strings.Split(strings.ReplaceAll(name, `\`, "/"), "/") {
-		switch seg {
-		case "":
+		switch {
+		case seg == "":
 			return "empty path segment (a doubled or trailing separator)"
-		case ".":
+		case seg == ".":
 			return "\".\" segment"
+		case strings.TrimRight(seg, ". ") == "":
+			return fmt.Sprintf("segment %q is only dots and spaces, which Windows and FAT drop", seg)
+		case reservedName(seg):
+			return fmt.Sprintf("%q is a device name on Windows (CON, PRN, AUX, NUL, COM1-9, LPT1-9), not a file", seg)
 		}
 	}
 	return ""
+}
+
+// reservedName reports whether Windows takes a path segment for a device
+// rather than a file: CON, PRN, AUX, NUL, COM0-9, LPT0-9, CONIN$ and
+// CONOUT$ in any case, alone or followed by an extension, trailing dots
+// and spaces aside ("nul.txt", "Com1 .provxml").
+func reservedName(seg string) bool {
+	base, _, _ := strings.Cut(strings.TrimRight(seg, ". "), ".")
+	base = strings.ToUpper(strings.TrimRight(base, " "))
+	switch base {
+	case "CON", "PRN", "AUX", "NUL", "CONIN$", "CONOUT$":
+		return true
+	}
+	if len(base) == 4 && (strings.HasPrefix(base, "COM") || strings.HasPrefix(base, "LPT")) {
+		return base[3] >= '0' && base[3] <= '9'
+	}
+	// COM and LPT with a superscript digit are devices too.
+	for _, p := range []string{"COM", "LPT"} {
+		if rest, ok := strings.CutPrefix(base, p); ok && (rest == "¹" || rest == "²" || rest == "³") {
+			return true
+		}
+	}
+	return false
 }
