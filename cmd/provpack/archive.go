@@ -6,6 +6,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/provpack/provpack/internal/quote"
 	"github.com/provpack/provpack/pkgbuild"
 	"github.com/provpack/provpack/pkgbuild/archive"
 	"github.com/provpack/provpack/pkgbuild/report"
@@ -40,24 +41,26 @@ Example:
 			if c.String("output") == "json" {
 				return writeJSON(c.App.Writer, in)
 			}
+			// Everything but sizes and hashes comes from the archive:
+			// shown quoted when a character is not printable (q).
 			w := c.App.Writer
-			fmt.Fprintf(w, "archive  %s (%s, %d bytes)\nsha256   %s\n", in.Archive, in.Format, in.Size, in.SHA256)
+			fmt.Fprintf(w, "archive  %s (%s, %d bytes)\nsha256   %s\n", q(in.Archive), in.Format, in.Size, in.SHA256)
 			if p := in.Package; p != nil {
-				fmt.Fprintf(w, "package  %s %s\nguid     %s\nowner    %s\ntarget   %s\nimage    %s\n", p.Name, p.Version, p.GUID, p.Owner, p.Target, p.Image)
+				fmt.Fprintf(w, "package  %s %s\nguid     %s\nowner    %s\ntarget   %s\nimage    %s\n", q(p.Name), q(p.Version), q(p.GUID), q(string(p.Owner)), q(p.Target), q(p.Image))
 			} else {
 				fmt.Fprintln(w, "package  (no package manifest)")
 			}
 			fmt.Fprintln(w, "\nmembers:")
 			tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 			for _, m := range in.Members {
-				fmt.Fprintf(tw, "  %s\t%d\t%s\n", m.Name, m.Size, m.SHA256)
+				fmt.Fprintf(tw, "  %s\t%d\t%s\n", q(m.Name), m.Size, m.SHA256)
 			}
 			tw.Flush()
 			if len(in.Settings) > 0 {
 				fmt.Fprintln(w, "\nsettings:")
 				tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 				for _, s := range in.Settings {
-					fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\n", s.Op, report.DisplayKey(s.CSP, s.Path, s.Name), report.ShowValue(s.Value), s.Datatype, s.File)
+					fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\n", s.Op, q(report.DisplayKey(s.CSP, s.Path, s.Name)), q(report.ShowValue(s.Value)), q(string(s.Datatype)), q(s.File))
 				}
 				tw.Flush()
 			}
@@ -109,13 +112,14 @@ Example:
 				return err
 			}
 			for _, p := range ps {
-				fmt.Fprintln(c.App.Writer, p)
+				// One line per problem, whatever a name in it holds.
+				fmt.Fprintln(c.App.Writer, oneLine(p.String()))
 			}
 			if len(ps) > 0 {
 				fmt.Fprintf(c.App.ErrWriter, "verify failed: %s\n", plural(len(ps), "problem"))
 				return reportedError{exitFailed}
 			}
-			fmt.Fprintf(c.App.ErrWriter, "%s: OK\n", c.Args().First())
+			fmt.Fprintf(c.App.ErrWriter, "%s: OK\n", q(c.Args().First()))
 			return nil
 		},
 	}
@@ -149,9 +153,20 @@ Example:
 				return err
 			}
 			for _, p := range written {
-				fmt.Fprintln(c.App.Writer, p)
+				fmt.Fprintln(c.App.Writer, q(p))
 			}
 			return nil
 		},
 	}
 }
+
+// q shows a name from an archive or a report: as it is, or quoted when a
+// character in it is not printable (an escape sequence, a newline, an
+// invalid byte), so that it can neither drive the terminal nor forge a
+// line of output.
+func q(name string) string { return quote.Name(name) }
+
+// oneLine is a line of output built from names that were shown with q:
+// as it is, or, should a character that is not printable have got
+// through, the whole line quoted.
+func oneLine(s string) string { return quote.Name(s) }

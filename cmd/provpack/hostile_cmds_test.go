@@ -163,10 +163,14 @@ func cmdCabpatch(ts *testscript.TestScript, neg bool, args []string) {
 	ts.Check(os.WriteFile(ts.MkAbs(args[1]), b, 0o644))
 }
 
-// cmdTarzst: tarzst OUT NAME[:DECLARED]...
+// cmdTarzst: tarzst OUT NAME[:DECLARED|@FILE]...
+//
+// A NAME in double quotes is a Go string literal, for names with control
+// characters ('"a\x1b[2J"'); @FILE takes the member's bytes from FILE
+// instead of "x".
 func cmdTarzst(ts *testscript.TestScript, neg bool, args []string) {
 	if neg || len(args) < 2 {
-		ts.Fatalf("usage: tarzst OUT NAME[:DECLARED]...")
+		ts.Fatalf("usage: tarzst OUT NAME[:DECLARED|@FILE]...")
 	}
 	var raw bytes.Buffer
 	tw := tar.NewWriter(&raw)
@@ -176,14 +180,28 @@ func cmdTarzst(ts *testscript.TestScript, neg bool, args []string) {
 	}
 	var patches []patch
 	for _, a := range args[1:] {
-		name, declared, _ := strings.Cut(a, ":")
-		if declared != "" {
-			n, err := strconv.ParseInt(declared, 10, 64)
+		var name, rest string
+		if strings.HasPrefix(a, `"`) {
+			lit, err := strconv.QuotedPrefix(a)
+			ts.Check(err)
+			name, _ = strconv.Unquote(lit)
+			rest = strings.TrimPrefix(a[len(lit):], ":")
+		} else {
+			name, rest, _ = strings.Cut(a, ":")
+			if n, file, ok := strings.Cut(a, "@"); ok {
+				name, rest = n, "@"+file
+			}
+		}
+		data := []byte("x")
+		if file, ok := strings.CutPrefix(rest, "@"); ok {
+			data = []byte(ts.ReadFile(file))
+		} else if rest != "" {
+			n, err := strconv.ParseInt(rest, 10, 64)
 			ts.Check(err)
 			patches = append(patches, patch{raw.Len(), n})
 		}
-		ts.Check(tw.WriteHeader(&tar.Header{Typeflag: tar.TypeReg, Name: name, Mode: 0o644, Size: 1, ModTime: time.Unix(946684800, 0)}))
-		_, err := tw.Write([]byte("x"))
+		ts.Check(tw.WriteHeader(&tar.Header{Typeflag: tar.TypeReg, Name: name, Mode: 0o644, Size: int64(len(data)), ModTime: time.Unix(946684800, 0)}))
+		_, err := tw.Write(data)
 		ts.Check(err)
 	}
 	ts.Check(tw.Close())

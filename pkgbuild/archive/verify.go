@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/provpack/provpack/internal/quote"
 	"github.com/provpack/provpack/pkgbuild/internal/outdir"
 
 	"github.com/provpack/provpack/manifest"
@@ -84,7 +85,9 @@ type Problem struct {
 	Msg  string `json:"message"`
 }
 
-func (p Problem) String() string { return p.File + ": " + p.Msg }
+// String is the problem as verify prints it: the file quoted when it has
+// a character that is not printable (see quote.Name).
+func (p Problem) String() string { return quote.Name(p.File) + ": " + p.Msg }
 
 // Expect is what a build report says of an archive that Verify compares
 // with its package manifest.
@@ -163,7 +166,7 @@ func (c config) verify(path string, want *Expect) []Problem {
 		return ps
 	}
 	if want != nil && (want.Name != info.Name || want.Version != info.Version || want.GUID != info.GUID) {
-		add("package manifest says %s %s (%s), the report %s %s (%s)", info.Name, info.Version, info.GUID, want.Name, want.Version, want.GUID)
+		add("package manifest says %s %s (%s), the report %s %s (%s)", quote.Name(info.Name), quote.Name(info.Version), quote.Name(info.GUID), quote.Name(want.Name), quote.Name(want.Version), quote.Name(want.GUID))
 	}
 	// Each listed file is checked once: a manifest that lists a file
 	// a thousand times must not cost a thousand lints.
@@ -181,31 +184,32 @@ func (c config) verify(path string, want *Expect) []Problem {
 		msgs[name] = append(msgs[name], fmt.Sprintf(format, args...))
 	}
 	for _, f := range files {
+		name := quote.Name(f.Name)
 		if n := times[f.Name]; n > 1 {
-			note(f.Name, "%s is listed %d times in the package manifest", f.Name, n)
+			note(f.Name, "%s is listed %d times in the package manifest", name, n)
 		}
 		m, ok := byName[f.Name]
 		if !ok {
-			note(f.Name, "%s is listed in the package manifest but missing from the archive", f.Name)
+			note(f.Name, "%s is listed in the package manifest but missing from the archive", name)
 			continue
 		}
 		if m.Size != f.Size {
-			note(f.Name, "%s: size %d, the package manifest says %d", f.Name, m.Size, f.Size)
+			note(f.Name, "%s: size %d, the package manifest says %d", name, m.Size, f.Size)
 		}
 		if m.SHA256 != f.SHA256 {
-			note(f.Name, "%s: SHA-256 %s, the package manifest says %s", f.Name, m.SHA256, f.SHA256)
+			note(f.Name, "%s: SHA-256 %s, the package manifest says %s", name, m.SHA256, quote.Name(f.SHA256))
 		}
 		class, pkg, ord, ok := ParseFileName(f.Name)
 		switch {
 		case !ok:
-			note(f.Name, "%s is not a ROM provisioning file name (mxipcold_/mxipupdate_<pkg>_<NNN>.provxml)", f.Name)
+			note(f.Name, "%s is not a ROM provisioning file name (mxipcold_/mxipupdate_<pkg>_<NNN>.provxml)", name)
 		case pkg != info.Name:
-			note(f.Name, "%s names package %s, but the archive holds package %s", f.Name, pkg, info.Name)
+			note(f.Name, "%s names package %s, but the archive holds package %s", name, quote.Name(pkg), quote.Name(info.Name))
 		case class != f.Class || ord != f.Ordinal:
-			note(f.Name, "%s: the package manifest says class %s ordinal %d", f.Name, f.Class, f.Ordinal)
+			note(f.Name, "%s: the package manifest says class %s ordinal %d", name, quote.Name(string(f.Class)), f.Ordinal)
 		}
 		if m.Size > provxml.DefaultMaxSize {
-			note(f.Name, "%s: %d bytes, larger than a provisioning file may be (%d)", f.Name, m.Size, provxml.DefaultMaxSize)
+			note(f.Name, "%s: %d bytes, larger than a provisioning file may be (%d)", name, m.Size, provxml.DefaultMaxSize)
 			continue
 		}
 		lint[f.Name] = true
@@ -213,7 +217,8 @@ func (c config) verify(path string, want *Expect) []Problem {
 	// Lint what the first pass kept; read the rest again, one at a time.
 	findings := map[string][]string{}
 	lintOne := func(name string, data []byte) {
-		_, fs := provxml.Lint(name, data, provxml.ParseOptions{}, provxml.Options{Target: info.Target})
+		// Findings start with the file's name: quoted when not printable.
+		_, fs := provxml.Lint(quote.Name(name), data, provxml.ParseOptions{}, provxml.Options{Target: info.Target})
 		for _, x := range fs {
 			if x.Rule.Severity == provxml.Error {
 				findings[name] = append(findings[name], x.String())
@@ -251,7 +256,7 @@ func (c config) verify(path string, want *Expect) []Problem {
 	listed := times
 	for _, m := range members {
 		if listed[m.Name] == 0 && !IsManifest(m.Name) {
-			add("%s is in the archive but not in the package manifest", m.Name)
+			add("%s is in the archive but not in the package manifest", quote.Name(m.Name))
 		}
 	}
 	return ps

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/provpack/provpack/internal/boundedread"
+	"github.com/provpack/provpack/internal/quote"
 
 	"github.com/provpack/provpack/manifest"
 	"github.com/provpack/provpack/pkgbuild/report"
@@ -178,10 +179,10 @@ func sameEffect(a, b report.Setting) bool {
 func DiffSnapshots(oldS, newS *Snapshot) *Diff {
 	d := &Diff{Old: oldS.Source, New: newS.Source, OldRelease: oldS.Release, NewRelease: newS.Release, Packages: []PackageDiff{}}
 	if oldS.Image != newS.Image {
-		d.Warnings = append(d.Warnings, fmt.Sprintf("different images: %s is of %s, %s of %s", oldS.Source, oldS.Image, newS.Source, newS.Image))
+		d.Warnings = append(d.Warnings, fmt.Sprintf("different images: %s is of %s, %s of %s", q(oldS.Source), q(oldS.Image), q(newS.Source), q(newS.Image)))
 	}
 	if oldS.Target != newS.Target {
-		d.Warnings = append(d.Warnings, fmt.Sprintf("different targets: %s is for %s, %s for %s", oldS.Source, oldS.Target, newS.Source, newS.Target))
+		d.Warnings = append(d.Warnings, fmt.Sprintf("different targets: %s is for %s, %s for %s", q(oldS.Source), q(oldS.Target), q(newS.Source), q(newS.Target)))
 	}
 	oldPkgs := map[string]SnapshotPackage{}
 	for _, p := range oldS.Packages {
@@ -288,15 +289,20 @@ func valueShort(v *SettingValue) string {
 	}
 	s := fmt.Sprintf("%q", report.ShowValue(v.Value))
 	if v.Datatype != "" {
-		s += " " + v.Datatype
+		s += " " + q(v.Datatype)
 	}
 	return s
 }
 
+// q shows a name from a report or a lock (a package, a setting, a file,
+// a class): as it is, or quoted when a character in it is not printable,
+// so that it can neither drive a terminal nor forge a line of the diff.
+func q[S ~string](s S) string { return quote.Name(string(s)) }
+
 // Text renders a diff for a terminal.
 func (d *Diff) Text() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "diff %s (%s) → %s (%s)\n", d.Old, d.OldRelease, d.New, d.NewRelease)
+	fmt.Fprintf(&b, "diff %s (%s) → %s (%s)\n", q(d.Old), q(d.OldRelease), q(d.New), q(d.NewRelease))
 	for _, w := range d.Warnings {
 		fmt.Fprintf(&b, "warning: %s\n", w)
 	}
@@ -305,21 +311,21 @@ func (d *Diff) Text() string {
 		return b.String()
 	}
 	for _, p := range d.Packages {
-		fmt.Fprintf(&b, "\npackage %s %s (%s)\n", p.Name, report.Arrow(p.OldVersion, p.NewVersion), p.Status)
+		fmt.Fprintf(&b, "\npackage %s %s (%s)\n", q(p.Name), report.Arrow(q(p.OldVersion), q(p.NewVersion)), p.Status)
 		for _, f := range p.Files {
-			fmt.Fprintf(&b, "  file     %-6s %s\n", f.Class, fileArrow(f))
+			fmt.Fprintf(&b, "  file     %-6s %s\n", q(f.Class), fileArrow(f))
 		}
 		for _, c := range p.Changed {
-			fmt.Fprintf(&b, "  changed  %-6s %s: %s → %s\n", c.NewClass, c.Setting, valueShort(c.Old), valueShort(c.New))
+			fmt.Fprintf(&b, "  changed  %-6s %s: %s → %s\n", q(c.NewClass), q(c.Setting), valueShort(c.Old), valueShort(c.New))
 		}
 		for _, c := range p.Added {
-			fmt.Fprintf(&b, "  added    %-6s %s = %s\n", c.NewClass, c.Setting, valueShort(c.New))
+			fmt.Fprintf(&b, "  added    %-6s %s = %s\n", q(c.NewClass), q(c.Setting), valueShort(c.New))
 		}
 		for _, c := range p.Removed {
-			fmt.Fprintf(&b, "  removed  %-6s %s (was %s)\n", c.OldClass, c.Setting, valueShort(c.Old))
+			fmt.Fprintf(&b, "  removed  %-6s %s (was %s)\n", q(c.OldClass), q(c.Setting), valueShort(c.Old))
 		}
 		for _, c := range p.Moved {
-			fmt.Fprintf(&b, "  moved    %s: %s → %s (%s → %s)\n", c.Setting, c.OldClass, c.NewClass, valueShort(c.Old), valueShort(c.New))
+			fmt.Fprintf(&b, "  moved    %s: %s → %s (%s → %s)\n", q(c.Setting), q(c.OldClass), q(c.NewClass), valueShort(c.Old), valueShort(c.New))
 		}
 	}
 	return b.String()
@@ -328,17 +334,17 @@ func (d *Diff) Text() string {
 func fileArrow(f FileDiff) string {
 	switch {
 	case f.OldName == "":
-		return f.NewName + " (new)"
+		return q(f.NewName) + " (new)"
 	case f.NewName == "":
-		return f.OldName + " (gone)"
+		return q(f.OldName) + " (gone)"
 	}
-	return f.OldName + " → " + f.NewName
+	return q(f.OldName) + " → " + q(f.NewName)
 }
 
 // Markdown renders a diff as a review comment.
 func (d *Diff) Markdown() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "## provpack diff %s → %s\n\n", d.OldRelease, d.NewRelease)
+	fmt.Fprintf(&b, "## provpack diff %s → %s\n\n", q(d.OldRelease), q(d.NewRelease))
 	for _, w := range d.Warnings {
 		fmt.Fprintf(&b, "> **Warning:** %s\n\n", w)
 	}
@@ -359,13 +365,13 @@ func (d *Diff) Markdown() string {
 	}
 	fmt.Fprintf(&b, "%s changed, %d added, %d removed. Settings that did not change are not listed.\n", plural(changed, "package"), added, removed)
 	for _, p := range d.Packages {
-		fmt.Fprintf(&b, "\n### %s %s", p.Name, report.Arrow(p.OldVersion, p.NewVersion))
+		fmt.Fprintf(&b, "\n### %s %s", q(p.Name), report.Arrow(q(p.OldVersion), q(p.NewVersion)))
 		if p.Status != "changed" {
 			fmt.Fprintf(&b, " (%s)", p.Status)
 		}
 		b.WriteString("\n\n")
 		for _, f := range p.Files {
-			fmt.Fprintf(&b, "- %s file: %s\n", f.Class, strings.ReplaceAll(report.MDCode(fileArrow(f)), " → ", "` → `"))
+			fmt.Fprintf(&b, "- %s file: %s\n", q(f.Class), strings.ReplaceAll(report.MDCode(fileArrow(f)), " → ", "` → `"))
 		}
 		if len(p.Files) > 0 {
 			b.WriteString("\n")
@@ -379,16 +385,16 @@ func (d *Diff) Markdown() string {
 		}
 		b.WriteString("| change | class | setting | old | new |\n| --- | --- | --- | --- | --- |\n")
 		for _, c := range p.Changed {
-			fmt.Fprintf(&b, "| changed | %s | %s | %s | %s |\n", c.NewClass, report.MDCode(c.Setting), report.MDCode(valueShort(c.Old)), report.MDCode(valueShort(c.New)))
+			fmt.Fprintf(&b, "| changed | %s | %s | %s | %s |\n", q(c.NewClass), report.MDCode(q(c.Setting)), report.MDCode(valueShort(c.Old)), report.MDCode(valueShort(c.New)))
 		}
 		for _, c := range p.Added {
-			fmt.Fprintf(&b, "| added | %s | %s | | %s |\n", c.NewClass, report.MDCode(c.Setting), report.MDCode(valueShort(c.New)))
+			fmt.Fprintf(&b, "| added | %s | %s | | %s |\n", q(c.NewClass), report.MDCode(q(c.Setting)), report.MDCode(valueShort(c.New)))
 		}
 		for _, c := range p.Removed {
-			fmt.Fprintf(&b, "| removed | %s | %s | %s | |\n", c.OldClass, report.MDCode(c.Setting), report.MDCode(valueShort(c.Old)))
+			fmt.Fprintf(&b, "| removed | %s | %s | %s | |\n", q(c.OldClass), report.MDCode(q(c.Setting)), report.MDCode(valueShort(c.Old)))
 		}
 		for _, c := range p.Moved {
-			fmt.Fprintf(&b, "| moved | %s → %s | %s | %s | %s |\n", c.OldClass, c.NewClass, report.MDCode(c.Setting), report.MDCode(valueShort(c.Old)), report.MDCode(valueShort(c.New)))
+			fmt.Fprintf(&b, "| moved | %s → %s | %s | %s | %s |\n", q(c.OldClass), q(c.NewClass), report.MDCode(q(c.Setting)), report.MDCode(valueShort(c.Old)), report.MDCode(valueShort(c.New)))
 		}
 	}
 	return b.String()
