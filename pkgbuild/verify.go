@@ -112,8 +112,14 @@ func verifyDir(ctx context.Context, dir string) ([]archive.Problem, error) {
 		if rep, err = report.Read(filepath.Join(dir, "report.json"), data); err != nil {
 			ps = append(ps, problem(filepath.Join(dir, "report.json"), err.Error()))
 		}
-	} else {
+	} else if errors.Is(err, fs.ErrNotExist) {
 		ps = append(ps, problem(filepath.Join(dir, "report.json"), "missing; a provpack output directory has one"))
+	} else {
+		// A FIFO, a device, a directory or an oversized file.
+		if pe := (*fs.PathError)(nil); errors.As(err, &pe) {
+			err = pe.Err
+		}
+		ps = append(ps, problem(filepath.Join(dir, "report.json"), fmt.Sprintf("cannot be read: %v", err)))
 	}
 	reported := map[string]*report.Package{}
 	if rep != nil {

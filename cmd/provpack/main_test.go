@@ -117,6 +117,13 @@ func TestScripts(t *testing.T) {
 			// one byte (a negative offset counts from the end) or cuts
 			// the file.
 			"patchfile": cmdPatchfile,
+			// mkfifo PATH makes a named pipe (scripts using it need [unix]).
+			"mkfifo": func(ts *testscript.TestScript, neg bool, args []string) {
+				if neg || len(args) != 1 {
+					ts.Fatalf("usage: mkfifo PATH")
+				}
+				ts.Check(mkfifo(ts.MkAbs(args[0])))
+			},
 			// utf16 SRC DST writes SRC as UTF-16LE with a byte-order mark.
 			"utf16": func(ts *testscript.TestScript, neg bool, args []string) {
 				if len(args) != 2 {
