@@ -131,9 +131,11 @@ func extractCommand() *cli.Command {
 		Usage:     "unpack a package archive safely into DIR",
 		ArgsUsage: "ARCHIVE",
 		Description: `Unpacks ARCHIVE into DIR after checking every member name: absolute
-names, drive letters, ".." segments, duplicates and names that collide
-ignoring case refuse the whole archive, and nothing is ever written outside
-DIR. An existing file with different bytes is replaced only with --force.
+names, drive letters, ".." segments, duplicates, control characters,
+Windows device names (CON, NUL, COM1...) and names that collide ignoring
+case or trailing dots and spaces refuse the whole archive, and nothing is
+ever written outside DIR. An existing file with different bytes is
+replaced only with --force. Ctrl-C before the end leaves DIR as it was.
 
 Example:
    provpack extract out/OEM_Base-1.4.0.cab -o unpacked`,
