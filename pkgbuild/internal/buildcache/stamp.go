@@ -1,6 +1,9 @@
 package buildcache
 
 import (
+	"context"
+	"sync/atomic"
+
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
@@ -10,6 +13,8 @@ import (
 	"path/filepath"
 	"sync"
 	"time"
+
+	"github.com/provpack/provpack/internal/parallel"
 )
 
 // Stamp identifies one state of a file without reading it, as make and
@@ -100,18 +105,27 @@ func (d *Digest) Sum() string {
 
 // WatchDigest digests head and the stamps of paths (slash-separated,
 // under dir) taken now. It is "" when a stamp is within window of start
-// or a path cannot be stamped.
+// or a path cannot be stamped. The paths are stamped on every core: a
+// rebuild with nothing changed is mostly this.
 func WatchDigest(head, dir string, paths []string, start time.Time, window time.Duration) string {
 	if !StampsWork() || len(paths) == 0 {
 		return ""
 	}
-	d := NewDigest(head)
-	for _, p := range paths {
-		st, ok := StampPath(filepath.Join(dir, filepath.FromSlash(p)))
+	stamps := make([]Stamp, len(paths))
+	var bad atomic.Bool
+	parallel.For(context.Background(), len(paths), 0, func(i int) {
+		st, ok := StampPath(filepath.Join(dir, filepath.FromSlash(paths[i])))
 		if !ok || st.Recent(start, window) {
-			return ""
+			bad.Store(true)
 		}
-		d.Stamp(p, st)
+		stamps[i] = st
+	})
+	if bad.Load() {
+		return ""
+	}
+	d := NewDigest(head)
+	for i, p := range paths {
+		d.Stamp(p, stamps[i])
 	}
 	return d.Sum()
 }
