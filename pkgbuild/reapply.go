@@ -256,37 +256,45 @@ func conflicts(pl *Plan, keys [][]uint64, hash func([]byte) uint64) []Finding {
 }
 
 // sharedKeys returns the hashes found in more than one of the per-package
-// hash lists, and the indexes of the lists holding them: all (hash,
-// package) pairs sorted, then one pass over equal runs.
+// hash lists (each sorted, each hash once), and the indexes of the lists
+// holding them. The hash space is cut into ranges taken one at a time, so
+// that the (hash, package) pairs sorted at once are a sixteenth of an
+// image's: the memory a large image needs here stays small.
 func sharedKeys(keys [][]uint64) (map[uint64]bool, map[int]bool) {
 	type pair struct {
 		hash uint64
-		pkg  int
+		pkg  int32
 	}
-	n := 0
-	for _, ks := range keys {
-		n += len(ks)
-	}
-	all := make([]pair, 0, n)
-	for i, ks := range keys {
-		for _, k := range ks {
-			all = append(all, pair{k, i})
-		}
-	}
-	slices.SortFunc(all, func(a, b pair) int { return cmp.Compare(a.hash, b.hash) })
+	const parts = 16
 	hashes, pkgs := map[uint64]bool{}, map[int]bool{}
-	for i := 0; i < len(all); {
-		j := i + 1
-		for j < len(all) && all[j].hash == all[i].hash {
-			j++
-		}
-		if j-i > 1 { // each list holds a hash once: more than one package
-			hashes[all[i].hash] = true
-			for _, p := range all[i:j] {
-				pkgs[p.pkg] = true
+	var buf []pair
+	for part := range uint64(parts) {
+		lo, hi := part<<60, (part+1)<<60 // hi is 0 for the last part
+		buf = buf[:0]
+		for i, ks := range keys {
+			a, _ := slices.BinarySearch(ks, lo)
+			b := len(ks)
+			if hi != 0 {
+				b, _ = slices.BinarySearch(ks, hi)
+			}
+			for _, k := range ks[a:b] {
+				buf = append(buf, pair{k, int32(i)})
 			}
 		}
-		i = j
+		slices.SortFunc(buf, func(a, b pair) int { return cmp.Compare(a.hash, b.hash) })
+		for i := 0; i < len(buf); {
+			j := i + 1
+			for j < len(buf) && buf[j].hash == buf[i].hash {
+				j++
+			}
+			if j-i > 1 { // each list holds a hash once: more than one package
+				hashes[buf[i].hash] = true
+				for _, p := range buf[i:j] {
+					pkgs[int(p.pkg)] = true
+				}
+			}
+			i = j
+		}
 	}
 	return hashes, pkgs
 }
