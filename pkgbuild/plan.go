@@ -561,7 +561,7 @@ type keysSeen struct {
 	full  bool
 }
 
-const maxKeysSeen = 1 << 18
+const maxKeysSeen = 1 << 16
 
 func newKeysSeen(packages int) *keysSeen {
 	return &keysSeen{first: make(map[uint64]int, min(packages*64, maxKeysSeen))}
