@@ -16,6 +16,8 @@ import (
 	"syscall"
 	"testing"
 
+	"github.com/provpack/provpack/pkgbuild/verify"
+
 	"github.com/provpack/provpack/internal/testutil"
 	"github.com/provpack/provpack/manifest"
 	"github.com/provpack/provpack/pkgbuild/internal/outdir"
@@ -173,7 +175,7 @@ func TestTarZst(t *testing.T) {
 			}
 		}
 	}
-	if ps, err := Verify(context.Background(), a); err != nil || len(ps) != 0 {
+	if ps, err := verify.Verify(context.Background(), a); err != nil || len(ps) != 0 {
 		t.Errorf("verify tar.zst output: %v %v", ps, err)
 	}
 }
@@ -186,7 +188,7 @@ func TestVerifyCatchesEveryByteFlip(t *testing.T) {
 	}
 	out := t.TempDir()
 	rep := buildInto(t, copyDemo(t), out, BuildOptions{}, Options{})
-	if ps, err := Verify(context.Background(), out); err != nil || len(ps) != 0 {
+	if ps, err := verify.Verify(context.Background(), out); err != nil || len(ps) != 0 {
 		t.Fatalf("fresh output does not verify: %v %v", ps, err)
 	}
 	archive := filepath.Join(out, rep.Packages[0].Archive)
@@ -196,7 +198,7 @@ func TestVerifyCatchesEveryByteFlip(t *testing.T) {
 		flipped := bytes.Clone(orig)
 		flipped[i] ^= 0x01
 		os.WriteFile(archive, flipped, 0o644)
-		ps, err := Verify(context.Background(), out)
+		ps, err := verify.Verify(context.Background(), out)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -207,7 +209,7 @@ func TestVerifyCatchesEveryByteFlip(t *testing.T) {
 		if !named {
 			t.Fatalf("flipping byte %d: verify did not name %s: %v", i, archive, ps)
 		}
-		if ps, _ := Verify(context.Background(), archive); len(ps) > 0 {
+		if ps, _ := verify.Verify(context.Background(), archive); len(ps) > 0 {
 			archiveOnly++
 		}
 	}
@@ -348,7 +350,7 @@ func TestExistingDifferentOutputNeedsForce(t *testing.T) {
 	if _, err := Build(context.Background(), pl, BuildOptions{OutDir: out, Epoch: epoch, Force: true}); err != nil {
 		t.Fatal(err)
 	}
-	if ps, _ := Verify(context.Background(), out); len(ps) != 0 {
+	if ps, _ := verify.Verify(context.Background(), out); len(ps) != 0 {
 		t.Errorf("forced build does not verify: %v", ps)
 	}
 }

@@ -13,6 +13,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/provpack/provpack/pkgbuild/verify"
+
 	"github.com/provpack/provpack/internal/imagegen"
 	"github.com/provpack/provpack/manifest"
 	"github.com/provpack/provpack/pkgbuild/archive"
@@ -82,10 +84,10 @@ func cabBoundaries(t *testing.T, b []byte) []boundary {
 // archive, and extract must write nothing.
 func checkRefused(t *testing.T, out, path, what string, dirToo bool) {
 	t.Helper()
-	if _, err := Inspect(context.Background(), path); err == nil || !strings.Contains(err.Error(), path) {
+	if _, err := verify.Inspect(context.Background(), path); err == nil || !strings.Contains(err.Error(), path) {
 		t.Errorf("%s: inspect: want an error naming %s, got %v", what, path, err)
 	}
-	ps, err := Verify(context.Background(), path)
+	ps, err := verify.Verify(context.Background(), path)
 	if err != nil || len(ps) == 0 {
 		t.Errorf("%s: verify of the archive: want problems, got %v %v", what, ps, err)
 	}
@@ -95,7 +97,7 @@ func checkRefused(t *testing.T, out, path, what string, dirToo bool) {
 		}
 	}
 	if dirToo {
-		ps, err = Verify(context.Background(), out)
+		ps, err = verify.Verify(context.Background(), out)
 		if err != nil || !slices.ContainsFunc(ps, func(p archive.Problem) bool { return p.File == path }) {
 			t.Errorf("%s: verify of the output directory: want a problem naming the archive, got %v %v", what, ps, err)
 		}

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/provpack/provpack/pkgbuild/verify"
+
 	"github.com/provpack/provpack/pkgbuild/archive"
 )
 
@@ -52,7 +54,7 @@ func TestVerifyDirLongSumsLine(t *testing.T) {
 	if err := os.WriteFile(sums, []byte(wrong.String()), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	ps, err := Verify(context.Background(), out)
+	ps, err := verify.Verify(context.Background(), out)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -97,7 +99,7 @@ func TestVerifyDirReportNamesStayInDir(t *testing.T) {
 	if err := os.WriteFile(path, data, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	ps, err := Verify(context.Background(), out)
+	ps, err := verify.Verify(context.Background(), out)
 	if err != nil {
 		t.Fatal(err)
 	}

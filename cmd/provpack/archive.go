@@ -4,10 +4,11 @@ import (
 	"fmt"
 	"text/tabwriter"
 
+	"github.com/provpack/provpack/pkgbuild/verify"
+
 	"github.com/urfave/cli/v2"
 
 	"github.com/provpack/provpack/internal/quote"
-	"github.com/provpack/provpack/pkgbuild"
 	"github.com/provpack/provpack/pkgbuild/archive"
 	"github.com/provpack/provpack/pkgbuild/report"
 )
@@ -32,8 +33,8 @@ Example:
 			if err := oneOf("output", c.String("output"), outputFormats["inspect"]...); err != nil {
 				return err
 			}
-			in, err := interruptible(c.Context, func() (*pkgbuild.Inspection, error) {
-				return pkgbuild.Inspect(c.Context, c.Args().First())
+			in, err := interruptible(c.Context, func() (*verify.Inspection, error) {
+				return verify.Inspect(c.Context, c.Args().First())
 			})
 			if err != nil {
 				return err
@@ -91,8 +92,8 @@ Example:
 				return err
 			}
 			if c.String("output") == "json" {
-				v, err := interruptible(c.Context, func() (*pkgbuild.Verification, error) {
-					return pkgbuild.VerifySummary(c.Context, c.Args().First())
+				v, err := interruptible(c.Context, func() (*verify.Verification, error) {
+					return verify.VerifySummary(c.Context, c.Args().First())
 				})
 				if err != nil {
 					return err
@@ -106,7 +107,7 @@ Example:
 				return nil
 			}
 			ps, err := interruptible(c.Context, func() ([]archive.Problem, error) {
-				return pkgbuild.Verify(c.Context, c.Args().First())
+				return verify.Verify(c.Context, c.Args().First())
 			})
 			if err != nil {
 				return err

@@ -28,9 +28,10 @@ var allowed = map[string][]string{
 	"pkgbuild/archive":             {"provxml", "internal/parallel", "internal/boundedread", "manifest", "pkgbuild/cab", "pkgbuild/internal/outdir", "internal/quote"},
 	"pkgbuild/report":              {"provxml", "internal/parallel", "internal/boundedread", "manifest", "internal/quote"},
 	"pkgbuild/internal/buildcache": {"provxml", "internal/parallel", "internal/boundedread", "manifest", "pkgbuild/report", "pkgbuild/internal/outdir", "internal/quote"},
+	"pkgbuild/verify":              {"provxml", "internal/parallel", "internal/boundedread", "manifest", "pkgbuild/cab", "pkgbuild/internal/outdir", "pkgbuild/report", "pkgbuild/archive", "internal/quote"},
 	"pkgbuild/diff":                {"provxml", "internal/parallel", "internal/boundedread", "manifest", "pkgbuild/report", "internal/quote"},
-	"pkgbuild":                     {"provxml", "internal/parallel", "internal/boundedread", "manifest", "pkgbuild/cab", "pkgbuild/internal/outdir", "pkgbuild/internal/buildcache", "pkgbuild/report", "pkgbuild/diff", "pkgbuild/archive", "internal/quote"},
-	"cmd/provpack":                 {"provxml", "internal/parallel", "internal/boundedread", "manifest", "pkgbuild", "pkgbuild/cab", "pkgbuild/internal/outdir", "pkgbuild/internal/buildcache", "pkgbuild/report", "pkgbuild/diff", "pkgbuild/archive", "internal/quote"},
+	"pkgbuild":                     {"provxml", "internal/parallel", "internal/boundedread", "manifest", "pkgbuild/cab", "pkgbuild/internal/outdir", "pkgbuild/internal/buildcache", "pkgbuild/report", "pkgbuild/diff", "pkgbuild/archive", "pkgbuild/verify", "internal/quote"},
+	"cmd/provpack":                 {"provxml", "internal/parallel", "internal/boundedread", "manifest", "pkgbuild", "pkgbuild/cab", "pkgbuild/internal/outdir", "pkgbuild/internal/buildcache", "pkgbuild/report", "pkgbuild/diff", "pkgbuild/archive", "pkgbuild/verify", "internal/quote"},
 	// Tools and test helpers.
 	"internal/benchgen":       {"internal/imagegen"},
 	"provxml/internal/cspgen": {}, // go generate: DDF files → provxml/csp_table.txt

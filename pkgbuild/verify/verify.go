@@ -1,4 +1,4 @@
-package pkgbuild
+package verify
 
 import (
 	"context"

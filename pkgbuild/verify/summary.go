@@ -1,4 +1,4 @@
-package pkgbuild
+package verify
 
 import (
 	"context"
@@ -9,15 +9,16 @@ import (
 
 	"github.com/provpack/provpack/pkgbuild/archive"
 	"github.com/provpack/provpack/pkgbuild/internal/outdir"
+	"github.com/provpack/provpack/pkgbuild/report"
 	"github.com/provpack/provpack/provxml"
 )
 
 // Verification is what verify checked and found, for verify --output json.
 type Verification struct {
-	Path     string      `json:"path"`
-	OK       bool        `json:"ok"`
-	Archives []ArchiveID `json:"archives"`
-	Findings []Finding   `json:"findings"`
+	Path     string           `json:"path"`
+	OK       bool             `json:"ok"`
+	Archives []ArchiveID      `json:"archives"`
+	Findings []report.Finding `json:"findings"`
 }
 
 // ArchiveID names an archive by its path, size and SHA-256.
@@ -35,7 +36,7 @@ func VerifySummary(ctx context.Context, path string) (*Verification, error) {
 	if err != nil {
 		return nil, err
 	}
-	v := &Verification{Path: path, OK: len(ps) == 0, Archives: []ArchiveID{}, Findings: []Finding{}}
+	v := &Verification{Path: path, OK: len(ps) == 0, Archives: []ArchiveID{}, Findings: []report.Finding{}}
 	for _, p := range ps {
 		v.Findings = append(v.Findings, problemFinding(p))
 	}
@@ -64,8 +65,8 @@ func VerifySummary(ctx context.Context, path string) (*Verification, error) {
 // problemFinding is a verify problem in the shape of every other finding:
 // error-level, with the line when the problem names one ("SHA256SUMS:3").
 // Verify's checks have no rule IDs; ID is "".
-func problemFinding(p archive.Problem) Finding {
-	f := Finding{File: p.File, Severity: provxml.Error, Message: p.Msg}
+func problemFinding(p archive.Problem) report.Finding {
+	f := report.Finding{File: p.File, Severity: provxml.Error, Message: p.Msg}
 	if i := strings.LastIndexByte(p.File, ':'); i > 0 {
 		if n, err := strconv.Atoi(p.File[i+1:]); err == nil && n > 0 {
 			f.File, f.Line = p.File[:i], n
