@@ -16,7 +16,9 @@ FUZZ_TARGETS ?= ./provxml:FuzzParse ./manifest:FuzzParse ./manifest:FuzzReadLock
 # urfave_cli_no_docs leaves out urfave/cli's man-page and Markdown
 # generators (and their Markdown library's start-up, 0.4 ms), which
 # provpack does not use.
-BUILDFLAGS ?= -tags urfave_cli_no_docs
+# -buildvcs=true: provpack version names the commit even where GOFLAGS
+# turns stamping off.
+BUILDFLAGS ?= -tags urfave_cli_no_docs -buildvcs=true
 build:
 	CGO_ENABLED=0 $(GO) build $(BUILDFLAGS) -o bin/provpack ./cmd/provpack
 
