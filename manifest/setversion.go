@@ -17,14 +17,9 @@ import (
 // SetVersion does not validate the rest of the manifest; parse the result
 // to learn whether, say, another package's requirement no longer holds.
 func SetVersion(data []byte, pkg string, v string) ([]byte, error) {
-	if _, err := ParseVersion(v); err != nil {
+	t, root, err := parseForEdit(data, v)
+	if err != nil {
 		return nil, err
-	}
-	e := &errs{file: "manifest"}
-	t := newText(data)
-	root := parseYAML(e, t)
-	if root == nil {
-		return nil, fmt.Errorf("cannot edit the manifest:\n%w", e.list.err())
 	}
 	var pkgs *yaml.Node
 	for i := 0; i+1 < len(root.Content); i += 2 {
@@ -85,14 +80,9 @@ func SetVersion(data []byte, pkg string, v string) ([]byte, error) {
 // provpack bump --release; like SetVersion, only the bytes of the old
 // token change.
 func SetRelease(data []byte, v string) ([]byte, error) {
-	if _, err := ParseVersion(v); err != nil {
+	t, root, err := parseForEdit(data, v)
+	if err != nil {
 		return nil, err
-	}
-	e := &errs{file: "manifest"}
-	t := newText(data)
-	root := parseYAML(e, t)
-	if root == nil {
-		return nil, fmt.Errorf("cannot edit the manifest:\n%w", e.list.err())
 	}
 	rn := mappingValue(root, "release")
 	if rn == nil {
@@ -106,6 +96,20 @@ func SetRelease(data []byte, v string) ([]byte, error) {
 		return nil, fmt.Errorf("line %d: cannot edit the release: %v", rn.Line, err)
 	}
 	return out, nil
+}
+
+// parseForEdit checks that v is a version and parses data for an edit.
+func parseForEdit(data []byte, v string) (*text, *yaml.Node, error) {
+	if _, err := ParseVersion(v); err != nil {
+		return nil, nil, err
+	}
+	e := &errs{file: "manifest"}
+	t := newText(data)
+	root := parseYAML(e, t)
+	if root == nil {
+		return nil, nil, fmt.Errorf("cannot edit the manifest:\n%w", e.list.err())
+	}
+	return t, root, nil
 }
 
 // replaceScalar returns t's data with the one-line scalar n replaced by v

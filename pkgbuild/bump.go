@@ -58,19 +58,11 @@ type BumpResult struct {
 // When ctx is done before the files are committed, Bump changes nothing
 // and returns ctx.Err().
 func Bump(ctx context.Context, path, pkg string, kind BumpKind, reason string) (*BumpResult, error) {
-	guard, err := outdir.Lock(filepath.Dir(path), "the manifest and its release lock")
+	guard, data, m, err := guardedManifest(path)
 	if err != nil {
 		return nil, err
 	}
 	defer guard.Unlock()
-	data, err := boundedread.File(path, manifest.MaxSize)
-	if err != nil {
-		return nil, err
-	}
-	m, err := manifest.Parse(path, data)
-	if err != nil {
-		return nil, err
-	}
 	p := m.Package(pkg)
 	if p == nil {
 		// SetVersion knows the names and suggests one.
@@ -138,6 +130,24 @@ func Bump(ctx context.Context, path, pkg string, kind BumpKind, reason string) (
 	return res, nil
 }
 
+// guardedManifest takes the guard on the manifest's directory, then reads
+// and parses the manifest at path. The caller unlocks the guard.
+func guardedManifest(path string) (*outdir.Guard, []byte, *manifest.Manifest, error) {
+	guard, err := outdir.Lock(filepath.Dir(path), "the manifest and its release lock")
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	data, err := boundedread.File(path, manifest.MaxSize)
+	if err == nil {
+		var m *manifest.Manifest
+		if m, err = manifest.Parse(path, data); err == nil {
+			return guard, data, m, nil
+		}
+	}
+	guard.Unlock()
+	return nil, nil, nil, err
+}
+
 // BumpRelease raises the image release of the manifest at path by kind,
 // editing only the release scalar, under the same guard as Bump. The
 // result's Package is empty.
@@ -145,19 +155,11 @@ func BumpRelease(path string, kind BumpKind) (*BumpResult, error) {
 	if err := kind.Valid(); err != nil {
 		return nil, err
 	}
-	guard, err := outdir.Lock(filepath.Dir(path), "the manifest and its release lock")
+	guard, data, m, err := guardedManifest(path)
 	if err != nil {
 		return nil, err
 	}
 	defer guard.Unlock()
-	data, err := boundedread.File(path, manifest.MaxSize)
-	if err != nil {
-		return nil, err
-	}
-	m, err := manifest.Parse(path, data)
-	if err != nil {
-		return nil, err
-	}
 	res := &BumpResult{From: m.Release.String(), To: bumpVersion(m.Release, kind)}
 	out, err := manifest.SetRelease(data, res.To)
 	if err != nil {
