@@ -608,13 +608,14 @@ func (b *builder) stageArchive(pl *Plan, p *PackagePlan, rp *report.Package) (*o
 		return &output{name: rp.Archive, size: e.Size, sha256: e.SHA256}, nil
 	}
 	f, err := b.tx.Create(rp.Archive, true)
-	if err == nil {
-		if err = archive.Write(f, format, members, b.opt.Epoch); err == nil {
-			err = f.Close()
-		}
+	if err != nil {
+		return nil, fmt.Errorf("package %s: %w", p.Name, err) // names the file
+	}
+	if err = archive.Write(f, format, members, b.opt.Epoch); err == nil {
+		err = f.Close()
 	}
 	if err != nil {
-		return nil, fmt.Errorf("package %s: writing %s: %w", p.Name, rp.Archive, err)
+		return nil, fmt.Errorf("package %s: writing %s: %w", p.Name, filepath.Join(b.dir, rp.Archive), err)
 	}
 	rp.Size, rp.SHA256 = f.Size(), f.SHA256()
 	b.cache.Record(rp.Archive, buildcache.Entry{Key: key, SHA256: f.SHA256(), Size: f.Size()})
