@@ -394,13 +394,14 @@ func (b *builder) finish(pl *Plan) (*report.Report, error) {
 	}
 	rep := newReport(pl, b.opt.Epoch, b.pkgs)
 	sums, err := b.tx.Create("SHA256SUMS", false)
-	if err == nil {
-		if _, err = sums.Write(report.Sums(rep)); err == nil {
-			err = sums.Close()
-		}
-	}
 	if err != nil {
-		return nil, fmt.Errorf("writing SHA256SUMS: %w", err)
+		return nil, err // names the file
+	}
+	if _, err = sums.Write(report.Sums(rep)); err != nil {
+		return nil, fmt.Errorf("writing %s: %w", filepath.Join(b.dir, "SHA256SUMS"), err)
+	}
+	if err := sums.Close(); err != nil {
+		return nil, err
 	}
 	if err := b.rs.finish(pl, rep); err != nil {
 		return nil, err

@@ -138,7 +138,7 @@ func (s *reportStream) finish(pl *Plan, rep *report.Report) error {
 		return fmt.Errorf("writing report.json: %w", err)
 	}
 	if err := s.json.Close(); err != nil {
-		return fmt.Errorf("writing report.json: %w", err)
+		return err // names the file
 	}
 	if err := s.sw.Flush(); err != nil {
 		return fmt.Errorf("writing report.md: %w", err)
@@ -160,7 +160,7 @@ func (s *reportStream) finish(pl *Plan, rep *report.Report) error {
 		return fmt.Errorf("writing report.md: %w", err)
 	}
 	if err := md.Close(); err != nil {
-		return fmt.Errorf("writing report.md: %w", err)
+		return err // names the file
 	}
 	return nil
 }
