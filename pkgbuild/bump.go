@@ -106,28 +106,45 @@ func Bump(ctx context.Context, path, pkg string, kind BumpKind, reason string) (
 	if err != nil {
 		return nil, err
 	}
-	info, err := os.Stat(path)
-	if err != nil {
+	if err := commitFiles(ctx, fileWrite{path: path, data: out, keepMode: true}, fileWrite{path: lockPath, data: lockData}); err != nil {
 		return nil, err
 	}
+	res.LockUpdated = true
+	return res, nil
+}
+
+// fileWrite is one file for commitFiles: its bytes, with the mode the file
+// has (keepMode) or 0644.
+type fileWrite struct {
+	path     string
+	data     []byte
+	keepMode bool
+}
+
+// commitFiles writes files beside the manifest together, in order, as one
+// transaction: all of them change or none does. The caller holds the
+// guard of their directory. When ctx is done before the commit, nothing
+// changes and ctx.Err() is returned.
+func commitFiles(ctx context.Context, files ...fileWrite) error {
 	tx := outdir.BeginFiles(outdir.Options{Durable: true})
 	defer tx.End()
-	if err := stageAt(tx, path, out, info.Mode().Perm()); err != nil {
-		return nil, err
-	}
-	if lockData != nil {
-		if err := stageAt(tx, lockPath, lockData, 0o644); err != nil {
-			return nil, err
+	for _, f := range files {
+		perm := os.FileMode(0o644)
+		if f.keepMode {
+			info, err := os.Stat(f.path)
+			if err != nil {
+				return err
+			}
+			perm = info.Mode().Perm()
+		}
+		if err := stageAt(tx, f.path, f.data, perm); err != nil {
+			return err
 		}
 	}
 	if err := ctx.Err(); err != nil {
-		return nil, err
+		return err
 	}
-	if err := tx.Commit(true); err != nil {
-		return nil, err
-	}
-	res.LockUpdated = lockData != nil
-	return res, nil
+	return tx.Commit(true)
 }
 
 // guardedManifest takes the guard on the manifest's directory, then reads
@@ -165,16 +182,7 @@ func BumpRelease(path string, kind BumpKind) (*BumpResult, error) {
 	if err != nil {
 		return nil, err
 	}
-	info, err := os.Stat(path)
-	if err != nil {
-		return nil, err
-	}
-	tx := outdir.BeginFiles(outdir.Options{Durable: true})
-	defer tx.End()
-	if err := stageAt(tx, path, out, info.Mode().Perm()); err != nil {
-		return nil, err
-	}
-	return res, tx.Commit(true)
+	return res, commitFiles(context.Background(), fileWrite{path: path, data: out, keepMode: true})
 }
 
 // Init writes a commented starter manifest into dir and returns its path.
@@ -192,10 +200,5 @@ func Init(dir, image, target string, force bool) (string, error) {
 		return "", err
 	}
 	defer guard.Unlock()
-	tx := outdir.BeginFiles(outdir.Options{Durable: true})
-	defer tx.End()
-	if err := stageAt(tx, path, manifest.Starter(image, target), 0o644); err != nil {
-		return "", err
-	}
-	return path, tx.Commit(true)
+	return path, commitFiles(context.Background(), fileWrite{path: path, data: manifest.Starter(image, target)})
 }
