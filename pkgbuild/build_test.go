@@ -222,21 +222,6 @@ func TestVerifyCatchesEveryByteFlip(t *testing.T) {
 	}
 }
 
-// failingWriter fails after n bytes, as a full disk would.
-type failingWriter struct {
-	w io.Writer
-	n int
-}
-
-func (f *failingWriter) Write(p []byte) (int, error) {
-	if len(p) > f.n {
-		f.w.Write(p[:f.n])
-		return f.n, errors.New("no space left on device (simulated)")
-	}
-	f.n -= len(p)
-	return f.w.Write(p)
-}
-
 func noTemps(t *testing.T, dir string) {
 	t.Helper()
 	ents, _ := os.ReadDir(dir)
@@ -283,7 +268,7 @@ func TestFailedBuildChangesNothing(t *testing.T) {
 			bo := BuildOptions{OutDir: out, Release: how != "one pass, no release", Force: true}
 			bo.hooks.wrap = func(name string, w io.Writer) io.Writer {
 				if name == failOn {
-					return &failingWriter{w: w, n: 100}
+					return testutil.FailAfter(w, 100)
 				}
 				return w
 			}

@@ -16,6 +16,7 @@ import (
 	"github.com/provpack/provpack/pkgbuild/verify"
 
 	"github.com/provpack/provpack/internal/imagegen"
+	"github.com/provpack/provpack/internal/testutil"
 	"github.com/provpack/provpack/manifest"
 	"github.com/provpack/provpack/pkgbuild/archive"
 )
@@ -219,7 +220,7 @@ func TestFailedBuildRemovesCreatedDir(t *testing.T) {
 	parent := t.TempDir()
 	pl, _ := Load(context.Background(), copyDemo(t), Options{})
 	bo := BuildOptions{OutDir: filepath.Join(parent, "a", "b")}
-	bo.hooks.wrap = func(name string, w io.Writer) io.Writer { return &failingWriter{w: w, n: 10} }
+	bo.hooks.wrap = func(name string, w io.Writer) io.Writer { return testutil.FailAfter(w, 10) }
 	_, err := Build(context.Background(), pl, bo)
 	if err == nil {
 		t.Fatal("the build did not fail")

@@ -4,6 +4,8 @@
 package testutil
 
 import (
+	"errors"
+	"io"
 	"io/fs"
 	"os"
 	"os/exec"
@@ -95,4 +97,22 @@ func SameTree(t testing.TB, what string, a, b map[string]string) {
 			t.Errorf("%s: %s differs", what, k)
 		}
 	}
+}
+
+// FailAfter is a writer that passes n bytes to w and then fails, as a
+// full disk would.
+func FailAfter(w io.Writer, n int) io.Writer { return &failingWriter{w: w, n: n} }
+
+type failingWriter struct {
+	w io.Writer
+	n int
+}
+
+func (f *failingWriter) Write(p []byte) (int, error) {
+	if len(p) > f.n {
+		f.w.Write(p[:f.n])
+		return f.n, errors.New("no space left on device (simulated)")
+	}
+	f.n -= len(p)
+	return f.w.Write(p)
 }

@@ -4,7 +4,6 @@ import (
 	"archive/tar"
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -293,7 +292,7 @@ func TestExtractIsAllOrNothing(t *testing.T) {
 		c := defaults
 		c.wrap = func(name string, w io.Writer) io.Writer {
 			if name == "b.provxml" {
-				return &failingWriter{w: w, n: 2}
+				return testutil.FailAfter(w, 2)
 			}
 			return w
 		}
@@ -309,19 +308,4 @@ func TestExtractIsAllOrNothing(t *testing.T) {
 			t.Errorf("existing=%v: the output directory exists=%v after a failed extract", existing, err == nil)
 		}
 	}
-}
-
-// failingWriter fails after n bytes, as a full disk would.
-type failingWriter struct {
-	w io.Writer
-	n int
-}
-
-func (f *failingWriter) Write(p []byte) (int, error) {
-	if len(p) > f.n {
-		f.w.Write(p[:f.n])
-		return f.n, errors.New("no space left on device (simulated)")
-	}
-	f.n -= len(p)
-	return f.w.Write(p)
 }
