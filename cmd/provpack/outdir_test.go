@@ -308,14 +308,7 @@ func testFIFOWhereOutputGoes(t *testing.T, bin string) {
 // output directory. Issue 13 found .provpack-tmp-provpack.lock-* left
 // beside the manifest for good.
 func testKilledReleaseLeavesNoTemp(t *testing.T, bin string) {
-	dir := t.TempDir()
-	m, err := imagegen.Generate(dir, releaseImage)
-	if err != nil {
-		t.Fatal(err)
-	}
-	lockPath := filepath.Join(dir, manifest.DefaultLockName)
-	out := filepath.Join(dir, "out")
-	mustRun(t, bin, dir, "build", "-o", "out", "--release")
+	dir, m, lockPath, out := releasedImage(t, bin)
 	// The next release changes one package's settings and bumps it: the
 	// manifest, the lock, one archive and the reports change.
 	setRelease(t, m, "1.0.1")
@@ -429,14 +422,7 @@ func testKilledReleaseLeavesNoTemp(t *testing.T, bin string) {
 // command holds the manifest and changes nothing. Never both exit 0 with
 // one update lost, as issue 13 found in 5 of 6 timings.
 func testBumpRacingRelease(t *testing.T, bin string) {
-	dir := t.TempDir()
-	m, err := imagegen.Generate(dir, releaseImage)
-	if err != nil {
-		t.Fatal(err)
-	}
-	lockPath := filepath.Join(dir, manifest.DefaultLockName)
-	out := filepath.Join(dir, "out")
-	mustRun(t, bin, dir, "build", "-o", "out", "--release")
+	dir, m, lockPath, out := releasedImage(t, bin)
 	// The release changes and bumps OEM_Pkg0000; bump raises OEM_Pkg0050,
 	// which the lock knows, so bump records itself there too.
 	const built, bumped = "OEM_Pkg0000", "OEM_Pkg0050"
@@ -644,4 +630,18 @@ func waitSIGTERMHandled(pid int, exited <-chan struct{}) {
 		case <-time.After(time.Millisecond):
 		}
 	}
+}
+
+// releasedImage generates releaseImage and records its first release,
+// built into out. It returns the directory, the manifest, the lock and the
+// output directory.
+func releasedImage(t *testing.T, bin string) (dir, m, lockPath, out string) {
+	t.Helper()
+	dir = t.TempDir()
+	m, err := imagegen.Generate(dir, releaseImage)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustRun(t, bin, dir, "build", "-o", "out", "--release")
+	return dir, m, filepath.Join(dir, manifest.DefaultLockName), filepath.Join(dir, "out")
 }
