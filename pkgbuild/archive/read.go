@@ -68,27 +68,29 @@ func Read(path string) (manifest.Format, []Member, error) {
 }
 
 func (c config) read(path string) (manifest.Format, []Member, error) {
-	var ms []Member
-	format, err := c.walkFile(path, func(name string, size int64, r io.Reader) error {
-		data, err := io.ReadAll(r)
-		ms = append(ms, Member{Name: name, Data: data})
-		return err
-	})
-	if err != nil {
-		return format, nil, err
-	}
-	return format, ms, nil
+	var ms memberList
+	format, err := c.walkFile(path, ms.add)
+	return ms.result(format, err)
 }
 
 // readArchive is read for an archive already in memory (tests and
 // fuzzing); its errors do not name a file.
 func (c config) readArchive(r io.ReaderAt, size int64) (manifest.Format, []Member, error) {
-	var ms []Member
-	format, err := c.walk(r, size, func(name string, size int64, r io.Reader) error {
-		data, err := io.ReadAll(r)
-		ms = append(ms, Member{Name: name, Data: data})
-		return err
-	})
+	var ms memberList
+	format, err := c.walk(r, size, ms.add)
+	return ms.result(format, err)
+}
+
+// memberList collects the members a walk hands over, whole.
+type memberList []Member
+
+func (ms *memberList) add(name string, size int64, r io.Reader) error {
+	data, err := io.ReadAll(r)
+	*ms = append(*ms, Member{Name: name, Data: data})
+	return err
+}
+
+func (ms memberList) result(format manifest.Format, err error) (manifest.Format, []Member, error) {
 	if err != nil {
 		return format, nil, err
 	}
