@@ -393,17 +393,18 @@ func (b *builder) finish(pl *Plan) (*report.Report, error) {
 		return nil, err
 	}
 	rep := newReport(pl, b.opt.Epoch, b.pkgs)
+	reports, err := b.rs.finish(pl, rep)
+	if err != nil {
+		return nil, err
+	}
 	sums, err := b.tx.Create("SHA256SUMS", false)
 	if err != nil {
 		return nil, err // names the file
 	}
-	if _, err = sums.Write(report.Sums(rep)); err != nil {
+	if _, err = sums.Write(report.Sums(rep, reports)); err != nil {
 		return nil, fmt.Errorf("writing %s: %w", filepath.Join(b.dir, "SHA256SUMS"), err)
 	}
 	if err := sums.Close(); err != nil {
-		return nil, err
-	}
-	if err := b.rs.finish(pl, rep); err != nil {
 		return nil, err
 	}
 	if b.opt.Release {

@@ -44,7 +44,7 @@ func newReportStream(tx *outdir.Tx, epoch time.Time) *reportStream {
 // report.md's sections.
 func (s *reportStream) open(pl *Plan) error {
 	head := &report.Report{Head: pl.reportHead(s.epoch)}
-	js, err := s.tx.Create("report.json", false)
+	js, err := s.tx.Create("report.json", true)
 	if err != nil {
 		return err
 	}
@@ -119,50 +119,51 @@ func (s *reportStream) write(jsonLine, mdSection []byte) error {
 }
 
 // finish writes the rest of report.json and all of report.md, now that
-// rep is complete.
-func (s *reportStream) finish(pl *Plan, rep *report.Report) error {
+// rep is complete, and returns the SHA-256 of each by name, for
+// SHA256SUMS.
+func (s *reportStream) finish(pl *Plan, rep *report.Report) (map[string]string, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.err == nil && s.json == nil {
 		s.err = s.open(pl) // a manifest without packages
 	}
 	if s.err != nil {
-		return s.err
+		return nil, s.err
 	}
 	tail, err := rep.JSONTail(s.lines > 0)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	s.jw.Write(tail)
 	if err := s.jw.Flush(); err != nil {
-		return fmt.Errorf("writing report.json: %w", err)
+		return nil, fmt.Errorf("writing report.json: %w", err)
 	}
 	if err := s.json.Close(); err != nil {
-		return err // names the file
+		return nil, err // names the file
 	}
 	if err := s.sw.Flush(); err != nil {
-		return fmt.Errorf("writing report.md: %w", err)
+		return nil, fmt.Errorf("writing report.md: %w", err)
 	}
-	md, err := s.tx.Create("report.md", false)
+	md, err := s.tx.Create("report.md", true)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	w := bufio.NewWriterSize(md, 256<<10)
 	w.Write(rep.AppendMarkdownHead(nil))
 	if _, err := s.spill.Seek(0, io.SeekStart); err != nil {
-		return fmt.Errorf("writing report.md: %w", err)
+		return nil, fmt.Errorf("writing report.md: %w", err)
 	}
 	if _, err := io.Copy(w, s.spill); err != nil {
-		return fmt.Errorf("writing report.md: %w", err)
+		return nil, fmt.Errorf("writing report.md: %w", err)
 	}
 	w.Write(rep.AppendMarkdownTail(nil))
 	if err := w.Flush(); err != nil {
-		return fmt.Errorf("writing report.md: %w", err)
+		return nil, fmt.Errorf("writing report.md: %w", err)
 	}
 	if err := md.Close(); err != nil {
-		return err // names the file
+		return nil, err // names the file
 	}
-	return nil
+	return map[string]string{"report.json": s.json.SHA256(), "report.md": md.SHA256()}, nil
 }
 
 // close closes the spill file (the transaction removes it).

@@ -114,3 +114,141 @@ func TestVerifyDirReportNamesStayInDir(t *testing.T) {
 		t.Errorf("an empty archive name not refused:\n%s", got)
 	}
 }
+
+// TestVerifyDirReports: the reports are part of what verify proves
+// (issue 15, item 3). Each edit below is made as a tamperer would, with
+// SHA256SUMS brought up to date afterwards, so only the deeper checks can
+// catch it: report.json against each archive's package manifest and
+// settings, and report.md against report.json.
+func TestVerifyDirReports(t *testing.T) {
+	out := demoOut(t)
+	sums, err := os.ReadFile(filepath.Join(out, "SHA256SUMS"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"report.json", "report.md"} {
+		if !strings.Contains(string(sums), "  "+name+"\n") {
+			t.Errorf("SHA256SUMS does not list %s:\n%s", name, sums)
+		}
+	}
+	if ps, err := verify.Verify(context.Background(), out); err != nil || len(ps) > 0 {
+		t.Fatalf("verify of a fresh build: %v\n%s", err, problemsText(ps))
+	}
+	for _, c := range []struct {
+		name, file string
+		edit       func(string) string
+		want       string
+	}{
+		{"setting value", "report.json", replaceFirst(`"value":"MC55"`, `"value":"MC56"`), `report.json says set Registry/HKLM\Software\Contoso\Device/@Model = "MC56"`},
+		{"setting dropped", "report.json", dropSetting, `@Model = "MC55" (string) in the archive; report.json says set Registry/HKLM\Software\Contoso\Device/@ServiceMode`},
+		{"owner", "report.md", replaceFirst("| oem |", "| operator |"), "report.md:7: says"},
+		{"release", "report.json", replaceFirst(`"release":"`, `"release":"9`), "report.md:1: says"},
+		{"ordinal", "report.json", replaceFirst(`"ordinal":100`, `"ordinal":105`), "the report says class cold, ordinal 105"},
+		{"file size", "report.json", replaceFirst(`"class":"cold","name":"mxipcold_OEM_Base_100.provxml","ordinal":100,"status":"new","size":`, `"class":"cold","name":"mxipcold_OEM_Base_100.provxml","ordinal":100,"status":"new","size":1`), "the package manifest says cold, 100"},
+		{"report.md line", "report.md", func(s string) string { return s + "Approved by: nobody\n" }, `says "Approved by: nobody"; report.json says nothing (the file ends)`},
+		{"sums drop report.md", "SHA256SUMS", dropLine("report.md"), "report.md: not listed in SHA256SUMS"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			dir := filepath.Join(t.TempDir(), "out")
+			copyDir(t, out, dir)
+			path := filepath.Join(dir, c.file)
+			data, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			edited := c.edit(string(data))
+			if edited == string(data) {
+				t.Fatalf("the edit changed nothing in %s", c.file)
+			}
+			if err := os.WriteFile(path, []byte(edited), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			if c.file != "SHA256SUMS" {
+				resum(t, dir)
+			}
+			ps, err := verify.Verify(context.Background(), dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := problemsText(ps); !strings.Contains(got, c.want) {
+				t.Errorf("verify after editing %s (%s): want a problem containing %q, got:\n%s", c.file, c.name, c.want, got)
+			}
+		})
+	}
+}
+
+func replaceFirst(old, new string) func(string) string {
+	return func(s string) string { return strings.Replace(s, old, new, 1) }
+}
+
+// dropSetting removes the first setting object of report.json's first
+// package.
+func dropSetting(s string) string {
+	i := strings.Index(s, `"settings":[{`)
+	if i < 0 {
+		return s
+	}
+	i += len(`"settings":[`)
+	j := strings.Index(s[i:], "},{")
+	if j < 0 {
+		return s
+	}
+	return s[:i] + s[i+j+2:]
+}
+
+func dropLine(name string) func(string) string {
+	return func(s string) string {
+		var keep []string
+		for _, l := range strings.SplitAfter(s, "\n") {
+			if !strings.HasSuffix(l, "  "+name+"\n") {
+				keep = append(keep, l)
+			}
+		}
+		return strings.Join(keep, "")
+	}
+}
+
+// resum rewrites SHA256SUMS for the files it lists, as they are now.
+func resum(t *testing.T, dir string) {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(dir, "SHA256SUMS"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	for _, l := range strings.Split(strings.TrimSuffix(string(data), "\n"), "\n") {
+		name := l[66:]
+		f, err := os.ReadFile(filepath.Join(dir, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		b.WriteString(archive.SHA256Hex(f) + "  " + name + "\n")
+	}
+	if err := os.WriteFile(filepath.Join(dir, "SHA256SUMS"), []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// copyDir copies the regular files of src into a new directory dst.
+func copyDir(t *testing.T, src, dst string) {
+	t.Helper()
+	if err := os.MkdirAll(dst, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	ents, err := os.ReadDir(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range ents {
+		if !e.Type().IsRegular() {
+			continue
+		}
+		data, err := os.ReadFile(filepath.Join(src, e.Name()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dst, e.Name()), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}

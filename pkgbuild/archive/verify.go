@@ -93,6 +93,14 @@ func (p Problem) String() string { return quote.Name(p.File) + ": " + p.Msg }
 // with its package manifest.
 type Expect struct {
 	Name, Version, GUID string
+	// Files, when not nil, are the provisioning files the report lists:
+	// the package manifest must list the same, with the same class,
+	// ordinal, size and SHA-256.
+	Files []FileInfo
+	// Member, when not nil, is called with the bytes of every
+	// provisioning file the package manifest lists and returns what the
+	// report says otherwise of it (its settings, say).
+	Member func(name string, data []byte) []string
 }
 
 // Verify checks the archive at path: its structure and checksums, its
@@ -168,6 +176,11 @@ func (c config) verify(path string, want *Expect) []Problem {
 	if want != nil && (want.Name != info.Name || want.Version != info.Version || want.GUID != info.GUID) {
 		add("package manifest says %s %s (%s), the report %s %s (%s)", quote.Name(info.Name), quote.Name(info.Version), quote.Name(info.GUID), quote.Name(want.Name), quote.Name(want.Version), quote.Name(want.GUID))
 	}
+	if want != nil && want.Files != nil {
+		for _, msg := range compareFiles(want.Files, info.Files) {
+			add("%s", msg)
+		}
+	}
 	// Each listed file is checked once: a manifest that lists a file
 	// a thousand times must not cost a thousand lints.
 	times := map[string]int{}
@@ -224,6 +237,9 @@ func (c config) verify(path string, want *Expect) []Problem {
 				findings[name] = append(findings[name], x.String())
 			}
 		}
+		if want != nil && want.Member != nil {
+			findings[name] = append(findings[name], want.Member(name, data)...)
+		}
 	}
 	var again bool
 	for name := range lint {
@@ -270,4 +286,32 @@ func namesOnly(infos []MemberInfo) []Member {
 		ms[i].Name = m.Name
 	}
 	return ms
+}
+
+// compareFiles lists where the provisioning files a report names differ
+// from those the package manifest lists.
+func compareFiles(report, listed []FileInfo) []string {
+	var msgs []string
+	inManifest := map[string]FileInfo{}
+	for _, f := range listed {
+		inManifest[f.Name] = f
+	}
+	inReport := map[string]bool{}
+	for _, r := range report {
+		inReport[r.Name] = true
+		m, ok := inManifest[r.Name]
+		switch {
+		case !ok:
+			msgs = append(msgs, fmt.Sprintf("the report lists %s, the package manifest does not", quote.Name(r.Name)))
+		case m.Class != r.Class || m.Ordinal != r.Ordinal || m.Size != r.Size || m.SHA256 != r.SHA256:
+			msgs = append(msgs, fmt.Sprintf("%s: the report says class %s, ordinal %d, %d bytes, SHA-256 %s; the package manifest says %s, %d, %d bytes, %s",
+				quote.Name(r.Name), quote.Name(string(r.Class)), r.Ordinal, r.Size, quote.Name(r.SHA256), quote.Name(string(m.Class)), m.Ordinal, m.Size, quote.Name(m.SHA256)))
+		}
+	}
+	for _, f := range listed {
+		if !inReport[f.Name] {
+			msgs = append(msgs, fmt.Sprintf("the package manifest lists %s, the report does not", quote.Name(f.Name)))
+		}
+	}
+	return msgs
 }

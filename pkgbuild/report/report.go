@@ -328,6 +328,17 @@ func (r *Report) AppendMarkdownHead(b []byte) []byte {
 	return b
 }
 
+// Markdown renders the whole of report.md from r, as a build writes it
+// (head, a section per new or changed package, tail). verify renders a
+// report read back from report.json to prove report.md says the same.
+func (r *Report) Markdown() []byte {
+	b := r.AppendMarkdownHead(nil)
+	for _, p := range r.Packages {
+		b = p.AppendMarkdown(b)
+	}
+	return r.AppendMarkdownTail(b)
+}
+
 // AppendMarkdownTail appends what report.md says after the package sections:
 // the re-apply manifest and the findings in the sources.
 func (r *Report) AppendMarkdownTail(b []byte) []byte {
@@ -541,12 +552,17 @@ func DisplayKey(csp string, path []string, name string) string {
 // written as it is in the XML.
 func ShowValue(v string) string { return strings.ReplaceAll(v, "\uF000", "&#xF000;") }
 
-// Sums renders SHA256SUMS in the format sha256sum -c reads.
-func Sums(rep *Report) []byte {
+// Sums renders SHA256SUMS: a line for every archive of rep and for each
+// of files (the reports, by name), in the order of their names, as
+// `sha256sum -c` reads them.
+func Sums(rep *Report, files map[string]string) []byte {
 	var b strings.Builder
-	lines := make([]string, 0, len(rep.Packages))
+	lines := make([]string, 0, len(rep.Packages)+len(files))
 	for _, p := range rep.Packages {
 		lines = append(lines, p.SHA256+"  "+p.Archive+"\n")
+	}
+	for name, sum := range files {
+		lines = append(lines, sum+"  "+name+"\n")
 	}
 	slices.SortFunc(lines, func(a, b string) int { return strings.Compare(a[66:], b[66:]) })
 	for _, l := range lines {

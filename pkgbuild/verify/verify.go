@@ -1,6 +1,7 @@
 package verify
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -11,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/provpack/provpack/internal/boundedread"
+	"github.com/provpack/provpack/internal/quote"
 	"github.com/provpack/provpack/manifest"
 
 	"github.com/provpack/provpack/pkgbuild/internal/outdir"
@@ -145,6 +147,16 @@ func verifyDir(ctx context.Context, dir string) ([]archive.Problem, error) {
 			}
 		}
 	}
+	if rep != nil {
+		ps = append(ps, checkMarkdown(dir, rep)...)
+	}
+	if haveSums {
+		for _, name := range []string{"report.json", "report.md"} {
+			if !listed[name] {
+				ps = append(ps, problem(filepath.Join(dir, name), "not listed in SHA256SUMS; a provpack build lists its reports there"))
+			}
+		}
+	}
 	ents, err := os.ReadDir(dir)
 	if err != nil {
 		return nil, err
@@ -162,10 +174,114 @@ func verifyDir(ctx context.Context, dir string) ([]archive.Problem, error) {
 		}
 		var want *archive.Expect
 		if p := reported[name]; p != nil {
-			want = &archive.Expect{Name: p.Name, Version: p.Version, GUID: p.GUID}
+			want = expect(p)
 		}
 		ps = append(ps, archive.Verify(filepath.Join(dir, name), want)...)
 	}
 	slices.SortStableFunc(ps, func(a, b archive.Problem) int { return strings.Compare(a.File, b.File) })
 	return ps, ctx.Err()
+}
+
+// expect is what report.json says of package p's archive: its identity,
+// its provisioning files and the settings of each.
+func expect(p *report.Package) *archive.Expect {
+	files := make([]archive.FileInfo, len(p.Files))
+	for i, f := range p.Files {
+		files[i] = archive.FileInfo{Name: f.Name, Class: f.Class, Ordinal: f.Ordinal, Size: f.Size, SHA256: f.SHA256}
+	}
+	settings := map[string][]report.Setting{}
+	for _, s := range p.Settings {
+		settings[s.File] = append(settings[s.File], s)
+	}
+	return &archive.Expect{Name: p.Name, Version: p.Version, GUID: p.GUID, Files: files,
+		Member: func(name string, data []byte) []string {
+			class, _, _, _ := archive.ParseFileName(name)
+			doc, err := provxml.Parse(name, data, provxml.ParseOptions{})
+			if err != nil {
+				return nil // the lint of the file reports it
+			}
+			var got []report.Setting
+			for _, s := range provxml.Flatten(doc) {
+				got = append(got, report.SettingOf(class, name, &s))
+			}
+			return compareSettings(quote.Name(name), got, settings[name])
+		}}
+}
+
+// compareSettings says where the settings of a file in the archive (got)
+// differ from those report.json lists for it (want): the first
+// difference, and the counts when they differ.
+func compareSettings(file string, got, want []report.Setting) []string {
+	for i := range min(len(got), len(want)) {
+		if !sameSetting(got[i], want[i]) {
+			return []string{fmt.Sprintf("%s: setting %d is %s in the archive; report.json says %s", file, i+1, showSetting(got[i]), showSetting(want[i]))}
+		}
+	}
+	if len(got) != len(want) {
+		return []string{fmt.Sprintf("%s: %d settings in the archive; report.json lists %d", file, len(got), len(want))}
+	}
+	return nil
+}
+
+func sameSetting(a, b report.Setting) bool {
+	return a.Class == b.Class && a.CSP == b.CSP && slices.Equal(a.Path, b.Path) && a.Name == b.Name &&
+		a.Value == b.Value && a.Datatype == b.Datatype && a.Op == b.Op
+}
+
+func showSetting(s report.Setting) string {
+	v := fmt.Sprintf("%s %s", s.Op, report.DisplayKey(s.CSP, s.Path, s.Name))
+	if s.Op != "delete" && s.Op != "query" {
+		v += fmt.Sprintf(" = %q", report.ShowValue(s.Value))
+	}
+	if s.Datatype != "" {
+		v += " (" + string(s.Datatype) + ")"
+	}
+	return v
+}
+
+// checkMarkdown compares report.md with what report.json renders to: a
+// reviewer reads report.md, so it must say what the verified report.json
+// says, byte for byte.
+func checkMarkdown(dir string, rep *report.Report) []archive.Problem {
+	path := filepath.Join(dir, "report.md")
+	data, err := boundedread.File(path, manifest.MaxLockSize)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return []archive.Problem{problem(path, "missing; a provpack output directory has one")}
+	case err != nil:
+		if pe := (*fs.PathError)(nil); errors.As(err, &pe) {
+			err = pe.Err
+		}
+		return []archive.Problem{problem(path, fmt.Sprintf("cannot be read: %v", err))}
+	}
+	want := rep.Markdown()
+	if bytes.Equal(data, want) {
+		return nil
+	}
+	got, exp := strings.SplitAfter(string(data), "\n"), strings.SplitAfter(string(want), "\n")
+	for i := range max(len(got), len(exp)) {
+		g, e := "", ""
+		if i < len(got) {
+			g = got[i]
+		}
+		if i < len(exp) {
+			e = exp[i]
+		}
+		if g != e {
+			return []archive.Problem{problem(fmt.Sprintf("%s:%d", path, i+1), fmt.Sprintf("says %s; report.json says %s", lineShown(g), lineShown(e)))}
+		}
+	}
+	return nil
+}
+
+// lineShown quotes a line of report.md for a message, cut to 100 bytes.
+func lineShown(l string) string {
+	if l == "" {
+		return "nothing (the file ends)"
+	}
+	l = strings.TrimSuffix(l, "\n")
+	if len(l) > 100 {
+		return fmt.Sprintf("%q…", l[:100])
+	}
+	return fmt.Sprintf("%q", l)
 }
