@@ -57,6 +57,28 @@ func readLimited(path string, limit int64) ([]byte, error) {
 // Parse does not fill in defaults (see WithDefaults) and does not look at
 // the sources' files (see CheckSources).
 func Parse(name string, data []byte) (*Manifest, error) {
+	m, err := parse(name, data)
+	if err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+// LoadPartial is Load, but when the manifest decodes with problems it
+// returns what decoded alongside the ErrorList, so that a caller can look
+// for more problems (its sources, say) in the same run. The Manifest is
+// nil only when nothing could be decoded (a syntax error, an empty file,
+// a file that cannot be read). Nothing but the search for problems may
+// use a Manifest returned with an error.
+func LoadPartial(path string) (*Manifest, error) {
+	data, err := readLimited(path, MaxSize)
+	if err != nil {
+		return nil, fmt.Errorf("reading manifest: %w", err)
+	}
+	return parse(path, data)
+}
+
+func parse(name string, data []byte) (*Manifest, error) {
 	e := &errs{file: name}
 	if len(data) > MaxSize {
 		e.add(Pos{}, "", "file is larger than %d MiB; a manifest is a few kilobytes", MaxSize>>20)
@@ -71,10 +93,7 @@ func Parse(name string, data []byte) (*Manifest, error) {
 	m := &Manifest{File: name}
 	d.decodeStruct(root, reflect.ValueOf(m).Elem(), "")
 	validate(e, m)
-	if err := e.list.err(); err != nil {
-		return nil, err
-	}
-	return m, nil
+	return m, e.list.err()
 }
 
 // parseYAML parses data as one YAML document and returns its root mapping,

@@ -2,6 +2,7 @@ package pkgbuild
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"path/filepath"
 	"slices"
@@ -169,11 +170,15 @@ func loadInputs(ctx context.Context, path string) (*manifest.Manifest, string, *
 // loadManifest reads the manifest at path and applies defaults; the
 // checker it returns checks the sources.
 func loadManifest(path string) (*manifest.Manifest, string, *manifest.SourceChecker, error) {
-	m, err := manifest.Load(path)
+	m, err := manifest.LoadPartial(path)
+	dir := filepath.Dir(path)
 	if err != nil {
+		var list manifest.ErrorList
+		if m != nil && errors.As(err, &list) {
+			return nil, "", nil, withSourceProblems(m, dir, list)
+		}
 		return nil, "", nil, err
 	}
-	dir := filepath.Dir(path)
 	check, err := m.NewSourceChecker(dir)
 	if err != nil {
 		return nil, "", nil, err
@@ -276,15 +281,17 @@ func newPlan(ctx context.Context, m *manifest.Manifest, dir string, lock *manife
 	parallel.For(ctx, len(m.Packages), 0, func(i int) {
 		if check != nil && !check.Check(i) {
 			badSources.Store(true)
-		}
-		if badSources.Load() {
-			return // the manifest is refused; planning is wasted
+			return
 		}
 		p := m.Packages[i]
+		// Once a package's sources are refused the build will not run:
+		// the rest are planned only for their findings, so that one run
+		// shows every problem.
+		build := each != nil && !badSources.Load()
 		// A package the build sheds once archived gives its memory
 		// back for the next one; any other keeps it.
 		var sc *scratch
-		if each != nil {
+		if build {
 			sc = getScratch()
 		}
 		pp := planPackage(m, dir, lock.Package(p.Name), lock.Tombstone(p.Name), pl.pendingBump(p.Name, opt.onBase), p, ords, opt, &found[i], sc)
@@ -292,7 +299,7 @@ func newPlan(ctx context.Context, m *manifest.Manifest, dir string, lock *manife
 		found[i] = append(found[i], analyzePackage(pl, pp)...)
 		keys[i] = settingKeys(pp, opt.keyHash())
 		pl.Packages[i] = pp
-		if each != nil {
+		if build {
 			pp.sharesKeys = seen.add(i, keys[i])
 			each(pl, pp, found[i])
 			if pp.shed {
@@ -304,7 +311,9 @@ func newPlan(ctx context.Context, m *manifest.Manifest, dir string, lock *manife
 		return nil, err
 	}
 	if badSources.Load() {
-		return nil, check.Err()
+		var list manifest.ErrorList
+		errors.As(check.Err(), &list)
+		return nil, problemList(m.File, list, slices.Concat(found...))
 	}
 	for _, fs := range found {
 		pl.Findings = append(pl.Findings, fs...)

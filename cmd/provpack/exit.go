@@ -73,8 +73,8 @@ func asErrorList(err error, list *manifest.ErrorList) bool {
 	return errors.As(err, list)
 }
 
-// listFiles names the files an ErrorList is about (the manifest, the lock
-// or both), for the summary line.
+// listFiles names the files an ErrorList is about (the manifest, the lock,
+// the sources), for the summary line.
 func listFiles(list manifest.ErrorList) string {
 	var files []string
 	for _, e := range list {
@@ -82,8 +82,11 @@ func listFiles(list manifest.ErrorList) string {
 			files = append(files, e.File)
 		}
 	}
-	if len(files) == 0 {
+	switch len(files) {
+	case 0:
 		return "the manifest"
+	case 1, 2:
+		return strings.Join(files, " and ")
 	}
-	return strings.Join(files, " and ")
+	return fmt.Sprintf("%s and %d other files", files[0], len(files)-1)
 }
