@@ -70,7 +70,7 @@ var (
 // PlanRules lists the planning rules (PP01xx) and the release rules
 // (PP02xx, in reapply.go).
 var PlanRules = []*provxml.Rule{&RuleUnbumped, &RuleVersionDown, &RuleOrdinalSpent, &RuleOrdinalLow, &RuleLockMismatch, &RuleSuppress, &RuleRemoved, &RuleSameRelease, &RuleReleaseRecorded, &RuleNoSources,
-	&RuleColdOnly, &RuleBumpNoChange, &RuleConflict, &RuleShadowing}
+	&RuleColdOnly, &RuleBumpNoChange, &RuleConflict, &RuleShadowing, &RuleFieldVsFresh}
 
 // ruleByID finds a provxml or planning rule.
 func ruleByID(id string) *provxml.Rule {

@@ -30,6 +30,11 @@ var (
 	// Microsoft-owned package writes; the platform documentation warns
 	// operators against shadowing Microsoft-owned provisioning (bb737254).
 	RuleShadowing = provxml.Rule{ID: "PP0204", Severity: provxml.Warning, Summary: "a package overrides a setting of a Microsoft-owned package"}
+	// RuleFieldVsFresh: the image update re-runs a package's write of a
+	// setting that another package's write overrides at cold boot, so
+	// devices updated in the field end with another value than devices
+	// flashed with the image.
+	RuleFieldVsFresh = provxml.Rule{ID: "PP0205", Severity: provxml.Warning, Summary: "devices updated in the field and freshly flashed devices end with different values"}
 )
 
 // ProcessingOrder explains the order provpack assumes; see
@@ -252,7 +257,11 @@ func conflicts(pl *Plan, keys [][]uint64, hash func([]byte) uint64) []Finding {
 		}
 	}
 	sortByProcessingOrder(files)
-	return conflictsAmong(files, hashes, hash)
+	var rerun func(*PackagePlan, *FilePlan) bool
+	if pl.PreviousRelease != "" {
+		rerun = pl.inUpdate
+	}
+	return conflictsAmong(files, hashes, hash, rerun)
 }
 
 // sharedKeys returns the hashes found in more than one of the per-package
@@ -310,8 +319,9 @@ func sortByProcessingOrder(files []packageFile) {
 }
 
 // conflictsAmong finds the conflicts among files (in processing order),
-// looking only at settings whose key hash is in hashes.
-func conflictsAmong(files []packageFile, hashes map[uint64]bool, hash func([]byte) uint64) []Finding {
+// looking only at settings whose key hash is in hashes. rerun, when set,
+// tells the files devices re-run on the image update (see fieldVsFresh).
+func conflictsAmong(files []packageFile, hashes map[uint64]bool, hash func([]byte) uint64, rerun func(*PackagePlan, *FilePlan) bool) []Finding {
 	// Only settings whose hash two packages share get here, a handful in
 	// a real image, so they are keyed by their exact key text. Most keys
 	// have one writer: an entry holds the first write and gets a list
@@ -367,6 +377,11 @@ func conflictsAmong(files []packageFile, hashes map[uint64]bool, hash func([]byt
 		writers := strings.Join(parts, "; ")
 		ws0 := win.setting()
 		key := report.DisplayKey(ws0.CSP, ws0.Path, ws0.Name)
+		if rerun != nil {
+			if f, ok := fieldVsFresh(ws, key, rerun); ok {
+				out = append(out, f)
+			}
+		}
 		var ms *writer
 		for i := range ws {
 			if ws[i].pkg.Owner == manifest.OwnerMicrosoft {
@@ -416,6 +431,49 @@ func lastPerPackage(ws []writer) []writer {
 	}
 	slices.Reverse(out)
 	return out
+}
+
+// fieldVsFresh compares, for one setting written by several packages
+// (ws: each package's effective write, in processing order), a device
+// flashed with the image and a device taking the image update. The flashed
+// device runs every file: the last write wins. The updated device runs
+// only the update files rerun selects: the last of those wins, whatever
+// it held before. They differ when a package that is not re-run writes
+// the setting later with another value. And because Windows Mobile
+// documents no order among files at cold boot, a cold file of another
+// package writing another value makes the flashed device's value rest on
+// the order provpack assumes (cold files first); that is flagged too.
+func fieldVsFresh(ws []writer, key string, rerun func(*PackagePlan, *FilePlan) bool) (Finding, bool) {
+	var field *writer
+	for i := range ws {
+		if rerun(ws[i].pkg, ws[i].file) {
+			field = &ws[i]
+		}
+	}
+	if field == nil {
+		return Finding{}, false
+	}
+	fresh := ws[len(ws)-1]
+	where := func(w writer) string { return fmt.Sprintf("%s (%s)", w.pkg.Name, w.file.Name) }
+	f := field.finding()
+	f.ID, f.Severity = RuleFieldVsFresh.ID, RuleFieldVsFresh.Severity
+	if !sameEffect(field.setting(), fresh.setting()) {
+		f.Message = fmt.Sprintf("%s: devices taking this image update re-run %s and end with %s; freshly flashed devices end with %s from %s, processed after it at cold boot: keep the setting in one package, or re-run the later one too (raise its version)",
+			key, where(*field), valueText(field.setting()), valueText(fresh.setting()), where(fresh))
+		return f, true
+	}
+	for _, w := range ws {
+		if w.file.Class == manifest.ClassCold && w.pkg != field.pkg && !sameEffect(w.setting(), field.setting()) {
+			f.Message = fmt.Sprintf("%s: devices taking this image update re-run %s and end with %s; freshly flashed devices also run the cold file of %s, which sets %s: they end with %s only if cold files run before update files at cold boot, an order Windows Mobile does not document; keep the setting in one package",
+				key, where(*field), valueText(field.setting()), where(w), valueText(w.setting()), valueText(field.setting()))
+			return f, true
+		}
+	}
+	return Finding{}, false
+}
+
+func sameEffect(a, b provxml.Setting) bool {
+	return a.Value == b.Value && a.Datatype == b.Datatype && a.Op == b.Op
 }
 
 func allSame(ws []writer) bool {

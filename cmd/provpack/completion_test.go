@@ -54,7 +54,7 @@ func TestComplete(t *testing.T) {
 		{2, []string{"init", "--target", "w"}, []string{"wm6", "w10m"}},
 		{2, []string{"build", "-o"}, []string{":dirs"}},
 		{2, []string{"bump", "--manifest"}, []string{":files"}},
-		{2, []string{"lint", "--suppress", "PP020"}, []string{"PP0201", "PP0202", "PP0203", "PP0204"}},
+		{2, []string{"lint", "--suppress", "PP020"}, []string{"PP0201", "PP0202", "PP0203", "PP0204", "PP0205"}},
 		{1, []string{"plan", "prov"}, []string{":files"}},
 		{2, []string{"lint", "--strict"}, []string{":files"}},
 		{2, []string{"plan", "--", "--x"}, []string{":files"}},
