@@ -136,7 +136,8 @@ func document(rng *rand.Rand, pkg string, file, size int) []byte {
 		case 0, 1:
 			fmt.Fprintf(&b, "  <characteristic type=\"Registry\">\n    <characteristic type=\"HKLM\\Software\\Contoso\\%s\\F%d\\K%d\">\n", pkg, file, block)
 			for i := range 4 + rng.IntN(6) {
-				name := fmt.Sprintf("%s%d", strings.Title(word(rng)), i) //nolint:staticcheck // ASCII words
+				w := word(rng)
+				name := fmt.Sprintf("%s%s%d", strings.ToUpper(w[:1]), w[1:], i)
 				switch rng.IntN(6) {
 				case 0:
 					fmt.Fprintf(&b, "      <parm name=\"%s\" value=\"%d\" datatype=\"integer\"/>\n", name, rng.Int32N(1<<30))
