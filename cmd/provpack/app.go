@@ -48,6 +48,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 			bumpCommand(),
 			schemaCommand(),
 			initCommand(),
+			importCommand(),
 			completionCommand(),
 			versionCommand(),
 			completeCmd(),

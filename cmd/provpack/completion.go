@@ -88,6 +88,8 @@ func argValues(app *cli.App, cmd string, args []string) []string {
 		return commandNames(app)
 	case "init":
 		return []string{":dirs"}
+	case "import":
+		return []string{":files"}
 	case "lint", "plan", "build", "reapply", "diff", "inspect", "verify", "extract":
 		return []string{":files"}
 	}

@@ -36,7 +36,7 @@ func TestComplete(t *testing.T) {
 		want  []string
 	}{
 		{0, []string{"bu"}, []string{"build", "bump"}},
-		{0, nil, []string{"lint", "plan", "build", "diff", "reapply", "inspect", "verify", "extract", "bump", "schema", "init", "completion", "version", "help"}},
+		{0, nil, []string{"lint", "plan", "build", "diff", "reapply", "inspect", "verify", "extract", "bump", "schema", "init", "import", "completion", "version", "help"}},
 		{0, []string{"--v"}, []string{"--version"}},
 		{1, []string{"build", "--"}, buildFlags},
 		{1, []string{"build", "--rel"}, []string{"--release"}},
@@ -59,6 +59,9 @@ func TestComplete(t *testing.T) {
 		{2, []string{"lint", "--strict"}, []string{":files"}},
 		{2, []string{"plan", "--", "--x"}, []string{":files"}},
 		{1, []string{"init"}, []string{":dirs"}},
+		{1, []string{"import"}, []string{":files"}},
+		{2, []string{"import", "-o"}, []string{":dirs"}},
+		{1, []string{"import", "--f"}, []string{"--force"}},
 		{1, []string{"completion"}, []string{"bash", "zsh", "fish", "powershell"}},
 		{1, []string{"help", "ve"}, []string{"verify", "version"}},
 		{2, []string{"build", "--reason"}, nil},

@@ -1,0 +1,79 @@
+package main
+
+import (
+	"fmt"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/provpack/provpack/manifest"
+	"github.com/provpack/provpack/pkgbuild"
+)
+
+func importCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "import",
+		Usage:     "write a manifest and a lock from packages that already shipped",
+		ArgsUsage: "ARCHIVE|DIR...",
+		Description: `Reads package archives (provpack's own cab and tar.zst, or a Windows
+Mobile package cabinet holding mxipcold_/mxip_/mxipupdate_ files; a DIR
+means every archive in it) and writes into the output directory:
+provpack.yaml with each package's provisioning files as its sources (in
+DIR/<package>/), and provpack.lock recording them as the last release
+(versions, GUIDs, ordinals, digests). The next plan continues the shipped
+ordinals and versions. Members that are not provisioning files are listed
+and left alone. An existing manifest, lock or source with other bytes is
+replaced only with --force.
+
+The image comes from the packages' own manifests, the release from the
+report.json of a build output directory (else 1.0.0); --image and
+--release override them.
+
+Example:
+   provpack import shipped/ -o image
+   provpack import OEM_Scanner-1.4.0.cab --image contoso-mc55 --release 2.0.0 -o image`,
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "out", Aliases: []string{"o"}, Usage: "directory for provpack.yaml, provpack.lock and the sources (required)"},
+			&cli.StringFlag{Name: "image", Usage: "image name, when the packages do not record it"},
+			&cli.StringFlag{Name: "release", Usage: "the release the packages shipped in (semver)"},
+			&cli.BoolFlag{Name: "force", Usage: "replace an existing manifest, lock or source"},
+		},
+		Action: func(c *cli.Context) error {
+			if c.NArg() == 0 {
+				return usagef("import needs at least one ARCHIVE or DIR")
+			}
+			if c.String("out") == "" {
+				return usagef("import needs an output directory: -o DIR")
+			}
+			if img := c.String("image"); img != "" {
+				if err := manifest.CheckImageName(img); err != nil {
+					return usagef("--image: %v", err)
+				}
+			}
+			if rel := c.String("release"); rel != "" {
+				if _, err := manifest.ParseVersion(rel); err != nil {
+					return usagef("--release: %v", err)
+				}
+			}
+			res, err := pkgbuild.Import(c.Context, c.Args().Slice(), pkgbuild.ImportOptions{
+				Dir: c.String("out"), Image: c.String("image"), Release: c.String("release"), Force: c.Bool("force")})
+			if err != nil {
+				return err
+			}
+			w := c.App.Writer
+			for _, p := range res.Packages {
+				fmt.Fprintf(w, "%s %s (%s, from %s)\n", p.Name, p.Version, p.Owner, q(p.Archive))
+				for _, f := range p.Files {
+					fmt.Fprintf(w, "  %-6s %03d  %s\n", f.Class, f.Ordinal, q(f.Source))
+				}
+			}
+			for _, s := range res.Skipped {
+				fmt.Fprintf(w, "left alone: %s: %s: %s\n", q(s.Archive), q(s.Member), s.Why)
+			}
+			for _, n := range res.Notes {
+				fmt.Fprintf(w, "note: %s\n", oneLine(n))
+			}
+			fmt.Fprintf(w, "wrote %s and %s (image %s, release %s, %s)\nnext: provpack plan %s\n", res.Manifest, res.Lock, res.Image, res.Release, plural(len(res.Packages), "package"), res.Manifest)
+			return nil
+		},
+	}
+}
