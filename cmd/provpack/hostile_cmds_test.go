@@ -146,6 +146,10 @@ func cmdCabpatch(ts *testscript.TestScript, neg bool, args []string) {
 			n, err := strconv.Atoi(val)
 			ts.Check(err)
 			le.PutUint32(b[coffFiles:], uint32(n))
+		case "files":
+			n, err := strconv.Atoi(val)
+			ts.Check(err)
+			le.PutUint16(b[0x1C:], uint16(n))
 		case "rename":
 			old, nw, ok := strings.Cut(val, "=")
 			if !ok || len(old) != len(nw) {

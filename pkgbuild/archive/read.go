@@ -172,6 +172,11 @@ func (cf config) walkCab(r io.ReaderAt, size int64, fn walkFunc) error {
 	if err != nil {
 		return err
 	}
+	if len(c.Entries) == 0 {
+		// cabextract and bsdtar call such a cabinet an error; an
+		// "extracted" or "verified" empty package would hide it.
+		return errors.New("cab: the cabinet holds no files (cFiles is 0); a package archive holds at least its provisioning files or package manifest")
+	}
 	// Every byte must be one that is checked: verify vouches for the
 	// whole file.
 	if c.Unread > 0 {

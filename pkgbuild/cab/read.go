@@ -13,6 +13,11 @@ import (
 	"github.com/klauspost/compress/flate"
 )
 
+// ErrAmbiguous is wrapped by Read's error for a cabinet that readers
+// read differently (see docs/cab-format-notes.md): it is refused rather
+// than read one way.
+var ErrAmbiguous = errors.New("ambiguous cabinet, refused")
+
 // Entry is one member of a cabinet as its CFFILE record describes it.
 type Entry struct {
 	// Name is the stored name, '\' separators included. It is decoded as
@@ -163,6 +168,14 @@ func (p *parser) parse() (*Cabinet, error) {
 		return nil, fmt.Errorf("cab: folder table (0x%x..0x%x) overlaps the file table at 0x%x", off, off+int64(nfolders)*int64(fsz), coffFiles)
 	}
 	tablesEnd := off + int64(nfolders)*int64(fsz)
+	if coffFiles != tablesEnd {
+		// Windows' cabinet code (FDI, as Wine re-implements it) and
+		// libmspack read the file records where the folder table ends;
+		// 7-Zip and libarchive seek to coffFiles. With a gap, the two
+		// see different members: neither reading is safe to vouch for.
+		return nil, fmt.Errorf("cab: %w: the file table is at 0x%x by coffFiles, but the folder table ends at 0x%x, where Windows' cabinet code and cabextract read it; 7-Zip and bsdtar read the one at coffFiles, so readers list different members (%d bytes between them)",
+			ErrAmbiguous, coffFiles, tablesEnd, coffFiles-tablesEnd)
+	}
 	ft, err := p.read(off, nfolders*fsz, "folder table")
 	if err != nil {
 		return nil, err
@@ -287,7 +300,6 @@ func (p *parser) parse() (*Cabinet, error) {
 			return nil, fmt.Errorf("cab: data of folders %d and %d overlap at offset 0x%x", spans[i-1].folder, spans[i].folder, spans[i].start)
 		}
 	}
-	c.Unread = coffFiles - tablesEnd
 	at := dataMin
 	for _, sp := range spans {
 		c.Unread += sp.start - at
