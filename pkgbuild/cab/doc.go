@@ -20,7 +20,10 @@
 //
 // Read parses and validates a cabinet's structure from an io.ReaderAt for
 // inspect, verify and extract, refusing files that reach past their
-// folder's data or share bytes with another file; Cabinet.Extract
+// folder's data or share bytes with another file, and cabinets that
+// readers would list differently (ErrAmbiguous: a file table at coffFiles
+// other than the one after the folder table, which is where Windows'
+// cabinet code and libmspack read it); Cabinet.Extract
 // decompresses (stored, MSZIP or LZX folders; lzx.go decodes LZX with
 // windows of 2^15..2^21 bytes, the form Microsoft's package tools write),
 // verifies every checksum and streams each member's bytes to a callback
