@@ -231,7 +231,8 @@ func pathProblem(err error) string {
 }
 
 // archivesIn lists the package archives in dir (not below it), sorted,
-// and the release and image its report.json names, when it has one.
+// and the release and image its report.json names, when it has one; then
+// only the archives the report lists.
 func archivesIn(dir string) (archives []string, release, image string, err error) {
 	ents, err := os.ReadDir(dir)
 	if err != nil {
@@ -254,6 +255,21 @@ func archivesIn(dir string) (archives []string, release, image string, err error
 	rep, err := report.Read(rp, data)
 	if err != nil {
 		return nil, "", "", err
+	}
+	// A build output directory: its report names the archives of the
+	// release; others beside them (an earlier build's) are not it.
+	listed := map[string]bool{}
+	for _, p := range rep.Packages {
+		if p.Archive == "" || strings.ContainsAny(p.Archive, `/\`) || !filepath.IsLocal(p.Archive) {
+			return nil, "", "", fmt.Errorf("%s: package %q: archive %q is not the name of a file in %s", rp, p.Name, p.Archive, dir)
+		}
+		listed[p.Archive] = true
+	}
+	archives = slices.DeleteFunc(archives, func(a string) bool { return !listed[filepath.Base(a)] })
+	for name := range listed {
+		if !slices.Contains(archives, filepath.Join(dir, name)) {
+			return nil, "", "", fmt.Errorf("%s lists %s, which is not in %s", rp, name, dir)
+		}
 	}
 	return archives, rep.Release, rep.Image, nil
 }
@@ -300,7 +316,7 @@ func importArchive(path string) ([]*importedPkg, []SkippedMember, error) {
 		case isROMName(m.Name):
 			skipped = append(skipped, SkippedMember{path, m.Name, fmt.Sprintf("%d bytes is more than a provisioning file may be (%d)", m.Size, provxml.DefaultMaxSize)})
 		default:
-			skipped = append(skipped, SkippedMember{path, m.Name, "not a provisioning file (mxipcold_, mxip_ or mxipupdate_<package>_<NNN>.provxml): left alone"})
+			skipped = append(skipped, SkippedMember{path, m.Name, "not a provisioning file (mxipcold_, mxip_ or mxipupdate_<package>_<NNN>.provxml)"})
 		}
 	}
 	base := filepath.Base(path)
@@ -309,7 +325,7 @@ func importArchive(path string) ([]*importedPkg, []SkippedMember, error) {
 		p.info.Files = nil
 		for _, f := range files {
 			if _, pkg, _, _ := archive.ParseFileName(f.member); pkg != p.info.Name {
-				skipped = append(skipped, SkippedMember{path, f.member, fmt.Sprintf("a provisioning file of package %s, not of %s, the package this archive holds: left alone", pkg, p.info.Name)})
+				skipped = append(skipped, SkippedMember{path, f.member, fmt.Sprintf("a provisioning file of package %s, not of %s, the package this archive holds", pkg, p.info.Name)})
 				continue
 			}
 			p.files = append(p.files, f)

@@ -35,6 +35,9 @@ func TestImportRoundTrip(t *testing.T) {
 			if _, _, err := BuildManifest(context.Background(), m, Options{}, BuildOptions{OutDir: out}); err != nil {
 				t.Fatal(err)
 			}
+			// An archive an earlier build left beside the release's is
+			// not part of it: report.json says which are.
+			writeForeign(t, out, "Foreign-1.0.0.cab")
 			imp := filepath.Join(t.TempDir(), "imported")
 			res, err := Import(context.Background(), []string{out}, ImportOptions{Dir: imp})
 			if err != nil {
@@ -66,6 +69,9 @@ func TestImportRoundTrip(t *testing.T) {
 			}
 			var names []string
 			for name := range archivesOf(t, out) {
+				if name == "Foreign-1.0.0.cab" {
+					continue
+				}
 				names = append(names, filepath.Join(out, name))
 			}
 			if len(names) != 3 {
@@ -89,6 +95,7 @@ func TestImportRoundTrip(t *testing.T) {
 					}
 				}
 			}
+			os.Remove(filepath.Join(out, "Foreign-1.0.0.cab"))
 			testutil.SameTree(t, "archives built from the import", archivesOf(t, out), archivesOf(t, out2))
 		})
 	}
@@ -262,6 +269,17 @@ func TestImportRefuses(t *testing.T) {
 			t.Fatal(err)
 		}
 		check(t, []string{out}, ImportOptions{}, "OEM_Certs-1.0.0.cab")
+	})
+	t.Run("report lists a missing archive", func(t *testing.T) {
+		m := copyDemo(t)
+		out := filepath.Join(t.TempDir(), "out")
+		if _, _, err := BuildManifest(ctx, m, Options{}, BuildOptions{OutDir: out}); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Remove(filepath.Join(out, "OEM_Certs-1.0.0.cab")); err != nil {
+			t.Fatal(err)
+		}
+		check(t, []string{out}, ImportOptions{}, "lists OEM_Certs-1.0.0.cab, which is not in")
 	})
 	t.Run("not there", func(t *testing.T) {
 		check(t, []string{filepath.Join(in, "nowhere.cab")}, ImportOptions{}, "nowhere.cab: no such file or directory")
