@@ -48,19 +48,23 @@ type Folder struct {
 type Cabinet struct {
 	Entries []Entry
 	Folders []Folder
-	Size    int64  // cbCabinet, equal to the input size
+	Size    int64  // cbCabinet: the input size, less any signature after it
 	SetID   uint16 // setID
 	Index   uint16 // iCabinet
 	// HeaderReserve is the per-cabinet reserve area (for example an
 	// Authenticode signature directory), nil when there is none.
 	HeaderReserve []byte
+	// Signature locates the Authenticode signature after cbCabinet, nil
+	// when the cabinet is not signed (see signature.go).
+	Signature *Signature
 	// Unread counts the bytes that belong to no structure: between the
 	// tables, between or after the data blocks. Neither Read nor Extract
 	// looks at them; a cabinet Write makes has none.
 	Unread int64
 
-	r           io.ReaderAt
-	dataReserve int
+	r             io.ReaderAt
+	folderReserve int
+	dataReserve   int
 	blocks      [][]blockRef
 	order       [][]int // per folder, indexes of Entries by offset
 }
@@ -75,7 +79,9 @@ type blockRef struct {
 }
 
 // Read parses and validates the structure of the cabinet in r: signature,
-// version 1.3, flags, cbCabinet == size, the header reserve, every folder,
+// version 1.3, flags, cbCabinet == size (or, for a signed cabinet,
+// cbCabinet plus the signature the header reserve points to after it:
+// any other byte after cbCabinet is refused), the header reserve, every folder,
 // file and data block header, and that every offset, count and size stays
 // within the input and agrees with the others. It reads no data payloads;
 // Extract does. Multi-cabinet sets are not supported.
@@ -125,14 +131,15 @@ func (p *parser) parse() (*Cabinet, error) {
 	if h[0x19] != versionMajor || h[0x18] != versionMinor {
 		return nil, fmt.Errorf("cab: version %d.%d, only 1.3 is supported", h[0x19], h[0x18])
 	}
-	if cb := int64(le.Uint32(h[0x08:])); cb != p.size {
-		return nil, fmt.Errorf("cab: header says the cabinet is %d bytes (cbCabinet), the input is %d bytes", cb, p.size)
+	cb := int64(le.Uint32(h[0x08:]))
+	if cb > p.size {
+		return nil, fmt.Errorf("cab: header says the cabinet is %d bytes (cbCabinet), the input is only %d bytes: the file is truncated", cb, p.size)
 	}
 	coffFiles := int64(le.Uint32(h[0x10:]))
 	nfolders := int(le.Uint16(h[0x1A:]))
 	nfiles := int(le.Uint16(h[0x1C:]))
 	flags := le.Uint16(h[0x1E:])
-	c := &Cabinet{Size: p.size, SetID: le.Uint16(h[0x20:]), Index: le.Uint16(h[0x22:]), r: p.r}
+	c := &Cabinet{Size: cb, SetID: le.Uint16(h[0x20:]), Index: le.Uint16(h[0x22:]), r: p.r}
 	if flags&^(flagPrevCabinet|flagNextCabinet|flagReserve) != 0 {
 		return nil, fmt.Errorf("cab: unknown header flags 0x%04x", flags)
 	}
@@ -151,6 +158,7 @@ func (p *parser) parse() (*Cabinet, error) {
 			return nil, fmt.Errorf("cab: header reserve of %d bytes exceeds the limit of %d", hr, maxHeaderReserve)
 		}
 		folderReserve = int(rs[2])
+		c.folderReserve = folderReserve
 		c.dataReserve = int(rs[3])
 		off += 4
 		if c.HeaderReserve, err = p.read(off, hr, "header reserve"); err != nil {
@@ -158,6 +166,12 @@ func (p *parser) parse() (*Cabinet, error) {
 		}
 		off += int64(hr)
 	}
+	if err := c.locateSignature(p.size); err != nil {
+		return nil, err
+	}
+	// Everything after cbCabinet is the signature; the structures lie
+	// before it.
+	p.size = cb
 
 	// Folders follow the header; files start at coffFiles.
 	fsz := folderSize + folderReserve

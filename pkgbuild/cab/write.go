@@ -28,6 +28,10 @@ type WriteOptions struct {
 	// Level is the deflate level, 1 (fastest) to 9 (smallest); 0 means
 	// DefaultLevel.
 	Level int
+	// Signable gives the header the 20-byte signature directory a signed
+	// cabinet has (see signature.go), pointing at cbCabinet with a length
+	// of 0, so that AuthenticodeDigest and AppendSignature can sign it.
+	Signable bool
 }
 
 var errTooLarge = errors.New("cab: cabinet would exceed the format's limit of 0x7FFFFFFF bytes")
@@ -78,7 +82,13 @@ func Write(w io.Writer, files []File, opt WriteOptions) error {
 		return err
 	}
 
-	coffFiles := headerSize + folderSize*nfolders
+	hsize := headerSize
+	flags := uint16(0)
+	if opt.Signable {
+		hsize += signedOverhead
+		flags = flagReserve
+	}
+	coffFiles := hsize + folderSize*nfolders
 	dataStart := coffFiles
 	for _, m := range members {
 		dataStart += fileSize + len(m.name) + 1
@@ -127,9 +137,17 @@ func Write(w io.Writer, files []File, opt WriteOptions) error {
 	head = append(head, versionMinor, versionMajor)
 	head = le.AppendUint16(head, uint16(nfolders))
 	head = le.AppendUint16(head, uint16(len(members)))
-	head = le.AppendUint16(head, 0) // flags: no reserve, no set
-	head = le.AppendUint16(head, 0) // setID
-	head = le.AppendUint16(head, 0) // iCabinet
+	head = le.AppendUint16(head, flags) // no set; a reserve when signable
+	head = le.AppendUint16(head, 0)     // setID
+	head = le.AppendUint16(head, 0)     // iCabinet
+	if opt.Signable {
+		head = le.AppendUint16(head, sigReserveSize) // cbCFHeader
+		head = append(head, 0, 0)                    // cbCFFolder, cbCFData
+		head = le.AppendUint32(head, sigMarker)
+		head = le.AppendUint32(head, uint32(total)) // the signature's offset
+		head = le.AppendUint32(head, 0)             // and length: none yet
+		head = append(head, make([]byte, 8)...)
+	}
 	for _, f := range folders {
 		head = le.AppendUint32(head, uint32(dataStart+f.off))
 		head = le.AppendUint16(head, uint16(f.blocks))
