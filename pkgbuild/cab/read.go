@@ -65,8 +65,8 @@ type Cabinet struct {
 	r             io.ReaderAt
 	folderReserve int
 	dataReserve   int
-	blocks      [][]blockRef
-	order       [][]int // per folder, indexes of Entries by offset
+	blocks        [][]blockRef
+	order         [][]int // per folder, indexes of Entries by offset
 }
 
 // blockRef locates one CFDATA block.
