@@ -1,0 +1,242 @@
+package sign_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"crypto/x509"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/provpack/provpack/internal/testutil"
+	"github.com/provpack/provpack/pkgbuild/cab"
+	"github.com/provpack/provpack/pkgbuild/sign"
+)
+
+var epoch = time.Date(2024, 5, 6, 7, 8, 9, 0, time.UTC)
+
+// signCab writes a signable cabinet and signs it with s.
+func signCab(t *testing.T, s *sign.Signer, at time.Time) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	files := []cab.File{{Name: "a.provxml", Data: []byte("<wap-provisioningdoc/>\n")}}
+	if err := cab.Write(&buf, files, cab.WriteOptions{ModTime: epoch, Signable: true}); err != nil {
+		t.Fatal(err)
+	}
+	c, err := cab.Read(bytes.NewReader(buf.Bytes()), int64(buf.Len()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := sha256.New()
+	if err := c.AuthenticodeDigest(h); err != nil {
+		t.Fatal(err)
+	}
+	sig, err := sign.SignCabinet(context.Background(), s, h.Sum(nil), sign.SignOptions{SigningTime: at})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := cab.AppendSignature(buf.Bytes(), sig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// check reads a signed cabinet back and runs every check.
+func check(data []byte, roots *x509.CertPool) (*sign.Message, error) {
+	c, err := cab.Read(bytes.NewReader(data), int64(len(data)))
+	if err != nil {
+		return nil, err
+	}
+	der, err := c.SignatureBytes()
+	if err != nil {
+		return nil, err
+	}
+	m, err := sign.Parse(der)
+	if err != nil {
+		return nil, err
+	}
+	alg, _, err := m.FileDigest()
+	if err != nil {
+		return m, err
+	}
+	h := alg.New()
+	if err := c.AuthenticodeDigest(h); err != nil {
+		return m, err
+	}
+	if err := m.CheckFileDigest(h.Sum(nil)); err != nil {
+		return m, err
+	}
+	if err := m.Verify(); err != nil {
+		return m, err
+	}
+	if roots != nil {
+		return m, m.VerifyChain(roots, time.Now())
+	}
+	return m, nil
+}
+
+func pool(cs ...*x509.Certificate) *x509.CertPool {
+	p := x509.NewCertPool()
+	for _, c := range cs {
+		p.AddCert(c)
+	}
+	return p
+}
+
+func TestSignVerifyRSA(t *testing.T) {
+	pki := testutil.NewPKI(t, "RSA", false)
+	s, err := sign.LoadPEM(pki.ChainPEM, pki.KeyPEM)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := signCab(t, s, epoch)
+	if b := signCab(t, s, epoch); !bytes.Equal(a, b) {
+		t.Error("two RSA signatures of the same cabinet differ")
+	}
+	m, err := check(a, pool(pki.Root))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Signer == nil || m.Signer.Subject.CommonName != "RSA Signer" || !m.SigningTime.Equal(epoch) || m.Digest.String() != "SHA-256" || len(m.Certificates) != 2 {
+		t.Errorf("signer %v, time %v, digest %v, %d certificates", m.SignerName(), m.SigningTime, m.Digest, len(m.Certificates))
+	}
+	if noTime := signCab(t, s, time.Time{}); bytes.Contains(noTime, []byte{0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x09, 0x05}) {
+		t.Error("a signature without a signing time has the signingTime attribute")
+	}
+
+	other := testutil.NewPKI(t, "Other", false)
+	if _, err := check(a, pool(other.Root)); !errors.Is(err, sign.ErrUntrusted) {
+		t.Errorf("another root: %v, want untrusted", err)
+	}
+	// A flipped byte in the covered cabinet, in the signed content, in the
+	// signature value.
+	sigStart := len(a) - int(le32(a[0x30:]))
+	for name, off := range map[string]int{"cabinet": 0x50, "file digest": sigStart + 100, "signature value": len(a) - 20} {
+		b := bytes.Clone(a)
+		b[off] ^= 0x01
+		if _, err := check(b, pool(pki.Root)); err == nil {
+			t.Errorf("flipped byte in the %s: no error", name)
+		} else if !errors.Is(err, sign.ErrBadSignature) && !strings.Contains(err.Error(), "checksum") && !strings.Contains(err.Error(), "PKCS#7") {
+			t.Errorf("flipped byte in the %s: %v", name, err)
+		}
+	}
+}
+
+func le32(b []byte) uint32 { return uint32(b[0]) | uint32(b[1])<<8 | uint32(b[2])<<16 | uint32(b[3])<<24 }
+
+func TestSignVerifyECDSA(t *testing.T) {
+	pki := testutil.NewPKI(t, "EC", true)
+	s, err := sign.LoadPEM(pki.ChainPEM, pki.KeyPEM)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := check(signCab(t, s, time.Time{}), pool(pki.Root)); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestLoadErrors(t *testing.T) {
+	pki := testutil.NewPKI(t, "Load", false)
+	other := testutil.NewPKI(t, "Other", false)
+	if _, err := sign.LoadPEM(pki.ChainPEM, other.KeyPEM); err == nil || !strings.Contains(err.Error(), "does not belong to the first certificate") {
+		t.Errorf("mismatched key: %v", err)
+	}
+	if _, err := sign.LoadPEM(pki.KeyPEM, pki.KeyPEM); err == nil || !strings.Contains(err.Error(), "is a private key") {
+		t.Errorf("key as chain: %v", err)
+	}
+	if _, err := sign.LoadPEM(pki.ChainPEM, pki.ChainPEM); err == nil || !strings.Contains(err.Error(), "no PEM private key") {
+		t.Errorf("chain as key: %v", err)
+	}
+}
+
+// TestOpenSSLAndOsslsigncode: keys and PKCS#12 files made by openssl load
+// (PKCS#1, SEC 1 EC, PKCS#12 with OpenSSL 3's defaults), a signing command
+// running openssl signs without provpack seeing the key, and
+// osslsigncode verifies every result against the root.
+func TestOpenSSLAndOsslsigncode(t *testing.T) {
+	testutil.Tool(t, "openssl", "openssl")
+	testutil.Tool(t, "osslsigncode", "osslsigncode")
+	for _, ec := range []bool{false, true} {
+		pki := testutil.NewPKI(t, "Tools", ec)
+		dir := pki.Dir
+		run := func(name string, args ...string) {
+			t.Helper()
+			cmd := exec.Command(name, args...)
+			cmd.Dir = dir
+			if out, err := cmd.CombinedOutput(); err != nil {
+				t.Fatalf("%s %v: %v\n%s", name, args, err, out)
+			}
+		}
+		traditional := "traditional.pem" // PKCS#1 RSA or SEC 1 EC
+		run("openssl", "pkey", "-in", pki.KeyPEM, "-traditional", "-out", traditional)
+		run("openssl", "pkcs12", "-export", "-in", pki.ChainPEM, "-inkey", pki.KeyPEM, "-out", "signer.p12", "-passout", "pass:s3cret")
+		signers := map[string]func() (*sign.Signer, error){
+			"traditional": func() (*sign.Signer, error) { return sign.LoadPEM(pki.ChainPEM, filepath.Join(dir, traditional)) },
+			"pkcs12":      func() (*sign.Signer, error) { return sign.LoadPKCS12(filepath.Join(dir, "signer.p12"), "s3cret") },
+			"command": func() (*sign.Signer, error) {
+				return sign.NewCommandSigner(pki.ChainPEM, "openssl pkeyutl -sign -inkey '"+pki.KeyPEM+"' -pkeyopt digest:sha256")
+			},
+		}
+		for name, load := range signers {
+			s, err := load()
+			if err != nil {
+				t.Fatalf("ec=%v %s: %v", ec, name, err)
+			}
+			data := signCab(t, s, epoch)
+			if _, err := check(data, pool(pki.Root)); err != nil {
+				t.Errorf("ec=%v %s: %v", ec, name, err)
+			}
+			path := filepath.Join(dir, name+".cab")
+			if err := os.WriteFile(path, data, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			out, err := exec.Command("osslsigncode", "verify", "-CAfile", pki.RootPEM, "-in", path).CombinedOutput()
+			if err != nil || !strings.Contains(string(out), "Signature verification: ok") {
+				t.Errorf("ec=%v %s: osslsigncode verify: %v\n%s", ec, name, err, out)
+			}
+		}
+		if _, err := sign.LoadPKCS12(filepath.Join(dir, "signer.p12"), "wrong"); err == nil || !strings.Contains(err.Error(), "PROVPACK_SIGN_PASSWORD") {
+			t.Errorf("wrong password: %v", err)
+		}
+	}
+	// A command that prints something else is caught.
+	pki := testutil.NewPKI(t, "Bad", false)
+	s, err := sign.NewCommandSigner(pki.ChainPEM, "echo not-a-signature")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := sign.SignCabinet(context.Background(), s, make([]byte, 32), sign.SignOptions{}); err == nil || !strings.Contains(err.Error(), "is not a RSA signature of the digest") {
+		t.Errorf("bad command: %v", err)
+	}
+	s, _ = sign.NewCommandSigner(pki.ChainPEM, "echo broken >&2; exit 3")
+	if _, err := sign.SignCabinet(context.Background(), s, make([]byte, 32), sign.SignOptions{}); err == nil || !strings.Contains(err.Error(), "exit status 3: broken") {
+		t.Errorf("failing command: %v", err)
+	}
+}
+
+// TestMicrosoftSignature parses the signature of a package Microsoft
+// signed (SHA-1, a nested signature, a timestamp countersignature): the
+// signer is named, the signature verifies, and the file digest matches.
+func TestMicrosoftSignature(t *testing.T) {
+	path := filepath.Join(testutil.Root(), "..", "shared", "realworld", "cab", "ms_navigationbar_en-us.spkr.cab")
+	data, err := os.ReadFile(path)
+	if err != nil {
+		if testutil.Required() {
+			t.Fatal(err)
+		}
+		t.Skip(err)
+	}
+	m, err := check(data, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(m.SignerName(), "CN=Microsoft Corporation") || m.Digest.String() != "SHA-1" || sign.SerialHex(m.Serial) != "33000000CA6CD5321235C4E1550001000000CA" {
+		t.Errorf("signer %s, serial %s, digest %s", m.SignerName(), sign.SerialHex(m.Serial), m.Digest)
+	}
+}
