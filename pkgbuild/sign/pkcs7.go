@@ -97,7 +97,9 @@ func integer(n *big.Int) []byte {
 
 func octets(b []byte) []byte { return tlv(0x04, b) }
 
-func algID(o asn1.ObjectIdentifier, params ...[]byte) []byte { return seq(append([][]byte{oid(o)}, params...)...) }
+func algID(o asn1.ObjectIdentifier, params ...[]byte) []byte {
+	return seq(append([][]byte{oid(o)}, params...)...)
+}
 
 func attribute(t asn1.ObjectIdentifier, values ...[]byte) []byte {
 	return seq(oid(t), setOf(values...))

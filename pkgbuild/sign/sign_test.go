@@ -128,7 +128,9 @@ func TestSignVerifyRSA(t *testing.T) {
 	}
 }
 
-func le32(b []byte) uint32 { return uint32(b[0]) | uint32(b[1])<<8 | uint32(b[2])<<16 | uint32(b[3])<<24 }
+func le32(b []byte) uint32 {
+	return uint32(b[0]) | uint32(b[1])<<8 | uint32(b[2])<<16 | uint32(b[3])<<24
+}
 
 func TestSignVerifyECDSA(t *testing.T) {
 	pki := testutil.NewPKI(t, "EC", true)
