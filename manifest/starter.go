@@ -46,6 +46,7 @@ func Starter(image string, target string) []byte {
 	} else {
 		line("ordinals: {start: 100, step: 100}", "first file ordinal and step (the wm6 default)")
 	}
+	line("# signing: required", "build --release only with a signing key")
 	b.WriteString("\npackages:\n")
 	line("  - name: "+pkg, "used in file names: letters, digits, _ and -")
 	line("    # guid: "+guid.String(), "optional; when absent, derived from image and name (this value)")

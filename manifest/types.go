@@ -42,6 +42,7 @@ type Manifest struct {
 	Target   Target     `yaml:"target" check:"required" doc:"Target platform: wm6 (Windows Mobile 5/6.x, Windows Embedded Handheld 6.5) or w10m (Windows Phone 8 / Windows 10 Mobile)."`
 	Format   Format     `yaml:"format,omitempty" doc:"Package archive format; cab when absent."`
 	Ordinals *Ordinals  `yaml:"ordinals,omitempty" doc:"First ordinal and step for generated file names; the target's default when absent (wm6: 100/100; w10m: fixed at 1/1)."`
+	Signing  Signing    `yaml:"signing,omitempty" doc:"required: build --release refuses to run without a signing key (--sign-cert and --sign-key, --sign-pkcs12 or --sign-command); optional when absent."`
 	Packages []*Package `yaml:"packages" check:"required,nonempty" doc:"The Image Update packages of this image."`
 
 	// File is the name the manifest was parsed under, as given to Parse.
@@ -160,6 +161,17 @@ const (
 )
 
 func (Format) values() []string { return []string{string(FormatCab), string(FormatTarZst)} }
+
+// Signing says whether an image's archives must be signed.
+type Signing string
+
+// The signing requirements.
+const (
+	SigningOptional Signing = "optional"
+	SigningRequired Signing = "required"
+)
+
+func (Signing) values() []string { return []string{string(SigningOptional), string(SigningRequired)} }
 
 // Owner is the owner class of a package.
 type Owner string

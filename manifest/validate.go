@@ -17,6 +17,9 @@ func validate(e *errs, m *Manifest) {
 			e.add(m.At("ordinals"), "ordinals", "w10m ordinals are fixed (start 1, step 1); remove the key")
 		}
 	}
+	if m.Signing == SigningRequired && m.Format == FormatTarZst {
+		e.add(m.At("signing"), "signing", "signing: required needs format: cab; a tar.zst archive has no Authenticode signature")
+	}
 
 	byName := make(map[string]*Package) // lower-case name -> first package
 	byGUID := make(map[GUID]int)        // GUID -> index of the first package writing it

@@ -24,6 +24,7 @@ import (
 	"github.com/provpack/provpack/pkgbuild/internal/buildcache"
 	"github.com/provpack/provpack/pkgbuild/internal/outdir"
 	"github.com/provpack/provpack/pkgbuild/report"
+	"github.com/provpack/provpack/pkgbuild/sign"
 )
 
 // DefaultEpoch is the time stamped on archive members when
@@ -63,6 +64,12 @@ type BuildOptions struct {
 	Clean bool
 	// Epoch is stamped on archive members (see ParseSourceDateEpoch).
 	Epoch time.Time
+	// Signer, when set, signs every archive (cabinets only) with an
+	// Authenticode signature.
+	Signer *sign.Signer
+	// SigningTime, when not zero, is the signing time the signatures
+	// carry: SOURCE_DATE_EPOCH when it is set. Zero leaves it out.
+	SigningTime time.Time
 	// Jobs bounds parallel archive writers; ≤ 0 means the number of CPUs.
 	Jobs int
 	// Progress, when set, is called after each package is archived.
@@ -179,6 +186,9 @@ func BuildManifest(ctx context.Context, path string, popt Options, opt BuildOpti
 	defer b.end()
 	m, dir, check, err := loadManifest(path)
 	if err != nil {
+		return nil, nil, err
+	}
+	if err := signingRequired(m, opt); err != nil {
 		return nil, nil, err
 	}
 	b.sized(len(m.Packages))
@@ -600,11 +610,12 @@ func (b *builder) stageArchive(pl *Plan, p *PackagePlan, rp *report.Package) (*o
 		}
 		parts[i] = buildcache.KeyPart{Name: m.Name, Size: len(m.Data), SHA256: sums[i]}
 	}
-	key := buildcache.ArchiveKey(string(format), b.opt.Epoch.Unix(), cab.DefaultLevel, parts)
+	key := buildcache.ArchiveKey(string(format), b.opt.Epoch.Unix(), cab.DefaultLevel, signerKey(b.opt), parts)
 	if e, ok := b.cache.Reuse(b.dir, rp.Archive, key); ok {
 		// The same inputs built these bytes before and they are still
 		// there: nothing to compress or write.
 		rp.Size, rp.SHA256 = e.Size, e.SHA256
+		rp.Signer = reportSigner(b.opt.Signer)
 		b.cache.Record(rp.Archive, e)
 		b.tx.Keep(rp.Archive)
 		return &output{name: rp.Archive, size: e.Size, sha256: e.SHA256}, nil
@@ -613,7 +624,16 @@ func (b *builder) stageArchive(pl *Plan, p *PackagePlan, rp *report.Package) (*o
 	if err != nil {
 		return nil, fmt.Errorf("package %s: %w", p.Name, err) // names the file
 	}
-	if err = archive.Write(f, format, members, b.opt.Epoch); err == nil {
+	if s := b.opt.Signer; s != nil {
+		if format != manifest.FormatCab {
+			return nil, fmt.Errorf("package %s: %w", p.Name, archive.ErrNotSignable)
+		}
+		err = archive.WriteSigned(b.ctx, f, members, b.opt.Epoch, s, sign.SignOptions{SigningTime: b.opt.SigningTime})
+		rp.Signer = reportSigner(s)
+	} else {
+		err = archive.Write(f, format, members, b.opt.Epoch)
+	}
+	if err == nil {
 		err = f.Close()
 	}
 	if err != nil {
@@ -640,4 +660,40 @@ func packageMembers(pl *Plan, p *PackagePlan) ([]archive.Member, *archive.Packag
 	members = append(members, archive.Member{Name: name, Data: data})
 	slices.SortFunc(members, func(a, b archive.Member) int { return strings.Compare(a.Name, b.Name) })
 	return members, info, nil
+}
+
+// signerKey is what of the signing options an archive's bytes depend on:
+// "" for an unsigned build.
+func signerKey(o BuildOptions) string {
+	if o.Signer == nil {
+		return ""
+	}
+	t := int64(0)
+	if !o.SigningTime.IsZero() {
+		t = o.SigningTime.Unix()
+	}
+	return fmt.Sprintf("%s time=%d", o.Signer.Identity(), t)
+}
+
+// reportSigner is how report.json names the signer; nil when unsigned.
+func reportSigner(s *sign.Signer) *report.Signer {
+	if s == nil {
+		return nil
+	}
+	l := s.Leaf()
+	return &report.Signer{Subject: l.Subject.String(), Issuer: l.Issuer.String(), Serial: sign.SerialHex(l.SerialNumber)}
+}
+
+// ErrUnsignedRelease is returned by a --release build without a signing
+// key of a manifest that says signing: required.
+var ErrUnsignedRelease = errors.New("build --release needs a signing key: give --sign-cert and --sign-key, --sign-pkcs12, or --sign-command (or their PROVPACK_SIGN_* variables); the lock was not changed")
+
+// signingRequired refuses an unsigned release of an image whose manifest
+// requires signing.
+func signingRequired(m *manifest.Manifest, opt BuildOptions) error {
+	if !opt.Release || m.Signing != manifest.SigningRequired || opt.Signer != nil {
+		return nil
+	}
+	at := m.At("signing")
+	return fmt.Errorf("%s:%d:%d: signing: required: %w", m.File, at.Line, at.Col, ErrUnsignedRelease)
 }

@@ -175,7 +175,7 @@ func TestTarZst(t *testing.T) {
 			}
 		}
 	}
-	if ps, err := verify.Verify(context.Background(), a); err != nil || len(ps) != 0 {
+	if ps, err := verify.Verify(context.Background(), a, verify.Options{}); err != nil || len(ps) != 0 {
 		t.Errorf("verify tar.zst output: %v %v", ps, err)
 	}
 }
@@ -188,7 +188,7 @@ func TestVerifyCatchesEveryByteFlip(t *testing.T) {
 	}
 	out := t.TempDir()
 	rep := buildInto(t, copyDemo(t), out, BuildOptions{}, Options{})
-	if ps, err := verify.Verify(context.Background(), out); err != nil || len(ps) != 0 {
+	if ps, err := verify.Verify(context.Background(), out, verify.Options{}); err != nil || len(ps) != 0 {
 		t.Fatalf("fresh output does not verify: %v %v", ps, err)
 	}
 	archive := filepath.Join(out, rep.Packages[0].Archive)
@@ -198,7 +198,7 @@ func TestVerifyCatchesEveryByteFlip(t *testing.T) {
 		flipped := bytes.Clone(orig)
 		flipped[i] ^= 0x01
 		os.WriteFile(archive, flipped, 0o644)
-		ps, err := verify.Verify(context.Background(), out)
+		ps, err := verify.Verify(context.Background(), out, verify.Options{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -209,7 +209,7 @@ func TestVerifyCatchesEveryByteFlip(t *testing.T) {
 		if !named {
 			t.Fatalf("flipping byte %d: verify did not name %s: %v", i, archive, ps)
 		}
-		if ps, _ := verify.Verify(context.Background(), archive); len(ps) > 0 {
+		if ps, _ := verify.Verify(context.Background(), archive, verify.Options{}); len(ps) > 0 {
 			archiveOnly++
 		}
 	}
@@ -335,7 +335,7 @@ func TestExistingDifferentOutputNeedsForce(t *testing.T) {
 	if _, err := Build(context.Background(), pl, BuildOptions{OutDir: out, Epoch: epoch, Force: true}); err != nil {
 		t.Fatal(err)
 	}
-	if ps, _ := verify.Verify(context.Background(), out); len(ps) != 0 {
+	if ps, _ := verify.Verify(context.Background(), out, verify.Options{}); len(ps) != 0 {
 		t.Errorf("forced build does not verify: %v", ps)
 	}
 }

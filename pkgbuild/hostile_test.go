@@ -88,7 +88,7 @@ func checkRefused(t *testing.T, out, path, what string, dirToo bool) {
 	if _, err := verify.Inspect(context.Background(), path); err == nil || !strings.Contains(err.Error(), path) {
 		t.Errorf("%s: inspect: want an error naming %s, got %v", what, path, err)
 	}
-	ps, err := verify.Verify(context.Background(), path)
+	ps, err := verify.Verify(context.Background(), path, verify.Options{})
 	if err != nil || len(ps) == 0 {
 		t.Errorf("%s: verify of the archive: want problems, got %v %v", what, ps, err)
 	}
@@ -98,7 +98,7 @@ func checkRefused(t *testing.T, out, path, what string, dirToo bool) {
 		}
 	}
 	if dirToo {
-		ps, err = verify.Verify(context.Background(), out)
+		ps, err = verify.Verify(context.Background(), out, verify.Options{})
 		if err != nil || !slices.ContainsFunc(ps, func(p archive.Problem) bool { return p.File == path }) {
 			t.Errorf("%s: verify of the output directory: want a problem naming the archive, got %v %v", what, ps, err)
 		}

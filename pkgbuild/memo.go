@@ -78,7 +78,7 @@ var toolID = sync.OnceValue(func() string {
 // provpack itself, the options, and the manifest's path as given (the
 // findings in the reports name files through it).
 func memoHead(path string, popt Options, opt BuildOptions) string {
-	return fmt.Sprintf("provpack-memo 3\n%s\nbump=%q reason=%q epoch=%d\nmanifest=%q\n", toolID(), popt.Bump, popt.Reason, opt.Epoch.Unix(), path)
+	return fmt.Sprintf("provpack-memo 3\n%s\nbump=%q reason=%q epoch=%d\nsigner=%q\nmanifest=%q\n", toolID(), popt.Bump, popt.Reason, opt.Epoch.Unix(), signerKey(opt), path)
 }
 
 // memoKeys computes, from the stamps the build took of its inputs as it

@@ -54,7 +54,7 @@ func TestVerifyDirLongSumsLine(t *testing.T) {
 	if err := os.WriteFile(sums, []byte(wrong.String()), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	ps, err := verify.Verify(context.Background(), out)
+	ps, err := verify.Verify(context.Background(), out, verify.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -99,7 +99,7 @@ func TestVerifyDirReportNamesStayInDir(t *testing.T) {
 	if err := os.WriteFile(path, data, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	ps, err := verify.Verify(context.Background(), out)
+	ps, err := verify.Verify(context.Background(), out, verify.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

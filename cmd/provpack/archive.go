@@ -2,6 +2,8 @@ package main
 
 import (
 	"fmt"
+	"io"
+	"time"
 	"text/tabwriter"
 
 	"github.com/provpack/provpack/pkgbuild/verify"
@@ -11,6 +13,7 @@ import (
 	"github.com/provpack/provpack/internal/quote"
 	"github.com/provpack/provpack/pkgbuild/archive"
 	"github.com/provpack/provpack/pkgbuild/report"
+	"github.com/provpack/provpack/pkgbuild/sign"
 )
 
 func inspectCommand() *cli.Command {
@@ -51,6 +54,7 @@ Example:
 			} else {
 				fmt.Fprintln(w, "package  (no package manifest)")
 			}
+			printSignature(w, in.Signature)
 			fmt.Fprintln(w, "\nmembers:")
 			tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 			for _, m := range in.Members {
@@ -78,12 +82,20 @@ func verifyCommand() *cli.Command {
 		Description: `For an archive: its structure and checksums, each member's size and
 SHA-256 against the package manifest, the file names, and the provisioning
 files re-linted. For a build output directory: SHA256SUMS, report.json and
-every archive in it. Prints every problem; exits 1 if there is any.
+every archive in it. A signed cabinet's Authenticode signature is checked
+against its bytes; an archive report.json says was signed must be signed.
+With --trust, every archive must be signed by a certificate that chains to
+one of the given roots for code signing. Prints every problem; exits 1 if
+there is any.
 
 Example:
    provpack verify out
+   provpack verify --trust ca.pem out
    provpack verify --output json out/OEM_Base-1.4.0.cab`,
-		Flags: []cli.Flag{&cli.StringFlag{Name: "output", Value: "text", Usage: "text or json"}},
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "output", Value: "text", Usage: "text or json"},
+			&cli.StringSliceFlag{Name: "trust", EnvVars: []string{"PROVPACK_TRUST"}, Usage: "PEM file of trusted root certificates; every archive must be signed by a chain to one of them (repeatable)"},
+		},
 		Action: func(c *cli.Context) error {
 			if c.NArg() != 1 {
 				return usagef("verify takes exactly one ARCHIVE or DIR")
@@ -91,9 +103,17 @@ Example:
 			if err := oneOf("output", c.String("output"), outputFormats["verify"]...); err != nil {
 				return err
 			}
+			var vo verify.Options
+			if trust := c.StringSlice("trust"); len(trust) > 0 {
+				roots, err := sign.LoadRoots(trust)
+				if err != nil {
+					return err
+				}
+				vo.Roots = roots
+			}
 			if c.String("output") == "json" {
 				v, err := interruptible(c.Context, func() (*verify.Verification, error) {
-					return verify.VerifySummary(c.Context, c.Args().First())
+					return verify.VerifySummary(c.Context, c.Args().First(), vo)
 				})
 				if err != nil {
 					return err
@@ -107,7 +127,7 @@ Example:
 				return nil
 			}
 			ps, err := interruptible(c.Context, func() ([]archive.Problem, error) {
-				return verify.Verify(c.Context, c.Args().First())
+				return verify.Verify(c.Context, c.Args().First(), vo)
 			})
 			if err != nil {
 				return err
@@ -173,3 +193,19 @@ func q(name string) string { return quote.Name(name) }
 // as it is, or, should a character that is not printable have got
 // through, the whole line quoted.
 func oneLine(s string) string { return quote.Name(s) }
+
+// printSignature shows an archive's signature in inspect's text output.
+func printSignature(w io.Writer, s *archive.Signature) {
+	if s == nil {
+		fmt.Fprintln(w, "signed   no")
+		return
+	}
+	state := "valid"
+	if !s.Valid {
+		state = "INVALID: " + s.Problem
+	}
+	fmt.Fprintf(w, "signed   %s\nsigner   %s\nissuer   %s\nserial   %s\ndigest   %s\n", q(state), q(s.Subject), q(s.Issuer), q(s.Serial), q(s.DigestAlgorithm))
+	if s.SigningTime != nil {
+		fmt.Fprintf(w, "signed at %s\n", s.SigningTime.Format(time.RFC3339))
+	}
+}

@@ -29,7 +29,12 @@ packages or versions) are named; --clean removes them in the same commit.
 With --release the build is recorded in provpack.lock afterwards.
 
 Archive dates come from SOURCE_DATE_EPOCH, or 2000-01-01T00:00:00Z when it
-is unset, so the same inputs always give the same bytes. When nothing DIR
+is unset, so the same inputs always give the same bytes.
+
+With --sign-cert and --sign-key (or --sign-pkcs12, or --sign-command for a
+key that stays in an HSM) every cabinet gets an Authenticode signature;
+with an RSA key the signed bytes are reproducible too. The signing time is
+SOURCE_DATE_EPOCH when set, and left out otherwise. When nothing DIR
 was built from has changed since the last build into it, build says DIR is
 up to date and writes nothing (see docs/cache-format.md).
 
@@ -37,7 +42,8 @@ Example:
    provpack build fixtures/demo/provpack.yaml -o out
    provpack build -o out --release --bump patch --reason "APN renamed"
    provpack build -o out --release --bump-release minor
-   provpack build -o out --output json > build.json`,
+   provpack build -o out --output json > build.json
+   provpack build -o out --sign-cert chain.pem --sign-key key.pem`,
 		Flags: append([]cli.Flag{
 			&cli.StringFlag{Name: "out", Aliases: []string{"o"}, Usage: "output directory (required)"},
 			&cli.StringFlag{Name: "output", Value: "text", Usage: "text or json (a summary: archives, findings, what changed)"},
@@ -46,7 +52,7 @@ Example:
 			&cli.BoolFlag{Name: "force", Usage: "replace existing outputs whose bytes differ"},
 			&cli.BoolFlag{Name: "clean", Usage: "remove archives in DIR that this build does not produce"},
 			&cli.BoolFlag{Name: "strict", Usage: "fail on warnings too"},
-		}, bumpFlags...),
+		}, append(bumpFlags, signFlags...)...),
 		Action: buildAction,
 	}
 }
@@ -87,6 +93,12 @@ func buildAction(c *cli.Context) error {
 	}
 	stderr := c.App.ErrWriter
 	bo := pkgbuild.BuildOptions{OutDir: out, Release: c.Bool("release"), Force: c.Bool("force"), Clean: c.Bool("clean"), Epoch: epoch}
+	if bo.Signer, err = signer(c); err != nil {
+		return err
+	}
+	if bo.Signer != nil && os.Getenv("SOURCE_DATE_EPOCH") != "" {
+		bo.SigningTime = epoch // otherwise the signatures carry no time
+	}
 	if isTerminal(stderr) {
 		bo.Progress = func(done, total int, pkg string) {
 			fmt.Fprintf(stderr, "\r\033[K[%d/%d] %s", done, total, pkg)

@@ -70,6 +70,8 @@ func flagValues(cmd, flag string) []string {
 		return ids
 	case "out":
 		return []string{":dirs"}
+	case "sign-cert", "sign-key", "sign-pkcs12", "trust":
+		return []string{":files"}
 	case "manifest":
 		return []string{":files"}
 	}

@@ -47,6 +47,12 @@ func Name(pkg, version string, f manifest.Format) string {
 // formats (see unsafeName): provpack never writes an archive that its own
 // extract would refuse.
 func Write(w io.Writer, f manifest.Format, members []Member, mod time.Time) error {
+	return write(w, f, members, mod, false)
+}
+
+// write is Write; signable gives a cabinet the signature directory
+// WriteSigned fills.
+func write(w io.Writer, f manifest.Format, members []Member, mod time.Time, signable bool) error {
 	if len(members) == 0 {
 		return errors.New("an archive needs at least one member")
 	}
@@ -61,7 +67,7 @@ func Write(w io.Writer, f manifest.Format, members []Member, mod time.Time) erro
 		for i, m := range members {
 			files[i] = cab.File{Name: m.Name, Data: m.Data}
 		}
-		return cab.Write(w, files, cab.WriteOptions{ModTime: mod})
+		return cab.Write(w, files, cab.WriteOptions{ModTime: mod, Signable: signable})
 	}
 	return fmt.Errorf("unknown archive format %q", f)
 }

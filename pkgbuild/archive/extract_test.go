@@ -253,7 +253,7 @@ func TestExtractRefusesMoreHostileNames(t *testing.T) {
 			if ents, _ := os.ReadDir(parent); len(ents) != 0 {
 				t.Errorf("%s %q: extract wrote %v", filepath.Base(archive), tc.names, ents)
 			}
-			ps := Verify(archive, nil)
+			ps := Verify(archive, nil, VerifyOptions{})
 			if !slices.ContainsFunc(ps, func(p Problem) bool { return strings.Contains(p.Msg, tc.want) }) {
 				t.Errorf("%s %q: verify: want %q among %v", filepath.Base(archive), tc.names, tc.want, ps)
 			}

@@ -215,7 +215,7 @@ func FuzzReadArchive(f *testing.F) {
 			t.Fatalf("inspect error does not name the file: %v", err)
 		}
 		var ps []Problem
-		bounded("verify", func() { ps = c.verify(archive, nil) })
+		bounded("verify", func() { ps = c.verify(archive, nil, VerifyOptions{}) })
 		for _, p := range ps {
 			if p.File != archive {
 				t.Fatalf("problem not about the archive: %v", p)

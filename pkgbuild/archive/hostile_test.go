@@ -100,7 +100,7 @@ func TestHostileArchivesBounded(t *testing.T) {
 			t.Errorf("%s: inspect lists %d members", tc.what, len(in.Members))
 		}
 		var ps []Problem
-		alloc, took = measure(func() { ps = defaults.verify(path, nil) })
+		alloc, took = measure(func() { ps = defaults.verify(path, nil, VerifyOptions{}) })
 		err = nil
 		if len(ps) > 0 {
 			err = fmt.Errorf("%v", ps)
@@ -151,7 +151,7 @@ func TestVerifyListedManyTimes(t *testing.T) {
 		t.Fatal(err)
 	}
 	var ps []Problem
-	_, took := measure(func() { ps = Verify(path, nil) })
+	_, took := measure(func() { ps = Verify(path, nil, VerifyOptions{}) })
 	t.Logf("%d-byte cabinet listing a %d-byte member 1,000 times: verify took %v", buf.Len(), len(data), took)
 	want := []Problem{{File: path, Msg: name + " is listed 1000 times in the package manifest"}}
 	if fmt.Sprint(ps) != fmt.Sprint(want) {
@@ -173,14 +173,14 @@ func TestVerifyReadsEveryByte(t *testing.T) {
 	}
 	path := filepath.Join(t.TempDir(), "P-1.0.0.cab")
 	os.WriteFile(path, buf.Bytes(), 0o644)
-	if ps := Verify(path, nil); len(ps) != 0 {
+	if ps := Verify(path, nil, VerifyOptions{}); len(ps) != 0 {
 		t.Fatalf("the archive as written: %v", ps)
 	}
 	padded := append(bytes.Clone(buf.Bytes()), "hidden"...)
 	binary.LittleEndian.PutUint32(padded[8:], uint32(len(padded))) // cbCabinet
 	os.WriteFile(path, padded, 0o644)
 	want := "cab: 6 bytes belong to no structure of the cabinet (padding or hidden data); a package archive has none"
-	if ps := Verify(path, nil); len(ps) != 1 || ps[0].Msg != want {
+	if ps := Verify(path, nil, VerifyOptions{}); len(ps) != 1 || ps[0].Msg != want {
 		t.Errorf("got %v, want %q", ps, want)
 	}
 }

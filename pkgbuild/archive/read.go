@@ -69,7 +69,7 @@ func Read(path string) (manifest.Format, []Member, error) {
 
 func (c config) read(path string) (manifest.Format, []Member, error) {
 	var ms memberList
-	format, err := c.walkFile(path, ms.add)
+	format, err := c.walkFile(path, ms.add, nil)
 	return ms.result(format, err)
 }
 
@@ -77,7 +77,7 @@ func (c config) read(path string) (manifest.Format, []Member, error) {
 // fuzzing); its errors do not name a file.
 func (c config) readArchive(r io.ReaderAt, size int64) (manifest.Format, []Member, error) {
 	var ms memberList
-	format, err := c.walk(r, size, ms.add)
+	format, err := c.walk(r, size, ms.add, nil)
 	return ms.result(format, err)
 }
 
@@ -99,13 +99,13 @@ func (ms memberList) result(format manifest.Format, err error) (manifest.Format,
 
 // walkFile opens the archive at path and walks it; every error names
 // path.
-func (c config) walkFile(path string, fn walkFunc) (manifest.Format, error) {
+func (c config) walkFile(path string, fn walkFunc, sig *sigState) (manifest.Format, error) {
 	f, size, err := openArchive(path)
 	if err != nil {
 		return "", err
 	}
 	defer f.Close()
-	format, err := c.walk(f, size, fn)
+	format, err := c.walk(f, size, fn, sig)
 	if err != nil {
 		return format, fmt.Errorf("%s: %w", path, err)
 	}
@@ -145,8 +145,10 @@ type walkFunc func(name string, size int64, r io.Reader) error
 // walk streams every member of the archive of size bytes in r to fn, in
 // archive order, verifying the format's integrity checks. What a header
 // declares is checked against the limits before a byte of that member is
-// read. Its errors do not name the file.
-func (c config) walk(r io.ReaderAt, size int64, fn walkFunc) (manifest.Format, error) {
+// read. Its errors do not name the file. When sig is not nil, a signed
+// cabinet's signature is checked into it (a bad signature is not an
+// error of the walk).
+func (c config) walk(r io.ReaderAt, size int64, fn walkFunc, sig *sigState) (manifest.Format, error) {
 	var magic [4]byte
 	if size < int64(len(magic)) {
 		return "", fmt.Errorf("%w (%d bytes)", ErrFormat, size)
@@ -156,7 +158,7 @@ func (c config) walk(r io.ReaderAt, size int64, fn walkFunc) (manifest.Format, e
 	}
 	switch {
 	case string(magic[:]) == "MSCF":
-		return manifest.FormatCab, c.walkCab(r, size, fn)
+		return manifest.FormatCab, c.walkCab(r, size, fn, sig)
 	case bytes.Equal(magic[:], []byte{0x28, 0xB5, 0x2F, 0xFD}):
 		err := c.walkTarZst(io.NewSectionReader(r, 0, size), fn)
 		if err != nil {
@@ -167,7 +169,7 @@ func (c config) walk(r io.ReaderAt, size int64, fn walkFunc) (manifest.Format, e
 	return "", ErrFormat
 }
 
-func (cf config) walkCab(r io.ReaderAt, size int64, fn walkFunc) error {
+func (cf config) walkCab(r io.ReaderAt, size int64, fn walkFunc, sig *sigState) error {
 	c, err := cab.Read(r, size)
 	if err != nil {
 		return err
@@ -178,9 +180,12 @@ func (cf config) walkCab(r io.ReaderAt, size int64, fn walkFunc) error {
 		return errors.New("cab: the cabinet holds no files (cFiles is 0); a package archive holds at least its provisioning files or package manifest")
 	}
 	// Every byte must be one that is checked: verify vouches for the
-	// whole file.
+	// whole file. (The signature after cbCabinet is checked as such.)
 	if c.Unread > 0 {
 		return fmt.Errorf("cab: %d bytes belong to no structure of the cabinet (padding or hidden data); a package archive has none", c.Unread)
+	}
+	if sig != nil {
+		sig.check(c)
 	}
 	// cab.Read has checked that entries lie within their folder and do
 	// not overlap, and the blocks bound each folder's size; refuse
@@ -310,7 +315,7 @@ func readErr(member string, err error) error {
 // handed to use, valid only during the call; every other member streams
 // through the hash. Memory is the largest member asked for, not the
 // archive.
-func (c config) scan(path string, want func(name string, size int64) bool, use func(name string, data []byte) error) (manifest.Format, []MemberInfo, error) {
+func (c config) scan(path string, want func(name string, size int64) bool, use func(name string, data []byte) error, sig *sigState) (manifest.Format, []MemberInfo, error) {
 	var infos []MemberInfo
 	var buf bytes.Buffer
 	copyBuf := make([]byte, 32<<10)
@@ -336,6 +341,6 @@ func (c config) scan(path string, want func(name string, size int64) bool, use f
 			return use(name, buf.Bytes())
 		}
 		return nil
-	})
+	}, sig)
 	return format, infos, err
 }

@@ -20,6 +20,9 @@ type Inspection struct {
 	SHA256  string          `json:"sha256"`
 	Package *PackageInfo    `json:"package"`
 	Members []MemberInfo    `json:"members"`
+	// Signature is the archive's Authenticode signature; absent when the
+	// archive is not signed.
+	Signature *Signature `json:"signature,omitempty"`
 }
 
 // MemberInfo is one member of an archive.
@@ -42,6 +45,7 @@ func Inspect(path string, each func(name string, data []byte)) (*Inspection, err
 func (c config) inspect(path string, each func(name string, data []byte)) (*Inspection, error) {
 	in := &Inspection{Archive: path}
 	var perr error
+	var sig sigState
 	format, members, err := c.scan(path, func(name string, size int64) bool {
 		if IsManifest(name) {
 			return size <= maxManifestSize
@@ -57,7 +61,7 @@ func (c config) inspect(path string, each func(name string, data []byte)) (*Insp
 			return perr
 		}
 		return nil
-	})
+	}, &sig)
 	switch {
 	case perr != nil:
 		return nil, fmt.Errorf("%s: %w", path, perr)
@@ -69,7 +73,7 @@ func (c config) inspect(path string, each func(name string, data []byte)) (*Insp
 			return nil, fmt.Errorf("%s: %s is %d bytes, larger than a package manifest may be (%d)", path, m.Name, m.Size, maxManifestSize)
 		}
 	}
-	in.Format, in.Members = format, members
+	in.Format, in.Members, in.Signature = format, members, sig.info()
 	if in.Members == nil {
 		in.Members = []MemberInfo{}
 	}
@@ -83,6 +87,9 @@ func (c config) inspect(path string, each func(name string, data []byte)) (*Insp
 type Problem struct {
 	File string `json:"file"`
 	Msg  string `json:"message"`
+	// Kind names a signature problem (KindUnsigned, KindBadSignature,
+	// KindUntrusted); "" for every other problem.
+	Kind string `json:"kind,omitempty"`
 }
 
 // String is the problem as verify prints it: the file quoted when it has
@@ -109,17 +116,18 @@ type Expect struct {
 // and every provisioning file it lists re-linted, once however often it
 // is listed. When want is not nil, the package manifest must also name
 // the package want names. It returns every problem found, each naming
-// path.
+// path. A signed cabinet's signature is checked against its bytes; opt
+// asks for more (a signature at all, a trusted signer).
 //
 // Members stream through their hashes. The package manifest and, within
 // a budget, the small members are kept from that pass to be linted; a
 // provisioning file beyond the budget is read again on its own, so
 // memory follows the largest provisioning file.
-func Verify(path string, want *Expect) []Problem {
-	return defaults.verify(path, want)
+func Verify(path string, want *Expect, opt VerifyOptions) []Problem {
+	return defaults.verify(path, want, opt)
 }
 
-func (c config) verify(path string, want *Expect) []Problem {
+func (c config) verify(path string, want *Expect, opt VerifyOptions) []Problem {
 	var ps []Problem
 	add := func(format string, args ...any) {
 		ps = append(ps, Problem{File: path, Msg: fmt.Sprintf(format, args...)})
@@ -128,7 +136,8 @@ func (c config) verify(path string, want *Expect) []Problem {
 	manifests := 0
 	kept := map[string][]byte{}
 	keptBytes := int64(0)
-	_, members, err := c.scan(path, func(name string, size int64) bool {
+	var sig sigState
+	format, members, err := c.scan(path, func(name string, size int64) bool {
 		if IsManifest(name) {
 			return size <= maxManifestSize
 		}
@@ -149,10 +158,14 @@ func (c config) verify(path string, want *Expect) []Problem {
 			keptBytes += int64(len(data))
 		}
 		return nil
-	})
+	}, &sig)
 	if err != nil {
 		add("%v", strings.TrimPrefix(err.Error(), path+": "))
 		return ps
+	}
+	for _, p := range signatureProblems(format, &sig, opt) {
+		p.File = path
+		ps = append(ps, p)
 	}
 	for _, msg := range nameProblems(namesOnly(members)) {
 		add("%s", msg)
@@ -259,7 +272,7 @@ func (c config) verify(path string, want *Expect) []Problem {
 				lint[name] = false // a duplicate member was named already
 			}
 			return nil
-		})
+		}, nil)
 		if err != nil {
 			add("reading again: %v", strings.TrimPrefix(err.Error(), path+": "))
 		}

@@ -61,13 +61,22 @@ type Package struct {
 	Archive    string         `json:"archive"`
 	Size       int64          `json:"size"`
 	SHA256     string         `json:"sha256"`
-	Files      []File         `json:"files"`
-	Settings   []Setting      `json:"settings,omitempty"`
+	// Signer is who signed the archive; absent when it is not signed.
+	Signer   *Signer   `json:"signer,omitempty"`
+	Files    []File    `json:"files"`
+	Settings []Setting `json:"settings,omitempty"`
 
 	// Each, in a report being built, calls fn with every setting of the
 	// package in report order (Settings is filled only in a report read
 	// back).
 	Each func(fn func(class manifest.Class, file string, s *provxml.Setting)) `json:"-"`
+}
+
+// Signer identifies the certificate an archive was signed with.
+type Signer struct {
+	Subject string `json:"subject"`
+	Issuer  string `json:"issuer"`
+	Serial  string `json:"serial"`
 }
 
 // eachSetting calls fn with every setting of the package.

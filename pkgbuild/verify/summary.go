@@ -31,8 +31,8 @@ type ArchiveID struct {
 // VerifySummary runs Verify on path and lists the archives checked (path
 // itself, or the archives in the directory path) with their sizes and
 // digests; every problem becomes an error-level finding.
-func VerifySummary(ctx context.Context, path string) (*Verification, error) {
-	ps, err := Verify(ctx, path)
+func VerifySummary(ctx context.Context, path string, opt Options) (*Verification, error) {
+	ps, err := Verify(ctx, path, opt)
 	if err != nil {
 		return nil, err
 	}
@@ -64,9 +64,11 @@ func VerifySummary(ctx context.Context, path string) (*Verification, error) {
 
 // problemFinding is a verify problem in the shape of every other finding:
 // error-level, with the line when the problem names one ("SHA256SUMS:3").
-// Verify's checks have no rule IDs; ID is "".
+// Verify's checks have no rule IDs; ID is "" but for a signature problem,
+// whose ID names its kind (signature-missing, signature-invalid,
+// signature-untrusted).
 func problemFinding(p archive.Problem) report.Finding {
-	f := report.Finding{File: p.File, Severity: provxml.Error, Message: p.Msg}
+	f := report.Finding{File: p.File, ID: p.Kind, Severity: provxml.Error, Message: p.Msg}
 	if i := strings.LastIndexByte(p.File, ':'); i > 0 {
 		if n, err := strconv.Atoi(p.File[i+1:]); err == nil && n > 0 {
 			f.File, f.Line = p.File[:i], n

@@ -3,6 +3,7 @@ package verify
 import (
 	"bytes"
 	"context"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -56,20 +57,28 @@ func Inspect(ctx context.Context, path string) (*Inspection, error) {
 	return &Inspection{Inspection: ai, Settings: settings}, nil
 }
 
+// Options are the settings of Verify.
+type Options struct {
+	// Roots, when not nil, are the roots verify --trust trusts: every
+	// archive must be signed by a certificate that chains to one of them
+	// for code signing.
+	Roots *x509.CertPool
+}
+
 // Verify checks an archive (see archive.Verify), or an output directory
 // (its SHA256SUMS, its report and every archive in it), and returns every
-// problem found. When ctx is done it stops between archives and returns
-// ctx.Err().
-func Verify(ctx context.Context, path string) ([]archive.Problem, error) {
+// problem found. An archive the report says was signed must be signed.
+// When ctx is done it stops between archives and returns ctx.Err().
+func Verify(ctx context.Context, path string, opt Options) ([]archive.Problem, error) {
 	st, err := os.Stat(path)
 	if err != nil {
 		return nil, err
 	}
 	if !st.IsDir() {
-		ps := archive.Verify(path, nil)
+		ps := archive.Verify(path, nil, archive.VerifyOptions{Roots: opt.Roots})
 		return ps, ctx.Err()
 	}
-	return verifyDir(ctx, path)
+	return verifyDir(ctx, path, opt)
 }
 
 // problem is archive.Problem{File: file, Msg: msg}.
@@ -78,7 +87,7 @@ func problem(file, msg string) archive.Problem { return archive.Problem{File: fi
 // maxSums bounds SHA256SUMS: a line per archive.
 const maxSums = 64 << 20
 
-func verifyDir(ctx context.Context, dir string) ([]archive.Problem, error) {
+func verifyDir(ctx context.Context, dir string, opt Options) ([]archive.Problem, error) {
 	var ps []archive.Problem
 	sums := filepath.Join(dir, "SHA256SUMS")
 	listed := map[string]bool{}
@@ -173,10 +182,12 @@ func verifyDir(ctx context.Context, dir string) ([]archive.Problem, error) {
 			ps = append(ps, problem(filepath.Join(dir, name), "archive not listed in SHA256SUMS"))
 		}
 		var want *archive.Expect
+		vo := archive.VerifyOptions{Roots: opt.Roots}
 		if p := reported[name]; p != nil {
 			want = expect(p)
+			vo.RequireSigned = p.Signer != nil
 		}
-		ps = append(ps, archive.Verify(filepath.Join(dir, name), want)...)
+		ps = append(ps, archive.Verify(filepath.Join(dir, name), want, vo)...)
 	}
 	slices.SortStableFunc(ps, func(a, b archive.Problem) int { return strings.Compare(a.File, b.File) })
 	return ps, ctx.Err()

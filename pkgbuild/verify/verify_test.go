@@ -12,7 +12,7 @@ import (
 // is not vouched for: every missing piece is named.
 func TestVerifyDirWithoutOutputs(t *testing.T) {
 	dir := t.TempDir()
-	ps, err := Verify(context.Background(), dir)
+	ps, err := Verify(context.Background(), dir, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -30,12 +30,12 @@ func TestVerifyDirWithoutOutputs(t *testing.T) {
 // bytes differ from SHA256SUMS.
 func TestVerifyNamesWhatItCannotRead(t *testing.T) {
 	dir := t.TempDir()
-	if _, err := Verify(context.Background(), filepath.Join(dir, "missing")); err == nil {
+	if _, err := Verify(context.Background(), filepath.Join(dir, "missing"), Options{}); err == nil {
 		t.Error("a missing path verified")
 	}
 	junk := filepath.Join(dir, "junk.cab")
 	os.WriteFile(junk, []byte("not a cabinet"), 0o644)
-	ps, err := Verify(context.Background(), junk)
+	ps, err := Verify(context.Background(), junk, Options{})
 	if err != nil && !strings.Contains(err.Error(), junk) {
 		t.Fatalf("error does not name the file: %v", err)
 	}
@@ -46,7 +46,7 @@ func TestVerifyNamesWhatItCannotRead(t *testing.T) {
 		t.Errorf("inspect of a file that is no archive: %v", err)
 	}
 	os.WriteFile(filepath.Join(dir, "SHA256SUMS"), []byte(strings.Repeat("0", 64)+"  junk.cab\n"), 0o644)
-	ps, _ = Verify(context.Background(), dir)
+	ps, _ = Verify(context.Background(), dir, Options{})
 	found := false
 	for _, p := range ps {
 		found = found || strings.Contains(p.String(), "SHA256SUMS says")

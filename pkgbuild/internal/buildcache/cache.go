@@ -64,10 +64,14 @@ type KeyPart struct {
 }
 
 // ArchiveKey hashes everything an archive's bytes depend on: its format,
-// epoch, compression level and members.
-func ArchiveKey(format string, epoch int64, level int, members []KeyPart) string {
+// epoch, compression level, signer (the identity of the certificate and
+// key, and the signing time; "" when unsigned) and members.
+func ArchiveKey(format string, epoch int64, level int, signer string, members []KeyPart) string {
 	h := sha256.New()
 	fmt.Fprintf(h, "provpack-archive %d %s %d cab-level-%d\n", version, format, epoch, level)
+	if signer != "" {
+		fmt.Fprintf(h, "signed %s\n", signer)
+	}
 	for _, m := range members {
 		fmt.Fprintf(h, "%s %d %s\n", m.Name, m.Size, m.SHA256)
 	}

@@ -13,9 +13,13 @@ import (
 func TestArchiveReuse(t *testing.T) {
 	dir := t.TempDir()
 	os.WriteFile(filepath.Join(dir, "a.cab"), []byte("archive"), 0o644)
-	key := ArchiveKey("cab", 946684800, 5, []KeyPart{{Name: "m", Size: 1, SHA256: "00"}})
-	if key == ArchiveKey("cab", 946684801, 5, []KeyPart{{Name: "m", Size: 1, SHA256: "00"}}) {
+	key := ArchiveKey("cab", 946684800, 5, "", []KeyPart{{Name: "m", Size: 1, SHA256: "00"}})
+	if key == ArchiveKey("cab", 946684801, 5, "", []KeyPart{{Name: "m", Size: 1, SHA256: "00"}}) {
 		t.Fatal("the key does not cover the epoch")
+	}
+	signed := ArchiveKey("cab", 946684800, 5, "sha256:aa time=0", []KeyPart{{Name: "m", Size: 1, SHA256: "00"}})
+	if signed == key || signed == ArchiveKey("cab", 946684800, 5, "sha256:bb time=0", []KeyPart{{Name: "m", Size: 1, SHA256: "00"}}) {
+		t.Fatal("the key does not cover the signer")
 	}
 	c := Load(dir)
 	got := fileSum(t, filepath.Join(dir, "a.cab"))

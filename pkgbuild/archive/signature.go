@@ -1,0 +1,195 @@
+package archive
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/provpack/provpack/manifest"
+	"github.com/provpack/provpack/pkgbuild/cab"
+	"github.com/provpack/provpack/pkgbuild/sign"
+)
+
+// Signature is what inspect shows of an archive's Authenticode signature.
+type Signature struct {
+	Subject         string     `json:"subject"`
+	Issuer          string     `json:"issuer"`
+	Serial          string     `json:"serial"`
+	DigestAlgorithm string     `json:"digestAlgorithm"`
+	SigningTime     *time.Time `json:"signingTime,omitempty"`
+	// Valid says whether the signature matches the archive's bytes (the
+	// file digest and the signature over it); Problem says why not.
+	Valid   bool   `json:"valid"`
+	Problem string `json:"problem,omitempty"`
+}
+
+// The kinds of signature problem verify names (Problem.Kind).
+const (
+	// KindUnsigned: no signature where one is expected (verify --trust,
+	// or a report that says the archive was signed).
+	KindUnsigned = "signature-missing"
+	// KindBadSignature: the signature does not match the bytes, or
+	// cannot be read.
+	KindBadSignature = "signature-invalid"
+	// KindUntrusted: the signature matches, but its certificate does not
+	// chain to a trusted root for code signing.
+	KindUntrusted = "signature-untrusted"
+)
+
+// sigState collects what a walk of a cabinet found of its signature.
+type sigState struct {
+	signed bool
+	msg    *sign.Message // nil when it could not be parsed
+	err    error         // why the signature is not valid; nil when it is
+}
+
+// check reads and checks the signature of c: the file digest recomputed
+// with the algorithm the signature names, and the signature over it.
+func (s *sigState) check(c *cab.Cabinet) {
+	s.signed = c.IsSigned()
+	if !s.signed {
+		return
+	}
+	der, err := c.SignatureBytes()
+	if err != nil {
+		s.err = fmt.Errorf("%w: %v", sign.ErrBadSignature, err)
+		return
+	}
+	m, err := sign.Parse(der)
+	if err != nil {
+		s.err = fmt.Errorf("%w: the signature area after cbCabinet does not hold a readable signature: %v", sign.ErrBadSignature, err)
+		return
+	}
+	s.msg = m
+	alg, _, err := m.FileDigest()
+	if err != nil {
+		s.err = err
+		return
+	}
+	h := alg.New()
+	if err := c.AuthenticodeDigest(h); err != nil {
+		s.err = err
+		return
+	}
+	if err := m.CheckFileDigest(h.Sum(nil)); err != nil {
+		s.err = err
+		return
+	}
+	s.err = m.Verify()
+}
+
+// info is the signature as inspect shows it; nil when unsigned.
+func (s *sigState) info() *Signature {
+	if !s.signed {
+		return nil
+	}
+	out := &Signature{Valid: s.err == nil}
+	if s.err != nil {
+		out.Problem = s.err.Error()
+	}
+	if m := s.msg; m != nil {
+		out.Subject = m.SignerName()
+		var issuer pkix.Name
+		issuer.FillFromRDNSequence(&m.Issuer)
+		out.Issuer = issuer.String()
+		out.Serial = sign.SerialHex(m.Serial)
+		out.DigestAlgorithm = sign.DigestName(m.Digest)
+		if !m.SigningTime.IsZero() {
+			t := m.SigningTime.UTC()
+			out.SigningTime = &t
+		}
+	}
+	return out
+}
+
+// VerifyOptions are the signature checks of Verify.
+type VerifyOptions struct {
+	// Roots, when not nil, are the trusted roots: the archive must be
+	// signed, and the signer's chain must lead to one of them for code
+	// signing.
+	Roots *x509.CertPool
+	// RequireSigned makes an unsigned archive a problem (a report says
+	// the archive was signed).
+	RequireSigned bool
+	// Now is the time certificates are checked at; zero means now.
+	Now time.Time
+}
+
+// signatureProblems are verify's problems with the signature of an
+// archive.
+func signatureProblems(format manifest.Format, s *sigState, opt VerifyOptions) []Problem {
+	var ps []Problem
+	add := func(kind, format string, args ...any) {
+		ps = append(ps, Problem{Kind: kind, Msg: fmt.Sprintf(format, args...)})
+	}
+	switch {
+	case !s.signed:
+		why := ""
+		switch {
+		case opt.Roots != nil:
+			why = "verify --trust asks for a signed archive"
+		case opt.RequireSigned:
+			why = "report.json says it was signed"
+		default:
+			return nil
+		}
+		if format == manifest.FormatTarZst {
+			add(KindUnsigned, "unsigned: a tar.zst archive has no Authenticode signature, but %s", why)
+		} else {
+			add(KindUnsigned, "unsigned: the cabinet has no Authenticode signature, but %s", why)
+		}
+	case s.err != nil:
+		add(KindBadSignature, "%v", s.err)
+	case opt.Roots != nil:
+		now := opt.Now
+		if now.IsZero() {
+			now = time.Now()
+		}
+		if err := s.msg.VerifyChain(opt.Roots, now); err != nil {
+			add(KindUntrusted, "%v", err)
+		}
+	}
+	return ps
+}
+
+// WriteSigned writes members as a cabinet (see Write) with an
+// Authenticode signature by s after cbCabinet: the cabinet is built with
+// the 20-byte signature directory in its header, its Authenticode
+// SHA-256 digest is signed, and the signature appended.
+func WriteSigned(ctx context.Context, w io.Writer, members []Member, mod time.Time, s *sign.Signer, opt sign.SignOptions) error {
+	var buf bytes.Buffer
+	if err := write(&buf, manifest.FormatCab, members, mod, true); err != nil {
+		return err
+	}
+	data := buf.Bytes()
+	c, err := cab.Read(bytes.NewReader(data), int64(len(data)))
+	if err != nil {
+		return fmt.Errorf("reading back the cabinet to sign: %w", err)
+	}
+	h := sha256.New()
+	if err := c.AuthenticodeDigest(h); err != nil {
+		return err
+	}
+	sig, err := sign.SignCabinet(ctx, s, h.Sum(nil), opt)
+	if err != nil {
+		return err
+	}
+	out, err := cab.AppendSignature(data, sig)
+	if err != nil {
+		return err
+	}
+	if _, err := w.Write(out); err != nil {
+		return err
+	}
+	return nil
+}
+
+// ErrNotSignable is returned when signing is asked of a format that has
+// no signature.
+var ErrNotSignable = errors.New("only cabinets are signed: a tar.zst archive has no Authenticode signature; use format: cab or build without signing options")
