@@ -3,8 +3,8 @@ package main
 import (
 	"fmt"
 	"io"
-	"time"
 	"text/tabwriter"
+	"time"
 
 	"github.com/provpack/provpack/pkgbuild/verify"
 
