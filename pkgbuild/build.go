@@ -144,6 +144,11 @@ func Build(ctx context.Context, pl *Plan, opt BuildOptions) (*report.Report, err
 	if opt.Release && pl.releaseRecorded() {
 		return nil, fmt.Errorf("release %s is not above %s, the release the lock records: a release number is recorded once; nothing was written", pl.Release, pl.Lock.Release)
 	}
+	if pl.Manifest != nil {
+		if err := signingRequired(pl.Manifest, opt); err != nil {
+			return nil, err
+		}
+	}
 	b, err := startBuild(ctx, opt, pl.Dir, len(pl.Packages))
 	if err != nil {
 		return nil, err
