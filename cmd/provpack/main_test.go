@@ -51,6 +51,18 @@ func TestScripts(t *testing.T) {
 			return false, fmt.Errorf("unknown condition %q", cond)
 		},
 		Cmds: map[string]func(*testscript.TestScript, bool, []string){
+			// pki NAME DIR writes a throwaway code-signing hierarchy into
+			// DIR: root.pem, chain.pem (leaf, intermediate) and key.pem
+			// (the leaf's, PKCS#8 RSA).
+			"pki": func(ts *testscript.TestScript, neg bool, args []string) {
+				if neg || len(args) != 2 {
+					ts.Fatalf("usage: pki NAME DIR")
+				}
+				dir := ts.MkAbs(args[1])
+				ts.Check(os.MkdirAll(dir, 0o755))
+				_, err := testutil.WritePKI(dir, args[0], false)
+				ts.Check(err)
+			},
 			// treehash DIR OUT writes one line per file under DIR with its
 			// SHA-256 (and per symlink with its target), to compare a tree
 			// before and after a command.

@@ -34,16 +34,33 @@ type PKI struct {
 // that two PKIs can be told apart.
 func NewPKI(t testing.TB, name string, ec bool) *PKI {
 	t.Helper()
-	p := &PKI{Dir: t.TempDir()}
-	rootKey := rsaKey(t)
-	intKey := rsaKey(t)
-	var leafKey crypto.Signer = rsaKey(t)
+	p, err := WritePKI(t.TempDir(), name, ec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// WritePKI is NewPKI into dir, for callers without a testing.TB (a
+// testscript command).
+func WritePKI(dir, name string, ec bool) (*PKI, error) {
+	p := &PKI{Dir: dir}
+	rootKey, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		return nil, err
+	}
+	intKey, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		return nil, err
+	}
+	var leafKey crypto.Signer
 	if ec {
-		k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-		if err != nil {
-			t.Fatal(err)
-		}
-		leafKey = k
+		leafKey, err = ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	} else {
+		leafKey, err = rsa.GenerateKey(rand.Reader, 2048)
+	}
+	if err != nil {
+		return nil, err
 	}
 	p.Key = leafKey
 	start := time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
@@ -55,56 +72,51 @@ func NewPKI(t testing.TB, name string, ec bool) *PKI {
 			KeyUsage: x509.KeyUsageCertSign | x509.KeyUsageCRLSign,
 		}
 	}
-	p.Root = sign(t, ca(name+" Root CA", 1), nil, rootKey, rootKey)
-	p.Intermediate = sign(t, ca(name+" Code Signing CA", 2), p.Root, intKey, rootKey)
+	if p.Root, err = issue(ca(name+" Root CA", 1), nil, rootKey, rootKey); err != nil {
+		return nil, err
+	}
+	if p.Intermediate, err = issue(ca(name+" Code Signing CA", 2), p.Root, intKey, rootKey); err != nil {
+		return nil, err
+	}
 	leaf := &x509.Certificate{
 		SerialNumber: big.NewInt(0x1234567), Subject: pkix.Name{CommonName: name + " Signer", Organization: []string{"Contoso"}},
 		NotBefore: start, NotAfter: end, KeyUsage: x509.KeyUsageDigitalSignature,
 		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageCodeSigning},
 	}
-	p.Leaf = sign(t, leaf, p.Intermediate, leafKey, intKey)
-	p.RootPEM = p.write(t, "root.pem", pemCert(p.Root))
-	p.ChainPEM = p.write(t, "chain.pem", append(pemCert(p.Leaf), pemCert(p.Intermediate)...))
+	if p.Leaf, err = issue(leaf, p.Intermediate, leafKey, intKey); err != nil {
+		return nil, err
+	}
 	der, err := x509.MarshalPKCS8PrivateKey(leafKey)
 	if err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
-	p.KeyPEM = p.write(t, "key.pem", pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}))
-	return p
+	files := []struct {
+		name string
+		dst  *string
+		data []byte
+	}{
+		{"root.pem", &p.RootPEM, pemCert(p.Root)},
+		{"chain.pem", &p.ChainPEM, append(pemCert(p.Leaf), pemCert(p.Intermediate)...)},
+		{"key.pem", &p.KeyPEM, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der})},
+	}
+	for _, f := range files {
+		*f.dst = filepath.Join(dir, f.name)
+		if err := os.WriteFile(*f.dst, f.data, 0o600); err != nil {
+			return nil, err
+		}
+	}
+	return p, nil
 }
 
-func (p *PKI) write(t testing.TB, name string, data []byte) string {
-	t.Helper()
-	path := filepath.Join(p.Dir, name)
-	if err := os.WriteFile(path, data, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return path
-}
-
-func rsaKey(t testing.TB) *rsa.PrivateKey {
-	t.Helper()
-	k, err := rsa.GenerateKey(rand.Reader, 2048)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return k
-}
-
-func sign(t testing.TB, tmpl, parent *x509.Certificate, pub crypto.Signer, by crypto.Signer) *x509.Certificate {
-	t.Helper()
+func issue(tmpl, parent *x509.Certificate, pub crypto.Signer, by crypto.Signer) (*x509.Certificate, error) {
 	if parent == nil {
 		parent = tmpl
 	}
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, parent, pub.Public(), by)
 	if err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
-	c, err := x509.ParseCertificate(der)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c
+	return x509.ParseCertificate(der)
 }
 
 func pemCert(c *x509.Certificate) []byte {
