@@ -41,7 +41,10 @@
 //     absolute or with "..", and leaves refusing them to extract. Write,
 //     in contrast, refuses names a cabinet should not hold.
 //   - Multi-cabinet sets, Quantum compression, LZX on write, reserve
-//     areas and Authenticode signatures on write, per-member times and
-//     attributes. Read rejects sets and Quantum folders with a clear
+//     areas other than the signature directory on write, per-member times
+//     and attributes. Read rejects sets and Quantum folders with a clear
 //     error; it accepts reserve areas and exposes the header reserve.
+//   - What a signature holds: signature.go places it (the 20-byte
+//     signature directory, the area after cbCabinet) and computes the
+//     Authenticode digest it covers; pkgbuild/sign makes and checks it.
 package cab
