@@ -16,7 +16,6 @@ import (
 
 // Object identifiers of PKCS#7, PKCS#9 and the algorithms used.
 var (
-	oidData           = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 7, 1}
 	oidSignedData     = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 7, 2}
 	oidContentType    = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 9, 3}
 	oidMessageDigest  = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 9, 4}
