@@ -297,7 +297,7 @@ func importArchive(path string) ([]*importedPkg, []SkippedMember, error) {
 	}
 	if in.Package != nil {
 		// provpack's own archive: every member against its manifest.
-		if ps := archive.Verify(path, nil); len(ps) > 0 {
+		if ps := archive.Verify(path, nil, archive.VerifyOptions{}); len(ps) > 0 {
 			msgs := make([]string, len(ps))
 			for i, p := range ps {
 				msgs[i] = p.String()

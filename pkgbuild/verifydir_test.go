@@ -131,7 +131,7 @@ func TestVerifyDirReports(t *testing.T) {
 			t.Errorf("SHA256SUMS does not list %s:\n%s", name, sums)
 		}
 	}
-	if ps, err := verify.Verify(context.Background(), out); err != nil || len(ps) > 0 {
+	if ps, err := verify.Verify(context.Background(), out, verify.Options{}); err != nil || len(ps) > 0 {
 		t.Fatalf("verify of a fresh build: %v\n%s", err, problemsText(ps))
 	}
 	for _, c := range []struct {
@@ -166,7 +166,7 @@ func TestVerifyDirReports(t *testing.T) {
 			if c.file != "SHA256SUMS" {
 				resum(t, dir)
 			}
-			ps, err := verify.Verify(context.Background(), dir)
+			ps, err := verify.Verify(context.Background(), dir, verify.Options{})
 			if err != nil {
 				t.Fatal(err)
 			}
