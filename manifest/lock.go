@@ -553,8 +553,6 @@ func (p *LockPackage) validateFiles(e *errs, target Target, pp string) {
 		classOK := checkEnum(f.Class, "class", string(f.Class)) == nil
 		if !classOK {
 			e.add(Pos{}, fp+".class", "%v", checkEnum(f.Class, "class", string(f.Class)))
-		} else if f.Class == ClassCold && target == TargetW10M {
-			e.add(Pos{}, fp+".class", "w10m has no cold-boot class")
 		}
 		switch {
 		case f.Name == "" || strings.ContainsAny(f.Name, `/\`) || f.Name == "." || f.Name == "..":

@@ -17,6 +17,22 @@ var nameRules = map[string]nameRule{
 		rest:    "_-",
 		max:     64,
 	},
+	"company": {
+		what:    "company name",
+		pattern: `^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$`,
+		explain: "start with a letter or digit, then ASCII letters, digits, _ and - only, at most 64 characters: it is the first part of .spkg names <company>.<package>[.<subcomponent>].spkg, where a dot separates parts",
+		first:   "",
+		rest:    "_-",
+		max:     64,
+	},
+	"subcomponent": {
+		what:    "subcomponent",
+		pattern: `^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$`,
+		explain: "start with a letter or digit, then ASCII letters, digits, _ and - only, at most 64 characters: it is the last part of the .spkg name <company>.<package>.<subcomponent>.spkg",
+		first:   "",
+		rest:    "_-",
+		max:     64,
+	},
 	"image": {
 		what:    "image name",
 		pattern: `^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`,

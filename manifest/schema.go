@@ -10,9 +10,11 @@ import (
 // SchemaID is the $id of the generated JSON Schema.
 const SchemaID = "https://github.com/provpack/provpack/manifest.schema.json"
 
-// semverPattern is the strict semver 2.0.0 grammar (semver.org), the one
-// ParseVersion accepts.
-const semverPattern = `^(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)(-((0|[1-9][0-9]*|[0-9]*[A-Za-z-][0-9A-Za-z-]*)(\.(0|[1-9][0-9]*|[0-9]*[A-Za-z-][0-9A-Za-z-]*))*))?(\+[0-9A-Za-z-]+(\.[0-9A-Za-z-]+)*)?$`
+// semverPattern is the strict semver 2.0.0 grammar (semver.org), or the
+// four-part a.b.c.d form: what ParseVersion accepts. Which form a target
+// takes, and the w10m part limit, are rules across keys that the schema
+// does not express.
+const semverPattern = `^(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)((-((0|[1-9][0-9]*|[0-9]*[A-Za-z-][0-9A-Za-z-]*)(\.(0|[1-9][0-9]*|[0-9]*[A-Za-z-][0-9A-Za-z-]*))*))?(\+[0-9A-Za-z-]+(\.[0-9A-Za-z-]+)*)?|\.(0|[1-9][0-9]*))$`
 
 const guidPattern = `^[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}$`
 

@@ -75,9 +75,6 @@ func (c *SourceChecker) Check(i int) bool {
 	}
 	e := &errs{file: m.File}
 	pp := index("packages", i)
-	if m.Target == TargetW10M && len(p.Cold) > 0 {
-		e.add(p.At("cold"), pp+".cold", "w10m has no cold-boot class; move these sources to update")
-	}
 	for _, class := range []struct {
 		key     string
 		sources []*Source

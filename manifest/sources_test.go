@@ -117,11 +117,19 @@ provpack.yaml:15:15: packages[0].update[6].file: provxml/scanner/a.provxml is al
 	}
 }
 
+// TestCheckSourcesW10MCold: w10m has a cold-boot class; its sources are
+// checked like any other.
 func TestCheckSourcesW10MCold(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "a.provxml"), []byte("<wap-provisioningdoc/>"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	m := &Manifest{File: "m.yaml", Target: TargetW10M, Packages: []*Package{{Name: "A", Cold: []*Source{{File: "a.provxml"}}}}}
-	err := m.CheckSources(t.TempDir())
-	if err == nil || !strings.Contains(err.Error(), "w10m has no cold-boot class; move these sources to update") {
+	if err := m.CheckSources(dir); err != nil {
 		t.Errorf("got %v", err)
+	}
+	if got := m.Packages[0].Cold[0].Matches; len(got) != 1 || got[0] != "a.provxml" {
+		t.Errorf("matches %v", got)
 	}
 }
 

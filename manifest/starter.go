@@ -40,11 +40,16 @@ func Starter(image string, target string) []byte {
 	line("image: "+img, "image name; part of every derived package GUID")
 	line("release: 0.1.0", "this image release, strict semver (MAJOR.MINOR.PATCH)")
 	line("target: "+string(t), "wm6 | w10m")
-	line("format: cab", "package archive format: cab | tar.zst")
 	if t == TargetW10M {
+		line("format: cab", "w10m packages are cabinets (.spkg)")
 		line("# ordinals: {start: 1, step: 1}", "fixed on w10m: 001, 002, ...")
+		line("company: Contoso", "the company owning the packages: Identity/Owner, first part of .spkg names")
+		line("# cpu: arm", "arm (default) | x86 | arm64")
+		line("# releaseType: production", "production (default) | test")
 	} else {
+		line("format: cab", "package archive format: cab | tar.zst")
 		line("ordinals: {start: 100, step: 100}", "first file ordinal and step (the wm6 default)")
+		line("# company:, cpu:, releaseType:", "w10m only (the w10m package manifest)")
 	}
 	line("# signing: required", "build --release only with a signing key")
 	b.WriteString("\npackages:\n")
@@ -54,11 +59,12 @@ func Starter(image string, target string) []byte {
 	line("    owner: oem", "microsoft | silicon | oem | operator")
 	line(`    # requires: {OEM_Base: ">=1.0.0"}`, "other packages of this image, with semver constraints")
 	if t == TargetW10M {
-		line("    # cold: not on w10m", "w10m has no cold-boot class; everything goes to update")
+		line("    # subcomponent: PROVXML", "optional: last part of the .spkg name")
 	} else {
-		line("    # cold:", "processed only at cold boot (never on an update)")
-		line("    #   - file: provxml/defaults.provxml", "a .provxml file; a glob such as provxml/*.provxml is allowed")
+		line("    # subcomponent:", "w10m only")
 	}
+	line("    # cold:", "processed only at cold boot (never on an update)")
+	line("    #   - file: provxml/defaults.provxml", "a .provxml file; a glob such as provxml/*.provxml is allowed")
 	line("    update:", "processed at cold boot and re-applied on every update of this package")
 	line("      # - file: provxml/settings/*.provxml", "files and settings merge, in order, into one document")
 	line("      - settings:", "inline settings, turned into provisioning XML")

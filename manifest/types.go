@@ -37,13 +37,19 @@ import (
 // Manifest is one image: what provpack.yaml says. Parse fills it and
 // WithDefaults completes it.
 type Manifest struct {
-	Image    string     `yaml:"image" check:"required,name=image" doc:"Image name; part of every derived package GUID."`
-	Release  Version    `yaml:"release" check:"required" doc:"This image release, strict semver (MAJOR.MINOR.PATCH)."`
-	Target   Target     `yaml:"target" check:"required" doc:"Target platform: wm6 (Windows Mobile 5/6.x, Windows Embedded Handheld 6.5) or w10m (Windows Phone 8 / Windows 10 Mobile)."`
-	Format   Format     `yaml:"format,omitempty" doc:"Package archive format; cab when absent."`
-	Ordinals *Ordinals  `yaml:"ordinals,omitempty" doc:"First ordinal and step for generated file names; the target's default when absent (wm6: 100/100; w10m: fixed at 1/1)."`
-	Signing  Signing    `yaml:"signing,omitempty" doc:"required: build --release refuses to run without a signing key (--sign-cert and --sign-key, --sign-pkcs12 or --sign-command); optional when absent."`
-	Packages []*Package `yaml:"packages" check:"required,nonempty" doc:"The Image Update packages of this image."`
+	Image    string    `yaml:"image" check:"required,name=image" doc:"Image name; part of every derived package GUID."`
+	Release  Version   `yaml:"release" check:"required" doc:"This image release, strict semver (MAJOR.MINOR.PATCH)."`
+	Target   Target    `yaml:"target" check:"required" doc:"Target platform: wm6 (Windows Mobile 5/6.x, Windows Embedded Handheld 6.5) or w10m (Windows Phone 8 / Windows 10 Mobile)."`
+	Format   Format    `yaml:"format,omitempty" doc:"Package archive format; cab when absent."`
+	Ordinals *Ordinals `yaml:"ordinals,omitempty" doc:"First ordinal and step for generated file names; the target's default when absent (wm6: 100/100; w10m: fixed at 1/1)."`
+	Signing  Signing   `yaml:"signing,omitempty" doc:"required: build --release refuses to run without a signing key (--sign-cert and --sign-key, --sign-pkcs12 or --sign-command); optional when absent."`
+	Company  string    `yaml:"company,omitempty" check:"name=company" doc:"w10m only, and required there: the company that owns the packages, written as Identity/Owner of each package and as the first part of its .spkg name."`
+	CPU      CPU       `yaml:"cpu,omitempty" doc:"w10m only: the device's processor, written as CpuType: arm (the default), x86 or arm64."`
+	// ReleaseType is the only key of two words: it carries the name of
+	// the element it fills (ReleaseType), which users of Microsoft's
+	// package generator know.
+	ReleaseType ReleaseType `yaml:"releaseType,omitempty" doc:"w10m only: production (the default) or test, written as ReleaseType; test packages cannot be signed for retail devices."`
+	Packages    []*Package  `yaml:"packages" check:"required,nonempty" doc:"The Image Update packages of this image."`
 
 	// File is the name the manifest was parsed under, as given to Parse.
 	File string `yaml:"-"`
@@ -61,14 +67,15 @@ type Ordinals struct {
 
 // Package is one Image Update package.
 type Package struct {
-	Name     string                `yaml:"name" check:"required,name=package" doc:"Image Update package name, used in file names: ASCII letters, digits, _ and -, at most 64 characters; unique in the image ignoring case."`
-	GUID     GUID                  `yaml:"guid,omitempty" doc:"Stable package GUID (8-4-4-4-12 hex digits, no braces); derived from the image and package name when absent."`
-	Version  Version               `yaml:"version" check:"required" doc:"Package version, strict semver (MAJOR.MINOR.PATCH). Raise it whenever an update file changes, or devices will not re-run it."`
-	Owner    Owner                 `yaml:"owner" check:"required" doc:"Owner class: microsoft, silicon, oem or operator."`
-	Requires map[string]Constraint `yaml:"requires,omitempty" check:"name=package" doc:"Packages of this image this one depends on, each with a semver constraint its version in this image must satisfy."`
-	Cold     []*Source             `yaml:"cold,omitempty" doc:"Sources processed only at cold boot (wm6 only)."`
-	Update   []*Source             `yaml:"update,omitempty" doc:"Sources processed at cold boot and re-applied on every update of this package."`
-	Suppress []string              `yaml:"suppress,omitempty" check:"ruleids" doc:"Warning-level rule IDs silenced for this package's sources, e.g. PX0201 (provpack lint --rules lists them)."`
+	Name         string                `yaml:"name" check:"required,name=package" doc:"Image Update package name, used in file names: ASCII letters, digits, _ and -, at most 64 characters; unique in the image ignoring case."`
+	GUID         GUID                  `yaml:"guid,omitempty" doc:"Stable package GUID (8-4-4-4-12 hex digits, no braces); derived from the image and package name when absent."`
+	Version      Version               `yaml:"version" check:"required" doc:"Package version, strict semver (MAJOR.MINOR.PATCH); on w10m also a.b.c.d, every part 0-65535, no pre-release or build metadata. Raise it whenever an update file changes, or devices will not re-run it."`
+	Owner        Owner                 `yaml:"owner" check:"required" doc:"Owner class: microsoft, silicon, oem or operator."`
+	Requires     map[string]Constraint `yaml:"requires,omitempty" check:"name=package" doc:"Packages of this image this one depends on, each with a semver constraint its version in this image must satisfy."`
+	SubComponent string                `yaml:"subcomponent,omitempty" check:"name=subcomponent" doc:"w10m only: the package's SubComponent, the last part of its .spkg name <company>.<package>.<subcomponent>.spkg; none when absent."`
+	Cold         []*Source             `yaml:"cold,omitempty" doc:"Sources processed only at cold boot (mxipcold_ files; on w10m at $(runtime.coldBootProvxmlOEM))."`
+	Update       []*Source             `yaml:"update,omitempty" doc:"Sources processed at cold boot and re-applied on every update of this package."`
+	Suppress     []string              `yaml:"suppress,omitempty" check:"ruleids" doc:"Warning-level rule IDs silenced for this package's sources, e.g. PX0201 (provpack lint --rules lists them)."`
 
 	// GUIDDerived is set by WithDefaults when GUID was not written and was
 	// derived from the image and package name.
@@ -139,8 +146,28 @@ func (t Target) DefaultOrdinals() Ordinals {
 	return Ordinals{Start: 100, Step: 100}
 }
 
-// HasCold reports whether the target has a cold-boot-only file class.
-func (t Target) HasCold() bool { return t != TargetW10M }
+// CPU is the processor a w10m package is built for (CpuType).
+type CPU string
+
+// The processors.
+const (
+	CPUARM   CPU = "arm"
+	CPUX86   CPU = "x86"
+	CPUARM64 CPU = "arm64"
+)
+
+func (CPU) values() []string { return []string{string(CPUARM), string(CPUX86), string(CPUARM64)} }
+
+// ReleaseType is a w10m package's ReleaseType.
+type ReleaseType string
+
+// The release types.
+const (
+	ReleaseProduction ReleaseType = "production"
+	ReleaseTest       ReleaseType = "test"
+)
+
+func (ReleaseType) values() []string { return []string{string(ReleaseProduction), string(ReleaseTest)} }
 
 // Datatypes returns the parm datatypes the target accepts.
 func (t Target) Datatypes() []Datatype {
@@ -226,24 +253,63 @@ func checkEnum(e enum, what, s string) error {
 	return fmt.Errorf("%s", msg)
 }
 
-// Version is a strict semantic version: MAJOR.MINOR.PATCH with an optional
-// -prerelease and +build, no "v" prefix, no leading zeros. The zero Version
-// is "not set".
+// Version is a package or release version: a strict semantic version
+// (MAJOR.MINOR.PATCH with an optional -prerelease and +build, no "v"
+// prefix, no leading zeros), or the four-part form a.b.c.d of Windows
+// Phone packages (Major, Minor, QFE, Build). Which form a version may
+// take, and how large its parts may be, is the target's rule (see
+// CheckW10M); the type accepts both. The zero Version is "not set".
 type Version struct {
 	v *semver.Version
+	// build is the fourth part of a four-part version; four tells the
+	// forms apart (1.2.3.0 is not 1.2.3).
+	build uint64
+	four  bool
 }
 
-// ParseVersion parses a strict semantic version.
+// MaxW10MPart is the largest value of a w10m version part: the device
+// side manifest stores each as an unsigned 16-bit number.
+const MaxW10MPart = 65535
+
+// ParseVersion parses a strict semantic version or a four-part a.b.c.d.
 func ParseVersion(s string) (Version, error) {
+	if v, ok := parseFour(s); ok {
+		return v, nil
+	}
 	v, err := semver.StrictNewVersion(s)
 	if err != nil {
 		hint := "e.g. 1.0.0"
 		if loose, lerr := semver.NewVersion(s); lerr == nil && len(s) <= 64 {
 			hint = "e.g. " + loose.String()
 		}
+		if strings.Count(s, ".") == 3 && len(s) <= 64 {
+			return Version{}, fmt.Errorf("%q is not a four-part version (want a.b.c.d, decimal parts without leading zeros, e.g. 10.0.1.0)", s)
+		}
 		return Version{}, fmt.Errorf("%q is not strict semver (want MAJOR.MINOR.PATCH, %s)", s, hint)
 	}
-	return Version{v}, nil
+	return Version{v: v}, nil
+}
+
+// parseFour parses a.b.c.d: four decimal parts without leading zeros or
+// signs.
+func parseFour(s string) (Version, bool) {
+	parts := strings.Split(s, ".")
+	if len(parts) != 4 {
+		return Version{}, false
+	}
+	var n [4]uint64
+	for i, p := range parts {
+		if p == "" || len(p) > 1 && p[0] == '0' || len(p) > 19 {
+			return Version{}, false
+		}
+		for j := 0; j < len(p); j++ {
+			if p[j] < '0' || p[j] > '9' {
+				return Version{}, false
+			}
+			n[i] = n[i]*10 + uint64(p[j]-'0')
+		}
+	}
+	return Version{v: semver.New(n[0], n[1], n[2], "", ""), build: n[3], four: true}, true
 }
 
 // MustParseVersion is ParseVersion for constants; it panics on an error.
@@ -256,8 +322,11 @@ func MustParseVersion(s string) Version {
 }
 
 func (v Version) String() string {
-	if v.v == nil {
+	switch {
+	case v.v == nil:
 		return ""
+	case v.four:
+		return fmt.Sprintf("%d.%d.%d.%d", v.v.Major(), v.v.Minor(), v.v.Patch(), v.build)
 	}
 	return v.v.String()
 }
@@ -265,12 +334,79 @@ func (v Version) String() string {
 // IsZero reports whether v is unset.
 func (v Version) IsZero() bool { return v.v == nil }
 
-// Semver returns the underlying Masterminds version (nil when unset), for
-// arithmetic such as IncPatch.
+// IsFourPart reports whether v was written as a.b.c.d.
+func (v Version) IsFourPart() bool { return v.four }
+
+// Parts returns Major, Minor, QFE and Build as a w10m package manifest
+// writes them: MAJOR, MINOR, PATCH and 0 for a semantic version.
+func (v Version) Parts() [4]uint64 {
+	if v.v == nil {
+		return [4]uint64{}
+	}
+	return [4]uint64{v.v.Major(), v.v.Minor(), v.v.Patch(), v.build}
+}
+
+// CheckW10M says why v cannot be a w10m package version, or returns nil:
+// the device side manifest has four unsigned 16-bit parts and nothing
+// else, so a part above 65535 cannot be written, and pre-release or
+// build metadata would be dropped, leaving 1.2.3-rc.1 and 1.2.3 the same
+// version on the device.
+func (v Version) CheckW10M() error {
+	if v.v == nil {
+		return nil
+	}
+	names := [4]string{"major", "minor", "patch (QFE)", "build"}
+	if v.four {
+		names[2] = "third (QFE)"
+		names[3] = "fourth (Build)"
+	}
+	for i, p := range v.Parts() {
+		if p > MaxW10MPart {
+			return fmt.Errorf("version %s: the %s part %d is larger than %d; w10m package manifests store each version part as an unsigned 16-bit number", v, names[i], p, MaxW10MPart)
+		}
+	}
+	if v.v.Prerelease() != "" || v.v.Metadata() != "" {
+		return fmt.Errorf("version %s: w10m versions have no pre-release or build metadata (the device keeps only Major.Minor.QFE.Build, so %s would look the same as %d.%d.%d); use a.b.c or a.b.c.d", v, v, v.v.Major(), v.v.Minor(), v.v.Patch())
+	}
+	return nil
+}
+
+// Semver returns the underlying Masterminds version (nil when unset): for
+// a four-part version, its first three parts.
 func (v Version) Semver() *semver.Version { return v.v }
 
+// Inc returns v raised by one step of kind "major", "minor" or "patch"
+// (any other kind is "patch"), with the parts after it reset to 0 and
+// pre-release and build metadata dropped. A four-part version keeps four
+// parts, and its patch step raises the fourth part (Build), the smallest
+// step of that form.
+func (v Version) Inc(kind string) Version {
+	if v.v == nil {
+		return v
+	}
+	p := v.Parts()
+	switch kind {
+	case "major":
+		p = [4]uint64{p[0] + 1, 0, 0, 0}
+	case "minor":
+		p = [4]uint64{p[0], p[1] + 1, 0, 0}
+	default:
+		if v.four {
+			p[3]++
+		} else {
+			p = [4]uint64{p[0], p[1], p[2] + 1, 0}
+			if v.v.Prerelease() != "" {
+				// 1.2.3-rc.1 is followed by 1.2.3, as semver's IncPatch has it.
+				p[2]--
+			}
+		}
+	}
+	return Version{v: semver.New(p[0], p[1], p[2], "", ""), build: p[3], four: v.four}
+}
+
 // Compare returns -1, 0 or +1 as v is lower than, equal to or higher than
-// w by semver precedence. An unset version sorts first.
+// w by semver precedence, the fourth part of a four-part version deciding
+// last (a missing one counts as 0). An unset version sorts first.
 func (v Version) Compare(w Version) int {
 	switch {
 	case v.v == nil && w.v == nil:
@@ -280,7 +416,16 @@ func (v Version) Compare(w Version) int {
 	case w.v == nil:
 		return 1
 	}
-	return v.v.Compare(w.v)
+	if c := v.v.Compare(w.v); c != 0 {
+		return c
+	}
+	switch {
+	case v.build < w.build:
+		return -1
+	case v.build > w.build:
+		return 1
+	}
+	return 0
 }
 
 // MarshalText implements encoding.TextMarshaler.
@@ -442,6 +587,22 @@ func (o *Owner) parseScalar(s string) error {
 		return err
 	}
 	*o = Owner(s)
+	return nil
+}
+
+func (c *CPU) parseScalar(s string) error {
+	if err := checkEnum(*c, "cpu", s); err != nil {
+		return err
+	}
+	*c = CPU(s)
+	return nil
+}
+
+func (r *ReleaseType) parseScalar(s string) error {
+	if err := checkEnum(*r, "release type", s); err != nil {
+		return err
+	}
+	*r = ReleaseType(s)
 	return nil
 }
 

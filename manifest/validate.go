@@ -20,6 +20,7 @@ func validate(e *errs, m *Manifest) {
 	if m.Signing == SigningRequired && m.Format == FormatTarZst {
 		e.add(m.At("signing"), "signing", "signing: required needs format: cab; a tar.zst archive has no Authenticode signature")
 	}
+	validateTarget(e, m)
 
 	byName := make(map[string]*Package) // lower-case name -> first package
 	byGUID := make(map[GUID]int)        // GUID -> index of the first package writing it
@@ -71,10 +72,54 @@ func validate(e *errs, m *Manifest) {
 	}
 }
 
-func validatePackage(e *errs, m *Manifest, p *Package, pp string, byName map[string]*Package) {
-	if m.Target == TargetW10M && len(p.Cold) > 0 {
-		e.add(p.At("cold"), pp+".cold", "w10m has no cold-boot class; move these sources to update")
+// validateTarget checks the keys and values only one target has: the
+// w10m package identity (company, cpu, releaseType, subcomponent), the
+// w10m archive format and the version forms each target's package
+// manifest can hold.
+func validateTarget(e *errs, m *Manifest) {
+	if !m.Release.IsZero() && m.Release.IsFourPart() {
+		e.add(m.At("release"), "release", "release %s: the image release is semver (MAJOR.MINOR.PATCH); four-part versions are for w10m packages", m.Release)
 	}
+	switch m.Target {
+	case TargetW10M:
+		if m.Company == "" && !m.Has("company") {
+			e.add(m.At("target"), "company", "w10m packages name the company that owns them (Identity/Owner, the first part of every .spkg name): add e.g. company: Contoso")
+		}
+		if m.Format == FormatTarZst {
+			e.add(m.At("format"), "format", "w10m packages are cabinets (.spkg), which the platform's tools read; tar.zst is for wm6 only: remove the key or write format: cab")
+		}
+	case TargetWM6:
+		for _, k := range []struct{ key, what string }{{"company", "company"}, {"cpu", "cpu"}, {"releaseType", "releaseType"}} {
+			if m.Has(k.key) {
+				e.add(m.At(k.key), k.key, "%s is a w10m key (it fills the w10m package manifest); wm6 packages have no such field: remove it", k.what)
+			}
+		}
+	}
+	for i, p := range m.Packages {
+		if p == nil {
+			continue
+		}
+		pp := index("packages", i)
+		if m.Target == TargetWM6 && p.Has("subcomponent") {
+			e.add(p.At("subcomponent"), pp+".subcomponent", "subcomponent is a w10m key; wm6 packages have no SubComponent: remove it")
+		}
+		if p.Version.IsZero() {
+			continue
+		}
+		switch m.Target {
+		case TargetW10M:
+			if err := p.Version.CheckW10M(); err != nil {
+				e.add(p.At("version"), pp+".version", "%v", err)
+			}
+		case TargetWM6:
+			if p.Version.IsFourPart() {
+				e.add(p.At("version"), pp+".version", "version %s: four-part versions are for w10m packages; wm6 package versions are semver (MAJOR.MINOR.PATCH)", p.Version)
+			}
+		}
+	}
+}
+
+func validatePackage(e *errs, m *Manifest, p *Package, pp string, byName map[string]*Package) {
 
 	// requires, in the order written
 	names := make([]string, 0, len(p.Requires))

@@ -75,6 +75,11 @@ func Bump(ctx context.Context, path, pkg string, kind BumpKind, reason string) (
 		return nil, err
 	}
 	res := &BumpResult{Package: p.Name, From: p.Version.String(), To: bumpVersion(p.Version, kind), Reason: reason}
+	if m.Target == manifest.TargetW10M {
+		if err := manifest.MustParseVersion(res.To).CheckW10M(); err != nil {
+			return nil, fmt.Errorf("%s: package %s cannot be bumped: %w; raise a larger part instead (--minor or --major)", path, p.Name, err)
+		}
+	}
 	out, err := manifest.SetVersion(data, p.Name, res.To)
 	if err != nil {
 		return nil, err

@@ -503,6 +503,12 @@ func planPackage(m *manifest.Manifest, dir string, old *manifest.LockPackage, to
 				if reason == "" {
 					reason = fmt.Sprintf("update file %s changed (build --bump %s)", strings.Join(changed, ", "), opt.Bump)
 				}
+				if m.Target == manifest.TargetW10M {
+					if err := manifest.MustParseVersion(nv).CheckW10M(); err != nil {
+						fs = append(fs, planFinding(m, p.Name, p.At("version"), &RuleUnbumped,
+							"package %s: %s changed, but --bump %s cannot raise the version: %v; raise a larger part with 'provpack bump %s --minor'", p.Name, strings.Join(changed, ", "), opt.Bump, err, p.Name))
+					}
+				}
 				pp.Bump = &manifest.Bump{From: old.Version, To: nv, Reason: reason}
 				pp.Version = nv
 				pp.Status = StatusUpdated
@@ -530,15 +536,10 @@ func short(digest string) string {
 	return d
 }
 
+// bumpVersion raises v by kind (see manifest.Version.Inc: a four-part
+// version stays four-part).
 func bumpVersion(v manifest.Version, kind BumpKind) string {
-	sv := v.Semver()
-	switch kind {
-	case "major":
-		return sv.IncMajor().String()
-	case "minor":
-		return sv.IncMinor().String()
-	}
-	return sv.IncPatch().String()
+	return v.Inc(string(kind)).String()
 }
 
 // suppressAll drops the warnings a package's suppress list names from the
