@@ -20,19 +20,22 @@ var allowed = map[string][]string{
 	"internal/boundedread": {},
 	// internal/quote shows untrusted names safely (archive members,
 	// reports): a leaf, like the two above.
-	"internal/quote":               {},
-	"provxml":                      {"internal/parallel", "internal/boundedread"},
-	"manifest":                     {"internal/boundedread"},
-	"pkgbuild/cab":                 {},
-	"pkgbuild/sign":                {},
-	"pkgbuild/internal/outdir":     {},
-	"pkgbuild/archive":             {"provxml", "internal/parallel", "internal/boundedread", "manifest", "pkgbuild/cab", "pkgbuild/sign", "pkgbuild/internal/outdir", "internal/quote"},
+	"internal/quote":           {},
+	"provxml":                  {"internal/parallel", "internal/boundedread"},
+	"manifest":                 {"internal/boundedread"},
+	"pkgbuild/cab":             {},
+	"pkgbuild/sign":            {},
+	"pkgbuild/internal/outdir": {},
+	// pkgbuild/catalog: the w10m content catalog (a CTL in a PKCS#7
+	// SignedData); a leaf like pkgbuild/cab.
+	"pkgbuild/catalog":             {},
+	"pkgbuild/archive":             {"provxml", "internal/parallel", "internal/boundedread", "manifest", "pkgbuild/cab", "pkgbuild/sign", "pkgbuild/internal/outdir", "internal/quote", "pkgbuild/catalog"},
 	"pkgbuild/report":              {"provxml", "internal/parallel", "internal/boundedread", "manifest", "internal/quote"},
-	"pkgbuild/internal/buildcache": {"provxml", "internal/parallel", "internal/boundedread", "manifest", "pkgbuild/report", "pkgbuild/internal/outdir", "internal/quote"},
-	"pkgbuild/verify":              {"provxml", "internal/parallel", "internal/boundedread", "manifest", "pkgbuild/cab", "pkgbuild/sign", "pkgbuild/internal/outdir", "pkgbuild/report", "pkgbuild/archive", "internal/quote"},
+	"pkgbuild/internal/buildcache": {"provxml", "internal/parallel", "internal/boundedread", "manifest", "pkgbuild/report", "pkgbuild/internal/outdir", "internal/quote", "pkgbuild/catalog"},
+	"pkgbuild/verify":              {"provxml", "internal/parallel", "internal/boundedread", "manifest", "pkgbuild/cab", "pkgbuild/sign", "pkgbuild/internal/outdir", "pkgbuild/report", "pkgbuild/archive", "internal/quote", "pkgbuild/catalog"},
 	"pkgbuild/diff":                {"provxml", "internal/parallel", "internal/boundedread", "manifest", "pkgbuild/report", "internal/quote"},
-	"pkgbuild":                     {"provxml", "internal/parallel", "internal/boundedread", "manifest", "pkgbuild/cab", "pkgbuild/sign", "pkgbuild/internal/outdir", "pkgbuild/internal/buildcache", "pkgbuild/report", "pkgbuild/diff", "pkgbuild/archive", "pkgbuild/verify", "internal/quote"},
-	"cmd/provpack":                 {"provxml", "internal/parallel", "internal/boundedread", "manifest", "pkgbuild", "pkgbuild/cab", "pkgbuild/sign", "pkgbuild/internal/outdir", "pkgbuild/internal/buildcache", "pkgbuild/report", "pkgbuild/diff", "pkgbuild/archive", "pkgbuild/verify", "internal/quote"},
+	"pkgbuild":                     {"provxml", "internal/parallel", "internal/boundedread", "manifest", "pkgbuild/cab", "pkgbuild/sign", "pkgbuild/internal/outdir", "pkgbuild/internal/buildcache", "pkgbuild/report", "pkgbuild/diff", "pkgbuild/archive", "pkgbuild/verify", "internal/quote", "pkgbuild/catalog"},
+	"cmd/provpack":                 {"provxml", "internal/parallel", "internal/boundedread", "manifest", "pkgbuild", "pkgbuild/cab", "pkgbuild/sign", "pkgbuild/internal/outdir", "pkgbuild/internal/buildcache", "pkgbuild/report", "pkgbuild/diff", "pkgbuild/archive", "pkgbuild/verify", "internal/quote", "pkgbuild/catalog"},
 	// Tools and test helpers.
 	"internal/benchgen":       {"internal/imagegen"},
 	"provxml/internal/cspgen": {}, // go generate: DDF files → provxml/csp_table.txt

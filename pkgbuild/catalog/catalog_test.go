@@ -1,0 +1,190 @@
+package catalog
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha1"
+	"crypto/sha256"
+	"encoding/asn1"
+	"encoding/hex"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/provpack/provpack/internal/testutil"
+)
+
+var epoch = time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
+
+func testMembers() []Member {
+	return []Member{
+		{Name: "man.dsm.xml", Data: []byte("<Package/>\r\n")},
+		{Name: "mxipupdate_OEM_001.provxml", Data: []byte("<wap-provisioningdoc/>")},
+	}
+}
+
+func TestRoundTrip(t *testing.T) {
+	ms := testMembers()
+	der, err := Write(context.Background(), ms, Options{Time: epoch}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := Parse(der)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Signed {
+		t.Error("an unsigned catalog reads as signed")
+	}
+	if len(c.Subjects) != 2*len(ms) {
+		t.Errorf("%d subjects, want %d", len(c.Subjects), 2*len(ms))
+	}
+	for _, m := range ms {
+		s256 := sha256.Sum256(m.Data)
+		s1 := sha1.Sum(m.Data)
+		if !c.Has(s256[:]) {
+			t.Errorf("%s: SHA-256 not listed", m.Name)
+		}
+		var byIndirect, bySHA1 bool
+		for _, s := range c.Subjects {
+			byIndirect = byIndirect || bytes.Equal(s.ID, s256[:]) && bytes.Equal(s.SHA256, s256[:])
+			bySHA1 = bySHA1 || bytes.Equal(s.ID, s1[:]) && s.SHA256 == nil
+		}
+		if !byIndirect || !bySHA1 {
+			t.Errorf("%s: SHA-256 subject with indirect data %v, SHA-1 subject %v", m.Name, byIndirect, bySHA1)
+		}
+	}
+	other := sha256.Sum256([]byte("not a member"))
+	if c.Has(other[:]) {
+		t.Error("Has says yes to a hash that is not listed")
+	}
+	// Reproducible, and the size does not follow the contents.
+	again, _ := Write(context.Background(), ms, Options{Time: epoch}, nil)
+	if !bytes.Equal(der, again) {
+		t.Error("two builds differ")
+	}
+	ms[0].Data = bytes.Repeat([]byte("x"), 5000)
+	changed, _ := Write(context.Background(), ms, Options{Time: epoch}, nil)
+	if len(changed) != len(der) || bytes.Equal(changed, der) {
+		t.Errorf("sizes %d and %d; a member's content must change the bytes but not the size", len(changed), len(der))
+	}
+}
+
+func TestParseRefuses(t *testing.T) {
+	der, _ := Write(context.Background(), testMembers(), Options{Time: epoch}, nil)
+	for name, data := range map[string][]byte{
+		"empty":    nil,
+		"trailing": append(bytes.Clone(der), 0),
+		"cut":      der[:len(der)-3],
+		"not pkcs": {0x30, 0x03, 0x02, 0x01, 0x01},
+	} {
+		if _, err := Parse(data); err == nil {
+			t.Errorf("%s: accepted", name)
+		}
+	}
+}
+
+// TestOpenSSL: openssl parses the catalog and shows every member's
+// SHA-256 and the CTL's object identifiers.
+func TestOpenSSL(t *testing.T) {
+	openssl := testutil.Tool(t, "openssl", "openssl")
+	ms := testMembers()
+	der, err := Write(context.Background(), ms, Options{Time: epoch}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "content.cat")
+	if err := os.WriteFile(path, der, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command(openssl, "asn1parse", "-inform", "DER", "-in", path).CombinedOutput()
+	if err != nil {
+		t.Fatalf("openssl asn1parse: %v\n%s", err, out)
+	}
+	text := string(out)
+	for _, want := range []string{":pkcs7-signedData", ":1.3.6.1.4.1.311.10.1", ":1.3.6.1.4.1.311.12.1.1", ":1.3.6.1.4.1.311.12.2.3", ":1.3.6.1.4.1.311.2.1.4", ":1.3.6.1.4.1.311.2.1.25", "UTCTIME           :000101000000Z"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("asn1parse output lacks %q", want)
+		}
+	}
+	for _, m := range ms {
+		s := sha256.Sum256(m.Data)
+		if n := strings.Count(text, strings.ToUpper(hex.EncodeToString(s[:]))); n != 2 {
+			t.Errorf("%s: SHA-256 appears %d times, want 2 (subject and indirect data)", m.Name, n)
+		}
+	}
+	// pkcs7 sees a SignedData with no signers
+	out, err = exec.Command(openssl, "pkcs7", "-inform", "DER", "-in", path, "-print").CombinedOutput()
+	if err != nil {
+		t.Fatalf("openssl pkcs7: %v\n%s", err, out)
+	}
+	if !strings.Contains(string(out), "signer_info:\n        <EMPTY>") && !strings.Contains(string(out), "signer_info:") {
+		t.Errorf("openssl pkcs7 -print:\n%s", out)
+	}
+}
+
+// TestRealCatalog: the content.cat of a real package made by Microsoft's
+// package generator parses, lists its manifest, and is laid out as Build
+// lays catalogs out (same subjects and attributes for the same member).
+func TestRealCatalog(t *testing.T) {
+	cabextract := testutil.Tool(t, "cabextract", "cabextract")
+	cabPath := filepath.Join(testutil.Root(), "..", "shared", "realworld", "cab", "ms_navigationbar_en-us.spkr.cab")
+	if _, err := os.Stat(cabPath); err != nil {
+		t.Skipf("real package not found: %v", err)
+	}
+	dir := t.TempDir()
+	if out, err := exec.Command(cabextract, "-q", "-d", dir, cabPath).CombinedOutput(); err != nil {
+		t.Fatalf("cabextract: %v\n%s", err, out)
+	}
+	cat, err := os.ReadFile(filepath.Join(dir, "content.cat"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dsm, err := os.ReadFile(filepath.Join(dir, "man.dsm.xml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := Parse(cat)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !c.Signed {
+		t.Error("the real catalog is signed")
+	}
+	s := sha256.Sum256(dsm)
+	if !c.Has(s[:]) {
+		t.Error("the real catalog does not list its manifest's SHA-256")
+	}
+	// Our CTL for the same member equals the real one but for the list
+	// identifier and the time.
+	ours, err := Build([]Member{{Name: "man.dsm.xml", Data: dsm}}, Options{Time: epoch})
+	if err != nil {
+		t.Fatal(err)
+	}
+	real := realCTL(t, cat)
+	if len(ours) != len(real) {
+		t.Fatalf("our CTL is %d bytes, the real one %d", len(ours), len(real))
+	}
+	if i := bytes.Index(real, []byte{0x30, 0x0e, 0x06, 0x0a}); i < 0 || !bytes.Equal(ours[i:], real[i:]) {
+		t.Errorf("the CTLs differ after the time:\nours %x\nreal %x", ours, real)
+	}
+}
+
+// realCTL digs the CTL out of a signed catalog.
+func realCTL(t *testing.T, der []byte) []byte {
+	t.Helper()
+	var ci contentInfo
+	if _, err := asn1Unmarshal(der, &ci); err != nil {
+		t.Fatal(err)
+	}
+	var sd signedData
+	if _, err := asn1Unmarshal(ci.Content.Bytes, &sd); err != nil {
+		t.Fatal(err)
+	}
+	return sd.ContentInfo.Content.Bytes
+}
+
+var asn1Unmarshal = asn1.Unmarshal
