@@ -35,7 +35,8 @@ func DeriveGUID(image, packageName string) GUID {
 //   - ordinals: the target's (wm6: start 100, step 100; w10m: start 1,
 //     step 1), field by field, so {start: 200} keeps the default step;
 //   - each package's GUID, derived with DeriveGUID when not written, with
-//     GUIDDerived set.
+//     GUIDDerived set;
+//   - w10m: cpu arm, releaseType production.
 //
 // It is idempotent and does not validate; call it on a manifest Parse
 // accepted.
@@ -52,6 +53,14 @@ func (m *Manifest) WithDefaults() *Manifest {
 	}
 	if m.Ordinals.Step == 0 {
 		m.Ordinals.Step = def.Step
+	}
+	if m.Target == TargetW10M {
+		if m.CPU == "" {
+			m.CPU = CPUARM
+		}
+		if m.ReleaseType == "" {
+			m.ReleaseType = ReleaseProduction
+		}
 	}
 	for _, p := range m.Packages {
 		if p != nil && p.GUID.IsZero() {

@@ -7,7 +7,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -592,14 +591,14 @@ func stageAt(tx *outdir.Tx, dest string, data []byte, perm os.FileMode) error {
 // directory already) and fills its report entry.
 func (b *builder) stageArchive(pl *Plan, p *PackagePlan, rp *report.Package) (*output, error) {
 	format := pl.format()
-	members, info, err := packageMembers(pl, p)
+	members, info, err := packageMembers(b.ctx, pl, p, b.opt.Epoch)
 	if err != nil {
 		return nil, err
 	}
 	for i, f := range info.Files {
 		rp.Files[i].Size, rp.Files[i].SHA256 = f.Size, f.SHA256
 	}
-	rp.Archive = archive.Name(p.Name, p.Version, format)
+	rp.Archive = archive.Name(info, format)
 	sums := make([]string, len(members))
 	for i, m := range members {
 		for _, f := range info.Files {
@@ -650,20 +649,19 @@ func (b *builder) stageArchive(pl *Plan, p *PackagePlan, rp *report.Package) (*o
 }
 
 // packageMembers returns the members of a package's archive: its
-// provisioning files in canonical form and the package manifest.
-func packageMembers(pl *Plan, p *PackagePlan) ([]archive.Member, *archive.PackageInfo, error) {
-	info := &archive.PackageInfo{Name: p.Name, GUID: p.GUID, Version: p.Version, Owner: p.Owner, Target: pl.Target, Image: pl.Image}
-	var members []archive.Member
+// provisioning files in canonical form, the package manifest and, for
+// w10m, the content catalog.
+func packageMembers(ctx context.Context, pl *Plan, p *PackagePlan, epoch time.Time) ([]archive.Member, *archive.PackageInfo, error) {
+	info := packageInfo(pl, p)
+	var files []archive.Member
 	for _, f := range p.Files {
-		members = append(members, archive.Member{Name: f.Name, Data: f.Canonical})
+		files = append(files, archive.Member{Name: f.Name, Data: f.Canonical})
 		info.Files = append(info.Files, archive.FileInfo{Name: f.Name, Class: f.Class, Ordinal: f.Ordinal, Size: int64(len(f.Canonical)), SHA256: strings.TrimPrefix(f.Digest, "sha256:")})
 	}
-	name, data, err := archive.MarshalManifest(info)
+	members, err := archive.BuildMembers(ctx, info, files, archive.BuildOptions{Epoch: epoch})
 	if err != nil {
 		return nil, nil, err
 	}
-	members = append(members, archive.Member{Name: name, Data: data})
-	slices.SortFunc(members, func(a, b archive.Member) int { return strings.Compare(a.Name, b.Name) })
 	return members, info, nil
 }
 
@@ -701,4 +699,14 @@ func signingRequired(m *manifest.Manifest, opt BuildOptions) error {
 	}
 	at := m.At("signing")
 	return fmt.Errorf("%s:%d:%d: signing: required: %w", m.File, at.Line, at.Col, ErrUnsignedRelease)
+}
+
+// packageInfo is the identity of a package as its package manifest
+// records it.
+func packageInfo(pl *Plan, p *PackagePlan) *archive.PackageInfo {
+	info := &archive.PackageInfo{Name: p.Name, GUID: p.GUID, Version: p.Version, Owner: p.Owner, Target: pl.Target, Image: pl.Image}
+	if pl.Target == string(manifest.TargetW10M) {
+		info.Company, info.CPU, info.ReleaseType, info.SubComponent = pl.Company, pl.CPU, pl.ReleaseType, p.SubComponent
+	}
+	return info
 }

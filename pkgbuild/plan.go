@@ -61,6 +61,11 @@ type Plan struct {
 	Image    string         `json:"image"`
 	Release  string         `json:"release"`
 	Target   string         `json:"target"`
+	// Company, CPU and ReleaseType are the w10m package identity
+	// (manifest keys company, cpu, releaseType; the defaults filled).
+	Company     string `json:"company,omitempty"`
+	CPU         string `json:"cpu,omitempty"`
+	ReleaseType string `json:"releaseType,omitempty"`
 	// ReleaseBump, when set, is the raise of the image release that
 	// --bump-release made: the release writes it back to the manifest.
 	ReleaseBump *manifest.Bump `json:"releaseBump,omitempty"`
@@ -88,6 +93,8 @@ type PackagePlan struct {
 	GUID        string         `json:"guid"`
 	GUIDDerived bool           `json:"guidDerived"`
 	Owner       manifest.Owner `json:"owner"`
+	// SubComponent is the w10m package's SubComponent ("" for none).
+	SubComponent string `json:"subcomponent,omitempty"`
 	OldVersion  string         `json:"oldVersion,omitempty"`
 	Version     string         `json:"version"`
 	Status      report.Status  `json:"status"`
@@ -231,6 +238,9 @@ func newPlan(ctx context.Context, m *manifest.Manifest, dir string, lock *manife
 		}
 	}
 	pl := &Plan{Manifest: m, Dir: dir, Lock: lock, Image: m.Image, Release: m.Release.String(), Target: string(m.Target), Findings: []Finding{}}
+	if m.Target == manifest.TargetW10M {
+		pl.Company, pl.CPU, pl.ReleaseType = m.Company, string(m.CPU), string(m.ReleaseType)
+	}
 	if opt.BumpRelease != "" && lock != nil && lock.Image == m.Image && lock.Target == m.Target {
 		if last, err := manifest.ParseVersion(lock.Release); err == nil && m.Release.Compare(last) <= 0 {
 			raised, err := manifest.ParseVersion(bumpVersion(last, opt.BumpRelease))
@@ -342,7 +352,7 @@ func planFinding(m *manifest.Manifest, pkg string, at manifest.Pos, r *provxml.R
 }
 
 func planPackage(m *manifest.Manifest, dir string, old *manifest.LockPackage, tomb *manifest.Tombstone, pend *manifest.PendingBump, p *manifest.Package, ords manifest.Ordinals, opt Options, out *[]Finding, sc *scratch) *PackagePlan {
-	pp := &PackagePlan{Name: p.Name, GUID: p.GUID.String(), GUIDDerived: p.GUIDDerived, Owner: p.Owner, Version: p.Version.String(), Files: []*FilePlan{}, Why: []string{}, src: p}
+	pp := &PackagePlan{Name: p.Name, GUID: p.GUID.String(), GUIDDerived: p.GUIDDerived, Owner: p.Owner, SubComponent: p.SubComponent, Version: p.Version.String(), Files: []*FilePlan{}, Why: []string{}, src: p}
 	if pend != nil && pend.To == pp.Version {
 		// provpack bump raised it, and the manifest still has the raise:
 		// its reason goes into the reports and, on release, the lock. A

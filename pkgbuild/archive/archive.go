@@ -31,14 +31,20 @@ func archiveExt(f manifest.Format) string {
 }
 
 // IsArchiveName reports whether name is named as provpack names
-// archives: a .cab or .tar.zst file.
+// archives: a .cab or .tar.zst file (wm6) or a .spkg (w10m).
 func IsArchiveName(name string) bool {
-	return strings.HasSuffix(name, ".cab") || strings.HasSuffix(name, ".tar.zst")
+	return strings.HasSuffix(name, ".cab") || strings.HasSuffix(name, ".tar.zst") || strings.HasSuffix(name, ".spkg")
 }
 
-// Name returns the file name of a package archive.
-func Name(pkg, version string, f manifest.Format) string {
-	return pkg + "-" + version + archiveExt(f)
+// Name returns the file name of a package archive: wm6
+// <package>-<version>.cab (or .tar.zst); w10m
+// <Owner>.<Component>[.<SubComponent>].spkg, the name the platform's
+// tools pick packages up by (a cabinet; w10m has no other format).
+func Name(info *PackageInfo, f manifest.Format) string {
+	if info.Target == string(manifest.TargetW10M) {
+		return PackageBaseName(info) + ".spkg"
+	}
+	return info.Name + "-" + info.Version + archiveExt(f)
 }
 
 // Write writes members in format f. Every header field is fixed or

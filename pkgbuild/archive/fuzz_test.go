@@ -167,11 +167,14 @@ func packageOf(pkg string, target manifest.Target, doc []byte) []Member {
 	name := FileName(manifest.ClassUpdate, pkg, 100)
 	info := &PackageInfo{Name: pkg, GUID: "018eb3fa-0ed9-5af3-bb9a-0cc757739352", Version: "1.0.0", Owner: manifest.OwnerOEM, Target: string(target), Image: "demo",
 		Files: []FileInfo{{Name: name, Class: manifest.ClassUpdate, Ordinal: 100, Size: int64(len(doc)), SHA256: SHA256Hex(doc)}}}
-	mname, mdata, err := MarshalManifest(info)
+	if target == manifest.TargetW10M {
+		info.Company = "Contoso"
+	}
+	ms, err := BuildMembers(context.Background(), info, []Member{{Name: name, Data: doc}}, BuildOptions{Epoch: epoch})
 	if err != nil {
 		panic(err)
 	}
-	return sortedMembers([]Member{{Name: name, Data: doc}, {Name: mname, Data: mdata}})
+	return ms
 }
 
 // FuzzReadArchive: Inspect, Verify and Extract of any file never panic,

@@ -6,8 +6,6 @@ import (
 	"encoding/hex"
 	"encoding/xml"
 	"fmt"
-	"strconv"
-	"strings"
 
 	"github.com/provpack/provpack/manifest"
 )
@@ -30,10 +28,6 @@ const (
 	dsmNamespace = "http://schemas.microsoft.com/embedded/2004/10/ImageUpdate"
 )
 
-// W10MProvxmlDir is where W10M OEM update provisioning files go on the
-// device ($(runtime.updateProvxmlOEM), commercialization-public).
-const W10MProvxmlDir = `\Windows\System32\Migrators\DuMigrationProvisionerOEM\provxml`
-
 // PackageInfo is what a package manifest says, in either layout.
 type PackageInfo struct {
 	Name    string         `json:"name"`
@@ -43,6 +37,21 @@ type PackageInfo struct {
 	Target  string         `json:"target"`
 	Image   string         `json:"image"`
 	Files   []FileInfo     `json:"files"`
+
+	// The w10m package identity (empty for wm6): Company is
+	// Identity/Owner, SubComponent the optional last part of the name,
+	// CPU and ReleaseType the manifest's values ("arm", "production").
+	Company      string `json:"company,omitempty"`
+	SubComponent string `json:"subcomponent,omitempty"`
+	CPU          string `json:"cpu,omitempty"`
+	ReleaseType  string `json:"releaseType,omitempty"`
+	// Entries are the w10m manifest's file entries, of every kind, as
+	// written or read.
+	Entries []DSMEntry `json:"entries,omitempty"`
+	// Elements are the top-level elements of a w10m manifest as read, in
+	// order (for verify and for comparing with real packages).
+	Elements  []string `json:"-"`
+	buildType string
 }
 
 // FileInfo describes one provisioning file of a package.
@@ -80,92 +89,28 @@ type xmlFile struct {
 	SHA256  string `xml:"sha256,attr"`
 }
 
-// The DSM layout (Package/Identity/Version, OwnerType, Files), with
-// provpack's class, ordinal and hash as attributes in its own namespace.
-type dsmPackage struct {
-	XMLName     xml.Name     `xml:"http://schemas.microsoft.com/embedded/2004/10/ImageUpdate Package"`
-	PP          string       `xml:"xmlns:pp,attr"`
-	Identity    dsmIdentity  `xml:"Identity"`
-	ReleaseType string       `xml:"ReleaseType"`
-	OwnerType   string       `xml:"OwnerType"`
-	BuildType   string       `xml:"BuildType"`
-	Partition   string       `xml:"Partition"`
-	IsRemoval   bool         `xml:"IsRemoval"`
-	GUID        string       `xml:"urn:provpack:package:1 guid,attr"`
-	Target      string       `xml:"urn:provpack:package:1 target,attr"`
-	Image       string       `xml:"urn:provpack:package:1 image,attr"`
-	Version     string       `xml:"urn:provpack:package:1 version,attr"`
-	Files       []dsmFileRef `xml:"Files>FileEntry"`
-}
-
-type dsmIdentity struct {
-	Owner        string     `xml:"Owner"`
-	Component    string     `xml:"Component"`
-	SubComponent string     `xml:"SubComponent"`
-	Version      dsmVersion `xml:"Version"`
-}
-
-type dsmVersion struct {
-	Major int `xml:"Major,attr"`
-	Minor int `xml:"Minor,attr"`
-	QFE   int `xml:"QFE,attr"`
-	Build int `xml:"Build,attr"`
-}
-
-type dsmFileRef struct {
-	FileType   string `xml:"FileType"`
-	DevicePath string `xml:"DevicePath"`
-	CabPath    string `xml:"CabPath"`
-	Attributes string `xml:"Attributes"`
-	FileSize   int64  `xml:"FileSize"`
-	Class      string `xml:"urn:provpack:package:1 class,attr"`
-	Ordinal    int    `xml:"urn:provpack:package:1 ordinal,attr"`
-	SHA256     string `xml:"urn:provpack:package:1 sha256,attr"`
-}
-
-var ownerTypes = map[manifest.Owner]string{
-	manifest.OwnerMicrosoft: "Microsoft", manifest.OwnerSilicon: "SiliconVendor",
-	manifest.OwnerOEM: "OEM", manifest.OwnerOperator: "MobileOperator",
-}
-
 // MarshalManifest renders info in the target's layout and returns the
-// member name and bytes: encoding/xml's output, after xml.Header, indented
-// by two spaces, with a final newline.
+// member name and bytes. wm6: encoding/xml's output, after xml.Header,
+// indented by two spaces, with a final newline. w10m: the device-side
+// manifest of info.Entries (see marshalDSM); BuildMembers fills them.
 func MarshalManifest(info *PackageInfo) (string, []byte, error) {
-	var v any
-	name := ManifestWM6
 	if info.Target == string(manifest.TargetW10M) {
-		name = ManifestW10M
-		ver, err := manifest.ParseVersion(info.Version)
-		if err != nil {
-			return "", nil, err
-		}
-		sv := ver.Semver()
-		d := dsmPackage{PP: pkgNamespace,
-			Identity:    dsmIdentity{Owner: info.Image, Component: info.Name, SubComponent: "PROVXML", Version: dsmVersion{int(sv.Major()), int(sv.Minor()), int(sv.Patch()), 0}},
-			ReleaseType: "Production", OwnerType: ownerTypes[info.Owner], BuildType: "Release", Partition: "MainOS",
-			GUID: info.GUID, Target: info.Target, Image: info.Image, Version: info.Version}
-		for _, f := range info.Files {
-			d.Files = append(d.Files, dsmFileRef{FileType: "Regular", DevicePath: W10MProvxmlDir + `\` + f.Name, CabPath: f.Name,
-				Attributes: "Normal", FileSize: f.Size, Class: string(f.Class), Ordinal: f.Ordinal, SHA256: f.SHA256})
-		}
-		v = d
-	} else {
-		p := xmlPackage{Name: info.Name, GUID: info.GUID, Version: info.Version, Owner: string(info.Owner), Target: info.Target, Image: info.Image}
-		for _, f := range info.Files {
-			p.Files = append(p.Files, xmlFile{f.Name, string(f.Class), f.Ordinal, f.Size, f.SHA256})
-		}
-		v = p
+		data, err := marshalDSM(info)
+		return ManifestW10M, data, err
+	}
+	p := xmlPackage{Name: info.Name, GUID: info.GUID, Version: info.Version, Owner: string(info.Owner), Target: info.Target, Image: info.Image}
+	for _, f := range info.Files {
+		p.Files = append(p.Files, xmlFile{f.Name, string(f.Class), f.Ordinal, f.Size, f.SHA256})
 	}
 	var b bytes.Buffer
 	b.WriteString(xml.Header)
 	enc := xml.NewEncoder(&b)
 	enc.Indent("", "  ")
-	if err := enc.Encode(v); err != nil {
+	if err := enc.Encode(p); err != nil {
 		return "", nil, err
 	}
 	b.WriteByte('\n')
-	return name, b.Bytes(), nil
+	return ManifestWM6, b.Bytes(), nil
 }
 
 // ParseManifest reads a package manifest of either layout; name is its
@@ -183,23 +128,9 @@ func ParseManifest(name string, data []byte) (*PackageInfo, error) {
 		}
 		return info, nil
 	case ManifestW10M:
-		var d dsmPackage
-		if err := xml.Unmarshal(data, &d); err != nil {
+		info, err := parseDSM(data)
+		if err != nil {
 			return nil, fmt.Errorf("%s: %w", name, err)
-		}
-		owner := manifest.Owner("")
-		for o, t := range ownerTypes {
-			if t == d.OwnerType {
-				owner = o
-			}
-		}
-		info := &PackageInfo{Name: d.Identity.Component, GUID: d.GUID, Version: d.Version, Owner: owner, Target: d.Target, Image: d.Image}
-		if info.Version == "" {
-			v := d.Identity.Version
-			info.Version = strings.Join([]string{strconv.Itoa(v.Major), strconv.Itoa(v.Minor), strconv.Itoa(v.QFE)}, ".")
-		}
-		for _, f := range d.Files {
-			info.Files = append(info.Files, FileInfo{f.CabPath, manifest.Class(f.Class), f.Ordinal, f.FileSize, f.SHA256})
 		}
 		return info, nil
 	}

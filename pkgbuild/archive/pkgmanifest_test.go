@@ -29,7 +29,7 @@ func TestPackageManifestGolden(t *testing.T) {
 	none := plain
 	none.Files = nil
 	for name, info := range map[string]PackageInfo{"wm6-plain": plain, "wm6-escaped": odd, "wm6-no-files": none} {
-		for _, target := range []manifest.Target{manifest.TargetWM6, manifest.TargetW10M} {
+		for _, target := range []manifest.Target{manifest.TargetWM6} {
 			info := info
 			info.Target = string(target)
 			member, got, err := MarshalManifest(&info)
@@ -55,25 +55,22 @@ func TestPackageManifestGolden(t *testing.T) {
 }
 
 // TestPackageManifestRoundTrip: what MarshalManifest writes, ParseManifest
-// reads back, in both layouts.
+// reads back.
 func TestPackageManifestRoundTrip(t *testing.T) {
-	info := PackageInfo{Name: "OEM_Base", GUID: "018eb3fa-0ed9-5af3-bb9a-0cc757739352", Version: "1.2.3", Owner: manifest.OwnerOperator,
+	info := PackageInfo{Name: "OEM_Base", GUID: "018eb3fa-0ed9-5af3-bb9a-0cc757739352", Version: "1.2.3", Owner: manifest.OwnerOperator, Target: "wm6",
 		Image: "a&b <c>", Files: []FileInfo{{Name: "mxipcold_OEM_Base_007.provxml", Class: manifest.ClassCold, Ordinal: 7, Size: 12, SHA256: "00ff"}}}
-	for _, target := range []manifest.Target{manifest.TargetWM6, manifest.TargetW10M} {
-		info.Target = string(target)
-		name, data, err := MarshalManifest(&info)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !IsManifest(name) {
-			t.Errorf("%s: %s is not a manifest name", target, name)
-		}
-		got, err := ParseManifest(name, data)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !reflect.DeepEqual(*got, info) {
-			t.Errorf("%s: read back %+v, wrote %+v", target, *got, info)
-		}
+	name, data, err := MarshalManifest(&info)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !IsManifest(name) {
+		t.Errorf("%s is not a manifest name", name)
+	}
+	got, err := ParseManifest(name, data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(*got, info) {
+		t.Errorf("read back %+v, wrote %+v", *got, info)
 	}
 }

@@ -133,16 +133,21 @@ func (c config) verify(path string, want *Expect, opt VerifyOptions) []Problem {
 		ps = append(ps, Problem{File: path, Msg: fmt.Sprintf(format, args...)})
 	}
 	var info *PackageInfo
+	var catalogData []byte
 	manifests := 0
 	kept := map[string][]byte{}
 	keptBytes := int64(0)
 	var sig sigState
 	format, members, err := c.scan(path, func(name string, size int64) bool {
-		if IsManifest(name) {
+		if IsManifest(name) || name == CatalogW10M {
 			return size <= maxManifestSize
 		}
 		return size <= provxml.DefaultMaxSize && keptBytes+size <= keepBudget
 	}, func(name string, data []byte) error {
+		if name == CatalogW10M && catalogData == nil {
+			catalogData = bytes.Clone(data)
+			return nil
+		}
 		if IsManifest(name) {
 			if manifests++; manifests > 1 {
 				add("more than one package manifest")
@@ -222,7 +227,7 @@ func (c config) verify(path string, want *Expect, opt VerifyOptions) []Problem {
 		if m.Size != f.Size {
 			note(f.Name, "%s: size %d, the package manifest says %d", name, m.Size, f.Size)
 		}
-		if m.SHA256 != f.SHA256 {
+		if f.SHA256 != "" && m.SHA256 != f.SHA256 {
 			note(f.Name, "%s: SHA-256 %s, the package manifest says %s", name, m.SHA256, quote.Name(f.SHA256))
 		}
 		class, pkg, ord, ok := ParseFileName(f.Name)
@@ -283,6 +288,14 @@ func (c config) verify(path string, want *Expect, opt VerifyOptions) []Problem {
 		}
 	}
 	listed := times
+	if info.Target == string(manifest.TargetW10M) {
+		for _, msg := range verifyW10M(info, members, catalogData) {
+			add("%s", msg)
+		}
+		for _, e := range info.Entries {
+			listed[e.CabPath]++
+		}
+	}
 	for _, m := range members {
 		if listed[m.Name] == 0 && !IsManifest(m.Name) {
 			add("%s is in the archive but not in the package manifest", quote.Name(m.Name))
