@@ -39,7 +39,11 @@ func Starter(image string, target string) []byte {
 	b.WriteString("# Schema for editors. File paths are relative to this file.\n\n")
 	line("image: "+img, "image name; part of every derived package GUID")
 	line("release: 0.1.0", "this image release, strict semver (MAJOR.MINOR.PATCH)")
-	line("target: "+string(t), "wm6 | w10m")
+	if t == TargetW10M {
+		line("target: "+string(t), "wm6 | w10m")
+	} else {
+		line("target: "+string(t), "wm6 | w10m (w10m also takes company:, cpu:, releaseType: and per package subcomponent:)")
+	}
 	if t == TargetW10M {
 		line("format: cab", "w10m packages are cabinets (.spkg)")
 		line("# ordinals: {start: 1, step: 1}", "fixed on w10m: 001, 002, ...")
@@ -49,7 +53,6 @@ func Starter(image string, target string) []byte {
 	} else {
 		line("format: cab", "package archive format: cab | tar.zst")
 		line("ordinals: {start: 100, step: 100}", "first file ordinal and step (the wm6 default)")
-		line("# company:, cpu:, releaseType:", "w10m only (the w10m package manifest)")
 	}
 	line("# signing: required", "build --release only with a signing key")
 	b.WriteString("\npackages:\n")
@@ -60,8 +63,6 @@ func Starter(image string, target string) []byte {
 	line(`    # requires: {OEM_Base: ">=1.0.0"}`, "other packages of this image, with semver constraints")
 	if t == TargetW10M {
 		line("    # subcomponent: PROVXML", "optional: last part of the .spkg name")
-	} else {
-		line("    # subcomponent:", "w10m only")
 	}
 	line("    # cold:", "processed only at cold boot (never on an update)")
 	line("    #   - file: provxml/defaults.provxml", "a .provxml file; a glob such as provxml/*.provxml is allowed")

@@ -256,21 +256,46 @@ func TestOrdinalSpace(t *testing.T) {
 	}
 }
 
+// TestW10MNaming: w10m numbers both classes from 001 in steps of 1; a
+// cold-only change takes the next cold ordinal without a version raise,
+// an update change needs one; a four-part version stays four-part, and
+// a bump past 65535 is refused.
 func TestW10MNaming(t *testing.T) {
 	s := newScenario(t)
 	b, _ := os.ReadFile(filepath.Join(s.dir, "provpack.yaml"))
-	m := strings.Replace(string(b), "target: wm6", "target: w10m", 1)
-	m = strings.Replace(m, "    cold:\n      - file: cold.provxml\n", "", 1)
+	m := strings.Replace(string(b), "target: wm6", "target: w10m\ncompany: Contoso", 1)
+	m = strings.Replace(m, "version: 1.0.0", "version: 1.0.0.65534", 1)
 	s.write("provpack.yaml", m)
 	pl := s.plan(Options{})
+	if HasErrors(pl.Findings) {
+		t.Fatal(pl.Findings)
+	}
+	expectFile(t, files(pl)[manifest.ClassCold], "mxipcold_OEM_Base_001.provxml", 1, StatusNew)
 	expectFile(t, files(pl)[manifest.ClassUpdate], "mxipupdate_OEM_Base_001.provxml", 1, StatusNew)
-	if len(pl.Packages[0].Files) != 1 {
-		t.Errorf("w10m has no cold file: %v", pl.Packages[0].Files)
+	if pl.Company != "Contoso" || pl.CPU != "arm" || pl.ReleaseType != "production" {
+		t.Errorf("identity %q %q %q", pl.Company, pl.CPU, pl.ReleaseType)
+	}
+	s.release(pl)
+	s.write("cold.provxml", strings.Replace(coldXML, `value="1"`, `value="2"`, 1))
+	pl = s.plan(Options{})
+	expectFile(t, files(pl)[manifest.ClassCold], "mxipcold_OEM_Base_002.provxml", 2, StatusChanged)
+	if HasErrors(pl.Findings) || pl.Packages[0].Version != "1.0.0.65534" {
+		t.Errorf("a cold-only change: %v, version %s", pl.Findings, pl.Packages[0].Version)
 	}
 	s.release(pl)
 	s.write("update.provxml", strings.Replace(updateXML, `value="1"`, `value="2"`, 1))
 	pl = s.plan(Options{Bump: "patch"})
 	expectFile(t, files(pl)[manifest.ClassUpdate], "mxipupdate_OEM_Base_002.provxml", 2, StatusChanged)
+	if pl.Packages[0].Version != "1.0.0.65535" || HasErrors(pl.Findings) {
+		t.Errorf("bumped to %s: %v", pl.Packages[0].Version, pl.Findings)
+	}
+	s.release(pl)
+	s.write("provpack.yaml", strings.Replace(m, "version: 1.0.0.65534", "version: 1.0.0.65535", 1))
+	s.write("update.provxml", strings.Replace(updateXML, `value="1"`, `value="3"`, 1))
+	pl = s.plan(Options{Bump: "patch"})
+	if ids := findingIDs(pl); ids != RuleUnbumped.ID || !strings.Contains(pl.Findings[0].Message, "larger than 65535") {
+		t.Errorf("a bump past 65535: %v", pl.Findings)
+	}
 }
 
 func TestInlineFindingsPointAtManifest(t *testing.T) {
