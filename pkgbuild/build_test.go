@@ -28,7 +28,14 @@ import (
 // write a lock next to the manifest) and returns the manifest's path.
 func copyDemo(t testing.TB) string {
 	t.Helper()
-	src := filepath.Join(testutil.Root(), "fixtures", "demo")
+	return copyFixture(t, "demo")
+}
+
+// copyFixture copies fixtures/name into a temporary directory and returns
+// the manifest's path.
+func copyFixture(t testing.TB, name string) string {
+	t.Helper()
+	src := filepath.Join(testutil.Root(), "fixtures", name)
 	dst := t.TempDir()
 	err := filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
