@@ -61,6 +61,11 @@ type BuildOptions struct {
 	// Clean removes, in the same commit, the archives the output
 	// directory holds that this build does not produce.
 	Clean bool
+	// PkgGenDir, when set (w10m only), also receives per package a
+	// package project for Microsoft's package generator
+	// (<Owner>.<Component>[.<SubComponent>].pkg.xml) and the provisioning
+	// files it installs, committed with the outputs.
+	PkgGenDir string
 	// Epoch is stamped on archive members (see ParseSourceDateEpoch).
 	Epoch time.Time
 	// Signer, when set, signs every archive (cabinets only) with an
@@ -140,6 +145,9 @@ func Build(ctx context.Context, pl *Plan, opt BuildOptions) (*report.Report, err
 	if HasErrors(pl.Findings) {
 		return nil, errors.New("the plan has error-level findings; fix them before building")
 	}
+	if err := checkPkgGen(opt, pl.Image, pl.Target); err != nil {
+		return nil, err
+	}
 	if opt.Release && pl.releaseRecorded() {
 		return nil, fmt.Errorf("release %s is not above %s, the release the lock records: a release number is recorded once; nothing was written", pl.Release, pl.Lock.Release)
 	}
@@ -197,9 +205,12 @@ func BuildManifest(ctx context.Context, path string, popt Options, opt BuildOpti
 	}
 	b.sized(len(m.Packages))
 	opt = b.opt
+	if err := checkPkgGen(opt, m.Image, string(m.Target)); err != nil {
+		return nil, nil, err
+	}
 	lockPath := filepath.Join(dir, manifest.DefaultLockName)
 	key, keyed := "", false // the digest of the inputs, once computed
-	if last := b.cache.Last; last != nil && !opt.Release {
+	if last := b.cache.Last; last != nil && !opt.Release && opt.PkgGenDir == "" {
 		// The last build into this directory remembered its inputs: if
 		// none changed and its outputs are untouched, they are what this
 		// build would write. The digest needs every source's stamp, so
@@ -280,6 +291,8 @@ type builder struct {
 	// guard holds the manifest's directory during a release, from before
 	// the manifest and lock are read until after they are written.
 	guard *outdir.Guard
+	// pkggen guards the PkgGen directory (BuildOptions.PkgGenDir).
+	pkggen *outdir.Guard
 
 	mu   sync.Mutex
 	pkgs []*report.Package // by package index
@@ -302,19 +315,30 @@ func startBuild(ctx context.Context, opt BuildOptions, manifestDir string, n int
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	var guard *outdir.Guard
+	var guard, pkggen *outdir.Guard
 	if opt.Release {
 		var err error
 		if guard, err = outdir.Lock(manifestDir, "the manifest and its release lock"); err != nil {
 			return nil, err
 		}
 	}
+	if opt.PkgGenDir != "" {
+		err := os.MkdirAll(opt.PkgGenDir, 0o755)
+		if err == nil {
+			pkggen, err = outdir.Lock(opt.PkgGenDir, "the PkgGen project")
+		}
+		if err != nil {
+			guard.Unlock()
+			return nil, fmt.Errorf("--pkggen: %w", err)
+		}
+	}
 	tx, err := outdir.Begin(opt.OutDir, outdir.Options{Durable: opt.Release, Wrap: opt.hooks.wrap})
 	if err != nil {
 		guard.Unlock()
+		pkggen.Unlock()
 		return nil, err
 	}
-	b := &builder{opt: opt, dir: opt.OutDir, tx: tx, guard: guard, cache: buildcache.Load(opt.OutDir),
+	b := &builder{opt: opt, dir: opt.OutDir, tx: tx, guard: guard, pkggen: pkggen, cache: buildcache.Load(opt.OutDir),
 		pkgs: make([]*report.Package, n), outs: make([]*output, n), errs: make([]error, n)}
 	b.rs = newReportStream(tx, opt.Epoch)
 	b.ctx, b.cancel = context.WithCancel(ctx)
@@ -354,6 +378,7 @@ func (b *builder) end() {
 	b.rs.close()
 	b.tx.End()
 	b.guard.Unlock()
+	b.pkggen.Unlock()
 }
 
 // err is the first failure of a worker, or the cancellation.
@@ -595,6 +620,11 @@ func (b *builder) stageArchive(pl *Plan, p *PackagePlan, rp *report.Package) (*o
 	if err != nil {
 		return nil, err
 	}
+	if b.opt.PkgGenDir != "" {
+		if err := b.stagePkgGen(info, members); err != nil {
+			return nil, fmt.Errorf("package %s: %w", p.Name, err)
+		}
+	}
 	for i, f := range info.Files {
 		rp.Files[i].Size, rp.Files[i].SHA256 = f.Size, f.SHA256
 	}
@@ -646,6 +676,35 @@ func (b *builder) stageArchive(pl *Plan, p *PackagePlan, rp *report.Package) (*o
 	rp.Size, rp.SHA256 = f.Size(), f.SHA256()
 	b.cache.Record(rp.Archive, buildcache.Entry{Key: key, SHA256: f.SHA256(), Size: f.Size()})
 	return &output{name: rp.Archive, size: f.Size(), sha256: f.SHA256(), file: f}, nil
+}
+
+// checkPkgGen refuses a PkgGen directory for an image that is not w10m.
+func checkPkgGen(opt BuildOptions, image, target string) error {
+	if opt.PkgGenDir != "" && target != string(manifest.TargetW10M) {
+		return fmt.Errorf("--pkggen writes Windows Phone package projects, which only w10m images have; %s is a %s image: drop --pkggen", image, target)
+	}
+	return nil
+}
+
+// stagePkgGen stages a package's project for Microsoft's package
+// generator and the provisioning files it names in the PkgGen directory.
+func (b *builder) stagePkgGen(info *archive.PackageInfo, members []archive.Member) error {
+	name, data, err := archive.PkgGenProject(info)
+	if err != nil {
+		return err
+	}
+	files := []archive.Member{{Name: name, Data: data}}
+	for _, m := range members {
+		if _, _, _, rom := archive.ParseFileName(m.Name); rom {
+			files = append(files, m)
+		}
+	}
+	for _, m := range files {
+		if err := stageAt(b.tx, filepath.Join(b.opt.PkgGenDir, m.Name), m.Data, 0o644); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // packageMembers returns the members of a package's archive: its

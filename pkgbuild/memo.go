@@ -157,7 +157,7 @@ func memoKeys(m *manifest.Manifest, path, lockPath string, popt Options, opt Bui
 // the output directory: a build committing meanwhile changes outputs
 // the memo names, and the check fails.
 func quickMemo(path string, popt Options, opt BuildOptions, start time.Time) (*Plan, *report.Report, bool) {
-	if opt.OutDir == "" || opt.Release {
+	if opt.OutDir == "" || opt.Release || opt.PkgGenDir != "" {
 		return nil, nil, false
 	}
 	mm := buildcache.Load(opt.OutDir).Last

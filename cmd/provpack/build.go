@@ -51,6 +51,7 @@ Example:
 			&cli.StringFlag{Name: "bump-release", Usage: "with --release: raise the image release by patch, minor or major when the lock already records it"},
 			&cli.BoolFlag{Name: "force", Usage: "replace existing outputs whose bytes differ"},
 			&cli.BoolFlag{Name: "clean", Usage: "remove archives in DIR that this build does not produce"},
+			&cli.StringFlag{Name: "pkggen", Usage: "w10m: also write per package a PkgGen project (.pkg.xml) and its provisioning files to `PKGDIR`"},
 			&cli.BoolFlag{Name: "strict", Usage: "fail on warnings too"},
 		}, append(bumpFlags, signFlags...)...),
 		Action: buildAction,
@@ -92,7 +93,7 @@ func buildAction(c *cli.Context) error {
 		return err
 	}
 	stderr := c.App.ErrWriter
-	bo := pkgbuild.BuildOptions{OutDir: out, Release: c.Bool("release"), Force: c.Bool("force"), Clean: c.Bool("clean"), Epoch: epoch}
+	bo := pkgbuild.BuildOptions{OutDir: out, Release: c.Bool("release"), Force: c.Bool("force"), Clean: c.Bool("clean"), PkgGenDir: c.String("pkggen"), Epoch: epoch}
 	if bo.Signer, err = signer(c); err != nil {
 		return err
 	}
