@@ -68,7 +68,7 @@ func flagValues(cmd, flag string) []string {
 			}
 		}
 		return ids
-	case "out":
+	case "out", "pkggen":
 		return []string{":dirs"}
 	case "sign-cert", "sign-key", "sign-pkcs12", "trust":
 		return []string{":files"}

@@ -15,7 +15,7 @@ import (
 )
 
 // buildFlags is what completing "provpack build --" must offer.
-var buildFlags = []string{"--bump", "--bump-release", "--clean", "--force", "--help", "--out", "--output", "--reason", "--release", "--sign-cert", "--sign-command", "--sign-key", "--sign-pkcs12", "--strict"}
+var buildFlags = []string{"--bump", "--bump-release", "--clean", "--force", "--help", "--out", "--output", "--pkggen", "--reason", "--release", "--sign-cert", "--sign-command", "--sign-key", "--sign-pkcs12", "--strict"}
 
 // completeWords runs "provpack __complete" in-process.
 func completeWords(t *testing.T, at int, words ...string) []string {
