@@ -313,6 +313,8 @@ func importArchive(path string) ([]*importedPkg, []SkippedMember, error) {
 	for _, m := range in.Members {
 		switch {
 		case imported[m.Name] || archive.IsManifest(m.Name):
+		case m.Name == archive.CatalogW10M && in.Package != nil && in.Package.Target == string(manifest.TargetW10M):
+			// the w10m content catalog: a build writes it again
 		case isROMName(m.Name):
 			skipped = append(skipped, SkippedMember{path, m.Name, fmt.Sprintf("%d bytes is more than a provisioning file may be (%d)", m.Size, provxml.DefaultMaxSize)})
 		default:
@@ -438,6 +440,17 @@ func importIdentity(pkgs []*importedPkg, opt ImportOptions, reportImage string, 
 	return img, target, format, problems
 }
 
+// w10mIdentity is the w10m package identity of the first package that
+// has one: the image-level keys of an imported w10m manifest.
+func w10mIdentity(pkgs []*importedPkg) archive.PackageInfo {
+	for _, p := range pkgs {
+		if p.info.Company != "" {
+			return p.info
+		}
+	}
+	return archive.PackageInfo{}
+}
+
 func describeGroups(m map[string][]string) string {
 	var parts []string
 	for k, names := range m {
@@ -475,9 +488,6 @@ func (p *importedPkg) check(target manifest.Target) []string {
 		if f.ordinal < 1 || f.ordinal > archive.MaxOrdinal {
 			out = append(out, fmt.Sprintf("%s: %s: ordinal %d is outside 1..%d", where, f.member, f.ordinal, archive.MaxOrdinal))
 		}
-		if target == manifest.TargetW10M && f.class == manifest.ClassCold {
-			out = append(out, fmt.Sprintf("%s: %s is a cold-boot file, which a w10m package does not have", where, f.member))
-		}
 		if i > 0 && p.files[i-1].class == f.class && p.files[i-1].ordinal == f.ordinal {
 			out = append(out, fmt.Sprintf("%s: %s and %s are both %s files with ordinal %03d; provpack cannot record both: remove one from the package and import again", where, p.files[i-1].member, f.member, f.class, f.ordinal))
 		}
@@ -493,7 +503,20 @@ func importOutputs(pkgs []*importedPkg, img, release string, target manifest.Tar
 	var y strings.Builder
 	y.WriteString("# Written by provpack import from the packages of release " + release + ".\n")
 	y.WriteString("# Packages do not record what they require: add requires where they had it.\n")
-	fmt.Fprintf(&y, "image: %s\nrelease: %s\ntarget: %s\nformat: %s\npackages:\n", yamlScalar(img), yamlScalar(release), target, format)
+	fmt.Fprintf(&y, "image: %s\nrelease: %s\ntarget: %s\nformat: %s\n", yamlScalar(img), yamlScalar(release), target, format)
+	if target == manifest.TargetW10M {
+		// The w10m identity: the first package's (import refuses
+		// packages of two companies, see w10mIdentity).
+		id := w10mIdentity(pkgs)
+		fmt.Fprintf(&y, "company: %s\n", yamlScalar(cmp.Or(id.Company, "Contoso")))
+		if id.CPU != "" {
+			fmt.Fprintf(&y, "cpu: %s\n", id.CPU)
+		}
+		if id.ReleaseType != "" {
+			fmt.Fprintf(&y, "releaseType: %s\n", id.ReleaseType)
+		}
+	}
+	y.WriteString("packages:\n")
 	for i, p := range pkgs {
 		ip := ImportedPackage{Name: p.info.Name, Version: p.info.Version, Archive: p.archive, Owner: p.info.Owner, Files: []ImportedFile{}}
 		if i > 0 {
@@ -506,6 +529,9 @@ func importOutputs(pkgs []*importedPkg, img, release string, target manifest.Tar
 			guid, _ = manifest.ParseGUID(p.info.GUID)
 		}
 		fmt.Fprintf(&y, "    version: %s\n    owner: %s\n", yamlScalar(p.info.Version), p.info.Owner)
+		if target == manifest.TargetW10M && p.info.SubComponent != "" {
+			fmt.Fprintf(&y, "    subcomponent: %s\n", yamlScalar(p.info.SubComponent))
+		}
 		if !p.own {
 			res.Notes = append(res.Notes, fmt.Sprintf("package %s: %s has no package manifest: version %s taken from its name, owner oem assumed and the GUID derived from image and name; correct them in the manifest and the lock if they differ", p.info.Name, filepath.Base(p.archive), p.info.Version))
 		}
