@@ -94,14 +94,14 @@ type PackagePlan struct {
 	GUIDDerived bool           `json:"guidDerived"`
 	Owner       manifest.Owner `json:"owner"`
 	// SubComponent is the w10m package's SubComponent ("" for none).
-	SubComponent string `json:"subcomponent,omitempty"`
-	OldVersion  string         `json:"oldVersion,omitempty"`
-	Version     string         `json:"version"`
-	Status      report.Status  `json:"status"`
-	Bump        *manifest.Bump `json:"bump,omitempty"`
-	Files       []*FilePlan    `json:"files"`
-	Removed     []*FilePlan    `json:"removedFiles,omitempty"`
-	Why         []string       `json:"why"`
+	SubComponent string         `json:"subcomponent,omitempty"`
+	OldVersion   string         `json:"oldVersion,omitempty"`
+	Version      string         `json:"version"`
+	Status       report.Status  `json:"status"`
+	Bump         *manifest.Bump `json:"bump,omitempty"`
+	Files        []*FilePlan    `json:"files"`
+	Removed      []*FilePlan    `json:"removedFiles,omitempty"`
+	Why          []string       `json:"why"`
 
 	src   *manifest.Package
 	index int // in Plan.Packages
