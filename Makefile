@@ -5,7 +5,7 @@ FUZZTIME ?= 60s
 # of 60s each would eat most of a short run)
 FUZZMINIMIZETIME ?= 100x
 # package:FuzzTarget pairs run by `make fuzz`
-FUZZ_TARGETS ?= ./provxml:FuzzParse ./manifest:FuzzParse ./manifest:FuzzReadLock \
+FUZZ_TARGETS ?= ./provxml:FuzzParse ./pkgbuild/catalog:FuzzParse ./manifest:FuzzParse ./manifest:FuzzReadLock \
 	./pkgbuild/cab:FuzzRead ./pkgbuild/cab:FuzzRoundTrip ./pkgbuild/cab:FuzzLZX \
 	./pkgbuild/archive:FuzzArchiveRoundTrip ./pkgbuild/archive:FuzzReadArchive
 

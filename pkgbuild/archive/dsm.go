@@ -104,10 +104,6 @@ var (
 	releaseTypes = map[string]string{"production": "Production", "test": "Test"}
 )
 
-// dsmElements are the elements of Package a w10m manifest written here
-// has, in order; Platform only when the owner is not Microsoft.
-var dsmElements = []string{"Identity", "ReleaseType", "OwnerType", "BuildType", "CpuType", "Platform", "Partition", "IsRemoval", "Files"}
-
 // marshalDSM writes the device-side manifest of info as the package
 // generator lays it out: UTF-8 with an XML declaration, CRLF line ends,
 // two-space indentation, the Version element self-closed. provpack's own

@@ -188,3 +188,22 @@ func realCTL(t *testing.T, der []byte) []byte {
 }
 
 var asn1Unmarshal = asn1.Unmarshal
+
+// FuzzParse: Parse of any bytes never panics; what it accepts, it accepts
+// again from the same bytes with the same subjects.
+func FuzzParse(f *testing.F) {
+	der, _ := Write(context.Background(), testMembers(), Options{Time: epoch}, nil)
+	f.Add(der)
+	f.Add(der[:len(der)/2])
+	f.Add([]byte{0x30, 0x80})
+	f.Fuzz(func(t *testing.T, data []byte) {
+		c, err := Parse(data)
+		if err != nil {
+			return
+		}
+		again, err := Parse(data)
+		if err != nil || len(again.Subjects) != len(c.Subjects) {
+			t.Fatalf("second parse: %v", err)
+		}
+	})
+}
