@@ -51,6 +51,10 @@ Example:
 			fmt.Fprintf(w, "archive  %s (%s, %d bytes)\nsha256   %s\n", q(in.Archive), in.Format, in.Size, in.SHA256)
 			if p := in.Package; p != nil {
 				fmt.Fprintf(w, "package  %s %s\nguid     %s\nowner    %s\ntarget   %s\nimage    %s\n", q(p.Name), q(p.Version), q(p.GUID), q(string(p.Owner)), q(p.Target), q(p.Image))
+				if p.Company != "" {
+					// w10m: the identity the .spkg is named by
+					fmt.Fprintf(w, "company  %s\ncpu      %s\nrelease  %s\n", q(p.Company), q(p.CPU), q(p.ReleaseType))
+				}
 			} else {
 				fmt.Fprintln(w, "package  (no package manifest)")
 			}
