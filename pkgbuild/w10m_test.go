@@ -97,7 +97,7 @@ func TestW10MFixture(t *testing.T) {
 			}
 		}
 	}
-	ps, err := verify.Verify(context.Background(), out)
+	ps, err := verify.Verify(context.Background(), out, verify.Options{})
 	if err != nil || len(ps) != 0 {
 		t.Errorf("verify: %v %v", err, ps)
 	}

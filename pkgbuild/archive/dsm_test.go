@@ -258,7 +258,7 @@ func TestW10MVerify(t *testing.T) {
 		}
 		return p
 	}
-	if ps := Verify(write("Contoso.OEM_Phone.PROVXML.spkg", ms), nil); len(ps) != 0 {
+	if ps := Verify(write("Contoso.OEM_Phone.PROVXML.spkg", ms), nil, VerifyOptions{}); len(ps) != 0 {
 		t.Errorf("own package: %v", ps)
 	}
 	replace := func(name string, data []byte) []Member {
@@ -283,7 +283,7 @@ func TestW10MVerify(t *testing.T) {
 		"no-platform":  {replace(ManifestW10M, bytes.Replace(dsm, []byte("<Platform>Generic</Platform>"), []byte("<!--Platform>Generic</Platf-->"), 1)), []string{"has no Platform element"}},
 		"self-size":    {replace(ManifestW10M, append(bytes.Clone(dsm), "\r\n"...)), []string{"the Manifest entry records"}},
 	} {
-		ps := fmt.Sprint(Verify(write(name+".spkg", c.ms), nil))
+		ps := fmt.Sprint(Verify(write(name+".spkg", c.ms), nil, VerifyOptions{}))
 		for _, w := range c.want {
 			if !strings.Contains(ps, w) {
 				t.Errorf("%s: no %q in %s", name, w, ps)
@@ -327,7 +327,7 @@ func TestW10MVerifyRealMembers(t *testing.T) {
 	if err := os.WriteFile(p, buf.Bytes(), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if ps := Verify(p, nil); len(ps) != 0 {
+	if ps := Verify(p, nil, VerifyOptions{}); len(ps) != 0 {
 		t.Errorf("real members: %v", ps)
 	}
 }
