@@ -27,8 +27,8 @@ var allowed = map[string][]string{
 	"pkgbuild/sign":            {},
 	"pkgbuild/internal/outdir": {},
 	// pkgbuild/catalog: the w10m content catalog (a CTL in a PKCS#7
-	// SignedData); a leaf like pkgbuild/cab.
-	"pkgbuild/catalog":             {},
+	// SignedData); its SignedData is written by pkgbuild/sign.
+	"pkgbuild/catalog":             {"pkgbuild/sign"},
 	"pkgbuild/archive":             {"provxml", "internal/parallel", "internal/boundedread", "manifest", "pkgbuild/cab", "pkgbuild/sign", "pkgbuild/internal/outdir", "internal/quote", "pkgbuild/catalog"},
 	"pkgbuild/report":              {"provxml", "internal/parallel", "internal/boundedread", "manifest", "internal/quote"},
 	"pkgbuild/internal/buildcache": {"provxml", "internal/parallel", "internal/boundedread", "manifest", "pkgbuild/report", "pkgbuild/internal/outdir", "internal/quote", "pkgbuild/catalog"},

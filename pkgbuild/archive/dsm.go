@@ -201,8 +201,6 @@ func esc(s string) string {
 type BuildOptions struct {
 	// Epoch dates the catalog (SOURCE_DATE_EPOCH).
 	Epoch time.Time
-	// Signer signs the catalog; nil writes it unsigned.
-	Signer catalog.Signer
 }
 
 // BuildMembers returns the members of a package's archive, sorted by
@@ -218,7 +216,8 @@ type BuildOptions struct {
 // still 0, and the Catalog entry records the catalog before signing
 // (built over that first manifest: a catalog's size does not depend on
 // what its hashes are). The catalog then lists the final manifest and
-// every provisioning file.
+// every provisioning file. The catalog is returned unsigned: WriteSigned
+// signs it with the cabinet's signer before it writes the cabinet.
 func BuildMembers(ctx context.Context, info *PackageInfo, files []Member, opt BuildOptions) ([]Member, error) {
 	if info.Target != string(manifest.TargetW10M) {
 		name, data, err := MarshalManifest(info)
@@ -257,7 +256,7 @@ func BuildMembers(ctx context.Context, info *PackageInfo, files []Member, opt Bu
 		return nil, err
 	}
 	copt := catalog.Options{Time: opt.Epoch}
-	unsigned, err := catalog.Write(ctx, catalogMembers(files, first), copt, nil)
+	unsigned, err := catalog.Write(catalogMembers(files, first), copt)
 	if err != nil {
 		return nil, fmt.Errorf("package %s: %w", info.Name, err)
 	}
@@ -268,7 +267,7 @@ func BuildMembers(ctx context.Context, info *PackageInfo, files []Member, opt Bu
 	if err != nil {
 		return nil, err
 	}
-	cat, err := catalog.Write(ctx, catalogMembers(files, final), copt, opt.Signer)
+	cat, err := catalog.Write(catalogMembers(files, final), copt)
 	if err != nil {
 		return nil, fmt.Errorf("package %s: writing its catalog: %w", info.Name, err)
 	}

@@ -293,7 +293,7 @@ func TestW10MVerify(t *testing.T) {
 }
 
 func mustCatalog(t *testing.T, ms []catalog.Member) []byte {
-	b, err := catalog.Write(context.Background(), ms, catalog.Options{Time: epoch}, nil)
+	b, err := catalog.Write(ms, catalog.Options{Time: epoch})
 	if err != nil {
 		t.Fatal(err)
 	}

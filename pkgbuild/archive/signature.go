@@ -9,10 +9,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"time"
 
 	"github.com/provpack/provpack/manifest"
 	"github.com/provpack/provpack/pkgbuild/cab"
+	"github.com/provpack/provpack/pkgbuild/catalog"
 	"github.com/provpack/provpack/pkgbuild/sign"
 )
 
@@ -161,8 +163,15 @@ func signatureProblems(format manifest.Format, s *sigState, opt VerifyOptions) [
 // WriteSigned writes members as a cabinet (see Write) with an
 // Authenticode signature by s after cbCabinet: the cabinet is built with
 // the 20-byte signature directory in its header, its Authenticode
-// SHA-256 digest is signed, and the signature appended.
+// SHA-256 digest is signed, and the signature appended. A w10m content
+// catalog among members (unsigned, from BuildMembers) is signed by s
+// first, with the same options, so that the cabinet holds and signs the
+// signed catalog.
 func WriteSigned(ctx context.Context, w io.Writer, members []Member, mod time.Time, s *sign.Signer, opt sign.SignOptions) error {
+	members, err := signCatalog(ctx, members, s, opt)
+	if err != nil {
+		return err
+	}
 	var buf bytes.Buffer
 	if err := write(&buf, manifest.FormatCab, members, mod, true); err != nil {
 		return err
@@ -193,3 +202,19 @@ func WriteSigned(ctx context.Context, w io.Writer, members []Member, mod time.Ti
 // ErrNotSignable is returned when signing is asked of a format that has
 // no signature.
 var ErrNotSignable = errors.New("only cabinets are signed: a tar.zst archive has no Authenticode signature; use format: cab or build without signing options")
+
+// signCatalog returns members with the content catalog, if there is one,
+// signed by s.
+func signCatalog(ctx context.Context, members []Member, s *sign.Signer, opt sign.SignOptions) ([]Member, error) {
+	i := slices.IndexFunc(members, func(m Member) bool { return m.Name == CatalogW10M })
+	if i < 0 {
+		return members, nil
+	}
+	signed, err := catalog.Sign(ctx, members[i].Data, s, opt)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", CatalogW10M, err)
+	}
+	out := slices.Clone(members)
+	out[i].Data = signed
+	return out, nil
+}

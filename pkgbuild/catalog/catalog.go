@@ -11,13 +11,15 @@ import (
 	"slices"
 	"time"
 	"unicode/utf16"
+
+	"github.com/provpack/provpack/pkgbuild/sign"
 )
 
 // Object identifiers of the catalog's structures ([MS-CAT] and
 // wincrypt.h names in comments).
 var (
-	OIDSignedData     = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 7, 2}      // pkcs7-signedData
-	OIDCTL            = asn1.ObjectIdentifier{1, 3, 6, 1, 4, 1, 311, 10, 1}    // szOID_CTL
+	oidSignedData     = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 7, 2}      // pkcs7-signedData
+	OIDCTL            = sign.OIDCTL                                            // szOID_CTL
 	oidCatalogList    = asn1.ObjectIdentifier{1, 3, 6, 1, 4, 1, 311, 12, 1, 1} // szOID_CATALOG_LIST
 	oidCatalogMember2 = asn1.ObjectIdentifier{1, 3, 6, 1, 4, 1, 311, 12, 1, 3} // szOID_CATALOG_LIST_MEMBER_V2
 	oidNameValue      = asn1.ObjectIdentifier{1, 3, 6, 1, 4, 1, 311, 12, 2, 1} // CAT_NAMEVALUE_OBJID
@@ -44,22 +46,6 @@ type Options struct {
 	Time time.Time
 }
 
-// Signer turns the DER of a certificate trust list into the DER of a
-// PKCS#7 ContentInfo holding a SignedData of that content.
-type Signer interface {
-	SignCatalog(ctx context.Context, ctl []byte) ([]byte, error)
-}
-
-// Unsigned is the Signer of an unsigned build: a SignedData with the
-// SHA-256 digest algorithm, the CTL as its content, and no certificates
-// and no signers. A signer added later fills the last two.
-type Unsigned struct{}
-
-// SignCatalog implements Signer.
-func (Unsigned) SignCatalog(_ context.Context, ctl []byte) ([]byte, error) {
-	return WrapSignedData(ctl, nil, nil)
-}
-
 type algorithmIdentifier struct {
 	Algorithm  asn1.ObjectIdentifier
 	Parameters asn1.RawValue `asn1:"optional"`
@@ -79,31 +65,6 @@ type signedData struct {
 	Certificates     asn1.RawValue   `asn1:"optional,tag:0"`
 	CRLs             asn1.RawValue   `asn1:"optional,tag:1"`
 	SignerInfos      []asn1.RawValue `asn1:"set"`
-}
-
-// WrapSignedData returns the DER ContentInfo of a PKCS#7 SignedData
-// (version 1, digest algorithm SHA-256) whose content is the CTL ctl.
-// certs is the DER of the [0] IMPLICIT certificate set's contents (nil
-// for none); signerInfos are DER SignerInfo structures (none for an
-// unsigned catalog).
-func WrapSignedData(ctl []byte, certs []byte, signerInfos [][]byte) ([]byte, error) {
-	sd := signedData{
-		Version:          1,
-		DigestAlgorithms: []algorithmIdentifier{sha256Alg},
-		ContentInfo:      contentInfo{ContentType: OIDCTL, Content: asn1.RawValue{FullBytes: explicit0(ctl)}},
-		SignerInfos:      []asn1.RawValue{},
-	}
-	if certs != nil {
-		sd.Certificates = asn1.RawValue{Class: asn1.ClassContextSpecific, Tag: 0, IsCompound: true, Bytes: certs}
-	}
-	for _, si := range signerInfos {
-		sd.SignerInfos = append(sd.SignerInfos, asn1.RawValue{FullBytes: si})
-	}
-	body, err := asn1.Marshal(sd)
-	if err != nil {
-		return nil, fmt.Errorf("encoding the catalog's SignedData: %w", err)
-	}
-	return asn1.Marshal(contentInfo{ContentType: OIDSignedData, Content: asn1.RawValue{FullBytes: explicit0(body)}})
 }
 
 // explicit0 wraps DER in a constructed [0] tag.
@@ -205,17 +166,30 @@ func Build(members []Member, opt Options) ([]byte, error) {
 	return out, nil
 }
 
-// Write builds the catalog of members and has signer wrap it (Unsigned
-// when signer is nil).
-func Write(ctx context.Context, members []Member, opt Options, signer Signer) ([]byte, error) {
+// Write returns an unsigned catalog listing members: the CTL of Build
+// in a PKCS#7 SignedData with the SHA-256 digest algorithm and no
+// certificates and no signers. Sign signs it.
+func Write(members []Member, opt Options) ([]byte, error) {
 	ctl, err := Build(members, opt)
 	if err != nil {
 		return nil, err
 	}
-	if signer == nil {
-		signer = Unsigned{}
+	return sign.Unsigned(OIDCTL, ctl)
+}
+
+// Sign signs an unsigned catalog (from Write) with s: the same
+// certificate trust list, now in a SignedData with s's certificates and
+// one signer (sign.SignCatalog). The signed catalog is longer; the
+// unsigned one's size is what a w10m manifest records.
+func Sign(ctx context.Context, unsigned []byte, s *sign.Signer, opt sign.SignOptions) ([]byte, error) {
+	ctl, signers, err := parseCTL(unsigned)
+	if err != nil {
+		return nil, fmt.Errorf("signing the catalog: %w", err)
 	}
-	return signer.SignCatalog(ctx, ctl)
+	if signers > 0 {
+		return nil, errors.New("signing the catalog: it is signed already")
+	}
+	return sign.SignCatalog(ctx, s, ctl, opt)
 }
 
 // osAttrExtension is the [0] extensions of the platform's catalogs: one
@@ -268,6 +242,28 @@ type Catalog struct {
 	Subjects []Subject
 	// Signed reports whether the SignedData has at least one signer.
 	Signed bool
+	// Signature is the signature of a signed catalog, nil when it is
+	// unsigned or its signature cannot be read (SignatureErr says why).
+	Signature    *sign.Message
+	SignatureErr error
+}
+
+// Verify checks a signed catalog's signature over its certificate trust
+// list (sign.Message.Verify: the message digest and the signature with
+// the signer's key); the chain is the caller's to judge. It returns an
+// error wrapping sign.ErrBadSignature when the catalog is signed and the
+// signature does not hold, and nil for a good one. An unsigned catalog
+// has nothing to verify: Verify returns nil and Signed says false.
+func (c *Catalog) Verify() error {
+	switch {
+	case !c.Signed:
+		return nil
+	case c.SignatureErr != nil:
+		return fmt.Errorf("%w: the catalog's signature cannot be read: %v", sign.ErrBadSignature, c.SignatureErr)
+	case !c.Signature.ContentType.Equal(OIDCTL):
+		return fmt.Errorf("%w: the catalog's signature covers content of type %s, not a certificate trust list", sign.ErrBadSignature, c.Signature.ContentType)
+	}
+	return c.Signature.Verify()
 }
 
 // Has reports whether the catalog lists data by its SHA-256 (as a
@@ -281,33 +277,48 @@ func (c *Catalog) Has(sum []byte) bool {
 	return false
 }
 
-// Parse reads a content catalog: a ContentInfo holding a SignedData whose
-// content is a CTL. It returns an error that says which layer is wrong.
-func Parse(der []byte) (*Catalog, error) {
+// parseCTL reads a ContentInfo holding a SignedData whose content is a
+// CTL and returns the CTL's DER and the number of signers.
+func parseCTL(der []byte) ([]byte, int, error) {
 	var ci contentInfo
 	if rest, err := asn1.Unmarshal(der, &ci); err != nil {
-		return nil, fmt.Errorf("not a DER PKCS#7 ContentInfo: %w", err)
+		return nil, 0, fmt.Errorf("not a DER PKCS#7 ContentInfo: %w", err)
 	} else if len(rest) > 0 {
-		return nil, fmt.Errorf("%d bytes after the PKCS#7 ContentInfo", len(rest))
+		return nil, 0, fmt.Errorf("%d bytes after the PKCS#7 ContentInfo", len(rest))
 	}
-	if !ci.ContentType.Equal(OIDSignedData) {
-		return nil, fmt.Errorf("content type %v, want SignedData (%v)", ci.ContentType, OIDSignedData)
+	if !ci.ContentType.Equal(oidSignedData) {
+		return nil, 0, fmt.Errorf("content type %v, want SignedData (%v)", ci.ContentType, oidSignedData)
 	}
 	var sd signedData
 	if _, err := asn1.Unmarshal(ci.Content.Bytes, &sd); err != nil {
-		return nil, fmt.Errorf("reading the SignedData: %w", err)
+		return nil, 0, fmt.Errorf("reading the SignedData: %w", err)
 	}
 	if !sd.ContentInfo.ContentType.Equal(OIDCTL) {
-		return nil, fmt.Errorf("SignedData content type %v, want a certificate trust list (%v)", sd.ContentInfo.ContentType, OIDCTL)
+		return nil, 0, fmt.Errorf("SignedData content type %v, want a certificate trust list (%v)", sd.ContentInfo.ContentType, OIDCTL)
+	}
+	return sd.ContentInfo.Content.Bytes, len(sd.SignerInfos), nil
+}
+
+// Parse reads a content catalog: a ContentInfo holding a SignedData whose
+// content is a CTL. It returns an error that says which layer is wrong.
+// A signature that cannot be read is not an error of the catalog's: it
+// is in SignatureErr, for Verify to report.
+func Parse(der []byte) (*Catalog, error) {
+	ctl, signers, err := parseCTL(der)
+	if err != nil {
+		return nil, err
 	}
 	var c certTrustList
-	if _, err := asn1.Unmarshal(sd.ContentInfo.Content.Bytes, &c); err != nil {
+	if _, err := asn1.Unmarshal(ctl, &c); err != nil {
 		return nil, fmt.Errorf("reading the certificate trust list: %w", err)
 	}
 	if !slices.ContainsFunc(c.SubjectUsage, oidCatalogList.Equal) {
 		return nil, errors.New("the certificate trust list is not a catalog list (no usage 1.3.6.1.4.1.311.12.1.1)")
 	}
-	out := &Catalog{Signed: len(sd.SignerInfos) > 0}
+	out := &Catalog{Signed: signers > 0}
+	if out.Signed {
+		out.Signature, out.SignatureErr = sign.Parse(der)
+	}
 	for _, s := range c.TrustedSubjects {
 		sub := Subject{ID: s.Identifier}
 		for _, a := range s.Attributes {

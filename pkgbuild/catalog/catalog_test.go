@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/sha1"
 	"crypto/sha256"
+	"crypto/x509"
 	"encoding/asn1"
 	"encoding/hex"
 	"os"
@@ -16,6 +17,7 @@ import (
 	"time"
 
 	"github.com/provpack/provpack/internal/testutil"
+	"github.com/provpack/provpack/pkgbuild/sign"
 )
 
 var epoch = time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
@@ -29,7 +31,7 @@ func testMembers() []Member {
 
 func TestRoundTrip(t *testing.T) {
 	ms := testMembers()
-	der, err := Write(context.Background(), ms, Options{Time: epoch}, nil)
+	der, err := Write(ms, Options{Time: epoch})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -63,19 +65,19 @@ func TestRoundTrip(t *testing.T) {
 		t.Error("Has says yes to a hash that is not listed")
 	}
 	// Reproducible, and the size does not follow the contents.
-	again, _ := Write(context.Background(), ms, Options{Time: epoch}, nil)
+	again, _ := Write(ms, Options{Time: epoch})
 	if !bytes.Equal(der, again) {
 		t.Error("two builds differ")
 	}
 	ms[0].Data = bytes.Repeat([]byte("x"), 5000)
-	changed, _ := Write(context.Background(), ms, Options{Time: epoch}, nil)
+	changed, _ := Write(ms, Options{Time: epoch})
 	if len(changed) != len(der) || bytes.Equal(changed, der) {
 		t.Errorf("sizes %d and %d; a member's content must change the bytes but not the size", len(changed), len(der))
 	}
 }
 
 func TestParseRefuses(t *testing.T) {
-	der, _ := Write(context.Background(), testMembers(), Options{Time: epoch}, nil)
+	der, _ := Write(testMembers(), Options{Time: epoch})
 	for name, data := range map[string][]byte{
 		"empty":    nil,
 		"trailing": append(bytes.Clone(der), 0),
@@ -93,7 +95,7 @@ func TestParseRefuses(t *testing.T) {
 func TestOpenSSL(t *testing.T) {
 	openssl := testutil.Tool(t, "openssl", "openssl")
 	ms := testMembers()
-	der, err := Write(context.Background(), ms, Options{Time: epoch}, nil)
+	der, err := Write(ms, Options{Time: epoch})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -154,8 +156,16 @@ func TestRealCatalog(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !c.Signed {
-		t.Error("the real catalog is signed")
+	if !c.Signed || c.Signature == nil {
+		t.Fatalf("the real catalog is signed; read as signed %v, %v", c.Signed, c.SignatureErr)
+	}
+	// Microsoft's signature holds over the CTL (SHA-256); its chain is
+	// not judged here.
+	if err := c.Verify(); err != nil {
+		t.Errorf("the real catalog's signature: %v", err)
+	}
+	if got := c.Signature.SignerName(); !strings.Contains(got, "CN=Windows Phone") || c.Signature.Digest.String() != "SHA-256" {
+		t.Errorf("signer %s, digest %s", got, c.Signature.Digest)
 	}
 	s := sha256.Sum256(dsm)
 	if !c.Has(s[:]) {
@@ -195,18 +205,150 @@ var asn1Unmarshal = asn1.Unmarshal
 // FuzzParse: Parse of any bytes never panics; what it accepts, it accepts
 // again from the same bytes with the same subjects.
 func FuzzParse(f *testing.F) {
-	der, _ := Write(context.Background(), testMembers(), Options{Time: epoch}, nil)
+	der, _ := Write(testMembers(), Options{Time: epoch})
 	f.Add(der)
 	f.Add(der[:len(der)/2])
 	f.Add([]byte{0x30, 0x80})
+	pki := testutil.NewPKI(f, "Fuzz", false)
+	if s, err := sign.LoadPEM(pki.ChainPEM, pki.KeyPEM); err == nil {
+		if signed, err := Sign(context.Background(), der, s, sign.SignOptions{SigningTime: epoch}); err == nil {
+			f.Add(signed)
+		}
+	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		c, err := Parse(data)
 		if err != nil {
 			return
 		}
+		_ = c.Verify() // never panics
 		again, err := Parse(data)
 		if err != nil || len(again.Subjects) != len(c.Subjects) {
 			t.Fatalf("second parse: %v", err)
 		}
 	})
+}
+
+func testSigner(t *testing.T, ec bool) (*sign.Signer, *testutil.PKI) {
+	t.Helper()
+	pki := testutil.NewPKI(t, "Catalog", ec)
+	s, err := sign.LoadPEM(pki.ChainPEM, pki.KeyPEM)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s, pki
+}
+
+// TestSign: a signed catalog holds the same CTL as the unsigned one, its
+// signature verifies and chains to the root, RSA signatures are
+// reproducible, and a changed byte or a signed catalog signed again is
+// caught.
+func TestSign(t *testing.T) {
+	ctx := context.Background()
+	s, pki := testSigner(t, false)
+	unsigned, err := Write(testMembers(), Options{Time: epoch})
+	if err != nil {
+		t.Fatal(err)
+	}
+	opt := sign.SignOptions{SigningTime: epoch}
+	signed, err := Sign(ctx, unsigned, s, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := Parse(signed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !c.Signed || c.Signature == nil || len(c.Subjects) != 4 {
+		t.Fatalf("signed %v, signature %v, %d subjects", c.Signed, c.SignatureErr, len(c.Subjects))
+	}
+	if err := c.Verify(); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Signature.VerifyChain(pool(pki.Root), epoch.AddDate(1, 0, 0)); err != nil {
+		t.Errorf("chain: %v", err)
+	}
+	if !c.Signature.SigningTime.Equal(epoch) {
+		t.Errorf("signing time %v, want %v", c.Signature.SigningTime, epoch)
+	}
+	u, _ := Parse(unsigned)
+	if u.Signed || u.Verify() != nil {
+		t.Error("the unsigned catalog reads as signed")
+	}
+	if realCTLString(t, signed) != realCTLString(t, unsigned) {
+		t.Error("signing changed the certificate trust list")
+	}
+	again, err := Sign(ctx, unsigned, s, opt)
+	if err != nil || !bytes.Equal(again, signed) {
+		t.Errorf("two RSA signatures of the same catalog differ (%v)", err)
+	}
+	if _, err := Sign(ctx, signed, s, opt); err == nil || !strings.Contains(err.Error(), "signed already") {
+		t.Errorf("signing a signed catalog: %v", err)
+	}
+	// A byte of a member's hash changed after signing.
+	s256 := sha256.Sum256(testMembers()[0].Data)
+	i := bytes.Index(signed, s256[:])
+	bad := bytes.Clone(signed)
+	bad[i] ^= 1
+	c, err = Parse(bad)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Verify(); err == nil || !sign.IsSignatureError(err) {
+		t.Errorf("a changed hash: %v", err)
+	}
+	// ECDSA signs too (not reproducibly).
+	es, _ := testSigner(t, true)
+	esigned, err := Sign(ctx, unsigned, es, sign.SignOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c, err := Parse(esigned); err != nil || c.Verify() != nil {
+		t.Errorf("ECDSA: %v", err)
+	}
+}
+
+func realCTLString(t *testing.T, der []byte) string { return string(realCTL(t, der)) }
+
+func pool(cs ...*x509.Certificate) *x509.CertPool {
+	p := x509.NewCertPool()
+	for _, c := range cs {
+		p.AddCert(c)
+	}
+	return p
+}
+
+// TestSignedTools: osslsigncode verifies a signed catalog against the
+// root (it reads .cat files), rejects it against another root, and
+// openssl parses it and names the signed attributes the real catalogs
+// carry.
+func TestSignedTools(t *testing.T) {
+	openssl := testutil.Tool(t, "openssl", "openssl")
+	osslsigncode := testutil.Tool(t, "osslsigncode", "osslsigncode")
+	s, pki := testSigner(t, false)
+	unsigned, _ := Write(testMembers(), Options{Time: epoch})
+	signed, err := Sign(context.Background(), unsigned, s, sign.SignOptions{SigningTime: epoch})
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "content.cat")
+	if err := os.WriteFile(path, signed, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command(osslsigncode, "verify", "-CAfile", pki.RootPEM, "-in", path).CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "Signature verification: ok") {
+		t.Errorf("osslsigncode verify: %v\n%s", err, out)
+	}
+	other := testutil.NewPKI(t, "Other", false)
+	if out, err := exec.Command(osslsigncode, "verify", "-CAfile", other.RootPEM, "-in", path).CombinedOutput(); err == nil {
+		t.Errorf("osslsigncode verify with another root passed:\n%s", out)
+	}
+	out, err = exec.Command(openssl, "asn1parse", "-inform", "DER", "-in", path).CombinedOutput()
+	if err != nil {
+		t.Fatalf("openssl asn1parse: %v\n%s", err, out)
+	}
+	for _, want := range []string{":1.3.6.1.4.1.311.10.1", ":contentType", ":messageDigest", ":signingTime", ":Microsoft Individual Code Signing", ":rsaEncryption"} {
+		if !strings.Contains(string(out), want) {
+			t.Errorf("asn1parse output lacks %q", want)
+		}
+	}
 }

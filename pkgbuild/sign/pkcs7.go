@@ -180,12 +180,35 @@ func SignedData(ctx context.Context, s *Signer, contentType asn1.ObjectIdentifie
 	for _, c := range s.Chain {
 		certs = append(certs, c.Raw)
 	}
-	signedData := seq(
+	return writeSignedData(contentType, content, tlv(0xA0, certs...), signerInfo), nil
+}
+
+// Unsigned returns the DER ContentInfo of a PKCS#7 SignedData of content
+// (of type contentType) with the SHA-256 digest algorithm and no
+// certificates and no signers: the shape of an unsigned Windows catalog,
+// which a signer fills in later (see SignCatalog).
+func Unsigned(contentType asn1.ObjectIdentifier, content []byte) ([]byte, error) {
+	var raw asn1.RawValue
+	if rest, err := asn1.Unmarshal(content, &raw); err != nil || len(rest) > 0 {
+		return nil, fmt.Errorf("signing: the content is not one DER value")
+	}
+	return writeSignedData(contentType, content, nil, nil), nil
+}
+
+// writeSignedData is the one writer of a SignedData (version 1, SHA-256):
+// certs is the [0] certificate set or nil, signerInfo one SignerInfo or
+// nil.
+func writeSignedData(contentType asn1.ObjectIdentifier, content, certs, signerInfo []byte) []byte {
+	var infos [][]byte
+	if signerInfo != nil {
+		infos = append(infos, signerInfo)
+	}
+	sd := seq(
 		integer(big.NewInt(1)),
 		setOf(algID(oidSHA256, derNull)),
 		seq(oid(contentType), tlv(0xA0, content)),
-		tlv(0xA0, certs...),
-		setOf(signerInfo),
+		certs,
+		setOf(infos...),
 	)
-	return seq(oid(oidSignedData), tlv(0xA0, signedData)), nil
+	return seq(oid(oidSignedData), tlv(0xA0, sd))
 }
