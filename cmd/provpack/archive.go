@@ -11,6 +11,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/provpack/provpack/internal/quote"
+	"github.com/provpack/provpack/manifest"
 	"github.com/provpack/provpack/pkgbuild/archive"
 	"github.com/provpack/provpack/pkgbuild/report"
 	"github.com/provpack/provpack/pkgbuild/sign"
@@ -59,6 +60,9 @@ Example:
 				fmt.Fprintln(w, "package  (no package manifest)")
 			}
 			printSignature(w, in.Signature)
+			if p := in.Package; p != nil && p.Target == string(manifest.TargetW10M) {
+				printCatalogSignature(w, in.CatalogSignature)
+			}
 			fmt.Fprintln(w, "\nmembers:")
 			tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 			for _, m := range in.Members {
@@ -197,6 +201,20 @@ func q(name string) string { return quote.Name(name) }
 // as it is, or, should a character that is not printable have got
 // through, the whole line quoted.
 func oneLine(s string) string { return quote.Name(s) }
+
+// printCatalogSignature shows the signature of a w10m package's
+// content.cat in inspect's text output, on one line.
+func printCatalogSignature(w io.Writer, s *archive.Signature) {
+	if s == nil {
+		fmt.Fprintln(w, "catalog  unsigned")
+		return
+	}
+	state := "valid"
+	if !s.Valid {
+		state = "INVALID: " + s.Problem
+	}
+	fmt.Fprintf(w, "catalog  signed %s by %s (issuer %s, serial %s, %s)\n", q(state), q(s.Subject), q(s.Issuer), q(s.Serial), q(s.DigestAlgorithm))
+}
 
 // printSignature shows an archive's signature in inspect's text output.
 func printSignature(w io.Writer, s *archive.Signature) {

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/provpack/provpack/manifest"
@@ -91,11 +92,17 @@ func (s *sigState) info() *Signature {
 	if !s.signed {
 		return nil
 	}
-	out := &Signature{Valid: s.err == nil}
-	if s.err != nil {
-		out.Problem = s.err.Error()
+	return signatureInfo(s.msg, s.err)
+}
+
+// signatureInfo is a signature as inspect shows it: m (nil when it
+// could not be read) and why it is not valid (nil when it is).
+func signatureInfo(m *sign.Message, problem error) *Signature {
+	out := &Signature{Valid: problem == nil}
+	if problem != nil {
+		out.Problem = problem.Error()
 	}
-	if m := s.msg; m != nil {
+	if m != nil {
 		out.Subject = m.SignerName()
 		var issuer pkix.Name
 		issuer.FillFromRDNSequence(&m.Issuer)
@@ -108,6 +115,16 @@ func (s *sigState) info() *Signature {
 		}
 	}
 	return out
+}
+
+// catalogSignature is the signature of a w10m content catalog as inspect
+// shows it; nil when the catalog is unsigned or cannot be read.
+func catalogSignature(data []byte) *Signature {
+	c, err := catalog.Parse(data)
+	if err != nil || !c.Signed {
+		return nil
+	}
+	return signatureInfo(c.Signature, c.Verify())
 }
 
 // VerifyOptions are the signature checks of Verify.
@@ -155,6 +172,58 @@ func signatureProblems(format manifest.Format, s *sigState, opt VerifyOptions) [
 		}
 		if err := s.msg.VerifyChain(opt.Roots, now); err != nil {
 			add(KindUntrusted, "%v", err)
+		}
+	}
+	return ps
+}
+
+// catalogSignatureProblems are verify's problems with the signature of
+// a w10m content catalog (data; nil when the archive has none or it is
+// too large, which verifyW10M reports): a signature that does not hold
+// over the catalog, with opt.Roots a signer that does not chain to a
+// trusted root, and an unsigned catalog where a signed one is expected
+// (the cabinet is signed, --trust, or the report says signed). A catalog
+// that cannot be read is verifyW10M's to report.
+func catalogSignatureProblems(data []byte, cabSigned bool, opt VerifyOptions) []Problem {
+	if data == nil {
+		return nil
+	}
+	c, err := catalog.Parse(data)
+	if err != nil {
+		return nil
+	}
+	var ps []Problem
+	add := func(kind, format string, args ...any) {
+		ps = append(ps, Problem{Kind: kind, Msg: fmt.Sprintf(format, args...)})
+	}
+	switch {
+	case !c.Signed:
+		why := ""
+		switch {
+		case cabSigned:
+			why = "the cabinet is signed, and a signed package's catalog is signed with it (build with the signing key signs both)"
+		case opt.Roots != nil:
+			why = "verify --trust asks for a signed catalog"
+		case opt.RequireSigned:
+			why = "report.json says the package was signed"
+		default:
+			return nil
+		}
+		add(KindUnsigned, "unsigned: %s has no signature, but %s", CatalogW10M, why)
+	default:
+		if err := c.Verify(); err != nil {
+			add(KindBadSignature, "%s: %s: %s", sign.ErrBadSignature, CatalogW10M, strings.TrimPrefix(err.Error(), sign.ErrBadSignature.Error()+": "))
+			break
+		}
+		if opt.Roots == nil {
+			break
+		}
+		now := opt.Now
+		if now.IsZero() {
+			now = time.Now()
+		}
+		if err := c.Signature.VerifyChain(opt.Roots, now); err != nil {
+			add(KindUntrusted, "%s: %s: %s", sign.ErrUntrusted, CatalogW10M, strings.TrimPrefix(err.Error(), sign.ErrUntrusted.Error()+": "))
 		}
 	}
 	return ps

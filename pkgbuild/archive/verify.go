@@ -23,6 +23,9 @@ type Inspection struct {
 	// Signature is the archive's Authenticode signature; absent when the
 	// archive is not signed.
 	Signature *Signature `json:"signature,omitempty"`
+	// CatalogSignature is the signature of a w10m package's content
+	// catalog (content.cat); absent when there is none or it is unsigned.
+	CatalogSignature *Signature `json:"catalogSignature,omitempty"`
 }
 
 // MemberInfo is one member of an archive.
@@ -46,13 +49,20 @@ func (c config) inspect(path string, each func(name string, data []byte)) (*Insp
 	in := &Inspection{Archive: path}
 	var perr error
 	var sig sigState
+	var catalogData []byte
 	format, members, err := c.scan(path, func(name string, size int64) bool {
-		if IsManifest(name) {
+		if IsManifest(name) || name == CatalogW10M {
 			return size <= maxManifestSize
 		}
 		_, _, _, rom := ParseFileName(name)
 		return each != nil && rom && size <= provxml.DefaultMaxSize
 	}, func(name string, data []byte) error {
+		if name == CatalogW10M {
+			if catalogData == nil {
+				catalogData = bytes.Clone(data)
+			}
+			return nil
+		}
 		if !IsManifest(name) {
 			each(name, data)
 			return nil
@@ -74,6 +84,9 @@ func (c config) inspect(path string, each func(name string, data []byte)) (*Insp
 		}
 	}
 	in.Format, in.Members, in.Signature = format, members, sig.info()
+	if in.Package != nil && in.Package.Target == string(manifest.TargetW10M) && catalogData != nil {
+		in.CatalogSignature = catalogSignature(catalogData)
+	}
 	if in.Members == nil {
 		in.Members = []MemberInfo{}
 	}
@@ -291,6 +304,10 @@ func (c config) verify(path string, want *Expect, opt VerifyOptions) []Problem {
 	if info.Target == string(manifest.TargetW10M) {
 		for _, msg := range verifyW10M(info, members, catalogData) {
 			add("%s", msg)
+		}
+		for _, p := range catalogSignatureProblems(catalogData, sig.signed, opt) {
+			p.File = path
+			ps = append(ps, p)
 		}
 		for _, e := range info.Entries {
 			listed[e.CabPath]++

@@ -48,7 +48,7 @@ func VerifySummary(ctx context.Context, path string, opt Options) (*Verification
 		}
 		archives = archives[:0]
 		for _, e := range ents {
-			if name := e.Name(); strings.HasSuffix(name, ".cab") || strings.HasSuffix(name, ".tar.zst") {
+			if name := e.Name(); archive.IsArchiveName(name) {
 				archives = append(archives, filepath.Join(path, name))
 			}
 		}

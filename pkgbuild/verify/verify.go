@@ -172,7 +172,7 @@ func verifyDir(ctx context.Context, dir string, opt Options) ([]archive.Problem,
 	}
 	for _, e := range ents {
 		name := e.Name()
-		if !strings.HasSuffix(name, ".cab") && !strings.HasSuffix(name, ".tar.zst") {
+		if !archive.IsArchiveName(name) {
 			continue
 		}
 		if err := ctx.Err(); err != nil {
