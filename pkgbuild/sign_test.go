@@ -194,3 +194,128 @@ func TestSigningRequired(t *testing.T) {
 		t.Errorf("a build that is not a release: %v", err)
 	}
 }
+
+// TestSignedW10M: a signed build of fixtures/w10m signs every .spkg and
+// its content.cat with the same key; two builds are byte-identical; the
+// manifest records the unsigned catalog's size; verify --trust passes
+// and names the catalog's own failures. With the tools installed,
+// osslsigncode verifies the catalog and the package, openssl parses the
+// catalog, and cabextract, 7-Zip, bsdtar and gcab read the package.
+func TestSignedW10M(t *testing.T) {
+	ctx := context.Background()
+	pki := testutil.NewPKI(t, "W10M", false)
+	s := demoSigner(t, pki)
+	m := copyFixture(t, "w10m")
+	bo := BuildOptions{Signer: s, SigningTime: time.Unix(1700000000, 0)}
+	out1 := filepath.Join(t.TempDir(), "out")
+	out2 := filepath.Join(t.TempDir(), "out")
+	rep := buildInto(t, m, out1, bo, Options{})
+	buildInto(t, m, out2, bo, Options{})
+	if len(rep.Packages) == 0 {
+		t.Fatal("no packages")
+	}
+	for _, p := range rep.Packages {
+		a, _ := os.ReadFile(filepath.Join(out1, p.Archive))
+		b, _ := os.ReadFile(filepath.Join(out2, p.Archive))
+		if len(a) == 0 || !bytes.Equal(a, b) {
+			t.Errorf("%s: two signed builds differ", p.Archive)
+		}
+		in, err := verify.Inspect(ctx, filepath.Join(out1, p.Archive))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if in.Signature == nil || in.CatalogSignature == nil || !in.CatalogSignature.Valid || in.CatalogSignature.Subject != in.Signature.Subject || in.CatalogSignature.Serial != in.Signature.Serial {
+			t.Errorf("%s: cabinet signature %+v, catalog signature %+v", p.Archive, in.Signature, in.CatalogSignature)
+		}
+		// The manifest records the catalog before signing: the size of
+		// the unsigned build's catalog.
+		cat, dsm := catalogAndManifest(t, filepath.Join(out1, p.Archive))
+		var info *archive.PackageInfo
+		if info, err = archive.ParseManifest(archive.ManifestW10M, dsm); err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range info.Entries {
+			if e.FileType == archive.FileTypeCatalog && (e.FileSize >= int64(len(cat)) || e.FileSize == 0) {
+				t.Errorf("%s: the Catalog entry records %d bytes for a signed catalog of %d", p.Archive, e.FileSize, len(cat))
+			}
+		}
+	}
+	if ps, err := verify.Verify(ctx, out1, verify.Options{Roots: roots(pki.Root)}); err != nil || len(ps) != 0 {
+		t.Fatalf("verify --trust: %v\n%s", err, problemsText(ps))
+	}
+	unsigned := filepath.Join(t.TempDir(), "out")
+	urep := buildInto(t, m, unsigned, BuildOptions{}, Options{})
+	for i, p := range urep.Packages {
+		ucat, udsm := catalogAndManifest(t, filepath.Join(unsigned, p.Archive))
+		_, sdsm := catalogAndManifest(t, filepath.Join(out1, rep.Packages[i].Archive))
+		if !bytes.Equal(udsm, sdsm) {
+			t.Errorf("%s: signing changed the package manifest", p.Archive)
+		}
+		info, _ := archive.ParseManifest(archive.ManifestW10M, udsm)
+		for _, e := range info.Entries {
+			if e.FileType == archive.FileTypeCatalog && e.FileSize != int64(len(ucat)) {
+				t.Errorf("%s: the Catalog entry records %d bytes, the unsigned catalog is %d", p.Archive, e.FileSize, len(ucat))
+			}
+		}
+	}
+	ps, _ := verify.Verify(ctx, unsigned, verify.Options{Roots: roots(pki.Root)})
+	if want := strings.TrimSuffix(strings.Repeat(archive.KindUnsigned+",", 2*len(urep.Packages)), ","); kinds(ps) != want {
+		t.Errorf("unsigned with --trust: want %s\n%s", want, problemsText(ps))
+	}
+
+	if testing.Short() {
+		return
+	}
+	tools := map[string][]string{"cabextract": {"-t"}, "7zz": {"t"}, "bsdtar": {"-tf"}, "gcab": {"-l"}}
+	debs := map[string]string{"cabextract": "cabextract", "7zz": "7zip", "bsdtar": "libarchive-tools", "gcab": "gcab"}
+	osslsigncode := testutil.Tool(t, "osslsigncode", "osslsigncode")
+	openssl := testutil.Tool(t, "openssl", "openssl")
+	for tool := range tools {
+		testutil.Tool(t, tool, debs[tool])
+	}
+	dir := t.TempDir()
+	for _, p := range rep.Packages {
+		path := filepath.Join(out1, p.Archive)
+		cat, _ := catalogAndManifest(t, path)
+		catPath := filepath.Join(dir, p.Archive+".cat")
+		if err := os.WriteFile(catPath, cat, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		for _, f := range []string{path, catPath} {
+			o, err := exec.Command(osslsigncode, "verify", "-CAfile", pki.RootPEM, "-in", f).CombinedOutput()
+			if err != nil || !strings.Contains(string(o), "Signature verification: ok") {
+				t.Errorf("osslsigncode verify %s: %v\n%s", filepath.Base(f), err, o)
+			}
+		}
+		if o, err := exec.Command(openssl, "asn1parse", "-inform", "DER", "-in", catPath).CombinedOutput(); err != nil || !strings.Contains(string(o), ":1.3.6.1.4.1.311.10.1") {
+			t.Errorf("openssl asn1parse %s: %v\n%s", filepath.Base(catPath), err, o)
+		}
+		for tool, args := range tools {
+			if o, err := exec.Command(tool, append(args, path)...).CombinedOutput(); err != nil {
+				t.Errorf("%s %s: %v\n%s", tool, p.Archive, err, o)
+			}
+		}
+	}
+}
+
+// catalogAndManifest reads content.cat and man.dsm.xml out of a w10m
+// cabinet.
+func catalogAndManifest(t *testing.T, path string) (cat, dsm []byte) {
+	t.Helper()
+	_, ms, err := archive.Read(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range ms {
+		switch m.Name {
+		case archive.CatalogW10M:
+			cat = m.Data
+		case archive.ManifestW10M:
+			dsm = m.Data
+		}
+	}
+	if cat == nil || dsm == nil {
+		t.Fatal("no content.cat or man.dsm.xml")
+	}
+	return cat, dsm
+}

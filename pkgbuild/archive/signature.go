@@ -241,6 +241,12 @@ func WriteSigned(ctx context.Context, w io.Writer, members []Member, mod time.Ti
 	if err != nil {
 		return err
 	}
+	return writeSignedCabinet(ctx, w, members, mod, s, opt)
+}
+
+// writeSignedCabinet is WriteSigned without the catalog: members as they
+// are.
+func writeSignedCabinet(ctx context.Context, w io.Writer, members []Member, mod time.Time, s *sign.Signer, opt sign.SignOptions) error {
 	var buf bytes.Buffer
 	if err := write(&buf, manifest.FormatCab, members, mod, true); err != nil {
 		return err
