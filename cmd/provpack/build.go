@@ -138,6 +138,9 @@ func buildAction(c *cli.Context) error {
 		return manifestFailure(c, output, err)
 	}
 	w := c.App.Writer
+	if note := unsignedCatalogNote(pl, bo); note != "" {
+		fmt.Fprintln(stderr, note)
+	}
 	if output == "json" {
 		if len(rep.Stale) > 0 && !rep.Cleaned {
 			fmt.Fprintf(stderr, "note: %s also holds archives this build does not produce: %s; verify fails on them and an upload would ship them (build --clean removes them)\n", out, strings.Join(rep.Stale, ", "))
@@ -167,6 +170,24 @@ func buildAction(c *cli.Context) error {
 		fmt.Fprintf(w, "recorded release %s in %s\n", rep.Release, pl.LockPath)
 	}
 	return nil
+}
+
+// unsignedCatalogNote is the one line an unsigned w10m build prints: its
+// content catalogs are unsigned, which the device's tools refuse; "" for
+// a signed build and for wm6 (whose unsigned cabinets are the norm).
+func unsignedCatalogNote(pl *pkgbuild.Plan, bo pkgbuild.BuildOptions) string {
+	if bo.Signer != nil || pl.Target != string(manifest.TargetW10M) || len(pl.Packages) == 0 {
+		return ""
+	}
+	why := ""
+	if pl.Manifest != nil && pl.Manifest.Signing == manifest.SigningRequired {
+		why = "; the manifest says signing: required, so build --release refuses to run unsigned"
+	}
+	what := "1 w10m package and its content catalog (content.cat) are"
+	if n := len(pl.Packages); n > 1 {
+		what = fmt.Sprintf("%d w10m packages and their content catalogs (content.cat) are", n)
+	}
+	return fmt.Sprintf("note: %s unsigned; Microsoft's package tools expect them signed: build with --sign-cert and --sign-key, --sign-pkcs12 or --sign-command to sign both%s", what, why)
 }
 
 // buildSummary is build --output json: what was built, from what, and
