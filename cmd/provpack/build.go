@@ -32,8 +32,9 @@ Archive dates come from SOURCE_DATE_EPOCH, or 2000-01-01T00:00:00Z when it
 is unset, so the same inputs always give the same bytes.
 
 With --sign-cert and --sign-key (or --sign-pkcs12, or --sign-command for a
-key that stays in an HSM) every cabinet gets an Authenticode signature;
-with an RSA key the signed bytes are reproducible too. The signing time is
+key that stays in an HSM) every cabinet gets an Authenticode signature,
+and a w10m package's content.cat is signed with the same key first; with
+an RSA key the signed bytes are reproducible too. The signing time is
 SOURCE_DATE_EPOCH when set, and left out otherwise. When nothing DIR
 was built from has changed since the last build into it, build says DIR is
 up to date and writes nothing (see docs/cache-format.md).
