@@ -51,10 +51,24 @@ Example:
 			w := c.App.Writer
 			fmt.Fprintf(w, "archive  %s (%s, %d bytes)\nsha256   %s\n", q(in.Archive), in.Format, in.Size, in.SHA256)
 			if p := in.Package; p != nil {
-				fmt.Fprintf(w, "package  %s %s\nguid     %s\nowner    %s\ntarget   %s\nimage    %s\n", q(p.Name), q(p.Version), q(p.GUID), q(string(p.Owner)), q(p.Target), q(p.Image))
+				name := p.Name
+				if p.Identity != "" {
+					// w10m: the name the platform gives the package
+					// (Owner.Component[.SubComponent][_Lang_…][_RES_…])
+					name = p.Identity
+				}
+				fmt.Fprintf(w, "package  %s %s\nguid     %s\nowner    %s\ntarget   %s\nimage    %s\n", q(name), q(p.Version), q(p.GUID), q(string(p.Owner)), q(p.Target), q(p.Image))
 				if p.Company != "" {
-					// w10m: the identity the .spkg is named by
-					fmt.Fprintf(w, "company  %s\ncpu      %s\nrelease  %s\n", q(p.Company), q(p.CPU), q(p.ReleaseType))
+					fmt.Fprintf(w, "company  %s\ncomponent %s\n", q(p.Company), q(p.Name))
+					if p.SubComponent != "" {
+						fmt.Fprintf(w, "subcomponent %s\n", q(p.SubComponent))
+					}
+					for _, kv := range [][2]string{{"culture", p.Culture}, {"resolution", p.Resolution}, {"partition", p.Partition}} {
+						if kv[1] != "" {
+							fmt.Fprintf(w, "%-8s %s\n", kv[0], q(kv[1]))
+						}
+					}
+					fmt.Fprintf(w, "cpu      %s\nrelease  %s\n", q(p.CPU), q(p.ReleaseType))
 				}
 			} else {
 				fmt.Fprintln(w, "package  (no package manifest)")

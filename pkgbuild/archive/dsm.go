@@ -309,6 +309,39 @@ func manifestSelfSize(n int64, entries []DSMEntry) int64 {
 	return n
 }
 
+// dsmIdentityName returns the name the platform gives a package read
+// from its manifest: the file name of its Manifest entry's DevicePath
+// less ".dsm.xml" (the platform installs the manifest under
+// \Windows\Packages\DsmFiles by that name, and the catalog beside it),
+// else PackageBaseName with the culture and resolution suffixes
+// (_Lang_<culture>, _RES_<resolution>) real packages carry.
+func dsmIdentityName(info *PackageInfo) string {
+	for _, e := range info.Entries {
+		if e.FileType != FileTypeManifest {
+			continue
+		}
+		base := e.DevicePath[strings.LastIndexByte(e.DevicePath, '\\')+1:]
+		if n, ok := cutSuffixFold(base, ".dsm.xml"); ok && n != "" {
+			return n
+		}
+	}
+	n := PackageBaseName(info)
+	if info.Culture != "" {
+		n += "_Lang_" + info.Culture
+	}
+	if info.Resolution != "" {
+		n += "_RES_" + info.Resolution
+	}
+	return n
+}
+
+func cutSuffixFold(s, suffix string) (string, bool) {
+	if len(s) < len(suffix) || !strings.EqualFold(s[len(s)-len(suffix):], suffix) {
+		return s, false
+	}
+	return s[:len(s)-len(suffix)], true
+}
+
 // The DSM as read.
 type dsmPackage struct {
 	XMLName     xml.Name     `xml:"http://schemas.microsoft.com/embedded/2004/10/ImageUpdate Package"`
@@ -320,6 +353,9 @@ type dsmPackage struct {
 	OwnerType   string       `xml:"OwnerType"`
 	CpuType     string       `xml:"CpuType"`
 	BuildType   string       `xml:"BuildType"`
+	Culture     string       `xml:"Culture"`
+	Resolution  string       `xml:"Resolution"`
+	Partition   string       `xml:"Partition"`
 	Files       []dsmFileRef `xml:"Files>FileEntry"`
 }
 
@@ -358,7 +394,8 @@ func parseDSM(data []byte) (*PackageInfo, error) {
 		return nil, err
 	}
 	info := &PackageInfo{Name: d.Identity.Component, GUID: d.GUID, Version: d.Version, Target: string(manifest.TargetW10M), Image: d.Image,
-		Company: d.Identity.Owner, SubComponent: d.Identity.SubComponent}
+		Company: d.Identity.Owner, SubComponent: d.Identity.SubComponent,
+		Culture: strings.TrimSpace(d.Culture), Resolution: strings.TrimSpace(d.Resolution), Partition: strings.TrimSpace(d.Partition)}
 	for o, t := range ownerTypes {
 		if t == d.OwnerType {
 			info.Owner = o
@@ -393,6 +430,7 @@ func parseDSM(data []byte) (*PackageInfo, error) {
 		info.Files = append(info.Files, FileInfo{Name: f.CabPath, Class: class, Ordinal: ordinal, Size: f.FileSize, SHA256: f.SHA256})
 	}
 	info.buildType = d.BuildType
+	info.Identity = dsmIdentityName(info)
 	elems, err := topElements(data)
 	if err != nil {
 		return nil, err

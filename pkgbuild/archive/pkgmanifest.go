@@ -45,6 +45,16 @@ type PackageInfo struct {
 	SubComponent string `json:"subcomponent,omitempty"`
 	CPU          string `json:"cpu,omitempty"`
 	ReleaseType  string `json:"releaseType,omitempty"`
+	// Identity is the name the platform gives the package:
+	// <Owner>.<Component>[.<SubComponent>] with the suffixes _Lang_<culture>
+	// and _RES_<resolution> of a language or resolution package (the
+	// name of its manifest and catalog on the device).
+	Identity string `json:"identity,omitempty"`
+	// Culture, Resolution and Partition are the manifest's elements of
+	// those names, when present.
+	Culture    string `json:"culture,omitempty"`
+	Resolution string `json:"resolution,omitempty"`
+	Partition  string `json:"partition,omitempty"`
 	// Entries are the w10m manifest's file entries, of every kind, as
 	// written or read.
 	Entries []DSMEntry `json:"entries,omitempty"`
