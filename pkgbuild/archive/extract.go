@@ -54,7 +54,7 @@ func Extract(ctx context.Context, path, dir string, force bool) ([]string, error
 func (c config) extract(ctx context.Context, path, dir string, force bool) ([]string, error) {
 	// First pass: names, sizes and hashes, the whole archive checked;
 	// nothing is held but the hash of each member.
-	_, members, err := c.scan(path, nil, nil, nil)
+	_, members, err := c.scan(path, nil, nil, nil, nil)
 	if err != nil {
 		return nil, err
 	}

@@ -315,26 +315,42 @@ func readErr(member string, err error) error {
 // handed to use, valid only during the call; every other member streams
 // through the hash. Memory is the largest member asked for, not the
 // archive.
-func (c config) scan(path string, want func(name string, size int64) bool, use func(name string, data []byte) error, sig *sigState) (manifest.Format, []MemberInfo, error) {
+//
+// When alt is not nil, it gets, for every member, the other digests a
+// catalog may list it by (see memberDigests), under the member's name
+// (the first member of a name).
+func (c config) scan(path string, want func(name string, size int64) bool, use func(name string, data []byte) error, sig *sigState, alt map[string][][]byte) (manifest.Format, []MemberInfo, error) {
 	var infos []MemberInfo
 	var buf bytes.Buffer
 	copyBuf := make([]byte, 32<<10)
 	h := sha256.New()
 	var sum [sha256.Size]byte
+	var digests *memberDigests
+	if alt != nil {
+		digests = newMemberDigests()
+	}
 	format, err := c.walkFile(path, func(name string, size int64, r io.Reader) error {
 		h.Reset()
+		var w io.Writer = h
+		if digests != nil {
+			digests.reset()
+			w = io.MultiWriter(h, digests)
+		}
 		var n int64
 		var err error
 		keep := want != nil && want(name, size)
 		if keep {
 			buf.Reset()
 			buf.Grow(int(max(size, 0)))
-			n, err = io.CopyBuffer(io.MultiWriter(h, &buf), r, copyBuf)
+			n, err = io.CopyBuffer(io.MultiWriter(w, &buf), r, copyBuf)
 		} else {
-			n, err = io.CopyBuffer(h, r, copyBuf)
+			n, err = io.CopyBuffer(w, r, copyBuf)
 		}
 		if err != nil {
 			return err
+		}
+		if _, dup := alt[name]; digests != nil && !dup {
+			alt[name] = digests.sums()
 		}
 		infos = append(infos, MemberInfo{Name: name, Size: n, SHA256: hex.EncodeToString(h.Sum(sum[:0]))})
 		if keep {

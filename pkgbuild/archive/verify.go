@@ -71,7 +71,7 @@ func (c config) inspect(path string, each func(name string, data []byte)) (*Insp
 			return perr
 		}
 		return nil
-	}, &sig)
+	}, &sig, nil)
 	switch {
 	case perr != nil:
 		return nil, fmt.Errorf("%s: %w", path, perr)
@@ -151,6 +151,7 @@ func (c config) verify(path string, want *Expect, opt VerifyOptions) []Problem {
 	kept := map[string][]byte{}
 	keptBytes := int64(0)
 	var sig sigState
+	alt := map[string][][]byte{}
 	format, members, err := c.scan(path, func(name string, size int64) bool {
 		if IsManifest(name) || name == CatalogW10M {
 			return size <= maxManifestSize
@@ -176,7 +177,7 @@ func (c config) verify(path string, want *Expect, opt VerifyOptions) []Problem {
 			keptBytes += int64(len(data))
 		}
 		return nil
-	}, &sig)
+	}, &sig, alt)
 	if err != nil {
 		add("%v", strings.TrimPrefix(err.Error(), path+": "))
 		return ps
@@ -290,7 +291,7 @@ func (c config) verify(path string, want *Expect, opt VerifyOptions) []Problem {
 				lint[name] = false // a duplicate member was named already
 			}
 			return nil
-		}, nil)
+		}, nil, nil)
 		if err != nil {
 			add("reading again: %v", strings.TrimPrefix(err.Error(), path+": "))
 		}
@@ -302,7 +303,7 @@ func (c config) verify(path string, want *Expect, opt VerifyOptions) []Problem {
 	}
 	listed := times
 	if info.Target == string(manifest.TargetW10M) {
-		for _, msg := range verifyW10M(info, members, catalogData) {
+		for _, msg := range verifyW10M(info, members, alt, catalogData) {
 			add("%s", msg)
 		}
 		for _, p := range catalogSignatureProblems(catalogData, sig.signed, opt) {
