@@ -96,6 +96,7 @@ func (e *ImportError) Error() string {
 type importedPkg struct {
 	info    archive.PackageInfo // Files unused
 	own     bool                // from a package manifest (provpack's own archive)
+	foreign bool                // from the manifest of a real .spkg another tool made
 	format  manifest.Format
 	archive string // path
 	sha256  string // of the archive
@@ -104,6 +105,7 @@ type importedPkg struct {
 
 type importedFile struct {
 	member  string
+	device  string // the name it is installed under, when not member (a real .spkg)
 	class   manifest.Class
 	ordinal int
 	data    []byte
@@ -158,6 +160,7 @@ func Import(ctx context.Context, paths []string, opt ImportOptions) (*ImportResu
 		}
 	}
 	var pkgs []*importedPkg
+	var empty []string // archives with nothing to import
 	for _, a := range archives {
 		if err := ctx.Err(); err != nil {
 			return nil, err
@@ -168,7 +171,16 @@ func Import(ctx context.Context, paths []string, opt ImportOptions) (*ImportResu
 			continue
 		}
 		res.Skipped = append(res.Skipped, skipped...)
+		if len(ps) == 0 {
+			// A real package without provisioning files: nothing of it
+			// to manage, which is fine while another input has some.
+			res.Notes = append(res.Notes, fmt.Sprintf("%s holds no provisioning file (none installed under a provisioning directory, named mxip*_ or *.provxml): nothing imported from it; its members are listed as left alone", a))
+			empty = append(empty, a)
+		}
 		pkgs = append(pkgs, ps...)
+	}
+	if len(problems) == 0 && len(pkgs) == 0 && len(empty) > 0 {
+		problems = append(problems, fmt.Sprintf("no provisioning file in %s: nothing to import (import reads the provisioning files of packages: members installed under a provisioning directory, named mxip*_ or *.provxml)", strings.Join(empty, ", ")))
 	}
 	if len(problems) > 0 {
 		return nil, &ImportError{Problems: problems}
@@ -305,6 +317,9 @@ func importArchive(path string) ([]*importedPkg, []SkippedMember, error) {
 			return nil, nil, fmt.Errorf("%s does not verify, so it is not imported:\n  %s", path, strings.Join(msgs, "\n  "))
 		}
 	}
+	if in.Package != nil && in.Package.GUID == "" && in.Package.Target == string(manifest.TargetW10M) {
+		return importForeign(path, in)
+	}
 	imported := map[string]bool{}
 	for _, f := range files {
 		imported[f.member] = true
@@ -397,6 +412,8 @@ func importIdentity(pkgs []*importedPkg, opt ImportOptions, reportImage string, 
 		formats[p.format] = true
 		if p.own {
 			images[p.info.Image] = append(images[p.info.Image], p.info.Name)
+		}
+		if p.own || p.foreign {
 			targets[p.info.Target] = append(targets[p.info.Target], p.info.Name)
 		}
 	}
@@ -485,6 +502,9 @@ func (p *importedPkg) check(target manifest.Target) []string {
 		return cmp.Or(cmp.Compare(a.class, b.class), cmp.Compare(a.ordinal, b.ordinal), cmp.Compare(a.member, b.member))
 	})
 	for i, f := range p.files {
+		if f.ordinal == 0 && p.foreign {
+			continue // a provisioning file by its directory, without a ROM name: not recorded
+		}
 		if f.ordinal < 1 || f.ordinal > archive.MaxOrdinal {
 			out = append(out, fmt.Sprintf("%s: %s: ordinal %d is outside 1..%d", where, f.member, f.ordinal, archive.MaxOrdinal))
 		}
@@ -532,7 +552,12 @@ func importOutputs(pkgs []*importedPkg, img, release string, target manifest.Tar
 		if target == manifest.TargetW10M && p.info.SubComponent != "" {
 			fmt.Fprintf(&y, "    subcomponent: %s\n", yamlScalar(p.info.SubComponent))
 		}
-		if !p.own {
+		if p.foreign {
+			res.Notes = append(res.Notes, fmt.Sprintf("package %s: %s was made by another tool: version %s and owner %s are its manifest's, the GUID is derived from image and name (the platform's packages have none)", p.info.Name, filepath.Base(p.archive), p.info.Version, p.info.Owner))
+			if p.info.Culture != "" || p.info.Resolution != "" {
+				res.Notes = append(res.Notes, fmt.Sprintf("package %s is the package %s; provpack builds it without the culture or resolution suffix", p.info.Name, p.info.Identity))
+			}
+		} else if !p.own {
 			res.Notes = append(res.Notes, fmt.Sprintf("package %s: %s has no package manifest: version %s taken from its name, owner oem assumed and the GUID derived from image and name; correct them in the manifest and the lock if they differ", p.info.Name, filepath.Base(p.archive), p.info.Version))
 		}
 		pp := &PackagePlan{Name: p.info.Name, Version: p.info.Version, GUID: guid.String(), Owner: p.info.Owner}
@@ -550,10 +575,16 @@ func importOutputs(pkgs []*importedPkg, img, release string, target manifest.Tar
 			for _, f := range of {
 				// The source keeps the name it shipped under, so that
 				// a reviewer finds it; a file named mxip_ is cold.
-				rel := p.info.Name + "/" + f.member
+				rel := p.info.Name + "/" + cmp.Or(f.device, f.member)
 				fmt.Fprintf(&y, "      - file: %s\n", yamlScalar(rel))
 				files = append(files, fileWrite{path: filepath.Join(dir, filepath.FromSlash(rel)), data: f.data})
 				ip.Files = append(ip.Files, ImportedFile{Member: f.member, Source: rel, Class: class, Ordinal: f.ordinal})
+				if f.ordinal == 0 {
+					// No ordinal to record: the next build numbers it
+					// as a new file.
+					res.Notes = append(res.Notes, fmt.Sprintf("package %s: %s carries no ordinal in its name, so the lock does not record it: the next build makes it %s", p.info.Name, cmp.Or(f.device, f.member), archive.FileName(class, p.info.Name, 1)))
+					continue
+				}
 				// What the build makes of this file alone: its
 				// document merged into one, as renderClass does.
 				merged := provxml.NewDocument("")
@@ -566,8 +597,8 @@ func importOutputs(pkgs []*importedPkg, img, release string, target manifest.Tar
 			if len(of) > 1 {
 				last := of[len(of)-1].ordinal
 				res.Notes = append(res.Notes, fmt.Sprintf("package %s has %d %s files; provpack makes one per class, so the next build merges them into a new file after ordinal %03d, and an update file needs a version raise", p.info.Name, len(of), class, last))
-			} else if f := of[0]; f.member != archive.FileName(class, p.info.Name, f.ordinal) {
-				res.Notes = append(res.Notes, fmt.Sprintf("package %s: %s is built as %s from now on (same class, same ordinal)", p.info.Name, f.member, archive.FileName(class, p.info.Name, f.ordinal)))
+			} else if f := of[0]; f.ordinal > 0 && cmp.Or(f.device, f.member) != archive.FileName(class, p.info.Name, f.ordinal) {
+				res.Notes = append(res.Notes, fmt.Sprintf("package %s: %s is built as %s from now on (same class, same ordinal)", p.info.Name, cmp.Or(f.device, f.member), archive.FileName(class, p.info.Name, f.ordinal)))
 			}
 		}
 		if len(pp.Files) == 0 {
@@ -664,4 +695,73 @@ func writeImport(ctx context.Context, opt ImportOptions, files []fileWrite) erro
 	}
 	ok = true
 	return nil
+}
+
+// importForeign reads a real .spkg made by the platform's tools: its
+// manifest (already verified, with its catalog and signature) gives the
+// identity, and its provisioning files are the members ProvisioningEntries
+// finds by where they are installed. It returns no package when there
+// is none.
+func importForeign(path string, in *archive.Inspection) ([]*importedPkg, []SkippedMember, error) {
+	info := *in.Package
+	info.Files = nil
+	want := map[string]archive.ProvisioningEntry{}
+	for _, e := range archive.ProvisioningEntries(&info) {
+		want[e.Member] = e
+	}
+	var files []importedFile
+	var bad []string
+	err := archive.ReadMembers(path, func(name string, size int64) bool {
+		_, ok := want[name]
+		return ok && size <= provxml.DefaultMaxSize
+	}, func(name string, data []byte) error {
+		e, ok := want[name]
+		if !ok {
+			return nil // a second member of that name: verify refused it already
+		}
+		delete(want, name)
+		doc, err := provxml.Parse(e.DeviceName, data, provxml.ParseOptions{})
+		if err != nil {
+			bad = append(bad, fmt.Sprintf("%s: %s (%s): %v; fix the file and build the package again", path, quote.Name(name), quote.Name(e.DeviceName), err))
+			return nil
+		}
+		f := importedFile{member: name, class: e.Class, ordinal: e.Ordinal, data: bytes.Clone(data), doc: doc}
+		if e.DeviceName != name {
+			f.device = e.DeviceName
+		}
+		files = append(files, f)
+		return nil
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	if len(bad) > 0 {
+		return nil, nil, errors.New(strings.Join(bad, "\n  "))
+	}
+	devicePath := map[string]string{}
+	for _, e := range info.Entries {
+		devicePath[e.CabPath] = e.DevicePath
+	}
+	imported := map[string]bool{}
+	for _, f := range files {
+		imported[f.member] = true
+	}
+	var skipped []SkippedMember
+	for _, m := range in.Members {
+		switch {
+		case imported[m.Name] || archive.IsManifest(m.Name) || m.Name == archive.CatalogW10M:
+		case want[m.Name].Member != "":
+			skipped = append(skipped, SkippedMember{path, m.Name, fmt.Sprintf("a provisioning file (%s), but %d bytes is more than one may be (%d)", quote.Name(want[m.Name].DeviceName), m.Size, provxml.DefaultMaxSize)})
+		default:
+			skipped = append(skipped, SkippedMember{path, m.Name, "not a provisioning file: installed at " + quote.Name(devicePath[m.Name])})
+		}
+	}
+	if len(files) == 0 {
+		return nil, skipped, nil
+	}
+	if info.Owner == "" {
+		info.Owner = manifest.OwnerOEM
+	}
+	p := &importedPkg{info: info, foreign: true, format: in.Format, archive: path, sha256: in.SHA256, files: files}
+	return []*importedPkg{p}, skipped, nil
 }

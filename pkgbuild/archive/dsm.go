@@ -309,6 +309,68 @@ func manifestSelfSize(n int64, entries []DSMEntry) int64 {
 	return n
 }
 
+// ProvisioningEntry is a provisioning file of a w10m package made by
+// another tool, found by where it goes on the device.
+type ProvisioningEntry struct {
+	// Member is the cabinet member (CabPath), DeviceName the file name
+	// it is installed under (the last part of DevicePath).
+	Member, DeviceName string
+	// Class is the class its directory or name gives; Ordinal its
+	// ordinal when DeviceName is a ROM provisioning file name, else 0.
+	Class   manifest.Class
+	Ordinal int
+	// Package is the package its ROM name names ("" when it has none).
+	Package string
+}
+
+// provisioningDirs are the device directories whose files the platform
+// processes as provisioning files, by the end of the path (case does
+// not matter on the device): the update directories are under
+// \Windows\Migrators or \Windows\System32\Migrators, depending on the
+// release.
+var provisioningDirs = []struct {
+	suffix string
+	class  manifest.Class
+}{
+	{`\migrators\dumigrationprovisioneroem\provxml`, manifest.ClassUpdate},
+	{`\migrators\dumigrationprovisionermicrosoft\provxml`, manifest.ClassUpdate},
+	{`\phoneprovisioner_oem\oem`, manifest.ClassCold},
+	{`\phoneprovisioner\microsoft`, manifest.ClassCold},
+}
+
+// ProvisioningEntries returns the entries of a w10m manifest that are
+// provisioning files: those whose DevicePath is in a provisioning
+// directory, or whose device name is a ROM provisioning file name or
+// ends in .provxml. The class comes from the ROM name when there is one,
+// else from the directory; a .provxml elsewhere with no ROM name is an
+// update file.
+func ProvisioningEntries(info *PackageInfo) []ProvisioningEntry {
+	var out []ProvisioningEntry
+	for _, e := range info.Entries {
+		if e.FileType == FileTypeManifest || e.FileType == FileTypeCatalog {
+			continue
+		}
+		i := strings.LastIndexByte(e.DevicePath, '\\')
+		dir, base := strings.ToLower(e.DevicePath[:max(i, 0)]), e.DevicePath[i+1:]
+		p := ProvisioningEntry{Member: e.CabPath, DeviceName: base}
+		found := false
+		for _, d := range provisioningDirs {
+			if strings.HasSuffix(dir, d.suffix) {
+				p.Class, found = d.class, true
+			}
+		}
+		if c, pkg, ord, ok := ParseFileName(base); ok {
+			p.Class, p.Ordinal, p.Package, found = c, ord, pkg, true
+		} else if _, ok := cutSuffixFold(base, ".provxml"); ok && !found {
+			p.Class, found = manifest.ClassUpdate, true
+		}
+		if found && base != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
 // dsmIdentityName returns the name the platform gives a package read
 // from its manifest: the file name of its Manifest entry's DevicePath
 // less ".dsm.xml" (the platform installs the manifest under
@@ -417,7 +479,11 @@ func parseDSM(data []byte) (*PackageInfo, error) {
 	}
 	for _, f := range d.Files {
 		info.Entries = append(info.Entries, DSMEntry{f.FileType, f.DevicePath, f.CabPath, f.Attributes, f.FileSize, f.CompressedFileSize, f.StagedFileSize})
-		if f.FileType != FileTypeRegular {
+		if f.FileType != FileTypeRegular || d.GUID == "" {
+			// Another tool's manifest: it does not name the package in
+			// provpack's words, and its members' names (the package
+			// generator shortens them) need not be ROM names; its
+			// provisioning files are found by ProvisioningEntries.
 			continue
 		}
 		class, ordinal := manifest.Class(f.Class), f.Ordinal

@@ -360,3 +360,12 @@ func (c config) scan(path string, want func(name string, size int64) bool, use f
 	}, sig)
 	return format, infos, err
 }
+
+// ReadMembers reads the archive at path once, handing use the bytes of
+// every member want asks for (by name and declared size), valid only
+// during the call; the others stream through unread. The archive is
+// checked as Read checks it, and every error names path.
+func ReadMembers(path string, want func(name string, size int64) bool, use func(name string, data []byte) error) error {
+	_, _, err := defaults.scan(path, want, use, nil, nil)
+	return err
+}
