@@ -180,7 +180,7 @@ func Import(ctx context.Context, paths []string, opt ImportOptions) (*ImportResu
 		pkgs = append(pkgs, ps...)
 	}
 	if len(problems) == 0 && len(pkgs) == 0 && len(empty) > 0 {
-		problems = append(problems, fmt.Sprintf("no provisioning file in %s: nothing to import (import reads the provisioning files of packages: members installed under a provisioning directory, named mxip*_ or *.provxml)", strings.Join(empty, ", ")))
+		problems = append(problems, fmt.Sprintf("no provisioning file in %s: nothing to import (import reads the provisioning files of packages: members installed under a provisioning directory, named mxip*_ or *.provxml); give it the packages that carry your provisioning files", strings.Join(empty, ", ")))
 	}
 	if len(problems) > 0 {
 		return nil, &ImportError{Problems: problems}
