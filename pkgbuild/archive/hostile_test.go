@@ -179,7 +179,7 @@ func TestVerifyReadsEveryByte(t *testing.T) {
 	padded := append(bytes.Clone(buf.Bytes()), "hidden"...)
 	binary.LittleEndian.PutUint32(padded[8:], uint32(len(padded))) // cbCabinet
 	os.WriteFile(path, padded, 0o644)
-	want := "cab: 6 bytes belong to no structure of the cabinet (padding or hidden data); a package archive has none"
+	want := "cab: 6 bytes after the last data block, within cbCabinet, belong to no structure of the cabinet (padding or hidden data); a package archive has none"
 	if ps := Verify(path, nil, VerifyOptions{}); len(ps) != 1 || ps[0].Msg != want {
 		t.Errorf("got %v, want %q", ps, want)
 	}

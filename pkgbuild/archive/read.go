@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"syscall"
 
 	"github.com/klauspost/compress/zstd"
@@ -181,8 +182,11 @@ func (cf config) walkCab(r io.ReaderAt, size int64, fn walkFunc, sig *sigState) 
 	}
 	// Every byte must be one that is checked: verify vouches for the
 	// whole file. (The signature after cbCabinet is checked as such.)
-	if c.Unread > 0 {
-		return fmt.Errorf("cab: %d bytes belong to no structure of the cabinet (padding or hidden data); a package archive has none", c.Unread)
+	if c.Unread > 0 && !emptyBlockHeader(r, c) {
+		if c.Unread == c.Trailing {
+			return fmt.Errorf("cab: %d bytes after the last data block, within cbCabinet, belong to no structure of the cabinet (padding or hidden data); a package archive has none", c.Unread)
+		}
+		return fmt.Errorf("cab: %d bytes between the cabinet's tables and data blocks belong to no structure (padding or hidden data); a package archive has none", c.Unread)
 	}
 	if sig != nil {
 		sig.check(c)
@@ -205,6 +209,30 @@ func (cf config) walkCab(r io.ReaderAt, size int64, fn walkFunc, sig *sigState) 
 	return c.Extract(func(e cab.Entry, r io.Reader) error {
 		return fn(e.Name, int64(e.Size), r)
 	})
+}
+
+// emptyBlockHeader reports whether the only bytes of c outside every
+// structure are, after the last data block, at most one CFDATA header
+// of zeros (8 bytes and the data reserve): an empty block a writer left
+// for a folder it counted none for (cCFData 0), as in libmspack's
+// case-utf8.cab and utf8-stresstest.cab, whose members are all empty.
+// Every reader (Windows' FDI as Wine re-implements it, cabextract,
+// 7-Zip, libarchive, gcab) reads a folder's cCFData blocks and no more,
+// so such bytes are read by none and cannot change what is extracted;
+// zeros hide nothing.
+func emptyBlockHeader(r io.ReaderAt, c *cab.Cabinet) bool {
+	if c.Unread != c.Trailing || c.Trailing > int64(8+c.DataReserve()) {
+		return false
+	}
+	at := c.Size - c.Trailing
+	if !slices.ContainsFunc(c.Folders, func(f cab.Folder) bool { return f.Blocks == 0 && int64(f.Offset) == at }) {
+		return false
+	}
+	buf := make([]byte, c.Trailing)
+	if _, err := r.ReadAt(buf, at); err != nil {
+		return false
+	}
+	return !slices.ContainsFunc(buf, func(b byte) bool { return b != 0 })
 }
 
 func (c config) walkTarZst(r io.Reader, fn walkFunc) error {

@@ -1,7 +1,9 @@
 package archive
 
 import (
+	"bytes"
 	"context"
+	"encoding/binary"
 	"errors"
 	"os"
 	"os/exec"
@@ -39,6 +41,11 @@ var realworldReads = []string{
 	"libmspack_reserve_-F-.cab",
 	"libmspack_reserve_HFD.cab",
 	"libmspack_large-files-cab.cab",
+	// An empty CFDATA header of zeros after the tables, at the offset
+	// of a folder that counts no blocks (its members are all empty):
+	// read by no reader, so it cannot change what is extracted.
+	"libmspack_case-utf8.cab",
+	"libmspack_utf8-stresstest.cab", // names extract refuses; inspect reads it
 }
 
 // TestRealworldCabinets runs every cabinet of libmspack's test suite (and
@@ -152,5 +159,38 @@ func within(t *testing.T, what string, f func()) {
 	case <-done:
 	case <-time.After(time.Minute):
 		t.Fatalf("%s did not return within a minute", what)
+	}
+}
+
+// TestTrailingEmptyBlock: the zeros after libmspack_case-utf8.cab's
+// tables are read as an empty block of a folder that counts none; the
+// same bytes not zero, or beyond one block header, or at no folder's
+// offset, are refused as bytes of no structure.
+func TestTrailingEmptyBlock(t *testing.T) {
+	path := filepath.Join(testutil.Root(), "..", "shared", "realworld", "cab", "libmspack_case-utf8.cab")
+	data, err := os.ReadFile(path)
+	if err != nil {
+		if testutil.Required() {
+			t.Fatal(err)
+		}
+		t.Skip(err)
+	}
+	read := func(b []byte) error {
+		_, _, err := defaults.readArchive(bytes.NewReader(b), int64(len(b)))
+		return err
+	}
+	if err := read(data); err != nil {
+		t.Fatalf("as it is: %v", err)
+	}
+	nonzero := bytes.Clone(data)
+	nonzero[len(nonzero)-1] = 1
+	longer := append(bytes.Clone(data), 0)
+	binary.LittleEndian.PutUint32(longer[8:], uint32(len(longer))) // cbCabinet
+	elsewhere := bytes.Clone(data)
+	binary.LittleEndian.PutUint32(elsewhere[0x24:], uint32(len(elsewhere))) // the folder's coffCabStart: past the zeros
+	for name, b := range map[string][]byte{"not zero": nonzero, "9 bytes": longer, "no folder there": elsewhere} {
+		if err := read(b); err == nil || !strings.Contains(err.Error(), "after the last data block, within cbCabinet, belong to no structure") {
+			t.Errorf("%s: %v", name, err)
+		}
 	}
 }

@@ -61,6 +61,9 @@ type Cabinet struct {
 	// tables, between or after the data blocks. Neither Read nor Extract
 	// looks at them; a cabinet Write makes has none.
 	Unread int64
+	// Trailing counts those of the Unread bytes that come after every
+	// structure, up to cbCabinet.
+	Trailing int64
 
 	r             io.ReaderAt
 	folderReserve int
@@ -320,6 +323,7 @@ func (p *parser) parse() (*Cabinet, error) {
 		at = sp.end
 	}
 	c.Unread += p.size - at
+	c.Trailing = p.size - at
 	for _, e := range c.Entries {
 		fsize := c.Folders[e.Folder].Size
 		if int64(e.Offset)+int64(e.Size) > fsize {
@@ -633,3 +637,7 @@ func (s *stream) inflate(ref blockRef) error {
 	}
 	return nil
 }
+
+// DataReserve is the size of each CFDATA block's reserve area
+// (cbCFData), 0 when the cabinet has none.
+func (c *Cabinet) DataReserve() int { return c.dataReserve }
