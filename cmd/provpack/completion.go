@@ -34,6 +34,7 @@ var outputFormats = map[string][]string{
 	"lint":    {"text", "json"},
 	"plan":    {"text", "json"},
 	"inspect": {"text", "json"},
+	"import":  {"text", "json"},
 	"verify":  {"text", "json"},
 	"build":   {"text", "json"},
 	"version": {"text", "json"},

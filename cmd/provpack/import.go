@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 
 	"github.com/urfave/cli/v2"
@@ -14,9 +15,10 @@ func importCommand() *cli.Command {
 		Name:      "import",
 		Usage:     "write a manifest and a lock from packages that already shipped",
 		ArgsUsage: "ARCHIVE|DIR...",
-		Description: `Reads package archives (provpack's own cab and tar.zst, or a Windows
-Mobile package cabinet holding mxipcold_/mxip_/mxipupdate_ files; a DIR
-means every archive in it) and writes into the output directory:
+		Description: `Reads package archives (provpack's own cab and tar.zst, a Windows Mobile
+package cabinet holding mxipcold_/mxip_/mxipupdate_ files, or a real
+.spkg, whose provisioning files are those installed under a provisioning
+directory or named so; a DIR means every archive in it) and writes into the output directory:
 provpack.yaml with each package's provisioning files as its sources (in
 DIR/<package>/), and provpack.lock recording them as the last release
 (versions, GUIDs, ordinals, digests). The next plan continues the shipped
@@ -30,16 +32,21 @@ report.json of a build output directory (else 1.0.0); --image and
 
 Example:
    provpack import shipped/ -o image
-   provpack import OEM_Scanner-1.4.0.cab --image contoso-mc55 --release 2.0.0 -o image`,
+   provpack import OEM_Scanner-1.4.0.cab --image contoso-mc55 --release 2.0.0 -o image
+   provpack import --output json shipped/*.spkg --image contoso -o image`,
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "out", Aliases: []string{"o"}, Usage: "directory for provpack.yaml, provpack.lock and the sources (required)"},
 			&cli.StringFlag{Name: "image", Usage: "image name, when the packages do not record it"},
 			&cli.StringFlag{Name: "release", Usage: "the release the packages shipped in (semver)"},
 			&cli.BoolFlag{Name: "force", Usage: "replace an existing manifest, lock or source"},
+			&cli.StringFlag{Name: "output", Value: "text", Usage: "text or json"},
 		},
 		Action: func(c *cli.Context) error {
 			if c.NArg() == 0 {
 				return usagef("import needs at least one ARCHIVE or DIR")
+			}
+			if err := oneOf("output", c.String("output"), outputFormats["import"]...); err != nil {
+				return err
 			}
 			if c.String("out") == "" {
 				return usagef("import needs an output directory: -o DIR")
@@ -56,6 +63,23 @@ Example:
 			}
 			res, err := pkgbuild.Import(c.Context, c.Args().Slice(), pkgbuild.ImportOptions{
 				Dir: c.String("out"), Image: c.String("image"), Release: c.String("release"), Force: c.Bool("force")})
+			if c.String("output") == "json" {
+				var ie *pkgbuild.ImportError
+				switch {
+				case errors.As(err, &ie):
+					// What stopped the import, one line each; nothing
+					// was written.
+					if werr := writeJSON(c.App.Writer, struct {
+						Problems []string `json:"problems"`
+					}{ie.Problems}); werr != nil {
+						return werr
+					}
+					return err
+				case err != nil:
+					return err
+				}
+				return writeJSON(c.App.Writer, res)
+			}
 			if err != nil {
 				return err
 			}
