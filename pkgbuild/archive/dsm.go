@@ -292,6 +292,18 @@ func catalogMembers(files []Member, dsm []byte) []catalog.Member {
 	return out
 }
 
+// hexTag is the member tag catalogs made by makecat use as the subject
+// identifier: the digest in upper-case hex, UTF-16LE. (The package
+// generator's catalogs use the digest bytes themselves.)
+func hexTag(d []byte) []byte {
+	h := strings.ToUpper(hex.EncodeToString(d))
+	out := make([]byte, 0, 2*len(h))
+	for i := 0; i < len(h); i++ {
+		out = append(out, h[i], 0)
+	}
+	return out
+}
+
 // manifestSelfSize returns the size a w10m manifest of n bytes records
 // for itself when written as the package generator writes it: its size
 // with the FileSize, CompressedFileSize and StagedFileSize of its
@@ -639,9 +651,13 @@ func verifyW10M(info *PackageInfo, members []MemberInfo, alt map[string][][]byte
 			continue
 		}
 		sum, err := hex.DecodeString(m.SHA256)
-		listed := err == nil && cat.Has(sum)
-		for _, d := range alt[m.Name] {
-			listed = listed || cat.Has(d)
+		var sums [][]byte
+		if err == nil {
+			sums = append(sums, sum)
+		}
+		listed := false
+		for _, d := range append(sums, alt[m.Name]...) {
+			listed = listed || cat.Has(d) || cat.Has(hexTag(d))
 		}
 		if !listed {
 			add("%s does not list %s (SHA-256 %s)", CatalogW10M, quote.Name(m.Name), m.SHA256)

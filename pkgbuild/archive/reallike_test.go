@@ -2,6 +2,7 @@ package archive
 
 import (
 	"context"
+	"crypto/sha256"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -135,4 +136,28 @@ func hasProblem(ps []Problem, part string) bool {
 		}
 	}
 	return false
+}
+
+// TestCatalogListsByOtherDigests: a member the catalog lists not by the
+// SHA-256 of its bytes but by another digest (a PE's image hash, a
+// SHA-1) is listed; without that digest it is not.
+func TestCatalogListsByOtherDigests(t *testing.T) {
+	image := []byte("the bytes the image hash covers")
+	cat, err := catalog.Write(context.Background(), []catalog.Member{{Name: "x", Data: image}}, catalog.Options{Time: epoch}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	info := &PackageInfo{Entries: []DSMEntry{{FileType: "Regular", CabPath: "a.dll", FileSize: 3, CompressedFileSize: 3, StagedFileSize: 3}}}
+	members := []MemberInfo{{Name: "a.dll", Size: 3, SHA256: SHA256Hex([]byte("MZ!"))}, {Name: CatalogW10M, Size: int64(len(cat))}}
+	const msg = "content.cat does not list a.dll"
+	if got := strings.Join(verifyW10M(info, members, nil, cat), "\n"); !strings.Contains(got, msg) {
+		t.Errorf("without the other digest: %s", got)
+	}
+	sum := sha256.Sum256(image)
+	if got := strings.Join(verifyW10M(info, members, map[string][][]byte{"a.dll": {sum[:]}}, cat), "\n"); strings.Contains(got, msg) {
+		t.Errorf("with the image hash: %s", got)
+	}
+	if tag := hexTag([]byte{0xab, 0x01}); string(tag) != "A\x00B\x000\x001\x00" {
+		t.Errorf("hexTag: %q", tag)
+	}
 }
