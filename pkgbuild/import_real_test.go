@@ -32,7 +32,7 @@ func writeRealLike(t *testing.T, dir string, files []testutil.RealFile) string {
 		members = append(members, archive.Member{Name: f.CabPath, Data: f.Data})
 		cm = append(cm, catalog.Member{Name: f.CabPath, Data: f.Data})
 	}
-	cat, err := catalog.Write(context.Background(), cm, catalog.Options{Time: time.Unix(0, 0)}, nil)
+	cat, err := catalog.Write(cm, catalog.Options{Time: time.Unix(0, 0)})
 	if err != nil {
 		t.Fatal(err)
 	}

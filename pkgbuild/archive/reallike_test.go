@@ -47,7 +47,7 @@ func realLikePackage(t *testing.T, files []testutil.RealFile) (string, []string)
 		names = append(names, f.CabPath)
 	}
 	put(ManifestW10M, dsm)
-	cat, err := catalog.Write(context.Background(), append(cm, catalog.Member{Name: ManifestW10M, Data: dsm}), catalog.Options{Time: epoch}, nil)
+	cat, err := catalog.Write(append(cm, catalog.Member{Name: ManifestW10M, Data: dsm}), catalog.Options{Time: epoch})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -143,7 +143,7 @@ func hasProblem(ps []Problem, part string) bool {
 // SHA-1) is listed; without that digest it is not.
 func TestCatalogListsByOtherDigests(t *testing.T) {
 	image := []byte("the bytes the image hash covers")
-	cat, err := catalog.Write(context.Background(), []catalog.Member{{Name: "x", Data: image}}, catalog.Options{Time: epoch}, nil)
+	cat, err := catalog.Write([]catalog.Member{{Name: "x", Data: image}}, catalog.Options{Time: epoch})
 	if err != nil {
 		t.Fatal(err)
 	}
