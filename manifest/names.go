@@ -112,6 +112,9 @@ func suggest(s string, candidates []string) string {
 	best, bestD := "", limit+1
 	ls := strings.ToLower(s)
 	for _, c := range candidates {
+		if len(c) > len(ls)+limit || len(ls) > len(c)+limit {
+			continue // the distance is at least the difference in length
+		}
 		if d := editDistance(ls, strings.ToLower(c)); d < bestD {
 			best, bestD = c, d
 		}
@@ -126,9 +129,16 @@ func editDistance(a, b string) int {
 		a, b = b, a
 	}
 	// three rows: i-2, i-1, i
-	prev2 := make([]int, len(a)+1)
-	prev := make([]int, len(a)+1)
-	cur := make([]int, len(a)+1)
+	// Keys are short: their rows fit on the stack, so that a manifest of
+	// a hundred thousand unknown keys does not allocate for each.
+	var small [3 * 33]int
+	var rows []int
+	if n := 3 * (len(a) + 1); n <= len(small) {
+		rows = small[:n]
+	} else {
+		rows = make([]int, n)
+	}
+	prev2, prev, cur := rows[:len(a)+1], rows[len(a)+1:2*(len(a)+1)], rows[2*(len(a)+1):]
 	for j := range prev {
 		prev[j] = j
 	}
