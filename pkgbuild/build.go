@@ -291,8 +291,11 @@ type builder struct {
 	// guard holds the manifest's directory during a release, from before
 	// the manifest and lock are read until after they are written.
 	guard *outdir.Guard
-	// pkggen guards the PkgGen directory (BuildOptions.PkgGenDir).
-	pkggen *outdir.Guard
+	// pkggen guards the PkgGen directory (BuildOptions.PkgGenDir);
+	// pkggenMade are the directories made for it, removed again (when
+	// empty) if the build commits nothing.
+	pkggen     *outdir.Guard
+	pkggenMade []string
 
 	mu   sync.Mutex
 	pkgs []*report.Package // by package index
@@ -322,23 +325,27 @@ func startBuild(ctx context.Context, opt BuildOptions, manifestDir string, n int
 			return nil, err
 		}
 	}
+	var pkggenMade []string
 	if opt.PkgGenDir != "" {
-		err := os.MkdirAll(opt.PkgGenDir, 0o755)
+		made, err := outdir.MkdirAll(opt.PkgGenDir)
 		if err == nil {
 			pkggen, err = outdir.Lock(opt.PkgGenDir, "the PkgGen project")
 		}
 		if err != nil {
+			outdir.RemoveDirs(made)
 			guard.Unlock()
 			return nil, fmt.Errorf("--pkggen: %w", err)
 		}
+		pkggenMade = made
 	}
 	tx, err := outdir.Begin(opt.OutDir, outdir.Options{Durable: opt.Release, Wrap: opt.hooks.wrap})
 	if err != nil {
-		guard.Unlock()
 		pkggen.Unlock()
+		outdir.RemoveDirs(pkggenMade)
+		guard.Unlock()
 		return nil, err
 	}
-	b := &builder{opt: opt, dir: opt.OutDir, tx: tx, guard: guard, pkggen: pkggen, cache: buildcache.Load(opt.OutDir),
+	b := &builder{opt: opt, dir: opt.OutDir, tx: tx, guard: guard, pkggen: pkggen, pkggenMade: pkggenMade, cache: buildcache.Load(opt.OutDir),
 		pkgs: make([]*report.Package, n), outs: make([]*output, n), errs: make([]error, n)}
 	b.rs = newReportStream(tx, opt.Epoch)
 	b.ctx, b.cancel = context.WithCancel(ctx)
@@ -379,6 +386,9 @@ func (b *builder) end() {
 	b.tx.End()
 	b.guard.Unlock()
 	b.pkggen.Unlock()
+	if !b.tx.Committed() {
+		outdir.RemoveDirs(b.pkggenMade)
+	}
 }
 
 // err is the first failure of a worker, or the cancellation.

@@ -358,6 +358,13 @@ func (t *Tx) End() {
 	}
 }
 
+// Committed reports whether Commit renamed the staged files into place.
+func (t *Tx) Committed() bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.done
+}
+
 // File is one staged file being written.
 type File struct {
 	tx      *Tx
