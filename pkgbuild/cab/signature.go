@@ -1,6 +1,7 @@
 package cab
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"hash"
@@ -66,6 +67,15 @@ func (c *Cabinet) locateSignature(size int64) error {
 	if c.dataReserve != 0 || c.folderReserve != 0 {
 		return fmt.Errorf("cab: signed cabinet has a folder or data reserve (%d, %d bytes); a signed cabinet has none", c.folderReserve, c.dataReserve)
 	}
+	// The Authenticode digest skips iCabinet and bytes 12-15 of the
+	// reserve (see signedRanges); a signed cabinet has them zero, so that
+	// no byte of it can change while its signature still verifies.
+	if c.Index != 0 {
+		return fmt.Errorf("cab: signed cabinet says it is cabinet %d of a set (iCabinet); a signed cabinet stands alone with 0 there, and the signature does not cover that field: the file was altered after signing", c.Index)
+	}
+	if z := c.HeaderReserve[12:16]; !bytes.Equal(z, make([]byte, len(z))) {
+		return fmt.Errorf("cab: signed cabinet has % x in bytes 12-15 of its header reserve, where the signature directory has zeros that the signature does not cover: the file was altered after signing", z)
+	}
 	switch {
 	case n == 0 && (off == 0 || off == c.Size) && trailing == 0:
 		return nil // prepared for a signature, not signed
@@ -100,7 +110,10 @@ func (c *Cabinet) SignatureBytes() ([]byte, error) {
 // signedRanges are the parts of a cabinet with a signature directory that
 // its Authenticode digest covers, up to cbCabinet: the header less
 // reserved1, iCabinet, the reserve sizes and the first 16 bytes of the
-// reserve (which hold the signature's place and length). osslsigncode
+// reserve (the marker, the signature's place and length, and 4 bytes of
+// zeros). Read checks every skipped byte: reserved1 and iCabinet zero, the
+// reserve sizes 20, 0 and 0, the marker, the place and the length, and
+// the 4 zeros. osslsigncode
 // and Windows compute it so; the signature area is not covered.
 var signedRanges = [][2]int64{{0, 4}, {8, 34}, {56, -1}}
 

@@ -110,6 +110,10 @@ func TestReadTrailingBytes(t *testing.T) {
 		{"after the signature", append(bytes.Clone(signed), "appended"...), `^cab: 8 trailing bytes after the signed cabinet's signature \(16 bytes at offset \d+, as the header reserve says\)`},
 		{"truncated signature", signed[:len(signed)-3], `the signature is truncated$`},
 		{"signature elsewhere", patch(signed, func(b []byte) { le.PutUint32(b[0x2C:], 100) }), `^cab: the header reserve puts the Authenticode signature at offset 100, but the cabinet ends at \d+ \(cbCabinet\)`},
+		// Bytes the Authenticode digest skips must hold what a signed
+		// cabinet has there, or a changed file would still verify.
+		{"iCabinet set", patch(signed, func(b []byte) { le.PutUint16(b[0x22:], 0x77) }), `^cab: signed cabinet says it is cabinet 119 of a set \(iCabinet\)`},
+		{"reserve bytes 12-15 set", patch(signed, func(b []byte) { copy(b[0x34:], "EVIL") }), `^cab: signed cabinet has 45 56 49 4c in bytes 12-15 of its header reserve`},
 		{"truncated cabinet", plain[:len(plain)-1], `^cab: header says the cabinet is \d+ bytes \(cbCabinet\), the input is only \d+ bytes: the file is truncated$`},
 	}
 	for _, tt := range tests {
