@@ -13,6 +13,7 @@ import (
 	"github.com/provpack/provpack/pkgbuild/verify"
 
 	"github.com/provpack/provpack/pkgbuild/archive"
+	"github.com/provpack/provpack/pkgbuild/report"
 )
 
 // demoOut builds the demo image and returns its output directory.
@@ -138,15 +139,22 @@ func TestVerifyDirReports(t *testing.T) {
 		name, file string
 		edit       func(string) string
 		want       string
+		regen      bool
 	}{
-		{"setting value", "report.json", replaceFirst(`"value":"MC55"`, `"value":"MC56"`), `report.json says set Registry/HKLM\Software\Contoso\Device/@Model = "MC56"`},
-		{"setting dropped", "report.json", dropSetting, `@Model = "MC55" (string) in the archive; report.json says set Registry/HKLM\Software\Contoso\Device/@ServiceMode`},
-		{"owner", "report.md", replaceFirst("| oem |", "| operator |"), "report.md:7: says"},
-		{"release", "report.json", replaceFirst(`"release":"`, `"release":"9`), "report.md:1: says"},
-		{"ordinal", "report.json", replaceFirst(`"ordinal":100`, `"ordinal":105`), "the report says class cold, ordinal 105"},
-		{"file size", "report.json", replaceFirst(`"class":"cold","name":"mxipcold_OEM_Base_100.provxml","ordinal":100,"status":"new","size":`, `"class":"cold","name":"mxipcold_OEM_Base_100.provxml","ordinal":100,"status":"new","size":1`), "the package manifest says cold, 100"},
-		{"report.md line", "report.md", func(s string) string { return s + "Approved by: nobody\n" }, `says "Approved by: nobody"; report.json says nothing (the file ends)`},
-		{"sums drop report.md", "SHA256SUMS", dropLine("report.md"), "report.md: not listed in SHA256SUMS"},
+		{"setting value", "report.json", replaceFirst(`"value":"MC55"`, `"value":"MC56"`), `report.json says set Registry/HKLM\Software\Contoso\Device/@Model = "MC56"`, false},
+		{"setting dropped", "report.json", dropSetting, `@Model = "MC55" (string) in the archive; report.json says set Registry/HKLM\Software\Contoso\Device/@ServiceMode`, false},
+		{"owner", "report.md", replaceFirst("| oem |", "| operator |"), "report.md:7: says", false},
+		{"release", "report.json", replaceFirst(`"release":"`, `"release":"9`), "report.md:1: says", false},
+		{"ordinal", "report.json", replaceFirst(`"ordinal":100`, `"ordinal":105`), "the report says class cold, ordinal 105", false},
+		{"file size", "report.json", replaceFirst(`"class":"cold","name":"mxipcold_OEM_Base_100.provxml","ordinal":100,"status":"new","size":`, `"class":"cold","name":"mxipcold_OEM_Base_100.provxml","ordinal":100,"status":"new","size":1`), "the package manifest says cold, 100", false},
+		{"report.md line", "report.md", func(s string) string { return s + "Approved by: nobody\n" }, `says "Approved by: nobody"; report.json says nothing (the file ends)`, false},
+		{"sums drop report.md", "SHA256SUMS", dropLine("report.md"), "report.md: not listed in SHA256SUMS", false},
+		// With report.md rendered again from the edited report.json.
+		{name: "owner, md too", file: "report.json", regen: true, edit: replaceFirst(`"owner":"oem"`, `"owner":"microsoft"`), want: `package manifest says owner oem, the report microsoft`},
+		{name: "image, md too", file: "report.json", regen: true, edit: replaceFirst(`"image":"contoso-mc55"`, `"image":"evil"`), want: `package manifest says image contoso-mc55, the report evil`},
+		{name: "target, md too", file: "report.json", regen: true, edit: replaceFirst(`"target":"wm6"`, `"target":"w10m"`), want: `package manifest says target wm6, the report w10m`},
+		{name: "digest, md too", file: "report.json", regen: true, edit: replaceFirst(`"digest":"sha256:19`, `"digest":"sha256:20`), want: `mxipcold_OEM_Base_100.provxml: digest sha256:19`},
+		{name: "package dropped, md too", file: "report.json", regen: true, edit: dropPackage("OEM_Certs"), want: `OEM_Certs-1.0.0.cab: archive not listed in report.json`},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			dir := filepath.Join(t.TempDir(), "out")
@@ -162,6 +170,17 @@ func TestVerifyDirReports(t *testing.T) {
 			}
 			if err := os.WriteFile(path, []byte(edited), 0o644); err != nil {
 				t.Fatal(err)
+			}
+			if c.file == "report.json" && c.regen {
+				// A careful tamperer renders report.md again, so that
+				// only the archives can tell.
+				rep, err := report.Read(path, []byte(edited))
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := os.WriteFile(filepath.Join(dir, "report.md"), rep.Markdown(), 0o644); err != nil {
+					t.Fatal(err)
+				}
 			}
 			if c.file != "SHA256SUMS" {
 				resum(t, dir)
@@ -250,5 +269,21 @@ func copyDir(t *testing.T, src, dst string) {
 		if err := os.WriteFile(filepath.Join(dst, e.Name()), data, 0o644); err != nil {
 			t.Fatal(err)
 		}
+	}
+}
+
+// dropPackage removes package name's line from report.json.
+func dropPackage(name string) func(string) string {
+	return func(s string) string {
+		lines := strings.SplitAfter(s, "\n")
+		for i, l := range lines {
+			if strings.HasPrefix(l, `{"name":"`+name+`"`) {
+				if i > 0 && !strings.HasSuffix(l, ",\n") {
+					lines[i-1] = strings.TrimSuffix(lines[i-1], ",\n") + "\n"
+				}
+				return strings.Join(append(lines[:i:i], lines[i+1:]...), "")
+			}
+		}
+		return s
 	}
 }

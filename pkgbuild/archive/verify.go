@@ -113,6 +113,10 @@ func (p Problem) String() string { return quote.Name(p.File) + ": " + p.Msg }
 // with its package manifest.
 type Expect struct {
 	Name, Version, GUID string
+	// Owner, Image and Target, when set, must be what the package
+	// manifest says.
+	Owner         manifest.Owner
+	Image, Target string
 	// Files, when not nil, are the provisioning files the report lists:
 	// the package manifest must list the same, with the same class,
 	// ordinal, size and SHA-256.
@@ -207,6 +211,14 @@ func (c config) verify(path string, want *Expect, opt VerifyOptions) []Problem {
 	}
 	if want != nil && (want.Name != info.Name || want.Version != info.Version || want.GUID != info.GUID) {
 		add("package manifest says %s %s (%s), the report %s %s (%s)", quote.Name(info.Name), quote.Name(info.Version), quote.Name(info.GUID), quote.Name(want.Name), quote.Name(want.Version), quote.Name(want.GUID))
+	}
+	if want != nil {
+		for _, f := range []struct{ what, report, archive string }{
+			{"owner", string(want.Owner), string(info.Owner)}, {"image", want.Image, info.Image}, {"target", want.Target, info.Target}} {
+			if f.report != "" && f.report != f.archive {
+				add("package manifest says %s %s, the report %s", f.what, quote.Name(f.archive), quote.Name(f.report))
+			}
+		}
 	}
 	if want != nil && want.Files != nil {
 		for _, msg := range compareFiles(want.Files, info.Files) {

@@ -184,8 +184,10 @@ func verifyDir(ctx context.Context, dir string, opt Options) ([]archive.Problem,
 		var want *archive.Expect
 		vo := archive.VerifyOptions{Roots: opt.Roots}
 		if p := reported[name]; p != nil {
-			want = expect(p)
+			want = expect(rep, p)
 			vo.RequireSigned = p.Signer != nil
+		} else if rep != nil {
+			ps = append(ps, problem(filepath.Join(dir, name), "archive not listed in report.json; a build lists every archive it writes (an upload of the directory would ship this one): remove it, or build with --clean"))
 		}
 		ps = append(ps, archive.Verify(filepath.Join(dir, name), want, vo)...)
 	}
@@ -195,27 +197,33 @@ func verifyDir(ctx context.Context, dir string, opt Options) ([]archive.Problem,
 
 // expect is what report.json says of package p's archive: its identity,
 // its provisioning files and the settings of each.
-func expect(p *report.Package) *archive.Expect {
+func expect(rep *report.Report, p *report.Package) *archive.Expect {
 	files := make([]archive.FileInfo, len(p.Files))
+	digests := map[string]string{}
 	for i, f := range p.Files {
 		files[i] = archive.FileInfo{Name: f.Name, Class: f.Class, Ordinal: f.Ordinal, Size: f.Size, SHA256: f.SHA256}
+		digests[f.Name] = f.Digest
 	}
 	settings := map[string][]report.Setting{}
 	for _, s := range p.Settings {
 		settings[s.File] = append(settings[s.File], s)
 	}
-	return &archive.Expect{Name: p.Name, Version: p.Version, GUID: p.GUID, Files: files,
+	return &archive.Expect{Name: p.Name, Version: p.Version, GUID: p.GUID, Owner: p.Owner, Image: rep.Image, Target: rep.Target, Files: files,
 		Member: func(name string, data []byte) []string {
+			var msgs []string
+			if d, ok := digests[name]; ok && d != provxml.DigestCanonical(data) {
+				msgs = append(msgs, fmt.Sprintf("%s: digest %s in the archive; report.json says %s", quote.Name(name), provxml.DigestCanonical(data), quote.Name(d)))
+			}
 			class, _, _, _ := archive.ParseFileName(name)
 			doc, err := provxml.Parse(name, data, provxml.ParseOptions{})
 			if err != nil {
-				return nil // the lint of the file reports it
+				return msgs // the lint of the file reports the rest
 			}
 			var got []report.Setting
 			for _, s := range provxml.Flatten(doc) {
 				got = append(got, report.SettingOf(class, name, &s))
 			}
-			return compareSettings(quote.Name(name), got, settings[name])
+			return append(msgs, compareSettings(quote.Name(name), got, settings[name])...)
 		}}
 }
 
