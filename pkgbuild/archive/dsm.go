@@ -469,7 +469,8 @@ func parseDSM(data []byte) (*PackageInfo, error) {
 	}
 	info := &PackageInfo{Name: d.Identity.Component, GUID: d.GUID, Version: d.Version, Target: string(manifest.TargetW10M), Image: d.Image,
 		Company: d.Identity.Owner, SubComponent: d.Identity.SubComponent,
-		Culture: strings.TrimSpace(d.Culture), Resolution: strings.TrimSpace(d.Resolution), Partition: strings.TrimSpace(d.Partition)}
+		Culture: strings.TrimSpace(d.Culture), Resolution: strings.TrimSpace(d.Resolution), Partition: strings.TrimSpace(d.Partition),
+		Files: []FileInfo{}}
 	for o, t := range ownerTypes {
 		if t == d.OwnerType {
 			info.Owner = o
