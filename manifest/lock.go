@@ -67,6 +67,11 @@ type LockPackage struct {
 	Version string `json:"version"`
 	GUID    string `json:"guid"`
 	Owner   Owner  `json:"owner"`
+	// Identity is a w10m package's identity on the device,
+	// <company>.<name>[.<subcomponent>] (its .spkg name less the
+	// extension); "" for wm6, and in locks written before it was
+	// recorded.
+	Identity string `json:"identity,omitempty"`
 	// MaxOrdinal is the highest ordinal ever released per class, kept so a
 	// removed file's ordinal is never handed out again.
 	MaxOrdinal ClassOrdinals `json:"maxOrdinal"`
@@ -461,6 +466,24 @@ func (l *Lock) validate(e *errs) {
 	}
 }
 
+// checkIdentity says what is wrong with the identity of a package name
+// in a lock of target, or "".
+func checkIdentity(id, name string, target Target) string {
+	if target != TargetW10M {
+		return "is a w10m package identity; a " + string(target) + " lock has none"
+	}
+	parts := strings.Split(id, ".")
+	switch {
+	case len(parts) != 2 && len(parts) != 3, CheckCompanyName(parts[0]) != nil:
+		return "is not <company>.<package>[.<subcomponent>]"
+	case parts[1] != name:
+		return fmt.Sprintf("is not an identity of package %s (want <company>.%s[.<subcomponent>])", name, name)
+	case len(parts) == 3 && CheckSubcomponentName(parts[2]) != nil:
+		return "is not <company>.<package>[.<subcomponent>]"
+	}
+	return ""
+}
+
 // validatePackages checks a list of locked packages and returns their
 // index by lower-cased name.
 func validatePackages(e *errs, prefix string, pkgs []LockPackage, target Target) map[string]int {
@@ -483,6 +506,11 @@ func validatePackages(e *errs, prefix string, pkgs []LockPackage, target Target)
 		}
 		if err := checkEnum(p.Owner, "owner", string(p.Owner)); err != nil {
 			e.add(Pos{}, pp+".owner", "%w", err)
+		}
+		if p.Identity != "" {
+			if msg := checkIdentity(p.Identity, p.Name, target); msg != "" {
+				e.add(Pos{}, pp+".identity", "%q %s", p.Identity, msg)
+			}
 		}
 		for j, b := range p.Bumps {
 			bp := index(pp+".bumps", j)

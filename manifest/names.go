@@ -92,6 +92,15 @@ func CheckPackageName(s string) error { return checkName("package", s) }
 // digit.
 func CheckImageName(s string) error { return checkName("image", s) }
 
+// CheckCompanyName reports whether s can be a w10m manifest's company:
+// ASCII letters, digits, '_' and '-', 1 to 64 characters, starting with
+// a letter or digit.
+func CheckCompanyName(s string) error { return checkName("company", s) }
+
+// CheckSubcomponentName reports whether s can be a w10m package's
+// subcomponent (the company's rule).
+func CheckSubcomponentName(s string) error { return checkName("subcomponent", s) }
+
 // suggest returns the candidate s was most likely meant to be: one equal
 // to s ignoring case, else the closest within an edit distance of 2 and of
 // half the length of s (so short words do not match everything), else "".

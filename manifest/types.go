@@ -290,6 +290,27 @@ func ParseVersion(s string) (Version, error) {
 	return Version{v: v}, nil
 }
 
+// ParseRelease parses an image release: strict semver only, the rule of
+// the manifest's release key (four-part versions are for w10m packages).
+func ParseRelease(s string) (Version, error) {
+	v, err := ParseVersion(s)
+	if err != nil {
+		return Version{}, err
+	}
+	if err := v.checkRelease(); err != nil {
+		return Version{}, err
+	}
+	return v, nil
+}
+
+// checkRelease is the release rule on a parsed version.
+func (v Version) checkRelease() error {
+	if v.four {
+		return fmt.Errorf("release %s: the image release is semver (MAJOR.MINOR.PATCH); four-part versions are for w10m packages", v)
+	}
+	return nil
+}
+
 // parseFour parses a.b.c.d: four decimal parts without leading zeros or
 // signs.
 func parseFour(s string) (Version, bool) {

@@ -77,8 +77,8 @@ func validate(e *errs, m *Manifest) {
 // w10m archive format and the version forms each target's package
 // manifest can hold.
 func validateTarget(e *errs, m *Manifest) {
-	if !m.Release.IsZero() && m.Release.IsFourPart() {
-		e.add(m.At("release"), "release", "release %s: the image release is semver (MAJOR.MINOR.PATCH); four-part versions are for w10m packages", m.Release)
+	if err := m.Release.checkRelease(); err != nil {
+		e.add(m.At("release"), "release", "%v", err)
 	}
 	switch m.Target {
 	case TargetW10M:

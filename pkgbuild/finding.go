@@ -65,11 +65,15 @@ var (
 	// RuleNoSources: a package with neither cold nor update sources; its
 	// archive would hold only the package manifest.
 	RuleNoSources = provxml.Rule{ID: "PP0110", Severity: provxml.Warning, Summary: "a package has no sources: its archive holds only the package manifest"}
+	// RuleIdentityChanged: a released w10m package whose identity
+	// (<company>.<name>[.<subcomponent>]) the manifest changed; the device
+	// would see another package installing the same files.
+	RuleIdentityChanged = provxml.Rule{ID: "PP0111", Severity: provxml.Error, Summary: "a released w10m package's identity (company, subcomponent) changed"}
 )
 
 // PlanRules lists the planning rules (PP01xx) and the release rules
 // (PP02xx, in reapply.go).
-var PlanRules = []*provxml.Rule{&RuleUnbumped, &RuleVersionDown, &RuleOrdinalSpent, &RuleOrdinalLow, &RuleLockMismatch, &RuleSuppress, &RuleRemoved, &RuleSameRelease, &RuleReleaseRecorded, &RuleNoSources,
+var PlanRules = []*provxml.Rule{&RuleUnbumped, &RuleVersionDown, &RuleOrdinalSpent, &RuleOrdinalLow, &RuleLockMismatch, &RuleSuppress, &RuleRemoved, &RuleSameRelease, &RuleReleaseRecorded, &RuleNoSources, &RuleIdentityChanged,
 	&RuleColdOnly, &RuleBumpNoChange, &RuleConflict, &RuleShadowing, &RuleFieldVsFresh}
 
 // ruleByID finds a provxml or planning rule.

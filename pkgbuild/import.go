@@ -22,6 +22,7 @@ import (
 	"github.com/provpack/provpack/pkgbuild/archive"
 	"github.com/provpack/provpack/pkgbuild/internal/outdir"
 	"github.com/provpack/provpack/pkgbuild/report"
+	"github.com/provpack/provpack/pkgbuild/verify"
 	"github.com/provpack/provpack/provxml"
 )
 
@@ -36,6 +37,9 @@ type ImportOptions struct {
 	// release from the report.json of a build output directory, or is
 	// 1.0.0.
 	Image, Release string
+	// Company is the company of w10m packages whose manifests do not
+	// record one (Identity/Owner); it may not contradict one that does.
+	Company string
 	// Force replaces an existing manifest, lock or source file.
 	Force bool
 }
@@ -133,9 +137,11 @@ func Import(ctx context.Context, paths []string, opt ImportOptions) (*ImportResu
 		return nil, errors.New("import: no output directory given")
 	}
 	res := &ImportResult{Packages: []ImportedPackage{}, Skipped: []SkippedMember{}, Notes: []string{}}
-	var problems []string
+	// Every problem of the inputs is collected, stage after stage, so
+	// that one run shows them all; nothing is written if there is one.
+	problems := checkImportOptions(opt)
 	var archives []string
-	reportRelease, reportImage := "", ""
+	var reports []*dirReport
 	for _, p := range paths {
 		st, err := os.Stat(p)
 		if err != nil {
@@ -146,7 +152,7 @@ func Import(ctx context.Context, paths []string, opt ImportOptions) (*ImportResu
 			archives = append(archives, p)
 			continue
 		}
-		found, rel, img, err := archivesIn(p)
+		found, dr, err := archivesIn(p)
 		if err != nil {
 			problems = append(problems, err.Error())
 			continue
@@ -155,12 +161,13 @@ func Import(ctx context.Context, paths []string, opt ImportOptions) (*ImportResu
 			problems = append(problems, fmt.Sprintf("%s holds no package archive (*.cab, *.spkg, *.tar.zst)", p))
 		}
 		archives = append(archives, found...)
-		if rel != "" {
-			reportRelease, reportImage = rel, img
+		if dr != nil {
+			reports = append(reports, dr)
 		}
 	}
 	var pkgs []*importedPkg
-	var empty []string // archives with nothing to import
+	var empty []string          // archives with nothing to import
+	failed := map[string]bool{} // archives that do not read or verify
 	for _, a := range archives {
 		if err := ctx.Err(); err != nil {
 			return nil, err
@@ -168,6 +175,7 @@ func Import(ctx context.Context, paths []string, opt ImportOptions) (*ImportResu
 		ps, skipped, err := importArchive(a)
 		if err != nil {
 			problems = append(problems, err.Error())
+			failed[a] = true
 			continue
 		}
 		res.Skipped = append(res.Skipped, skipped...)
@@ -179,30 +187,51 @@ func Import(ctx context.Context, paths []string, opt ImportOptions) (*ImportResu
 		}
 		pkgs = append(pkgs, ps...)
 	}
-	if len(problems) == 0 && len(pkgs) == 0 && len(empty) > 0 {
+	if len(failed) == 0 && len(pkgs) == 0 && len(empty) > 0 {
 		problems = append(problems, fmt.Sprintf("no provisioning file in %s: nothing to import (import reads the provisioning files of packages: members installed under a provisioning directory, named mxip*_ or *.provxml); give it the packages that carry your provisioning files", strings.Join(empty, ", ")))
 	}
-	if len(problems) > 0 {
+	reportRelease, reportImage, ps, err := checkReports(ctx, reports, pkgs, failed)
+	if err != nil {
+		return nil, err
+	}
+	problems = append(problems, ps...)
+	if len(pkgs) == 0 {
+		if len(problems) == 0 {
+			problems = append(problems, "no package to import")
+		}
 		return nil, &ImportError{Problems: problems}
 	}
-	img, target, format, problems := importIdentity(pkgs, opt, reportImage, res)
-	if len(problems) > 0 {
-		return nil, &ImportError{Problems: problems}
+	img, target, format, ps := importIdentity(pkgs, opt, reportImage, res)
+	problems = append(problems, ps...)
+	var id archive.PackageInfo
+	if target == manifest.TargetW10M {
+		id, ps = w10mIdentity(pkgs, opt.Company)
+		problems = append(problems, ps...)
+	} else if opt.Company != "" && len(ps) == 0 {
+		problems = append(problems, fmt.Sprintf("--company %s is for w10m packages; these are %s packages, which name no company: leave it out", quoteValue(opt.Company), target))
 	}
 	release := cmp.Or(opt.Release, reportRelease)
 	if release == "" {
 		release = "1.0.0"
 		res.Notes = append(res.Notes, "release 1.0.0 assumed: no report.json says which release these packages are; give --release to record another")
 	}
-	if _, err := manifest.ParseVersion(release); err != nil {
-		return nil, &ImportError{Problems: []string{fmt.Sprintf("release %q: %v", release, err)}}
+	if _, err := manifest.ParseRelease(release); err != nil && opt.Release == "" {
+		problems = append(problems, fmt.Sprintf("the release report.json names: %v", err))
 	}
 	res.Image, res.Release, res.Target = img, release, string(target)
 
-	slices.SortFunc(pkgs, func(a, b *importedPkg) int { return cmp.Compare(a.info.Name, b.info.Name) })
+	// Names are unique ignoring case (a manifest's rule, and the source
+	// folders of two such packages would be one on most file systems).
+	slices.SortStableFunc(pkgs, func(a, b *importedPkg) int {
+		return cmp.Or(cmp.Compare(strings.ToLower(a.info.Name), strings.ToLower(b.info.Name)), cmp.Compare(a.info.Name, b.info.Name))
+	})
 	for i := 1; i < len(pkgs); i++ {
 		if strings.EqualFold(pkgs[i].info.Name, pkgs[i-1].info.Name) {
-			problems = append(problems, fmt.Sprintf("package %s is in both %s and %s: import one of them (the one that shipped last)", pkgs[i].info.Name, pkgs[i-1].archive, pkgs[i].archive))
+			what := "package " + pkgs[i].info.Name
+			if pkgs[i].info.Name != pkgs[i-1].info.Name {
+				what = fmt.Sprintf("packages %s and %s (one name to provpack and the device: case does not matter)", pkgs[i-1].info.Name, pkgs[i].info.Name)
+			}
+			problems = append(problems, fmt.Sprintf("%s is in both %s and %s: import one of them (the one that shipped last)", what, pkgs[i-1].archive, pkgs[i].archive))
 		}
 	}
 	for _, p := range pkgs {
@@ -211,23 +240,49 @@ func Import(ctx context.Context, paths []string, opt ImportOptions) (*ImportResu
 	if len(problems) > 0 {
 		return nil, &ImportError{Problems: problems}
 	}
+	// Byte order, as a manifest lists them and a lock sorts them.
+	slices.SortStableFunc(pkgs, func(a, b *importedPkg) int { return cmp.Compare(a.info.Name, b.info.Name) })
 
-	files, mdata, lock, err := importOutputs(pkgs, img, release, target, format, opt.Dir, res)
+	files, mdata, lock, err := importOutputs(pkgs, img, release, target, format, id, opt.Dir, res)
 	if err != nil {
 		return nil, err
 	}
 	res.Manifest = filepath.Join(opt.Dir, manifest.DefaultManifestName)
 	res.Lock = filepath.Join(opt.Dir, manifest.DefaultLockName)
 	// The manifest must read back as written: a manifest import cannot
-	// plan is worse than none.
+	// plan is worse than none. Its problems are shown with the text
+	// that says what they are (%v: not an ErrorList, which would be
+	// printed alone).
 	if _, err := manifest.Parse(res.Manifest, mdata); err != nil {
-		return nil, fmt.Errorf("import: the manifest it wrote does not read back (a provpack bug; please report it): %w", err)
+		return nil, fmt.Errorf("import: the manifest it would write (nothing was written) does not read back, a provpack bug; please report it: %v", err)
 	}
 	files = append(files, fileWrite{path: res.Manifest, data: mdata}, fileWrite{path: res.Lock, data: lock})
 	if err := writeImport(ctx, opt, files); err != nil {
 		return nil, err
 	}
 	return res, nil
+}
+
+// checkImportOptions checks what the options name with the manifest's
+// rules, before anything is read.
+func checkImportOptions(opt ImportOptions) []string {
+	var out []string
+	if opt.Release != "" {
+		if _, err := manifest.ParseRelease(opt.Release); err != nil {
+			out = append(out, fmt.Sprintf("--release: %v", err))
+		}
+	}
+	if opt.Image != "" {
+		if err := manifest.CheckImageName(opt.Image); err != nil {
+			out = append(out, fmt.Sprintf("--image: %v", err))
+		}
+	}
+	if opt.Company != "" {
+		if err := manifest.CheckCompanyName(opt.Company); err != nil {
+			out = append(out, fmt.Sprintf("--company: %v", err))
+		}
+	}
+	return out
 }
 
 // pathProblem is an os error without its "stat" verb.
@@ -242,14 +297,23 @@ func pathProblem(err error) string {
 	return err.Error()
 }
 
+// dirReport is the report.json of a build output directory given to
+// import.
+type dirReport struct {
+	dir, path string
+	rep       *report.Report
+	archives  map[string]bool // the paths of the archives it lists
+}
+
 // archivesIn lists the package archives in dir (not below it), sorted,
-// and the release and image its report.json names, when it has one; then
-// only the archives the report lists.
-func archivesIn(dir string) (archives []string, release, image string, err error) {
+// and its report.json, when it has one; then only the archives the
+// report lists.
+func archivesIn(dir string) ([]string, *dirReport, error) {
 	ents, err := os.ReadDir(dir)
 	if err != nil {
-		return nil, "", "", fmt.Errorf("reading %s: %w", dir, err)
+		return nil, nil, fmt.Errorf("reading %s: %w", dir, err)
 	}
+	var archives []string
 	for _, e := range ents {
 		name := e.Name()
 		if e.Type().IsRegular() && (archive.IsArchiveName(name) || strings.HasSuffix(strings.ToLower(name), ".spkg")) {
@@ -260,30 +324,92 @@ func archivesIn(dir string) (archives []string, release, image string, err error
 	data, err := boundedread.File(rp, manifest.MaxLockSize)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
-		return archives, "", "", nil
+		return archives, nil, nil
 	case err != nil:
-		return nil, "", "", fmt.Errorf("reading %s: %w", rp, err)
+		return nil, nil, fmt.Errorf("reading %s: %w", rp, err)
 	}
 	rep, err := report.Read(rp, data)
 	if err != nil {
-		return nil, "", "", err
+		return nil, nil, err
 	}
 	// A build output directory: its report names the archives of the
 	// release; others beside them (an earlier build's) are not it.
+	dr := &dirReport{dir: dir, path: rp, rep: rep, archives: map[string]bool{}}
 	listed := map[string]bool{}
 	for _, p := range rep.Packages {
 		if p.Archive == "" || strings.ContainsAny(p.Archive, `/\`) || !filepath.IsLocal(p.Archive) {
-			return nil, "", "", fmt.Errorf("%s: package %q: archive %q is not the name of a file in %s", rp, p.Name, p.Archive, dir)
+			return nil, nil, fmt.Errorf("%s: package %q: archive %q is not the name of a file in %s", rp, p.Name, p.Archive, dir)
 		}
 		listed[p.Archive] = true
+		dr.archives[filepath.Join(dir, p.Archive)] = true
 	}
 	archives = slices.DeleteFunc(archives, func(a string) bool { return !listed[filepath.Base(a)] })
+	var missing []string
 	for name := range listed {
 		if !slices.Contains(archives, filepath.Join(dir, name)) {
-			return nil, "", "", fmt.Errorf("%s lists %s, which is not in %s", rp, name, dir)
+			missing = append(missing, name)
 		}
 	}
-	return archives, rep.Release, rep.Image, nil
+	if len(missing) > 0 {
+		slices.Sort(missing)
+		verb := "is"
+		if len(missing) > 1 {
+			verb = "are"
+		}
+		return nil, nil, fmt.Errorf("%s lists %s, which %s not in %s", rp, strings.Join(missing, ", "), verb, dir)
+	}
+	return archives, dr, nil
+}
+
+// checkReports decides whether the report.json of each output directory
+// may be trusted, and returns the release and image they name. A report
+// is trusted once its directory verifies as verify checks it (its
+// SHA256SUMS, its report.md and every archive it lists against it; the
+// archives an earlier build left beside them are not imported and not
+// held against it), and once the image and target it names are those
+// the package manifests of its archives record. Reports of several
+// directories must name one release and one image.
+func checkReports(ctx context.Context, reports []*dirReport, pkgs []*importedPkg, failed map[string]bool) (release, image string, problems []string, err error) {
+	for _, dr := range reports {
+		ps, err := verify.Verify(ctx, dr.dir, verify.Options{})
+		if err != nil {
+			if ctx.Err() != nil {
+				return "", "", nil, err
+			}
+			problems = append(problems, fmt.Sprintf("verifying %s: %v", dr.dir, err))
+			continue
+		}
+		var msgs []string
+		for _, p := range ps {
+			if a := filepath.Join(dr.dir, filepath.Base(p.File)); archive.IsArchiveName(a) && filepath.Dir(p.File) == filepath.Clean(dr.dir) && (!dr.archives[a] || failed[a]) {
+				continue // not the release's (not imported), or reported already
+			}
+			msgs = append(msgs, p.String())
+		}
+		for _, p := range pkgs {
+			if !dr.archives[p.archive] || !p.own && !p.foreign {
+				continue
+			}
+			if p.own && p.info.Image != dr.rep.Image {
+				msgs = append(msgs, fmt.Sprintf("%s: names image %q, but %s records image %q", dr.path, dr.rep.Image, p.archive, p.info.Image))
+			}
+			if p.info.Target != string(dr.rep.Target) {
+				msgs = append(msgs, fmt.Sprintf("%s: names target %q, but %s is a %s package", dr.path, dr.rep.Target, p.archive, p.info.Target))
+			}
+		}
+		if len(msgs) > 0 {
+			problems = append(problems, fmt.Sprintf("%s does not verify, so its report.json (release %s) is not trusted: rebuild the release or import its archives with --image and --release:\n  %s", dr.dir, dr.rep.Release, strings.Join(msgs, "\n  ")))
+		}
+	}
+	for i, dr := range reports {
+		if i > 0 && (dr.rep.Release != reports[0].rep.Release || dr.rep.Image != reports[0].rep.Image) {
+			problems = append(problems, fmt.Sprintf("%s is release %s of image %s, but %s is release %s of image %s: import the output directory of one release (the one that shipped last)", dr.path, dr.rep.Release, dr.rep.Image, reports[0].path, reports[0].rep.Release, reports[0].rep.Image))
+		}
+	}
+	if len(reports) > 0 {
+		release, image = reports[0].rep.Release, reports[0].rep.Image
+	}
+	return release, image, problems, nil
 }
 
 // importArchive reads one archive: its packages (one, or for an archive
@@ -430,7 +556,7 @@ func importIdentity(pkgs []*importedPkg, opt ImportOptions, reportImage string, 
 			problems = append(problems, fmt.Sprintf("the packages belong to %d images (%s): import one image at a time, or name it with --image", len(images), describeGroups(images)))
 		}
 	}
-	if img != "" {
+	if img != "" && opt.Image == "" {
 		if err := manifest.CheckImageName(img); err != nil {
 			problems = append(problems, fmt.Sprintf("image name %q: %v", img, err))
 		}
@@ -457,15 +583,61 @@ func importIdentity(pkgs []*importedPkg, opt ImportOptions, reportImage string, 
 	return img, target, format, problems
 }
 
-// w10mIdentity is the w10m package identity of the first package that
-// has one: the image-level keys of an imported w10m manifest.
-func w10mIdentity(pkgs []*importedPkg) archive.PackageInfo {
-	for _, p := range pkgs {
-		if p.info.Company != "" {
-			return p.info
+// w10mIdentity is the image-level w10m identity of the imported
+// packages: the company (Identity/Owner), cpu and release type every
+// package records. They are one value each in a manifest, so packages
+// that disagree on one cannot be imported together: building them from
+// one manifest would give some of them another identity on the device.
+// A company no package records comes from company (--company); none at
+// all is a problem, never a guess.
+func w10mIdentity(pkgs []*importedPkg, company string) (archive.PackageInfo, []string) {
+	var id archive.PackageInfo
+	var problems []string
+	for _, k := range []struct {
+		key, flag, why string
+		get            func(*archive.PackageInfo) *string
+	}{
+		{"company", "--company", "give one of them another identity (Identity/Owner, the .spkg name) on the device", func(i *archive.PackageInfo) *string { return &i.Company }},
+		{"cpu", "", "build one of them for another processor (CpuType)", func(i *archive.PackageInfo) *string { return &i.CPU }},
+		{"releaseType", "", "change the ReleaseType of one of them", func(i *archive.PackageInfo) *string { return &i.ReleaseType }},
+	} {
+		var first *importedPkg
+		for _, p := range pkgs {
+			v := *k.get(&p.info)
+			if v == "" {
+				continue
+			}
+			if first == nil {
+				first = p
+				*k.get(&id) = v
+				continue
+			}
+			if w := *k.get(&first.info); !strings.EqualFold(v, w) {
+				problems = append(problems, fmt.Sprintf("%s (package %s) has %s %s, but %s (package %s) has %s %s: a manifest has one %s for all its packages, so building both from it would %s; import the packages of one %s at a time, into manifests of their own", p.archive, p.info.Name, k.key, quoteValue(v), first.archive, first.info.Name, k.key, quoteValue(w), k.key, k.why, k.key))
+			}
+		}
+		if k.flag == "" {
+			continue
+		}
+		given := company
+		switch {
+		case given != "" && first != nil && !strings.EqualFold(given, id.Company):
+			problems = append(problems, fmt.Sprintf("--company %s, but %s (package %s) records company %s: the device knows the package by that company; leave --company out, or give %s", quoteValue(given), first.archive, first.info.Name, quoteValue(id.Company), quoteValue(id.Company)))
+		case given != "":
+			id.Company = given
+		case first == nil:
+			problems = append(problems, "no package records its company (Identity/Owner), which a w10m manifest needs: name it with --company, as the packages' .spkg names and Identity/Owner would have it")
 		}
 	}
-	return archive.PackageInfo{}
+	return id, problems
+}
+
+// quoteValue quotes a value from an archive only when it needs it.
+func quoteValue(s string) string {
+	if plainScalar.MatchString(s) {
+		return s
+	}
+	return strconv.Quote(s)
 }
 
 func describeGroups(m map[string][]string) string {
@@ -517,18 +689,21 @@ func (p *importedPkg) check(target manifest.Target) []string {
 
 // importOutputs renders the sources, the manifest and the lock of the
 // imported packages, filling res.Packages and res.Notes.
-func importOutputs(pkgs []*importedPkg, img, release string, target manifest.Target, format manifest.Format, dir string, res *ImportResult) ([]fileWrite, []byte, []byte, error) {
+func importOutputs(pkgs []*importedPkg, img, release string, target manifest.Target, format manifest.Format, id archive.PackageInfo, dir string, res *ImportResult) ([]fileWrite, []byte, []byte, error) {
 	var files []fileWrite
 	pl := &Plan{Image: img, Release: release, Target: string(target)}
+	if target == manifest.TargetW10M {
+		pl.Company, pl.CPU, pl.ReleaseType = id.Company, id.CPU, id.ReleaseType
+	}
+	ords := target.DefaultOrdinals()
 	var y strings.Builder
 	y.WriteString("# Written by provpack import from the packages of release " + release + ".\n")
 	y.WriteString("# Packages do not record what they require: add requires where they had it.\n")
 	fmt.Fprintf(&y, "image: %s\nrelease: %s\ntarget: %s\nformat: %s\n", yamlScalar(img), yamlScalar(release), target, format)
 	if target == manifest.TargetW10M {
-		// The w10m identity: the first package's (import refuses
-		// packages of two companies, see w10mIdentity).
-		id := w10mIdentity(pkgs)
-		fmt.Fprintf(&y, "company: %s\n", yamlScalar(cmp.Or(id.Company, "Contoso")))
+		// The w10m identity every package shares (w10mIdentity
+		// refuses packages that disagree, and a missing company).
+		fmt.Fprintf(&y, "company: %s\n", yamlScalar(id.Company))
 		if id.CPU != "" {
 			fmt.Fprintf(&y, "cpu: %s\n", id.CPU)
 		}
@@ -561,6 +736,10 @@ func importOutputs(pkgs []*importedPkg, img, release string, target manifest.Tar
 			res.Notes = append(res.Notes, fmt.Sprintf("package %s: %s has no package manifest: version %s taken from its name, owner oem assumed and the GUID derived from image and name; correct them in the manifest and the lock if they differ", p.info.Name, filepath.Base(p.archive), p.info.Version))
 		}
 		pp := &PackagePlan{Name: p.info.Name, Version: p.info.Version, GUID: guid.String(), Owner: p.info.Owner}
+		if target == manifest.TargetW10M {
+			pp.SubComponent = p.info.SubComponent
+		}
+		var unnumbered []string // files without an ordinal in their names
 		for _, class := range []manifest.Class{manifest.ClassCold, manifest.ClassUpdate} {
 			var of []importedFile
 			for _, f := range p.files {
@@ -581,8 +760,8 @@ func importOutputs(pkgs []*importedPkg, img, release string, target manifest.Tar
 				ip.Files = append(ip.Files, ImportedFile{Member: f.member, Source: rel, Class: class, Ordinal: f.ordinal})
 				if f.ordinal == 0 {
 					// No ordinal to record: the next build numbers it
-					// as a new file.
-					res.Notes = append(res.Notes, fmt.Sprintf("package %s: %s carries no ordinal in its name, so the lock does not record it: the next build makes it %s", p.info.Name, cmp.Or(f.device, f.member), archive.FileName(class, p.info.Name, 1)))
+					// (see the note below).
+					unnumbered = append(unnumbered, cmp.Or(f.device, f.member))
 					continue
 				}
 				// What the build makes of this file alone: its
@@ -594,15 +773,37 @@ func importOutputs(pkgs []*importedPkg, img, release string, target manifest.Tar
 					Digest: provxml.DigestCanonical(canonical), Settings: provxml.AppendSettings(nil, f.doc)}
 				pp.Files = append(pp.Files, fp)
 			}
-			if len(of) > 1 {
-				last := of[len(of)-1].ordinal
-				res.Notes = append(res.Notes, fmt.Sprintf("package %s has %d %s files; provpack makes one per class, so the next build merges them into a new file after ordinal %03d, and an update file needs a version raise", p.info.Name, len(of), class, last))
-			} else if f := of[0]; f.ordinal > 0 && cmp.Or(f.device, f.member) != archive.FileName(class, p.info.Name, f.ordinal) {
+			recorded := 0 // files of the class the lock records, and the highest ordinal
+			highest := 0
+			for _, f := range of {
+				if f.ordinal > 0 {
+					recorded++
+					highest = max(highest, f.ordinal)
+				}
+			}
+			next := ords.Start
+			if highest > 0 {
+				next = highest + ords.Step
+			}
+			switch {
+			case len(of) > 1:
+				res.Notes = append(res.Notes, fmt.Sprintf("package %s has %d %s files; provpack makes one per class, so the next build merges them into one new file, %s%s", p.info.Name, len(of), class, archive.FileName(class, p.info.Name, next), raiseNeeded(class, p.info.Name)))
+			case recorded == 0:
+				// One file without an ordinal: the note below.
+			case cmp.Or(of[0].device, of[0].member) != archive.FileName(class, p.info.Name, of[0].ordinal):
+				f := of[0]
 				res.Notes = append(res.Notes, fmt.Sprintf("package %s: %s is built as %s from now on (same class, same ordinal)", p.info.Name, cmp.Or(f.device, f.member), archive.FileName(class, p.info.Name, f.ordinal)))
 			}
+			if len(of) == 1 && recorded == 0 {
+				res.Notes = append(res.Notes, fmt.Sprintf("package %s: %s carries no ordinal in its name, so the lock does not record it: the next build makes it a new %s file, %s%s", p.info.Name, unnumbered[len(unnumbered)-1], class, archive.FileName(class, p.info.Name, next), raiseNeeded(class, p.info.Name)))
+			}
 		}
-		if len(pp.Files) == 0 {
-			res.Notes = append(res.Notes, fmt.Sprintf("package %s has no provisioning file: plan will say so (PP0112) until it has a source", p.info.Name))
+		if len(unnumbered) > 0 {
+			verb := "carries"
+			if len(unnumbered) > 1 {
+				verb = "carry"
+			}
+			res.Notes = append(res.Notes, fmt.Sprintf("package %s: the next build changes what devices have (%s %s no ordinal), so the image needs a new release number: plan warns (PP0108) until you raise it with 'provpack bump --release patch'", p.info.Name, strings.Join(unnumbered, ", "), verb))
 		}
 		pl.Packages = append(pl.Packages, pp)
 		res.Packages = append(res.Packages, ip)
@@ -622,6 +823,16 @@ func importOutputs(pkgs []*importedPkg, img, release string, target manifest.Tar
 		return nil, nil, nil, fmt.Errorf("import: recording the lock: %w", err)
 	}
 	return files, []byte(y.String()), lock, nil
+}
+
+// raiseNeeded is what a new file of class in package pkg asks of the
+// next release: an update file needs a version raise (PP0101), a cold
+// file does not.
+func raiseNeeded(class manifest.Class, pkg string) string {
+	if class == manifest.ClassUpdate {
+		return fmt.Sprintf(", which needs a version raise: plan reports PP0101 until you run 'provpack bump %s --patch'", pkg)
+	}
+	return " (a cold file: devices updated in the field do not run it, PP0201)"
 }
 
 // plainScalar is what a YAML plain scalar may be and stay a string.

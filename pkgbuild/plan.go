@@ -272,6 +272,11 @@ func newPlan(ctx context.Context, m *manifest.Manifest, dir string, lock *manife
 				pl.RemovedPackages = append(pl.RemovedPackages, lp.Name)
 			}
 		}
+		for _, p := range m.Packages {
+			if old := lock.Package(p.Name); old != nil {
+				pl.Findings = append(pl.Findings, identityFindings(m, p, old, lock.Release)...)
+			}
+		}
 	}
 	ords := m.Target.DefaultOrdinals()
 	if m.Ordinals != nil {
@@ -538,6 +543,47 @@ func planPackage(m *manifest.Manifest, dir string, old *manifest.LockPackage, to
 	return pp
 }
 
+// identityFindings compares the w10m identity the manifest gives package
+// p, <company>.<name>[.<subcomponent>], with the one the lock records
+// for it (locks written before provpack recorded it have none): the
+// device knows a package by its identity, so another identity is another
+// package installing the same files, not an update of the released one.
+func identityFindings(m *manifest.Manifest, p *manifest.Package, old *manifest.LockPackage, release string) []Finding {
+	if m.Target != manifest.TargetW10M || old.Identity == "" || m.Company == "" {
+		return nil
+	}
+	id := archive.PackageBaseName(&archive.PackageInfo{Company: m.Company, Name: p.Name, SubComponent: p.SubComponent})
+	if strings.EqualFold(id, old.Identity) {
+		return nil
+	}
+	// What changed, and where to change it back.
+	key, at, was := "company", m.At("company"), strings.SplitN(old.Identity, ".", 3)
+	value, back := m.Company, was[0]
+	if strings.EqualFold(was[0], m.Company) {
+		key, at, value, back = "subcomponent", p.At("subcomponent"), p.SubComponent, ""
+		if len(was) == 3 {
+			back = was[2]
+		}
+		if !p.Has("subcomponent") {
+			at = p.Pos
+		}
+	}
+	fix := fmt.Sprintf("set %s back to %s", key, back)
+	switch {
+	case back == "":
+		fix = "remove subcomponent"
+	case value == "":
+		fix = fmt.Sprintf("add subcomponent: %s", back)
+	}
+	shown := value
+	if shown == "" {
+		shown = "none"
+	}
+	return []Finding{planFinding(m, p.Name, at, &RuleIdentityChanged,
+		"package %s: %s %s makes it %s on the device, but release %s shipped it as %s: devices would see a different package installing the same files, not an update of theirs; %s, or give the package a new name to ship a new package",
+		p.Name, key, shown, id, release, old.Identity, fix)}
+}
+
 func short(digest string) string {
 	d := strings.TrimPrefix(digest, "sha256:")
 	if len(d) > 12 {
@@ -681,6 +727,15 @@ func applySuppress(fs []Finding, ids []string) []Finding {
 	})
 }
 
+// identity is the w10m identity of package pp on the device,
+// <company>.<name>[.<subcomponent>]; "" for wm6.
+func (pl *Plan) identity(pp *PackagePlan) string {
+	if pl.Target != string(manifest.TargetW10M) || pl.Company == "" {
+		return ""
+	}
+	return archive.PackageBaseName(&archive.PackageInfo{Company: pl.Company, Name: pp.Name, SubComponent: pp.SubComponent})
+}
+
 // NextLock returns the lock that records this plan as released, with
 // the archives of rep (nil when there are none yet) in its release
 // record. It extends the lock as read: its tombstones, releases and, as
@@ -697,6 +752,7 @@ func (pl *Plan) NextLock(rep *report.Report) *manifest.Lock {
 	record := manifest.ReleaseRecord{Release: pl.Release, Packages: []manifest.ReleasedPackage{}, Removed: pl.RemovedPackages}
 	for _, pp := range pl.Packages {
 		lp := manifest.LockPackage{Name: pp.Name, Version: pp.Version, GUID: pp.GUID, Owner: pp.Owner, Bumps: []manifest.Bump{}, Files: []manifest.LockFile{}, Settings: []manifest.FlatSetting{}}
+		lp.Identity = pl.identity(pp)
 		if old := prev.Package(pp.Name); old != nil {
 			lp.MaxOrdinal = old.MaxOrdinal
 			lp.Bumps = append(lp.Bumps, old.Bumps...)

@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/urfave/cli/v2"
 
@@ -38,44 +39,25 @@ Example:
 			&cli.StringFlag{Name: "out", Aliases: []string{"o"}, Usage: "directory for provpack.yaml, provpack.lock and the sources (required)"},
 			&cli.StringFlag{Name: "image", Usage: "image name, when the packages do not record it"},
 			&cli.StringFlag{Name: "release", Usage: "the release the packages shipped in (semver)"},
+			&cli.StringFlag{Name: "company", Usage: "w10m: the company (Identity/Owner), when the packages do not record it"},
 			&cli.BoolFlag{Name: "force", Usage: "replace an existing manifest, lock or source"},
 			&cli.StringFlag{Name: "output", Value: "text", Usage: "text or json"},
 		},
 		Action: func(c *cli.Context) error {
-			if c.NArg() == 0 {
-				return usagef("import needs at least one ARCHIVE or DIR")
-			}
 			if err := oneOf("output", c.String("output"), outputFormats["import"]...); err != nil {
 				return err
 			}
-			if c.String("out") == "" {
-				return usagef("import needs an output directory: -o DIR")
-			}
-			if img := c.String("image"); img != "" {
-				if err := manifest.CheckImageName(img); err != nil {
-					return usagef("--image: %v", err)
-				}
-			}
-			if rel := c.String("release"); rel != "" {
-				if _, err := manifest.ParseVersion(rel); err != nil {
-					return usagef("--release: %v", err)
-				}
-			}
-			res, err := pkgbuild.Import(c.Context, c.Args().Slice(), pkgbuild.ImportOptions{
-				Dir: c.String("out"), Image: c.String("image"), Release: c.String("release"), Force: c.Bool("force")})
-			if c.String("output") == "json" {
-				var ie *pkgbuild.ImportError
-				switch {
-				case errors.As(err, &ie):
+			json := c.String("output") == "json"
+			res, err := runImport(c)
+			if json {
+				if err != nil {
 					// What stopped the import, one line each; nothing
 					// was written.
 					if werr := writeJSON(c.App.Writer, struct {
 						Problems []string `json:"problems"`
-					}{ie.Problems}); werr != nil {
+					}{importProblems(err)}); werr != nil {
 						return werr
 					}
-					return err
-				case err != nil:
 					return err
 				}
 				return writeJSON(c.App.Writer, res)
@@ -100,4 +82,58 @@ Example:
 			return nil
 		},
 	}
+}
+
+// runImport checks the command line and imports. Problems of the
+// command line are usage errors, all of them at once.
+func runImport(c *cli.Context) (*pkgbuild.ImportResult, error) {
+	var problems []string
+	if c.NArg() == 0 {
+		problems = append(problems, "import needs at least one ARCHIVE or DIR")
+	}
+	if c.String("out") == "" {
+		problems = append(problems, "import needs an output directory: -o DIR")
+	}
+	if img := c.String("image"); img != "" {
+		if err := manifest.CheckImageName(img); err != nil {
+			problems = append(problems, fmt.Sprintf("--image: %v", err))
+		}
+	}
+	if rel := c.String("release"); rel != "" {
+		if _, err := manifest.ParseRelease(rel); err != nil {
+			problems = append(problems, fmt.Sprintf("--release: %v", err))
+		}
+	}
+	if co := c.String("company"); co != "" {
+		if err := manifest.CheckCompanyName(co); err != nil {
+			problems = append(problems, fmt.Sprintf("--company: %v", err))
+		}
+	}
+	if len(problems) > 0 {
+		return nil, importUsageError{problems}
+	}
+	return pkgbuild.Import(c.Context, c.Args().Slice(), pkgbuild.ImportOptions{
+		Dir: c.String("out"), Image: c.String("image"), Release: c.String("release"), Company: c.String("company"), Force: c.Bool("force")})
+}
+
+// importUsageError is every problem of an import command line.
+type importUsageError struct{ problems []string }
+
+func (e importUsageError) Error() string { return strings.Join(e.problems, "; ") }
+
+// Unwrap makes it a usage error (exit 2).
+func (e importUsageError) Unwrap() error { return usageError{errors.New(e.Error())} }
+
+// importProblems is what stopped an import, one line each, as the JSON
+// output's problems lists them.
+func importProblems(err error) []string {
+	var ie *pkgbuild.ImportError
+	var ue importUsageError
+	switch {
+	case errors.As(err, &ie):
+		return ie.Problems
+	case errors.As(err, &ue):
+		return ue.problems
+	}
+	return []string{strings.TrimPrefix(err.Error(), "import: ")}
 }

@@ -383,6 +383,58 @@ func ProvisioningEntries(info *PackageInfo) []ProvisioningEntry {
 	return out
 }
 
+// ProvisioningEntryProblems reports the provisioning entries of a w10m
+// manifest made by another tool whose device names cannot safely become
+// a file name of their own: a name with a '/' (the device's separator is
+// '\', so a '/' is part of the name only on the device, and a path on the
+// host), "." or "..", a control character or a character Windows file
+// names cannot hold, a trailing dot or space (Windows drops them), and
+// two entries whose names differ only in case (one file on the device's
+// case-insensitive file system, and on the hosts of most users). Each
+// problem names the DSM entry by its DevicePath.
+func ProvisioningEntryProblems(info *PackageInfo) []string {
+	var out []string
+	paths := map[string]string{}
+	for _, e := range info.Entries {
+		paths[e.CabPath] = e.DevicePath
+	}
+	seen := map[string]ProvisioningEntry{}
+	for _, p := range ProvisioningEntries(info) {
+		entry := fmt.Sprintf("%s entry %s (CabPath %s)", ManifestW10M, quote.Name(paths[p.Member]), quote.Name(p.Member))
+		if why := unsafeDeviceName(p.DeviceName); why != "" {
+			out = append(out, fmt.Sprintf("%s: device name %s %s; a provisioning file is a plain file name in its directory", entry, quote.Name(p.DeviceName), why))
+			continue
+		}
+		key := strings.ToLower(p.DeviceName)
+		if first, dup := seen[key]; dup {
+			out = append(out, fmt.Sprintf("%s: device name %s is also the name of entry %s (case does not matter on the device): the two are one file; remove one of them", entry, quote.Name(p.DeviceName), quote.Name(paths[first.Member])))
+			continue
+		}
+		seen[key] = p
+	}
+	return out
+}
+
+// unsafeDeviceName says why name cannot be a file name of its own, or
+// "" when it can.
+func unsafeDeviceName(name string) string {
+	switch {
+	case name == "." || name == "..":
+		return "is a directory reference"
+	case strings.Contains(name, ".."):
+		return "holds \"..\""
+	case strings.ContainsRune(name, '/'):
+		return "holds a '/'"
+	case strings.ContainsFunc(name, func(r rune) bool { return r < 0x20 || r == 0x7f }):
+		return "holds a control character"
+	case strings.ContainsAny(name, `<>:"|?*`):
+		return `holds one of <>:"|?*, which Windows file names cannot`
+	case strings.HasSuffix(name, ".") || strings.HasSuffix(name, " "):
+		return "ends in a dot or a space, which Windows drops"
+	}
+	return ""
+}
+
 // dsmIdentityName returns the name the platform gives a package read
 // from its manifest: the file name of its Manifest entry's DevicePath
 // less ".dsm.xml" (the platform installs the manifest under
@@ -575,6 +627,7 @@ func verifyW10M(info *PackageInfo, members []MemberInfo, alt map[string][][]byte
 	if info.Owner != manifest.OwnerMicrosoft && !slices.Contains(info.Elements, "Platform") {
 		add("%s has no Platform element, which the platform requires of packages not owned by Microsoft", ManifestW10M)
 	}
+	out = append(out, ProvisioningEntryProblems(info)...)
 	byName := map[string]MemberInfo{}
 	for _, m := range members {
 		if _, dup := byName[m.Name]; !dup {
