@@ -211,6 +211,9 @@ func Import(ctx context.Context, paths []string, opt ImportOptions) (*ImportResu
 		problems = append(problems, fmt.Sprintf("--company %s is for w10m packages; these are %s packages, which name no company: leave it out", quoteValue(opt.Company), target))
 	}
 	release := cmp.Or(opt.Release, reportRelease)
+	if opt.Release == "" && reportRelease != "" {
+		res.Notes = append(res.Notes, fmt.Sprintf("release %s is the one %s names: no archive records the release it shipped in, so check it, or give --release", reportRelease, reports[0].path))
+	}
 	if release == "" {
 		release = "1.0.0"
 		res.Notes = append(res.Notes, "release 1.0.0 assumed: no report.json says which release these packages are; give --release to record another")
@@ -227,11 +230,11 @@ func Import(ctx context.Context, paths []string, opt ImportOptions) (*ImportResu
 	})
 	for i := 1; i < len(pkgs); i++ {
 		if strings.EqualFold(pkgs[i].info.Name, pkgs[i-1].info.Name) {
-			what := "package " + pkgs[i].info.Name
+			what := "package " + pkgs[i].info.Name + " is"
 			if pkgs[i].info.Name != pkgs[i-1].info.Name {
-				what = fmt.Sprintf("packages %s and %s (one name to provpack and the device: case does not matter)", pkgs[i-1].info.Name, pkgs[i].info.Name)
+				what = fmt.Sprintf("packages %s and %s (one name to provpack and the device: case does not matter) are", pkgs[i-1].info.Name, pkgs[i].info.Name)
 			}
-			problems = append(problems, fmt.Sprintf("%s is in both %s and %s: import one of them (the one that shipped last)", what, pkgs[i-1].archive, pkgs[i].archive))
+			problems = append(problems, fmt.Sprintf("%s in both %s and %s: import one of them (the one that shipped last)", what, pkgs[i-1].archive, pkgs[i].archive))
 		}
 	}
 	for _, p := range pkgs {

@@ -1,19 +1,15 @@
 package pkgbuild
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/provpack/provpack/internal/testutil"
 	"github.com/provpack/provpack/manifest"
-	"github.com/provpack/provpack/pkgbuild/archive"
-	"github.com/provpack/provpack/pkgbuild/catalog"
 )
 
 const realUpdateDoc = `<wap-provisioningdoc><characteristic type="Registry"><characteristic type="HKLM\Software\Contoso"><parm name="Mode" value="1" datatype="integer"/></characteristic></characteristic></wap-provisioningdoc>`
@@ -24,28 +20,7 @@ const realUpdateDoc = `<wap-provisioningdoc><characteristic type="Registry"><cha
 // packed by provpack's cab writer.
 func writeRealLike(t *testing.T, dir string, files []testutil.RealFile) string {
 	t.Helper()
-	name := "Contoso.Thing.PROVXML_Lang_de-de"
-	dsm := testutil.RealLikeDSM("Contoso", "Thing", "PROVXML", "de-de", "10.0.13080.107", name, files)
-	var members []archive.Member
-	var cm []catalog.Member
-	for _, f := range append(files, testutil.RealFile{CabPath: archive.ManifestW10M, Data: dsm}) {
-		members = append(members, archive.Member{Name: f.CabPath, Data: f.Data})
-		cm = append(cm, catalog.Member{Name: f.CabPath, Data: f.Data})
-	}
-	cat, err := catalog.Write(cm, catalog.Options{Time: time.Unix(0, 0)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	members = append(members, archive.Member{Name: archive.CatalogW10M, Data: cat})
-	var b bytes.Buffer
-	if err := archive.Write(&b, manifest.FormatCab, members, time.Date(2016, 1, 1, 0, 0, 0, 0, time.UTC)); err != nil {
-		t.Fatal(err)
-	}
-	path := filepath.Join(dir, name+".spkg")
-	if err := os.WriteFile(path, b.Bytes(), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return path
+	return writeRealLikeOwner(t, dir, "Contoso", "Contoso.Thing.PROVXML_Lang_de-de", files)
 }
 
 // TestImportRealSpkg imports a real-like .spkg (its provisioning files

@@ -575,13 +575,13 @@ func identityFindings(m *manifest.Manifest, p *manifest.Package, old *manifest.L
 	case value == "":
 		fix = fmt.Sprintf("add subcomponent: %s", back)
 	}
-	shown := value
-	if shown == "" {
-		shown = "none"
+	what := key + " " + value
+	if value == "" {
+		what = "no " + key
 	}
 	return []Finding{planFinding(m, p.Name, at, &RuleIdentityChanged,
-		"package %s: %s %s makes it %s on the device, but release %s shipped it as %s: devices would see a different package installing the same files, not an update of theirs; %s, or give the package a new name to ship a new package",
-		p.Name, key, shown, id, release, old.Identity, fix)}
+		"package %s: %s makes it %s on the device, but release %s shipped it as %s: devices would see a different package installing the same files, not an update of theirs; %s, or give the package a new name to ship a new package",
+		p.Name, what, id, release, old.Identity, fix)}
 }
 
 func short(digest string) string {
@@ -865,6 +865,9 @@ func (pl *Plan) differsFrom(l *manifest.Lock) bool {
 		lp := l.Package(p.Name)
 		if lp == nil || lp.Version != p.Version || len(lp.Files) != len(p.Files) {
 			return true
+		}
+		if lp.Identity != "" && !strings.EqualFold(lp.Identity, pl.identity(p)) {
+			return true // another package on the device: PP0111
 		}
 		for _, f := range p.Files {
 			same := false
