@@ -835,7 +835,7 @@ func raiseNeeded(class manifest.Class, pkg string) string {
 	if class == manifest.ClassUpdate {
 		return fmt.Sprintf(", which needs a version raise: plan reports PP0101 until you run 'provpack bump %s --patch'", pkg)
 	}
-	return " (a cold file: devices updated in the field do not run it, PP0201)"
+	return " (a cold file needs no version raise: devices run it when they are flashed, not when they are updated)"
 }
 
 // plainScalar is what a YAML plain scalar may be and stay a string.
@@ -919,6 +919,11 @@ func writeImport(ctx context.Context, opt ImportOptions, files []fileWrite) erro
 func importForeign(path string, in *archive.Inspection) ([]*importedPkg, []SkippedMember, error) {
 	info := *in.Package
 	info.Files = nil
+	// verify refused unsafe device names already; a source path is made
+	// of them, so they are checked here too.
+	if ps := archive.ProvisioningEntryProblems(&info); len(ps) > 0 {
+		return nil, nil, fmt.Errorf("%s: %s", path, strings.Join(ps, "\n  "))
+	}
 	want := map[string]archive.ProvisioningEntry{}
 	for _, e := range archive.ProvisioningEntries(&info) {
 		want[e.Member] = e

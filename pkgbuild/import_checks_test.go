@@ -313,3 +313,91 @@ func TestImportCollectsProblems(t *testing.T) {
 	}
 	importFails(t, []string{a, b}, ImportOptions{Image: "x"}, "packages FOREIGN and Foreign (one name to provpack and the device: case does not matter) are in both")
 }
+
+// TestImportUnsafeDeviceNames: a device name that is not a plain file
+// name, or two that differ only in case, fail verify and import, naming
+// the DSM entry; nothing is written.
+func TestImportUnsafeDeviceNames(t *testing.T) {
+	upd := `\Windows\Migrators\DuMigrationProvisionerOEM\provxml\`
+	cold := `\Programs\PhoneProvisioner_OEM\OEM\`
+	for _, c := range []struct {
+		name  string
+		files []testutil.RealFile
+		want  []string
+	}{
+		{"escape", []testutil.RealFile{{FileType: "Regular", CabPath: "1_x.provxml", DevicePath: upd + `../../../../escaped.provxml`, Data: []byte(realUpdateDoc)}},
+			[]string{`man.dsm.xml entry ` + upd + `../../../../escaped.provxml (CabPath 1_x.provxml): device name ../../../../escaped.provxml holds ".."`}},
+		{"slash", []testutil.RealFile{{FileType: "Regular", CabPath: "1_x.provxml", DevicePath: upd + `sub/x.provxml`, Data: []byte(realUpdateDoc)}},
+			[]string{`device name sub/x.provxml holds a '/'`}},
+		{"control", []testutil.RealFile{{FileType: "Regular", CabPath: "1_x.provxml", DevicePath: upd + "x&#9;.provxml", Data: []byte(realUpdateDoc)}},
+			[]string{`holds a control character`}},
+		{"case", []testutil.RealFile{
+			{FileType: "Regular", CabPath: "1_a.provxml", DevicePath: upd + `a.provxml`, Data: []byte(realUpdateDoc)},
+			{FileType: "Regular", CabPath: "2_a.provxml", DevicePath: cold + `A.provxml`, Data: []byte(realUpdateDoc)},
+		}, []string{`man.dsm.xml entry ` + cold + `A.provxml (CabPath 2_a.provxml): device name A.provxml is also the name of entry ` + upd + `a.provxml`}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			spkg := writeRealLike(t, t.TempDir(), c.files)
+			var got []string
+			for _, p := range archive.Verify(spkg, nil, archive.VerifyOptions{}) {
+				got = append(got, p.Msg)
+			}
+			for _, w := range c.want {
+				if !strings.Contains(strings.Join(got, "\n"), w) {
+					t.Errorf("verify: %q lacks %q", got, w)
+				}
+			}
+			importFails(t, []string{spkg}, ImportOptions{Image: "contoso"}, append([]string{"does not verify, so it is not imported"}, c.want...)...)
+		})
+	}
+}
+
+// TestImportUnnumbered: provisioning files of a foreign package without
+// an ordinal in their names give one plain account of the next build
+// (new files and their names, a version raise, a release raise), and
+// the first plan of the imported manifest says exactly that.
+func TestImportUnnumbered(t *testing.T) {
+	ctx := context.Background()
+	upd := `\Windows\Migrators\DuMigrationProvisionerOEM\provxml\`
+	doc := func(v string) []byte { return []byte(strings.Replace(realUpdateDoc, `value="1"`, `value="`+v+`"`, 1)) }
+	spkg := writeRealLike(t, t.TempDir(), []testutil.RealFile{
+		{FileType: "Regular", CabPath: "1_a.provxml", DevicePath: upd + `a.provxml`, Data: doc("1")},
+		{FileType: "Regular", CabPath: "2_b.provxml", DevicePath: upd + `b.provxml`, Data: doc("2")},
+		{FileType: "Regular", CabPath: "3_oem.provxml", DevicePath: `\Programs\PhoneProvisioner_OEM\OEM\oem.provxml`, Data: doc("3")},
+	})
+	res, err := Import(ctx, []string{spkg}, ImportOptions{Image: "contoso", Dir: filepath.Join(t.TempDir(), "imp")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	notes := strings.Join(res.Notes, "\n")
+	for _, want := range []string{
+		"package Thing: oem.provxml carries no ordinal in its name, so the lock does not record it: the next build makes it a new cold file, mxipcold_Thing_001.provxml",
+		"package Thing has 2 update files; provpack makes one per class, so the next build merges them into one new file, mxipupdate_Thing_001.provxml, which needs a version raise: plan reports PP0101 until you run 'provpack bump Thing --patch'",
+		"package Thing: the next build changes what devices have (oem.provxml, a.provxml, b.provxml carry no ordinal), so the image needs a new release number: plan warns (PP0108)",
+	} {
+		if !strings.Contains(notes, want) {
+			t.Errorf("notes lack %q:\n%s", want, notes)
+		}
+	}
+	for _, bad := range []string{"PP0112", "has no provisioning file", "ordinal 000"} {
+		if strings.Contains(notes, bad) {
+			t.Errorf("notes say %q:\n%s", bad, notes)
+		}
+	}
+	pl, err := Load(ctx, res.Manifest, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for _, f := range pl.Findings {
+		ids = append(ids, f.ID)
+	}
+	if want := []string{"PP0108", "PP0101"}; !slices.Equal(ids, want) {
+		t.Errorf("plan findings %v, want %v: %+v", ids, want, pl.Findings)
+	}
+	for _, f := range pl.Packages[0].Files {
+		if f.Ordinal != 1 || f.Status != StatusNew {
+			t.Errorf("file %+v", f)
+		}
+	}
+}
