@@ -29,7 +29,8 @@ replaced only with --force.
 
 The image comes from the packages' own manifests, the release from the
 report.json of a build output directory (else 1.0.0); --image and
---release override them.
+--release override them. w10m packages must agree on company, cpu and
+releaseType; --company names the company when no package records it.
 
 Example:
    provpack import shipped/ -o image
