@@ -190,7 +190,7 @@ func Import(ctx context.Context, paths []string, opt ImportOptions) (*ImportResu
 	if len(failed) == 0 && len(pkgs) == 0 && len(empty) > 0 {
 		problems = append(problems, fmt.Sprintf("no provisioning file in %s: nothing to import (import reads the provisioning files of packages: members installed under a provisioning directory, named mxip*_ or *.provxml); give it the packages that carry your provisioning files", strings.Join(empty, ", ")))
 	}
-	reportRelease, reportImage, ps, err := checkReports(ctx, reports, pkgs, failed)
+	reportRelease, reportImage, ps, err := checkReports(ctx, reports, failed)
 	if err != nil {
 		return nil, err
 	}
@@ -366,13 +366,13 @@ func archivesIn(dir string) ([]string, *dirReport, error) {
 
 // checkReports decides whether the report.json of each output directory
 // may be trusted, and returns the release and image they name. A report
-// is trusted once its directory verifies as verify checks it (its
-// SHA256SUMS, its report.md and every archive it lists against it; the
-// archives an earlier build left beside them are not imported and not
-// held against it), and once the image and target it names are those
-// the package manifests of its archives record. Reports of several
-// directories must name one release and one image.
-func checkReports(ctx context.Context, reports []*dirReport, pkgs []*importedPkg, failed map[string]bool) (release, image string, problems []string, err error) {
+// is trusted once its directory verifies as verify checks it: its
+// SHA256SUMS, its report.md, and every archive it lists against it,
+// identity (image and target included) and files; the archives an
+// earlier build left beside them are not imported and not held against
+// it. Reports of several directories must name one release and one
+// image.
+func checkReports(ctx context.Context, reports []*dirReport, failed map[string]bool) (release, image string, problems []string, err error) {
 	for _, dr := range reports {
 		ps, err := verify.Verify(ctx, dr.dir, verify.Options{})
 		if err != nil {
@@ -388,17 +388,6 @@ func checkReports(ctx context.Context, reports []*dirReport, pkgs []*importedPkg
 				continue // not the release's (not imported), or reported already
 			}
 			msgs = append(msgs, p.String())
-		}
-		for _, p := range pkgs {
-			if !dr.archives[p.archive] || !p.own && !p.foreign {
-				continue
-			}
-			if p.own && p.info.Image != dr.rep.Image {
-				msgs = append(msgs, fmt.Sprintf("%s: names image %q, but %s records image %q", dr.path, dr.rep.Image, p.archive, p.info.Image))
-			}
-			if p.info.Target != string(dr.rep.Target) {
-				msgs = append(msgs, fmt.Sprintf("%s: names target %q, but %s is a %s package", dr.path, dr.rep.Target, p.archive, p.info.Target))
-			}
 		}
 		if len(msgs) > 0 {
 			problems = append(problems, fmt.Sprintf("%s does not verify, so its report.json (release %s) is not trusted: rebuild the release or import its archives with --image and --release:\n  %s", dr.dir, dr.rep.Release, strings.Join(msgs, "\n  ")))

@@ -259,7 +259,7 @@ func TestImportReportChecked(t *testing.T) {
 		dir := copyDir(t)
 		editFile(t, filepath.Join(dir, "report.json"), `"image":"contoso-mc55"`, `"image":"other-img"`)
 		resum(t, dir)
-		importFails(t, []string{dir}, ImportOptions{}, `names image "other-img", but `+filepath.Join(dir, "OEM_Base-1.4.0.cab")+` records image "contoso-mc55"`)
+		importFails(t, []string{dir}, ImportOptions{}, filepath.Join(dir, "OEM_Base-1.4.0.cab")+`: package manifest says image contoso-mc55, the report other-img`)
 	})
 	t.Run("two releases", func(t *testing.T) {
 		dir := copyDir(t)
