@@ -218,12 +218,15 @@ func (m *Message) Verify() error {
 // to a trusted root for code signing.
 var ErrUntrusted = errors.New("untrusted signer")
 
-// VerifyChain checks that the signer's certificate chains, through the
-// certificates in the message, to one of roots, at time at, and that the
-// chain allows code signing.
+// VerifyChain checks that the signer's certificate is for code signing
+// (codeSigningUsage) and chains, through the certificates in the message,
+// to one of roots, at time at, with a chain that allows code signing.
 func (m *Message) VerifyChain(roots *x509.CertPool, at time.Time) error {
 	if m.Signer == nil {
 		return fmt.Errorf("%w: the signer's certificate is not in the signature", ErrUntrusted)
+	}
+	if err := codeSigningUsage(m.Signer); err != nil {
+		return fmt.Errorf("%w: %v", ErrUntrusted, err)
 	}
 	inter := x509.NewCertPool()
 	for _, c := range m.Certificates {
@@ -237,6 +240,26 @@ func (m *Message) VerifyChain(roots *x509.CertPool, at time.Time) error {
 	})
 	if err != nil {
 		return fmt.Errorf("%w: %s: %v", ErrUntrusted, m.Signer.Subject, err)
+	}
+	return nil
+}
+
+// codeSigningUsage checks that c is a code-signing certificate, as
+// Windows requires of an Authenticode signer: its extended key usages
+// include code signing, and its key usage, when it has one, includes
+// digital signature. Go's chain verifier alone takes a certificate with
+// no extended key usage as good for any use, which would let a pinned
+// root or a TLS certificate sign packages.
+func codeSigningUsage(c *x509.Certificate) error {
+	if !slices.Contains(c.ExtKeyUsage, x509.ExtKeyUsageCodeSigning) {
+		others := ""
+		if len(c.ExtKeyUsage) > 0 || len(c.UnknownExtKeyUsage) > 0 {
+			others = ", only other ones"
+		}
+		return fmt.Errorf("signer certificate %s is not for code signing: it has no code-signing extended key usage%s; sign with a certificate issued with extendedKeyUsage codeSigning (1.3.6.1.5.5.7.3.3)", c.Subject, others)
+	}
+	if c.KeyUsage != 0 && c.KeyUsage&x509.KeyUsageDigitalSignature == 0 {
+		return fmt.Errorf("signer certificate %s is not for code signing: its key usage does not include digital signature; sign with a certificate whose keyUsage includes digitalSignature", c.Subject)
 	}
 	return nil
 }
