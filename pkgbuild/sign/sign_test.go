@@ -14,6 +14,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -299,5 +300,30 @@ func TestVerifyChainCodeSigningUsage(t *testing.T) {
 		case tc.want != "" && (!errors.Is(err, sign.ErrUntrusted) || !strings.HasPrefix(err.Error(), tc.want)):
 			t.Errorf("%s: %v\nwant an error starting %q", tc.name, err, tc.want)
 		}
+	}
+}
+
+// TestSignCommandCancel: cancelling a build stops a signing command's
+// whole pipeline. Killing only /bin/sh left `sleep 30` running with the
+// output pipe open, and the signing waited for it to end.
+func TestSignCommandCancel(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("the command is a POSIX shell pipeline")
+	}
+	pki := testutil.NewPKI(t, "Cancel", false)
+	s, err := sign.NewCommandSigner(pki.ChainPEM, "sleep 30 | cat")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	_, err = sign.SignCabinet(ctx, s, make([]byte, 32), sign.SignOptions{})
+	// A hang guard, not a benchmark: anything well short of the sleep.
+	if took := time.Since(start); took > 20*time.Second {
+		t.Errorf("the cancelled signing command returned after %v; its pipeline was not stopped", took)
+	}
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("cancelled signing command: %v, want %v", err, context.DeadlineExceeded)
 	}
 }
