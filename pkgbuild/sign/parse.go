@@ -3,6 +3,8 @@ package sign
 import (
 	"bytes"
 	"crypto"
+	"crypto/ecdsa"
+	"crypto/rsa"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/asn1"
@@ -189,12 +191,20 @@ func (m *Message) Verify() error {
 			return fmt.Errorf("%w: the messageDigest attribute does not match the signed content", ErrBadSignature)
 		}
 		var ct asn1.ObjectIdentifier
+		found := false
 		for _, a := range m.attrs {
-			if a.Type.Equal(oidContentType) {
-				asn1.Unmarshal(a.Values.Bytes, &ct)
+			if !a.Type.Equal(oidContentType) {
+				continue
+			}
+			found = true
+			if _, err := asn1.Unmarshal(a.Values.Bytes, &ct); err != nil {
+				return fmt.Errorf("%w: the contentType signed attribute does not hold an object identifier: %v", ErrBadSignature, err)
 			}
 		}
-		if !ct.Equal(m.ContentType) {
+		switch {
+		case !found:
+			return fmt.Errorf("%w: the signed attributes have no contentType attribute, which PKCS#7 requires", ErrBadSignature)
+		case !ct.Equal(m.ContentType):
 			return fmt.Errorf("%w: the contentType attribute (%s) is not the content's type (%s)", ErrBadSignature, ct, m.ContentType)
 		}
 		full := slices.Clone(m.si.AuthAttributes.FullBytes)
@@ -203,13 +213,33 @@ func (m *Message) Verify() error {
 		h.Write(full)
 		signed = h.Sum(nil)
 	}
-	alg := m.si.SignatureAlgorithm.Algorithm
-	known := slices.ContainsFunc(signatureRSA, alg.Equal) || slices.ContainsFunc(signatureECDSA, alg.Equal)
-	if !known {
-		return fmt.Errorf("%w: signature algorithm %s is not supported (RSA and ECDSA are)", ErrBadSignature, alg)
+	if err := m.checkSignatureAlgorithm(); err != nil {
+		return err
 	}
 	if err := checkSignature(m.Signer.PublicKey, m.Digest, signed, m.si.Signature); err != nil {
 		return fmt.Errorf("%w: the signature does not verify with the key of %s: %v", ErrBadSignature, m.Signer.Subject, err)
+	}
+	return nil
+}
+
+// checkSignatureAlgorithm checks that the SignerInfo's signature
+// algorithm is one provpack verifies and is made for the signer's key
+// type: an RSA algorithm with an RSA key, an ECDSA one with an EC key.
+func (m *Message) checkSignatureAlgorithm() error {
+	alg := m.si.SignatureAlgorithm.Algorithm
+	isRSA, isECDSA := slices.ContainsFunc(signatureRSA, alg.Equal), slices.ContainsFunc(signatureECDSA, alg.Equal)
+	if !isRSA && !isECDSA {
+		return fmt.Errorf("%w: signature algorithm %s is not supported (RSA and ECDSA are)", ErrBadSignature, alg)
+	}
+	switch m.Signer.PublicKey.(type) {
+	case *rsa.PublicKey:
+		if !isRSA {
+			return fmt.Errorf("%w: the signature algorithm %s is an ECDSA one, but the key of %s is RSA", ErrBadSignature, alg, m.Signer.Subject)
+		}
+	case *ecdsa.PublicKey:
+		if !isECDSA {
+			return fmt.Errorf("%w: the signature algorithm %s is an RSA one, but the key of %s is ECDSA", ErrBadSignature, alg, m.Signer.Subject)
+		}
 	}
 	return nil
 }
