@@ -319,3 +319,47 @@ func catalogAndManifest(t *testing.T, path string) (cat, dsm []byte) {
 	}
 	return cat, dsm
 }
+
+// TestVerifyReportSigner: verify DIR compares the signer report.json
+// names with the archive's. An archive signed by another key, its
+// signature good and, with --trust of both roots, trusted, is a
+// signature-mismatch.
+func TestVerifyReportSigner(t *testing.T) {
+	pki, otherPKI := testutil.NewPKI(t, "Build", false), testutil.NewPKI(t, "Other", false)
+	m := copyDemo(t)
+	at := time.Unix(1700000000, 0)
+	out := filepath.Join(t.TempDir(), "out")
+	rep := buildInto(t, m, out, BuildOptions{Signer: demoSigner(t, pki), SigningTime: at}, Options{})
+	otherOut := filepath.Join(t.TempDir(), "out")
+	buildInto(t, m, otherOut, BuildOptions{Signer: demoSigner(t, otherPKI), SigningTime: at}, Options{})
+	ctx := context.Background()
+	if ps, err := verify.Verify(ctx, out, verify.Options{}); err != nil || len(ps) != 0 {
+		t.Fatalf("verify: %v\n%s", err, problemsText(ps))
+	}
+	name := rep.Packages[0].Archive
+	data, err := os.ReadFile(filepath.Join(otherOut, name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(out, name), data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for what, opt := range map[string]verify.Options{"no roots": {}, "both roots": {Roots: roots(pki.Root, otherPKI.Root)}} {
+		ps, err := verify.Verify(ctx, out, opt)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var mismatch []archive.Problem
+		for _, p := range ps {
+			if p.Kind != "" && p.Kind != archive.KindSignerMismatch {
+				t.Errorf("%s: %s", what, p)
+			}
+			if p.Kind == archive.KindSignerMismatch {
+				mismatch = append(mismatch, p)
+			}
+		}
+		if len(mismatch) != 1 || mismatch[0].File != filepath.Join(out, name) || !strings.HasPrefix(mismatch[0].Msg, "wrong signer: the cabinet is signed by CN=Other Signer,O=Contoso") {
+			t.Errorf("%s: want one %s problem for %s, got\n%s", what, archive.KindSignerMismatch, name, problemsText(ps))
+		}
+	}
+}

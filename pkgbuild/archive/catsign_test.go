@@ -117,3 +117,74 @@ func TestW10MCatalogSignature(t *testing.T) {
 		t.Errorf("inspect of a broken catalog signature: %v %+v", err, in)
 	}
 }
+
+// TestVerifySigner: an archive whose good signature is by another
+// certificate than the report names is a signature-mismatch, whatever
+// the roots; the named signer passes, and an unsigned archive or a bad
+// signature is left to the other kinds.
+func TestVerifySigner(t *testing.T) {
+	ctx := context.Background()
+	s, trusted := loadSigner(t, "Cab")
+	other, otherRoots := loadSigner(t, "Other")
+	_, ms := w10mPackage(t, "oem", "PROVXML")
+	dir := t.TempDir()
+	write := func(name string, s *sign.Signer) string {
+		t.Helper()
+		var buf bytes.Buffer
+		if err := WriteSigned(ctx, &buf, ms, epoch, s, sign.SignOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, buf.Bytes(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	good, resigned := write("good.spkg", s), write("resigned.spkg", other)
+	in, err := Inspect(good, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	leaf := s.Leaf()
+	named := &SignerID{Subject: leaf.Subject.String(), Issuer: leaf.Issuer.String(), Serial: sign.SerialHex(leaf.SerialNumber)}
+	expect := func(id *SignerID) *Expect {
+		return &Expect{Name: in.Package.Name, Version: in.Package.Version, GUID: in.Package.GUID, Signer: id}
+	}
+	if ps := Verify(good, expect(named), VerifyOptions{RequireSigned: true, Roots: trusted}); len(ps) != 0 {
+		t.Fatalf("the named signer: %v", ps)
+	}
+	lower := *named
+	lower.Serial = strings.ToLower(lower.Serial)
+	if ps := Verify(good, expect(&lower), VerifyOptions{}); len(ps) != 0 {
+		t.Errorf("the serial in lower case: %v", ps)
+	}
+	want := "wrong signer: the cabinet is signed by CN=Other Signer,O=Contoso (issuer CN=Other Code Signing CA,O=provpack tests, serial 1234567), but report.json says CN=Cab Signer,O=Contoso (issuer CN=Cab Code Signing CA,O=provpack tests, serial 1234567)"
+	for name, opt := range map[string]VerifyOptions{
+		"no roots":          {RequireSigned: true},
+		"the signer's root": {RequireSigned: true, Roots: otherRoots},
+	} {
+		ps := Verify(resigned, expect(named), opt)
+		if len(ps) != 1 || ps[0].Kind != KindSignerMismatch || !strings.HasPrefix(ps[0].Msg, want) {
+			t.Errorf("signed by another, %s: want one %s problem starting %q, got %v", name, KindSignerMismatch, want, ps)
+		}
+	}
+	for _, id := range []SignerID{
+		{named.Subject, named.Issuer, "1234568"},
+		{named.Subject, "CN=Other Code Signing CA,O=provpack tests", named.Serial},
+		{"CN=Someone Else", named.Issuer, named.Serial},
+	} {
+		if ps := Verify(good, expect(&id), VerifyOptions{}); len(ps) != 1 || ps[0].Kind != KindSignerMismatch {
+			t.Errorf("report signer %+v: %v", id, ps)
+		}
+	}
+	// A bad signature is signature-invalid only.
+	data, _ := os.ReadFile(resigned)
+	data[len(data)-10] ^= 1
+	broken := filepath.Join(dir, "broken.spkg")
+	if err := os.WriteFile(broken, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if ps := Verify(broken, expect(named), VerifyOptions{}); len(ps) != 1 || ps[0].Kind != KindBadSignature {
+		t.Errorf("a broken signature: %v", ps)
+	}
+}

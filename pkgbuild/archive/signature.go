@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/provpack/provpack/internal/quote"
 	"github.com/provpack/provpack/manifest"
 	"github.com/provpack/provpack/pkgbuild/cab"
 	"github.com/provpack/provpack/pkgbuild/catalog"
@@ -43,7 +44,17 @@ const (
 	// KindUntrusted: the signature matches, but its certificate does not
 	// chain to a trusted root for code signing.
 	KindUntrusted = "signature-untrusted"
+	// KindSignerMismatch: the signature matches, but its signer is not
+	// the one the report names.
+	KindSignerMismatch = "signature-mismatch"
 )
+
+// SignerID names a signing certificate as a build report does: its
+// subject and issuer as pkix.Name.String writes them, and its serial
+// number in hex (sign.SerialHex).
+type SignerID struct {
+	Subject, Issuer, Serial string
+}
 
 // sigState collects what a walk of a cabinet found of its signature.
 type sigState struct {
@@ -175,6 +186,23 @@ func signatureProblems(format manifest.Format, s *sigState, opt VerifyOptions) [
 		}
 	}
 	return ps
+}
+
+// signerProblems compares the signer of a cabinet's good signature with
+// want, the signer a report names (nil: none named). An unsigned archive
+// or a bad signature is signatureProblems' to report: the signer of a
+// signature that does not hold says nothing.
+func signerProblems(s *sigState, want *SignerID) []Problem {
+	if want == nil || !s.signed || s.err != nil || s.msg == nil {
+		return nil
+	}
+	got := signatureInfo(s.msg, nil)
+	if got.Subject == want.Subject && got.Issuer == want.Issuer && strings.EqualFold(got.Serial, want.Serial) {
+		return nil
+	}
+	return []Problem{{Kind: KindSignerMismatch, Msg: fmt.Sprintf(
+		"wrong signer: the cabinet is signed by %s (issuer %s, serial %s), but report.json says %s (issuer %s, serial %s); it was signed again or replaced after the build, or report.json was edited",
+		quote.Name(got.Subject), quote.Name(got.Issuer), quote.Name(got.Serial), quote.Name(want.Subject), quote.Name(want.Issuer), quote.Name(want.Serial))}}
 }
 
 // catalogSignatureProblems are verify's problems with the signature of

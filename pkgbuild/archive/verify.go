@@ -101,7 +101,7 @@ type Problem struct {
 	File string `json:"file"`
 	Msg  string `json:"message"`
 	// Kind names a signature problem (KindUnsigned, KindBadSignature,
-	// KindUntrusted); "" for every other problem.
+	// KindUntrusted, KindSignerMismatch); "" for every other problem.
 	Kind string `json:"kind,omitempty"`
 }
 
@@ -121,6 +121,11 @@ type Expect struct {
 	// the package manifest must list the same, with the same class,
 	// ordinal, size and SHA-256.
 	Files []FileInfo
+	// Signer, when not nil, is who the report says signed the archive:
+	// a good signature must be by a certificate of this subject, issuer
+	// and serial number (KindSignerMismatch when it is not). That the
+	// archive is signed at all is VerifyOptions.RequireSigned.
+	Signer *SignerID
 	// Member, when not nil, is called with the bytes of every
 	// provisioning file the package manifest lists and returns what the
 	// report says otherwise of it (its settings, say).
@@ -189,6 +194,12 @@ func (c config) verify(path string, want *Expect, opt VerifyOptions) []Problem {
 	for _, p := range signatureProblems(format, &sig, opt) {
 		p.File = path
 		ps = append(ps, p)
+	}
+	if want != nil {
+		for _, p := range signerProblems(&sig, want.Signer) {
+			p.File = path
+			ps = append(ps, p)
+		}
 	}
 	for _, msg := range nameProblems(namesOnly(members)) {
 		add("%s", msg)

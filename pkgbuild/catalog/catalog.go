@@ -246,6 +246,13 @@ type Catalog struct {
 	// unsigned or its signature cannot be read (SignatureErr says why).
 	Signature    *sign.Message
 	SignatureErr error
+
+	// listed holds every subject's ID and SHA-256 (as strings), so that
+	// Has is one lookup: a package's verify asks it a few times per
+	// member, and a hostile package may have 65535 members and a catalog
+	// of hundreds of thousands of subjects. Parse fills it; Has fills it
+	// from Subjects on a Catalog made another way.
+	listed map[string]struct{}
 }
 
 // Verify checks a signed catalog's signature over its certificate trust
@@ -267,14 +274,27 @@ func (c *Catalog) Verify() error {
 }
 
 // Has reports whether the catalog lists data by its SHA-256 (as a
-// subject identifier or in an indirect-data digest).
+// subject identifier or in an indirect-data digest). It looks the sum up
+// in a set of the subjects' hashes built once, so its cost does not grow
+// with the number of subjects; Subjects must not change after the first
+// call on a Catalog that Parse did not make.
 func (c *Catalog) Has(sum []byte) bool {
+	if c.listed == nil {
+		c.index()
+	}
+	_, ok := c.listed[string(sum)]
+	return ok
+}
+
+// index builds the set Has looks in.
+func (c *Catalog) index() {
+	c.listed = make(map[string]struct{}, 2*len(c.Subjects))
 	for _, s := range c.Subjects {
-		if bytes.Equal(s.ID, sum) || bytes.Equal(s.SHA256, sum) {
-			return true
+		c.listed[string(s.ID)] = struct{}{}
+		if s.SHA256 != nil {
+			c.listed[string(s.SHA256)] = struct{}{}
 		}
 	}
-	return false
 }
 
 // parseCTL reads a ContentInfo holding a SignedData whose content is a
@@ -335,5 +355,6 @@ func Parse(der []byte) (*Catalog, error) {
 		}
 		out.Subjects = append(out.Subjects, sub)
 	}
+	out.index()
 	return out, nil
 }

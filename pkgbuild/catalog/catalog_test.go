@@ -352,3 +352,49 @@ func TestSignedTools(t *testing.T) {
 		}
 	}
 }
+
+// TestHasLooksUp: Has is a lookup in a set Parse builds once, not a scan
+// of every subject per call. verify asks it a few times for each member
+// of a package, and a hostile package pairs 65535 members with a catalog
+// of ~230,000 subjects: a scan per call is 10^10 comparisons. The test
+// takes the subjects away after Parse; a Has that scans them finds
+// nothing.
+func TestHasLooksUp(t *testing.T) {
+	const n = 3000
+	ms := make([]Member, n)
+	for i := range ms {
+		ms[i] = Member{Name: "m", Data: []byte(strings.Repeat("x", i))}
+	}
+	der, err := Write(ms, Options{Time: epoch})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := Parse(der)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c.listed) != 2*n { // a SHA-1 and a SHA-256 subject per member; the latter's indirect digest is its ID
+		t.Fatalf("Parse built a set of %d hashes, want %d", len(c.listed), 2*n)
+	}
+	c.Subjects = nil
+	for _, m := range ms {
+		s256, s1 := sha256.Sum256(m.Data), sha1.Sum(m.Data)
+		if !c.Has(s256[:]) || !c.Has(s1[:]) {
+			t.Fatalf("member of %d bytes: Has does not find it once the subjects are gone", len(m.Data))
+		}
+	}
+	if c.Has(nil) || c.Has([]byte{}) {
+		t.Error("Has finds an empty hash")
+	}
+
+	// A Catalog made without Parse gets its set on the first call, and
+	// an indirect-data digest counts as well as an ID.
+	id, sum := bytes.Repeat([]byte{1}, 32), bytes.Repeat([]byte{2}, 32)
+	hand := &Catalog{Subjects: []Subject{{ID: id, SHA256: sum}, {ID: []byte{3}}}}
+	if !hand.Has(sum) || !hand.Has(id) || !hand.Has([]byte{3}) || hand.Has(bytes.Repeat([]byte{4}, 32)) {
+		t.Error("Has on a hand-made catalog")
+	}
+	if len(hand.listed) != 3 {
+		t.Errorf("the hand-made catalog's set has %d hashes, want 3", len(hand.listed))
+	}
+}

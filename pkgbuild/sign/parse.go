@@ -3,6 +3,8 @@ package sign
 import (
 	"bytes"
 	"crypto"
+	"crypto/ecdsa"
+	"crypto/rsa"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/asn1"
@@ -189,12 +191,20 @@ func (m *Message) Verify() error {
 			return fmt.Errorf("%w: the messageDigest attribute does not match the signed content", ErrBadSignature)
 		}
 		var ct asn1.ObjectIdentifier
+		found := false
 		for _, a := range m.attrs {
-			if a.Type.Equal(oidContentType) {
-				asn1.Unmarshal(a.Values.Bytes, &ct)
+			if !a.Type.Equal(oidContentType) {
+				continue
+			}
+			found = true
+			if _, err := asn1.Unmarshal(a.Values.Bytes, &ct); err != nil {
+				return fmt.Errorf("%w: the contentType signed attribute does not hold an object identifier: %v", ErrBadSignature, err)
 			}
 		}
-		if !ct.Equal(m.ContentType) {
+		switch {
+		case !found:
+			return fmt.Errorf("%w: the signed attributes have no contentType attribute, which PKCS#7 requires", ErrBadSignature)
+		case !ct.Equal(m.ContentType):
 			return fmt.Errorf("%w: the contentType attribute (%s) is not the content's type (%s)", ErrBadSignature, ct, m.ContentType)
 		}
 		full := slices.Clone(m.si.AuthAttributes.FullBytes)
@@ -203,13 +213,33 @@ func (m *Message) Verify() error {
 		h.Write(full)
 		signed = h.Sum(nil)
 	}
-	alg := m.si.SignatureAlgorithm.Algorithm
-	known := slices.ContainsFunc(signatureRSA, alg.Equal) || slices.ContainsFunc(signatureECDSA, alg.Equal)
-	if !known {
-		return fmt.Errorf("%w: signature algorithm %s is not supported (RSA and ECDSA are)", ErrBadSignature, alg)
+	if err := m.checkSignatureAlgorithm(); err != nil {
+		return err
 	}
 	if err := checkSignature(m.Signer.PublicKey, m.Digest, signed, m.si.Signature); err != nil {
 		return fmt.Errorf("%w: the signature does not verify with the key of %s: %v", ErrBadSignature, m.Signer.Subject, err)
+	}
+	return nil
+}
+
+// checkSignatureAlgorithm checks that the SignerInfo's signature
+// algorithm is one provpack verifies and is made for the signer's key
+// type: an RSA algorithm with an RSA key, an ECDSA one with an EC key.
+func (m *Message) checkSignatureAlgorithm() error {
+	alg := m.si.SignatureAlgorithm.Algorithm
+	isRSA, isECDSA := slices.ContainsFunc(signatureRSA, alg.Equal), slices.ContainsFunc(signatureECDSA, alg.Equal)
+	if !isRSA && !isECDSA {
+		return fmt.Errorf("%w: signature algorithm %s is not supported (RSA and ECDSA are)", ErrBadSignature, alg)
+	}
+	switch m.Signer.PublicKey.(type) {
+	case *rsa.PublicKey:
+		if !isRSA {
+			return fmt.Errorf("%w: the signature algorithm %s is an ECDSA one, but the key of %s is RSA", ErrBadSignature, alg, m.Signer.Subject)
+		}
+	case *ecdsa.PublicKey:
+		if !isECDSA {
+			return fmt.Errorf("%w: the signature algorithm %s is an RSA one, but the key of %s is ECDSA", ErrBadSignature, alg, m.Signer.Subject)
+		}
 	}
 	return nil
 }
@@ -218,12 +248,15 @@ func (m *Message) Verify() error {
 // to a trusted root for code signing.
 var ErrUntrusted = errors.New("untrusted signer")
 
-// VerifyChain checks that the signer's certificate chains, through the
-// certificates in the message, to one of roots, at time at, and that the
-// chain allows code signing.
+// VerifyChain checks that the signer's certificate is for code signing
+// (codeSigningUsage) and chains, through the certificates in the message,
+// to one of roots, at time at, with a chain that allows code signing.
 func (m *Message) VerifyChain(roots *x509.CertPool, at time.Time) error {
 	if m.Signer == nil {
 		return fmt.Errorf("%w: the signer's certificate is not in the signature", ErrUntrusted)
+	}
+	if err := codeSigningUsage(m.Signer); err != nil {
+		return fmt.Errorf("%w: %v", ErrUntrusted, err)
 	}
 	inter := x509.NewCertPool()
 	for _, c := range m.Certificates {
@@ -237,6 +270,26 @@ func (m *Message) VerifyChain(roots *x509.CertPool, at time.Time) error {
 	})
 	if err != nil {
 		return fmt.Errorf("%w: %s: %v", ErrUntrusted, m.Signer.Subject, err)
+	}
+	return nil
+}
+
+// codeSigningUsage checks that c is a code-signing certificate, as
+// Windows requires of an Authenticode signer: its extended key usages
+// include code signing, and its key usage, when it has one, includes
+// digital signature. Go's chain verifier alone takes a certificate with
+// no extended key usage as good for any use, which would let a pinned
+// root or a TLS certificate sign packages.
+func codeSigningUsage(c *x509.Certificate) error {
+	if !slices.Contains(c.ExtKeyUsage, x509.ExtKeyUsageCodeSigning) {
+		others := ""
+		if len(c.ExtKeyUsage) > 0 || len(c.UnknownExtKeyUsage) > 0 {
+			others = ", only other ones"
+		}
+		return fmt.Errorf("signer certificate %s is not for code signing: it has no code-signing extended key usage%s; sign with a certificate issued with extendedKeyUsage codeSigning (1.3.6.1.5.5.7.3.3)", c.Subject, others)
+	}
+	if c.KeyUsage != 0 && c.KeyUsage&x509.KeyUsageDigitalSignature == 0 {
+		return fmt.Errorf("signer certificate %s is not for code signing: its key usage does not include digital signature; sign with a certificate whose keyUsage includes digitalSignature", c.Subject)
 	}
 	return nil
 }

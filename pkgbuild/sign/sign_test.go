@@ -3,12 +3,18 @@ package sign_test
 import (
 	"bytes"
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
 	"crypto/sha256"
 	"crypto/x509"
+	"crypto/x509/pkix"
 	"errors"
+	"math/big"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -240,5 +246,84 @@ func TestMicrosoftSignature(t *testing.T) {
 	}
 	if !strings.Contains(m.SignerName(), "CN=Microsoft Corporation") || m.Digest.String() != "SHA-1" || sign.SerialHex(m.Serial) != "33000000CA6CD5321235C4E1550001000000CA" {
 		t.Errorf("signer %s, serial %s, digest %s", m.SignerName(), sign.SerialHex(m.Serial), m.Digest)
+	}
+}
+
+// selfSigned is a signer whose certificate is self-signed with the given
+// usages, to be pinned as its own trust root.
+func selfSigned(t *testing.T, cn string, ku x509.KeyUsage, eku []x509.ExtKeyUsage) *sign.Signer {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(7), Subject: pkix.Name{CommonName: cn},
+		NotBefore: epoch.AddDate(-1, 0, 0), NotAfter: epoch.AddDate(50, 0, 0),
+		KeyUsage: ku, ExtKeyUsage: eku,
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, key.Public(), key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := x509.ParseCertificate(der)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &sign.Signer{Chain: []*x509.Certificate{c}, Key: key}
+}
+
+// TestVerifyChainCodeSigningUsage: --trust takes a signer only with the
+// code-signing extended key usage, and with digital signature in its key
+// usage when it has one. Go's verifier alone takes a certificate without
+// extended key usages as good for anything.
+func TestVerifyChainCodeSigningUsage(t *testing.T) {
+	ds := x509.KeyUsageDigitalSignature
+	codeSigning := []x509.ExtKeyUsage{x509.ExtKeyUsageCodeSigning}
+	for _, tc := range []struct {
+		name string
+		ku   x509.KeyUsage
+		eku  []x509.ExtKeyUsage
+		want string // "" for trusted
+	}{
+		{"no EKU", ds, nil, "untrusted signer: signer certificate CN=no EKU is not for code signing: it has no code-signing extended key usage; sign with"},
+		{"TLS server", ds, []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}, "untrusted signer: signer certificate CN=TLS server is not for code signing: it has no code-signing extended key usage, only other ones;"},
+		{"cert sign only", x509.KeyUsageCertSign, codeSigning, "untrusted signer: signer certificate CN=cert sign only is not for code signing: its key usage does not include digital signature"},
+		{"code signing", ds, codeSigning, ""},
+		{"code signing, no key usage", 0, codeSigning, ""},
+	} {
+		s := selfSigned(t, tc.name, tc.ku, tc.eku)
+		_, err := check(signCab(t, s, epoch), pool(s.Leaf()))
+		switch {
+		case tc.want == "" && err != nil:
+			t.Errorf("%s: %v", tc.name, err)
+		case tc.want != "" && (!errors.Is(err, sign.ErrUntrusted) || !strings.HasPrefix(err.Error(), tc.want)):
+			t.Errorf("%s: %v\nwant an error starting %q", tc.name, err, tc.want)
+		}
+	}
+}
+
+// TestSignCommandCancel: cancelling a build stops a signing command's
+// whole pipeline. Killing only /bin/sh left `sleep 30` running with the
+// output pipe open, and the signing waited for it to end.
+func TestSignCommandCancel(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("the command is a POSIX shell pipeline")
+	}
+	pki := testutil.NewPKI(t, "Cancel", false)
+	s, err := sign.NewCommandSigner(pki.ChainPEM, "sleep 30 | cat")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	_, err = sign.SignCabinet(ctx, s, make([]byte, 32), sign.SignOptions{})
+	// A hang guard, not a benchmark: anything well short of the sleep.
+	if took := time.Since(start); took > 20*time.Second {
+		t.Errorf("the cancelled signing command returned after %v; its pipeline was not stopped", took)
+	}
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("cancelled signing command: %v, want %v", err, context.DeadlineExceeded)
 	}
 }

@@ -17,6 +17,7 @@ import (
 	"os/exec"
 	"runtime"
 	"strings"
+	"time"
 
 	"software.sslmate.com/src/go-pkcs12"
 )
@@ -252,6 +253,10 @@ func (k *commandKey) Sign(_ io.Reader, digest []byte, opts crypto.SignerOpts) ([
 // maxCommandOutput bounds what the signing command may print.
 const maxCommandOutput = 64 << 10
 
+// commandWaitDelay is how long a signing command's output may stay open
+// after the command has ended or been killed (exec.Cmd.WaitDelay).
+const commandWaitDelay = 2 * time.Second
+
 func (k *commandKey) SignContext(ctx context.Context, digest []byte, opts crypto.SignerOpts) ([]byte, error) {
 	if opts.HashFunc() != crypto.SHA256 {
 		return nil, fmt.Errorf("signing command: only SHA-256 digests are signed, not %v", opts.HashFunc())
@@ -266,6 +271,11 @@ func (k *commandKey) SignContext(ctx context.Context, digest []byte, opts crypto
 	} else {
 		cmd = exec.CommandContext(ctx, "/bin/sh", "-c", k.command)
 	}
+	// A cancelled build stops the command and every process it started;
+	// once the command has ended or been killed, its output may stay open
+	// (held by a process it left behind) for at most commandWaitDelay.
+	killGroupOnCancel(cmd)
+	cmd.WaitDelay = commandWaitDelay
 	cmd.Env = append(os.Environ(),
 		"PROVPACK_SIGN_DIGEST_ALGORITHM=SHA256",
 		"PROVPACK_SIGN_DIGEST="+hex.EncodeToString(digest),

@@ -66,7 +66,7 @@ func VerifySummary(ctx context.Context, path string, opt Options) (*Verification
 // error-level, with the line when the problem names one ("SHA256SUMS:3").
 // Verify's checks have no rule IDs; ID is "" but for a signature problem,
 // whose ID names its kind (signature-missing, signature-invalid,
-// signature-untrusted).
+// signature-untrusted, signature-mismatch).
 func problemFinding(p archive.Problem) report.Finding {
 	f := report.Finding{File: p.File, ID: p.Kind, Severity: provxml.Error, Message: p.Msg}
 	if i := strings.LastIndexByte(p.File, ':'); i > 0 {

@@ -208,7 +208,7 @@ func expect(rep *report.Report, p *report.Package) *archive.Expect {
 	for _, s := range p.Settings {
 		settings[s.File] = append(settings[s.File], s)
 	}
-	return &archive.Expect{Name: p.Name, Version: p.Version, GUID: p.GUID, Owner: p.Owner, Image: rep.Image, Target: rep.Target, Files: files,
+	return &archive.Expect{Name: p.Name, Version: p.Version, GUID: p.GUID, Owner: p.Owner, Image: rep.Image, Target: rep.Target, Files: files, Signer: (*archive.SignerID)(p.Signer),
 		Member: func(name string, data []byte) []string {
 			var msgs []string
 			if d, ok := digests[name]; ok && d != provxml.DigestCanonical(data) {
