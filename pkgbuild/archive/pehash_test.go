@@ -8,7 +8,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
-	"runtime"
 	"strings"
 	"testing"
 
@@ -40,7 +39,7 @@ func TestPEImageHash(t *testing.T) {
 		t.Fatal(err)
 	}
 	exe := filepath.Join(dir, "hi.exe")
-	build := exec.Command(filepath.Join(runtime.GOROOT(), "bin", "go"), "build", "-o", exe, src)
+	build := exec.Command(testutil.Tool(t, "go", "golang-go"), "build", "-o", exe, src)
 	build.Env = append(os.Environ(), "GOOS=windows", "GOARCH=amd64", "CGO_ENABLED=0", "GOFLAGS=")
 	build.Dir = dir
 	if out, err := build.CombinedOutput(); err != nil {
