@@ -9,6 +9,7 @@ import (
 	"crypto/sha256"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"encoding/pem"
 	"errors"
 	"math/big"
 	"os"
@@ -325,5 +326,31 @@ func TestSignCommandCancel(t *testing.T) {
 	}
 	if !errors.Is(err, context.DeadlineExceeded) {
 		t.Errorf("cancelled signing command: %v, want %v", err, context.DeadlineExceeded)
+	}
+}
+
+// TestSignerNeedsCodeSigning: a certificate that is not for code signing
+// is refused when the signer is loaded, before any archive is signed with
+// it; verify --trust and Windows would refuse its signatures.
+func TestSignerNeedsCodeSigning(t *testing.T) {
+	s := selfSigned(t, "TLS only", x509.KeyUsageDigitalSignature, []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth})
+	dir := t.TempDir()
+	certFile, keyFile := filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
+	keyDER, err := x509.MarshalPKCS8PrivateKey(s.Key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: s.Leaf().Raw}), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	const want = "is not for code signing: it has no code-signing extended key usage, only other ones"
+	if _, err := sign.LoadPEM(certFile, keyFile); err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("LoadPEM of a TLS certificate: %v, want %q", err, want)
+	}
+	if _, err := sign.NewCommandSigner(certFile, "cat"); err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("NewCommandSigner of a TLS certificate: %v, want %q", err, want)
 	}
 }

@@ -193,6 +193,11 @@ func newSigner(chain []*x509.Certificate, key crypto.Signer, via, where string) 
 	if !samePublic(chain[0].PublicKey, key.Public()) {
 		return nil, fmt.Errorf("%s: the private key does not belong to the first certificate (%s); put the signing certificate first", where, chain[0].Subject)
 	}
+	// Refused now, not after every archive is signed with it: Windows and
+	// verify --trust refuse the signatures of such a certificate.
+	if err := codeSigningUsage(chain[0]); err != nil {
+		return nil, fmt.Errorf("%s: %w", where, err)
+	}
 	return &Signer{Chain: chain, Key: key, via: via}, nil
 }
 
@@ -233,6 +238,9 @@ func NewCommandSigner(certFile, command string) (*Signer, error) {
 		return nil, err
 	}
 	if err := usableKey(chain[0].PublicKey); err != nil {
+		return nil, fmt.Errorf("%s: %w", certFile, err)
+	}
+	if err := codeSigningUsage(chain[0]); err != nil {
 		return nil, fmt.Errorf("%s: %w", certFile, err)
 	}
 	k := &commandKey{command: command, pub: chain[0].PublicKey}
