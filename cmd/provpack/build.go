@@ -35,9 +35,13 @@ With --sign-cert and --sign-key (or --sign-pkcs12, or --sign-command for a
 key that stays in an HSM) every cabinet gets an Authenticode signature,
 and a w10m package's content.cat is signed with the same key first; with
 an RSA key the signed bytes are reproducible too. The signing time is
-SOURCE_DATE_EPOCH when set, and left out otherwise. When nothing DIR
-was built from has changed since the last build into it, build says DIR is
-up to date and writes nothing (see docs/cache-format.md).
+SOURCE_DATE_EPOCH when set, and left out otherwise (docs/signing.md).
+
+For a w10m image, --pkggen PKGDIR also writes a project for Microsoft's
+package generator per package (docs/package-manifest.md).
+
+When nothing DIR was built from has changed since the last build into it,
+build says DIR is up to date and writes nothing (see docs/cache-format.md).
 
 Example:
    provpack build fixtures/demo/provpack.yaml -o out
