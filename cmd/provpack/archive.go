@@ -22,9 +22,11 @@ func inspectCommand() *cli.Command {
 		Name:      "inspect",
 		Usage:     "show a package archive's identity, files and settings",
 		ArgsUsage: "ARCHIVE",
-		Description: `Reads a package archive (cab or tar.zst), checking its integrity on the
-way, and prints the package identity, every member with size and SHA-256,
-and every setting of its provisioning files.
+		Description: `Reads a package archive (cab, .spkg or tar.zst; provpack's own or one made
+by Microsoft's tools), checking its integrity on the way, and prints the
+package identity (for a w10m package the name the platform gives it), the
+signer of a signed cabinet and of its content catalog, every member with
+size and SHA-256, and every setting of its provisioning files.
 
 Example:
    provpack inspect out/OEM_Base-1.4.0.cab
@@ -103,8 +105,10 @@ func verifyCommand() *cli.Command {
 		ArgsUsage: "ARCHIVE|DIR",
 		Description: `For an archive: its structure and checksums, each member's size and
 SHA-256 against the package manifest, the file names, and the provisioning
-files re-linted. For a build output directory: SHA256SUMS, report.json and
-every archive in it. A signed cabinet's Authenticode signature is checked
+files re-linted (a w10m package's man.dsm.xml entries and content.cat
+hashes too). For a build output directory: SHA256SUMS, every archive in it,
+report.json against each archive's package manifest and settings, and
+report.md against report.json. A signed cabinet's Authenticode signature is checked
 against its bytes; an archive report.json says was signed must be signed.
 With --trust, every archive must be signed by a certificate that chains to
 one of the given roots for code signing. Prints every problem; exits 1 if

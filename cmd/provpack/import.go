@@ -19,7 +19,8 @@ func importCommand() *cli.Command {
 		Description: `Reads package archives (provpack's own cab and tar.zst, a Windows Mobile
 package cabinet holding mxipcold_/mxip_/mxipupdate_ files, or a real
 .spkg, whose provisioning files are those installed under a provisioning
-directory or named so; a DIR means every archive in it) and writes into the output directory:
+directory or named so; a DIR means every archive in it) and writes into
+the output directory:
 provpack.yaml with each package's provisioning files as its sources (in
 DIR/<package>/), and provpack.lock recording them as the last release
 (versions, GUIDs, ordinals, digests). The next plan continues the shipped
