@@ -282,12 +282,14 @@ func BuildManifest(ctx context.Context, path string, popt Options, opt BuildOpti
 // the guard on the manifest's directory for a release, and the report
 // entries the workers fill.
 type builder struct {
-	ctx    context.Context
-	cancel context.CancelFunc
-	opt    BuildOptions
-	dir    string
-	tx     *outdir.Tx
-	cache  *buildcache.Cache
+	// ctx is cancelled on the first failure; parent is the caller's (an
+	// interruption).
+	ctx, parent context.Context
+	cancel      context.CancelFunc
+	opt         BuildOptions
+	dir         string
+	tx          *outdir.Tx
+	cache       *buildcache.Cache
 	// guard holds the manifest's directory during a release, from before
 	// the manifest and lock are read until after they are written.
 	guard *outdir.Guard
@@ -348,6 +350,7 @@ func startBuild(ctx context.Context, opt BuildOptions, manifestDir string, n int
 	b := &builder{opt: opt, dir: opt.OutDir, tx: tx, guard: guard, pkggen: pkggen, pkggenMade: pkggenMade, cache: buildcache.Load(opt.OutDir),
 		pkgs: make([]*report.Package, n), outs: make([]*output, n), errs: make([]error, n)}
 	b.rs = newReportStream(tx, opt.Epoch)
+	b.parent = ctx
 	b.ctx, b.cancel = context.WithCancel(ctx)
 	return b, nil
 }
@@ -393,6 +396,21 @@ func (b *builder) end() {
 
 // err is the first failure of a worker, or the cancellation.
 func (b *builder) err() error {
+	if err := b.parent.Err(); err != nil {
+		return err // interrupted
+	}
+	// The first failure cancels the other workers: their cancellations
+	// are its echo, not problems of their own, and must not make the
+	// failure look like an interruption.
+	var errs []error
+	for _, err := range b.errs {
+		if err != nil && !errors.Is(err, context.Canceled) {
+			errs = append(errs, err)
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return err
+	}
 	if err := errors.Join(b.errs...); err != nil {
 		return err
 	}

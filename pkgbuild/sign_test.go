@@ -363,3 +363,24 @@ func TestVerifyReportSigner(t *testing.T) {
 		}
 	}
 }
+
+// TestSigningFailureIsNotAnInterruption: a signing command that fails in
+// one package cancels the others; the build reports that failure, not
+// the cancellations (which the command line shows as an interruption,
+// exit 130).
+func TestSigningFailureIsNotAnInterruption(t *testing.T) {
+	pki := testutil.NewPKI(t, "Fail", false)
+	s, err := sign.NewCommandSigner(pki.ChainPEM, "echo HSM locked >&2; exit 3")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := copyDemo(t)
+	out := filepath.Join(t.TempDir(), "out")
+	_, _, err = BuildManifest(context.Background(), m, Options{}, BuildOptions{OutDir: out, Signer: s})
+	if err == nil || errors.Is(err, context.Canceled) || !strings.Contains(err.Error(), "HSM locked") {
+		t.Fatalf("build with a failing signing command: %v; want the command's failure, not a cancellation", err)
+	}
+	if _, serr := os.Stat(out); !errors.Is(serr, os.ErrNotExist) {
+		t.Errorf("the failed build left %s behind (%v)", out, serr)
+	}
+}
