@@ -728,7 +728,15 @@ func (b *builder) stagePkgGen(info *archive.PackageInfo, members []archive.Membe
 		}
 	}
 	for _, m := range files {
-		if err := stageAt(b.tx, filepath.Join(b.opt.PkgGenDir, m.Name), m.Data, 0o644); err != nil {
+		dest := filepath.Join(b.opt.PkgGenDir, m.Name)
+		f, err := b.tx.CreateGuarded(dest, 0o644)
+		if err != nil {
+			return err
+		}
+		if _, err := f.Write(m.Data); err != nil {
+			return fmt.Errorf("writing %s: %w", dest, err)
+		}
+		if err := f.Close(); err != nil {
 			return err
 		}
 	}

@@ -22,11 +22,23 @@ import (
 type ConflictError struct {
 	Dir   string
 	Files []string
+	// Others are guarded files outside Dir (see CreateGuarded), by path.
+	Others []string
 }
 
 func (e *ConflictError) Error() string {
-	return fmt.Sprintf("%s already holds different %s; nothing was written (use --force to replace them, or build into an empty directory)",
-		e.Dir, strings.Join(e.Files, ", "))
+	var parts []string
+	if len(e.Files) > 0 {
+		parts = append(parts, fmt.Sprintf("%s already holds different %s", e.Dir, strings.Join(e.Files, ", ")))
+	}
+	if len(e.Others) > 0 {
+		verb := "exists"
+		if len(e.Others) > 1 {
+			verb = "exist"
+		}
+		parts = append(parts, fmt.Sprintf("%s already %s with different bytes", strings.Join(e.Others, ", "), verb))
+	}
+	return strings.Join(parts, "; ") + "; nothing was written (use --force to replace them, or build into an empty directory)"
 }
 
 // NotRegularError is a destination that exists and is not a regular
@@ -160,6 +172,17 @@ func (t *Tx) CreateAt(dest string, perm fs.FileMode) (*File, error) {
 	return t.create(dest, filepath.Base(dest), perm, false)
 }
 
+// CreateGuarded is CreateAt for a file that, like an output, Commit
+// replaces only when forced if it exists with other bytes (a generated
+// project beside the outputs, say).
+func (t *Tx) CreateGuarded(dest string, perm fs.FileMode) (*File, error) {
+	f, err := t.create(dest, filepath.Base(dest), perm, false)
+	if f != nil {
+		f.guarded = true
+	}
+	return f, err
+}
+
 func (t *Tx) create(dest, name string, perm fs.FileMode, hashed bool) (*File, error) {
 	existing, err := regular(dest)
 	if err != nil {
@@ -217,7 +240,7 @@ func (t *Tx) Commit(force bool) error {
 		return errors.New("output transaction already committed")
 	}
 	var moves []*File
-	var conflicts []string
+	var conflicts, others []string
 	for _, f := range t.staged {
 		if f.f != nil {
 			return fmt.Errorf("writing %s: still open at commit", f.dest)
@@ -229,14 +252,19 @@ func (t *Tx) Commit(force bool) error {
 		if err != nil {
 			return err
 		}
-		if exists && f.inDir() && !force {
+		switch {
+		case !exists || force:
+		case f.inDir():
 			conflicts = append(conflicts, f.name)
+		case f.guarded:
+			others = append(others, f.dest)
 		}
 		moves = append(moves, f)
 	}
-	if len(conflicts) > 0 {
+	if len(conflicts) > 0 || len(others) > 0 {
 		slices.Sort(conflicts)
-		return &ConflictError{Dir: t.dir, Files: conflicts}
+		slices.Sort(others)
+		return &ConflictError{Dir: t.dir, Files: conflicts, Others: others}
 	}
 	// Outputs first, then the files beside the manifest in the order
 	// they were staged: the lock last.
@@ -378,6 +406,7 @@ type File struct {
 	perm    fs.FileMode
 	existed bool
 	output  bool
+	guarded bool // CreateGuarded: a conflict like an output
 
 	sum       string
 	unchanged bool
