@@ -106,8 +106,14 @@ type Problem struct {
 }
 
 // String is the problem as verify prints it: the file quoted when it has
-// a character that is not printable (see quote.Name).
-func (p Problem) String() string { return quote.Name(p.File) + ": " + p.Msg }
+// a character that is not printable (see quote.Name), and the kind of a
+// signature problem last, in brackets, as --output json names it.
+func (p Problem) String() string {
+	if p.Kind != "" {
+		return quote.Name(p.File) + ": " + p.Msg + " [" + p.Kind + "]"
+	}
+	return quote.Name(p.File) + ": " + p.Msg
+}
 
 // Expect is what a build report says of an archive that Verify compares
 // with its package manifest.
