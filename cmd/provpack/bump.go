@@ -75,7 +75,7 @@ Example:
 			}
 			fmt.Fprintf(c.App.Writer, "%s: %s → %s\n", res.Package, res.From, res.To)
 			if res.LockUpdated {
-				fmt.Fprintf(c.App.ErrWriter, "recorded in %s\n", manifest.DefaultLockName)
+				fmt.Fprintf(c.App.ErrWriter, "the bump is recorded in %s as pending, with its reason if any, until the next build --release\n", manifest.DefaultLockName)
 			}
 			return nil
 		},
