@@ -73,6 +73,9 @@ func buildOptions(c *cli.Context) (pkgbuild.Options, error) {
 			return opt, err
 		}
 	}
+	if opt.Reason != "" && opt.Bump == "" {
+		return opt, usagef("--reason explains a --bump: give --bump patch, minor or major with it (or record a reason with provpack bump PACKAGE --patch --reason TEXT)")
+	}
 	return opt, nil
 }
 
