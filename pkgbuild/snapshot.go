@@ -2,6 +2,8 @@ package pkgbuild
 
 import (
 	"context"
+	"errors"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -17,6 +19,9 @@ import (
 // report.json), which is planned without building: what the next build
 // would write.
 func Snapshot(ctx context.Context, path string) (*diff.Snapshot, error) {
+	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+		return nil, diff.NotExist(path)
+	}
 	if m, ok := manifestPath(path); ok {
 		pl, err := Load(ctx, m, Options{})
 		if err != nil {

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"slices"
 	"syscall"
@@ -117,6 +118,9 @@ func (c config) walkFile(path string, fn walkFunc, sig *sigState) (manifest.Form
 // without blocking on a FIFO.
 func openArchive(path string) (*os.File, int64, error) {
 	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, 0, notExist(path)
+	}
 	if err != nil {
 		return nil, 0, err
 	}
@@ -136,6 +140,14 @@ func openArchive(path string) (*os.File, int64, error) {
 	}
 	return f, st.Size(), nil
 }
+
+// notExist is the error for an archive that does not exist: it says so
+// without the system's "open X: no such file or directory", and is still
+// fs.ErrNotExist to errors.Is.
+type notExist string
+
+func (e notExist) Error() string { return string(e) + " does not exist" }
+func (e notExist) Unwrap() error { return fs.ErrNotExist }
 
 // walkFunc receives one member: its name, its size, and a reader of its
 // bytes that is valid only during the call. It need not read to the

@@ -1,7 +1,11 @@
 package diff
 
 import (
+	"bytes"
+	"encoding/json"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -36,21 +40,35 @@ type SnapshotPackage struct {
 // a release lock may be.
 const maxSnapshot = manifest.MaxLockSize
 
+// compares is what diff takes, for messages.
+const compares = "diff compares build output directories, report.json files, provpack.lock files and manifests (provpack.yaml)"
+
+// NotExist is the error for an argument of diff that does not exist.
+func NotExist(path string) error {
+	return fmt.Errorf("%s does not exist; %s", path, compares)
+}
+
 // LoadSnapshot reads a build output directory (its report.json), a
 // report.json, or a release lock.
 func LoadSnapshot(path string) (*Snapshot, error) {
 	st, err := os.Stat(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, NotExist(path)
+	}
 	if err != nil {
 		return nil, err
 	}
 	if st.IsDir() {
 		if _, err := os.Stat(filepath.Join(path, "report.json")); err != nil {
-			return nil, fmt.Errorf("%s has no report.json; give a provpack build output directory, a report.json or a provpack.lock", path)
+			return nil, fmt.Errorf("%s has no report.json or provpack.yaml; give a provpack build output directory, a report.json, a provpack.lock or a manifest", path)
 		}
 		path = filepath.Join(path, "report.json")
 	}
 	data, err := boundedread.File(path, maxSnapshot)
 	if err != nil {
+		return nil, err
+	}
+	if err := snapshotLike(path, data); err != nil {
 		return nil, err
 	}
 	if strings.Contains(string(data[:min(len(data), 200)]), `"lockVersion"`) {
@@ -69,6 +87,47 @@ func LoadSnapshot(path string) (*Snapshot, error) {
 		s.Packages = append(s.Packages, SnapshotPackage{Name: p.Name, Version: p.Version, Files: p.Files, Settings: p.Settings})
 	}
 	return s, nil
+}
+
+// snapshotLike refuses a file that is neither a report.json nor a lock
+// (an archive, a certificate, report.md, another JSON document) with a
+// message saying what diff takes, rather than a JSON syntax error. A JSON
+// object with a lockVersion or a schemaVersion is left to the readers,
+// which name what is wrong with it.
+func snapshotLike(path string, data []byte) error {
+	trimmed := bytes.TrimLeft(bytes.TrimPrefix(data, []byte("\uFEFF")), " \t\r\n")
+	if len(trimmed) > 0 && trimmed[0] == '{' {
+		var head struct {
+			LockVersion   json.RawMessage `json:"lockVersion"`
+			SchemaVersion json.RawMessage `json:"schemaVersion"`
+		}
+		if json.Unmarshal(data, &head) != nil || head.LockVersion != nil || head.SchemaVersion != nil {
+			return nil
+		}
+	}
+	if len(trimmed) == 0 {
+		return fmt.Errorf("%s is empty; %s", path, compares)
+	}
+	hint := ""
+	if looksLikeArchive(path, data) {
+		hint = " (for an archive, use provpack inspect)"
+	}
+	return fmt.Errorf("%s is not a build output directory, report.json, provpack.lock or manifest; diff compares those%s", path, hint)
+}
+
+// looksLikeArchive says whether data is a cabinet or a zstd stream, or
+// path is named like a package archive.
+func looksLikeArchive(path string, data []byte) bool {
+	if bytes.HasPrefix(data, []byte("MSCF")) || bytes.HasPrefix(data, []byte{0x28, 0xB5, 0x2F, 0xFD}) {
+		return true
+	}
+	name := strings.ToLower(path)
+	for _, ext := range []string{".cab", ".spkg", ".spkr", ".spku", ".zst"} {
+		if strings.HasSuffix(name, ext) {
+			return true
+		}
+	}
+	return false
 }
 
 func snapshotFromLock(path string, l *manifest.Lock) *Snapshot {

@@ -82,3 +82,45 @@ func TestLoadSnapshotRefuses(t *testing.T) {
 		t.Error("a report of another schema version was read")
 	}
 }
+
+// TestLoadSnapshotNotASnapshot: a file that is neither a report.json nor
+// a lock, or a path that does not exist, is refused with a message
+// saying what diff compares, not a JSON syntax error; an archive gets a
+// pointer to inspect.
+func TestLoadSnapshotNotASnapshot(t *testing.T) {
+	dir := t.TempDir()
+	files := map[string]string{
+		"a.cab":       "MSCF\x00\x00\x00\x00",
+		"chain.pem":   "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n",
+		"report.md":   "# provpack build report\n",
+		"other.json":  `{"archive": "x.cab"}`,
+		"empty.json":  " \n",
+		"array.json":  `[1, 2]`,
+		"future.json": `{"schemaVersion": 99}`,
+	}
+	for name, data := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(data), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for name, want := range map[string]string{
+		"a.cab":       "a.cab is not a build output directory, report.json, provpack.lock or manifest; diff compares those (for an archive, use provpack inspect)",
+		"chain.pem":   "chain.pem is not a build output directory, report.json, provpack.lock or manifest; diff compares those",
+		"report.md":   "report.md is not a build output directory",
+		"other.json":  "other.json is not a build output directory",
+		"array.json":  "array.json is not a build output directory",
+		"empty.json":  "empty.json is empty; diff compares build output directories",
+		"future.json": "schemaVersion 99 is not one this provpack reads",
+		"nosuch":      "nosuch does not exist; diff compares build output directories, report.json files, provpack.lock files and manifests",
+	} {
+		path := filepath.Join(dir, name)
+		_, err := LoadSnapshot(path)
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: %v; want %q", name, err, want)
+			continue
+		}
+		if name != "a.cab" && strings.Contains(err.Error(), "inspect") {
+			t.Errorf("%s: %v points to inspect, but it is no archive", name, err)
+		}
+	}
+}

@@ -34,6 +34,9 @@ type Inspection struct {
 // settings of its provisioning files, each parsed as it streams by. When
 // ctx is done it parses no more and returns ctx.Err().
 func Inspect(ctx context.Context, path string) (*Inspection, error) {
+	if _, err := os.Lstat(path); errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("%s does not exist; inspect takes a package archive (.cab, .spkg or .tar.zst)", path)
+	}
 	settings := []report.Setting{}
 	ai, err := archive.Inspect(path, func(name string, data []byte) {
 		if ctx.Err() != nil {
@@ -71,6 +74,9 @@ type Options struct {
 // When ctx is done it stops between archives and returns ctx.Err().
 func Verify(ctx context.Context, path string, opt Options) ([]archive.Problem, error) {
 	st, err := os.Stat(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("%s does not exist; verify takes a package archive (.cab, .spkg or .tar.zst) or a provpack build output directory", path)
+	}
 	if err != nil {
 		return nil, err
 	}
