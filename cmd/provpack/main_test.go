@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"crypto/x509"
 	"flag"
 	"fmt"
 	"io/fs"
@@ -13,6 +14,7 @@ import (
 	"testing"
 
 	"github.com/rogpeppe/go-internal/testscript"
+	"software.sslmate.com/src/go-pkcs12"
 
 	"github.com/provpack/provpack/internal/testutil"
 )
@@ -52,16 +54,20 @@ func TestScripts(t *testing.T) {
 		},
 		Cmds: map[string]func(*testscript.TestScript, bool, []string){
 			// pki NAME DIR writes a throwaway code-signing hierarchy into
-			// DIR: root.pem, chain.pem (leaf, intermediate) and key.pem
-			// (the leaf's, PKCS#8 RSA).
+			// DIR: root.pem, chain.pem (leaf, intermediate), key.pem
+			// (the leaf's, PKCS#8 RSA) and signer.pfx (key and chain,
+			// password s3cret).
 			"pki": func(ts *testscript.TestScript, neg bool, args []string) {
 				if neg || len(args) != 2 {
 					ts.Fatalf("usage: pki NAME DIR")
 				}
 				dir := ts.MkAbs(args[1])
 				ts.Check(os.MkdirAll(dir, 0o755))
-				_, err := testutil.WritePKI(dir, args[0], false)
+				p, err := testutil.WritePKI(dir, args[0], false)
 				ts.Check(err)
+				pfx, err := pkcs12.Modern.Encode(p.Key, p.Leaf, []*x509.Certificate{p.Intermediate}, "s3cret")
+				ts.Check(err)
+				ts.Check(os.WriteFile(filepath.Join(dir, "signer.pfx"), pfx, 0o600))
 			},
 			// treehash DIR OUT writes one line per file under DIR with its
 			// SHA-256 (and per symlink with its target), to compare a tree

@@ -294,13 +294,14 @@ func codeSigningUsage(c *x509.Certificate) error {
 	return nil
 }
 
-// LoadRoots reads trusted root certificates from PEM files.
+// LoadRoots reads trusted root certificates from PEM files (verify
+// --trust, which its errors name).
 func LoadRoots(paths []string) (*x509.CertPool, error) {
 	pool := x509.NewCertPool()
 	for _, p := range paths {
-		certs, err := LoadChain(p)
+		certs, err := loadCerts(p, true)
 		if err != nil {
-			return nil, fmt.Errorf("--trust: %w", err)
+			return nil, err
 		}
 		for _, c := range certs {
 			pool.AddCert(c)

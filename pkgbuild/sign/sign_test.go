@@ -20,6 +20,8 @@ import (
 	"testing"
 	"time"
 
+	"software.sslmate.com/src/go-pkcs12"
+
 	"github.com/provpack/provpack/internal/testutil"
 	"github.com/provpack/provpack/pkgbuild/cab"
 	"github.com/provpack/provpack/pkgbuild/sign"
@@ -153,14 +155,85 @@ func TestSignVerifyECDSA(t *testing.T) {
 func TestLoadErrors(t *testing.T) {
 	pki := testutil.NewPKI(t, "Load", false)
 	other := testutil.NewPKI(t, "Other", false)
-	if _, err := sign.LoadPEM(pki.ChainPEM, other.KeyPEM); err == nil || !strings.Contains(err.Error(), "does not belong to the first certificate") {
-		t.Errorf("mismatched key: %v", err)
+	// A key of none of the certificates is not told to reorder them.
+	want := "the private key " + other.KeyPEM + " belongs to none of the certificates in " + pki.ChainPEM + "; give the key of the signing certificate (CN=Load Signer,O=Contoso) with --sign-key"
+	if _, err := sign.LoadPEM(pki.ChainPEM, other.KeyPEM); err == nil || err.Error() != want {
+		t.Errorf("mismatched key: %v; want %s", err, want)
+	}
+	// The signing certificate after the intermediate: reorder.
+	rev := filepath.Join(t.TempDir(), "rev.pem")
+	var b []byte
+	for _, c := range []*x509.Certificate{pki.Intermediate, pki.Leaf} {
+		b = append(b, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: c.Raw})...)
+	}
+	if err := os.WriteFile(rev, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := sign.LoadPEM(rev, pki.KeyPEM); err == nil || !strings.Contains(err.Error(), "belongs to certificate 2 (CN=Load Signer,O=Contoso), not to the first") || !strings.HasSuffix(err.Error(), "put the signing certificate first") {
+		t.Errorf("chain in the wrong order: %v", err)
 	}
 	if _, err := sign.LoadPEM(pki.KeyPEM, pki.KeyPEM); err == nil || !strings.Contains(err.Error(), "is a private key") {
 		t.Errorf("key as chain: %v", err)
 	}
 	if _, err := sign.LoadPEM(pki.ChainPEM, pki.ChainPEM); err == nil || !strings.Contains(err.Error(), "no PEM private key") {
 		t.Errorf("chain as key: %v", err)
+	}
+}
+
+// TestLoadPKCS12Errors: a PEM file, a file that is no PKCS#12 at all, a
+// missing password and a wrong one each say what they are and what to
+// give instead.
+func TestLoadPKCS12Errors(t *testing.T) {
+	pki := testutil.NewPKI(t, "P12", false)
+	dir := t.TempDir()
+	pfx, err := pkcs12.Modern.Encode(pki.Key, pki.Leaf, []*x509.Certificate{pki.Intermediate}, "s3cret")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p12 := filepath.Join(dir, "signer.pfx")
+	garbage := filepath.Join(dir, "garbage.pfx")
+	for path, data := range map[string][]byte{p12: pfx, garbage: []byte("\x00\x01not a pfx")} {
+		if err := os.WriteFile(path, data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := sign.LoadPKCS12(p12, "s3cret"); err != nil {
+		t.Fatalf("the right password: %v", err)
+	}
+	for _, c := range []struct{ path, password, want string }{
+		{pki.ChainPEM, "", pki.ChainPEM + " is PEM, not a PKCS#12 (.pfx) file: give it with --sign-cert (and the key with --sign-key)"},
+		{pki.KeyPEM, "", pki.KeyPEM + " is a PEM private key, not a PKCS#12 (.pfx) file: give it with --sign-key (and the certificates with --sign-cert)"},
+		{garbage, "", garbage + " is not a PKCS#12 (.pfx) file; "},
+		{p12, "", p12 + " is password-protected and PROVPACK_SIGN_PASSWORD is not set; set it to the file's password"},
+		{p12, "wrong", p12 + ": wrong password; set PROVPACK_SIGN_PASSWORD to the file's password"},
+		{filepath.Join(dir, "nosuch.pfx"), "", "the PKCS#12 file " + filepath.Join(dir, "nosuch.pfx") + " does not exist"},
+	} {
+		_, err := sign.LoadPKCS12(c.path, c.password)
+		if err == nil || !strings.HasPrefix(err.Error(), c.want) || strings.Contains(err.Error(), "asn1") {
+			t.Errorf("%s, password %q: %v; want %s", filepath.Base(c.path), c.password, err, c.want)
+		}
+	}
+}
+
+// TestLoadRootsErrors: what is wrong with a --trust file is said of
+// --trust, never of a signing chain or its flags.
+func TestLoadRootsErrors(t *testing.T) {
+	pki := testutil.NewPKI(t, "Roots", false)
+	if _, err := sign.LoadRoots([]string{pki.RootPEM}); err != nil {
+		t.Fatal(err)
+	}
+	missing := filepath.Join(pki.Dir, "nosuch.pem")
+	for path, want := range map[string]string{
+		pki.KeyPEM: "--trust takes PEM CA certificates; " + pki.KeyPEM + " holds a private key",
+		missing:    "--trust: " + missing + " does not exist; --trust takes PEM CA certificates",
+	} {
+		_, err := sign.LoadRoots([]string{pki.RootPEM, path})
+		if err == nil || err.Error() != want {
+			t.Errorf("%s: %v; want %s", filepath.Base(path), err, want)
+		}
+		if err != nil && (strings.Contains(err.Error(), "chain") || strings.Contains(err.Error(), "--sign-")) {
+			t.Errorf("%s: %v speaks of signing", filepath.Base(path), err)
+		}
 	}
 }
 
@@ -220,7 +293,7 @@ func TestOpenSSLAndOsslsigncode(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := sign.SignCabinet(context.Background(), s, make([]byte, 32), sign.SignOptions{}); err == nil || !strings.Contains(err.Error(), "is not a RSA signature of the digest") {
+	if _, err := sign.SignCabinet(context.Background(), s, make([]byte, 32), sign.SignOptions{}); err == nil || !strings.Contains(err.Error(), "is not an RSA signature of the digest") {
 		t.Errorf("bad command: %v", err)
 	}
 	s, _ = sign.NewCommandSigner(pki.ChainPEM, "echo broken >&2; exit 3")

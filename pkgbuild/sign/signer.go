@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"os/exec"
 	"runtime"
@@ -59,6 +60,9 @@ const maxKeyFile = 1 << 20
 
 func readSmall(path, what string) ([]byte, error) {
 	f, err := os.Open(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, notExistError{what, path}
+	}
 	if err != nil {
 		return nil, fmt.Errorf("reading the %s: %w", what, err)
 	}
@@ -80,14 +84,38 @@ func readSmall(path, what string) ([]byte, error) {
 	return b, nil
 }
 
+// notExistError is a key or certificate file that does not exist; it is
+// fs.ErrNotExist to errors.Is.
+type notExistError struct{ what, path string }
+
+func (e notExistError) Error() string {
+	return fmt.Sprintf("the %s %s does not exist", e.what, e.path)
+}
+func (e notExistError) Unwrap() error { return fs.ErrNotExist }
+
 // LoadChain reads a PEM file of certificates, the signing certificate
 // first and then the intermediates towards the root.
 func LoadChain(path string) ([]*x509.Certificate, error) {
-	data, err := readSmall(path, "certificate chain")
-	if err != nil {
+	return loadCerts(path, false)
+}
+
+// loadCerts reads a PEM file of certificates: a signing chain, or for
+// trust the roots of verify --trust, whose messages say so.
+func loadCerts(path string, trust bool) ([]*x509.Certificate, error) {
+	what := "certificate chain"
+	if trust {
+		what = "trusted certificates"
+	}
+	data, err := readSmall(path, what)
+	switch {
+	case trust && errors.Is(err, fs.ErrNotExist):
+		return nil, fmt.Errorf("--trust: %s does not exist; --trust takes PEM CA certificates", path)
+	case trust && err != nil:
+		return nil, fmt.Errorf("--trust: %w", err)
+	case err != nil:
 		return nil, err
 	}
-	var chain []*x509.Certificate
+	var certs []*x509.Certificate
 	for n := 1; ; n++ {
 		var b *pem.Block
 		b, data = pem.Decode(data)
@@ -96,20 +124,29 @@ func LoadChain(path string) ([]*x509.Certificate, error) {
 		}
 		if b.Type != "CERTIFICATE" {
 			if strings.Contains(b.Type, "PRIVATE KEY") {
+				if trust {
+					return nil, fmt.Errorf("--trust takes PEM CA certificates; %s holds a private key", path)
+				}
 				return nil, fmt.Errorf("%s: block %d is a private key; give the certificates with --sign-cert and the key with --sign-key", path, n)
 			}
 			continue
 		}
 		c, err := x509.ParseCertificate(b.Bytes)
 		if err != nil {
+			if trust {
+				return nil, fmt.Errorf("--trust: %s: certificate %d: %w", path, n, err)
+			}
 			return nil, fmt.Errorf("%s: certificate %d: %w", path, n, err)
 		}
-		chain = append(chain, c)
+		certs = append(certs, c)
 	}
-	if len(chain) == 0 {
+	if len(certs) == 0 {
+		if trust {
+			return nil, fmt.Errorf("--trust takes PEM CA certificates; %s holds none (-----BEGIN CERTIFICATE-----)", path)
+		}
 		return nil, fmt.Errorf("%s: no PEM certificate (-----BEGIN CERTIFICATE-----) found", path)
 	}
-	return chain, nil
+	return certs, nil
 }
 
 // LoadPEM reads a signer from a PEM certificate chain (leaf first) and a
@@ -144,7 +181,7 @@ func LoadPEM(certFile, keyFile string) (*Signer, error) {
 	if key == nil {
 		return nil, fmt.Errorf("%s: no PEM private key (-----BEGIN ... PRIVATE KEY-----) found", keyFile)
 	}
-	return newSigner(chain, key, "key", certFile+" and "+keyFile)
+	return newSigner(chain, key, "key", certFile, keyFile)
 }
 
 func parseKey(der []byte) (crypto.Signer, error) {
@@ -171,27 +208,75 @@ func LoadPKCS12(path, password string) (*Signer, error) {
 		return nil, err
 	}
 	k, leaf, cas, err := pkcs12.DecodeChain(data, password)
-	if err != nil {
-		if errors.Is(err, pkcs12.ErrIncorrectPassword) {
-			return nil, fmt.Errorf("%s: wrong password; set PROVPACK_SIGN_PASSWORD to the file's password", path)
-		}
+	switch {
+	case err == nil:
+	case errors.Is(err, pkcs12.ErrIncorrectPassword) && password == "":
+		return nil, fmt.Errorf("%s is password-protected and PROVPACK_SIGN_PASSWORD is not set; set it to the file's password", path)
+	case errors.Is(err, pkcs12.ErrIncorrectPassword):
+		return nil, fmt.Errorf("%s: wrong password; set PROVPACK_SIGN_PASSWORD to the file's password", path)
+	case bytes.Contains(data, []byte("-----BEGIN ")):
+		return nil, pemNotPKCS12(path, data)
+	case !looksPKCS12(data):
+		return nil, fmt.Errorf("%s is not a PKCS#12 (.pfx) file; --sign-pkcs12 takes one holding the signing key and its certificates (openssl pkcs12 -export writes one), or give PEM files with --sign-cert and --sign-key", path)
+	default:
 		return nil, fmt.Errorf("%s: reading PKCS#12: %w", path, err)
 	}
 	key, ok := k.(crypto.Signer)
 	if !ok {
 		return nil, fmt.Errorf("%s: unsupported private key type %T", path, k)
 	}
-	return newSigner(append([]*x509.Certificate{leaf}, cas...), key, "key", path)
+	return newSigner(append([]*x509.Certificate{leaf}, cas...), key, "key", path, path)
+}
+
+// pemNotPKCS12 is the error for a PEM file given as PKCS#12: it says
+// which flag takes what the file holds.
+func pemNotPKCS12(path string, data []byte) error {
+	var cert, key bool
+	for {
+		var b *pem.Block
+		if b, data = pem.Decode(data); b == nil {
+			break
+		}
+		cert = cert || b.Type == "CERTIFICATE"
+		key = key || strings.HasSuffix(b.Type, "PRIVATE KEY")
+	}
+	switch {
+	case cert && key:
+		return fmt.Errorf("%s is PEM, not a PKCS#12 (.pfx) file: give its certificates in a file with --sign-cert and its key in another with --sign-key", path)
+	case key:
+		return fmt.Errorf("%s is a PEM private key, not a PKCS#12 (.pfx) file: give it with --sign-key (and the certificates with --sign-cert)", path)
+	}
+	return fmt.Errorf("%s is PEM, not a PKCS#12 (.pfx) file: give it with --sign-cert (and the key with --sign-key)", path)
+}
+
+// looksPKCS12 says whether data starts as a PKCS#12 PFX does: a SEQUENCE
+// (DER, or BER of indefinite length) whose first element is the version,
+// INTEGER 3. A file that does not is no PKCS#12 file at all, rather than
+// a damaged one.
+func looksPKCS12(data []byte) bool {
+	if len(data) < 2 || data[0] != 0x30 {
+		return false
+	}
+	off := 2
+	if n := data[1]; n > 0x80 {
+		off += int(n & 0x7f)
+	}
+	return len(data) >= off+3 && data[off] == 0x02 && data[off+1] == 0x01 && data[off+2] == 0x03
 }
 
 // newSigner checks that key belongs to the leaf and that provpack can
-// sign with it.
-func newSigner(chain []*x509.Certificate, key crypto.Signer, via, where string) (*Signer, error) {
+// sign with it. certFile and keyFile name where the chain and the key
+// came from (the same file for PKCS#12).
+func newSigner(chain []*x509.Certificate, key crypto.Signer, via, certFile, keyFile string) (*Signer, error) {
+	where := certFile
+	if keyFile != certFile {
+		where = certFile + " and " + keyFile
+	}
 	if err := usableKey(key.Public()); err != nil {
 		return nil, fmt.Errorf("%s: %w", where, err)
 	}
 	if !samePublic(chain[0].PublicKey, key.Public()) {
-		return nil, fmt.Errorf("%s: the private key does not belong to the first certificate (%s); put the signing certificate first", where, chain[0].Subject)
+		return nil, keyMismatch(chain, key.Public(), certFile, keyFile)
 	}
 	// Refused now, not after every archive is signed with it: Windows and
 	// verify --trust refuse the signatures of such a certificate.
@@ -199,6 +284,21 @@ func newSigner(chain []*x509.Certificate, key crypto.Signer, via, where string) 
 		return nil, fmt.Errorf("%s: %w", where, err)
 	}
 	return &Signer{Chain: chain, Key: key, via: via}, nil
+}
+
+// keyMismatch is the error for a key that does not belong to the first
+// certificate of chain: "put the signing certificate first" only when it
+// belongs to a later one.
+func keyMismatch(chain []*x509.Certificate, pub crypto.PublicKey, certFile, keyFile string) error {
+	for i, c := range chain[1:] {
+		if samePublic(c.PublicKey, pub) {
+			return fmt.Errorf("%s: the private key %s belongs to certificate %d (%s), not to the first (%s); put the signing certificate first", certFile, keyFile, i+2, c.Subject, chain[0].Subject)
+		}
+	}
+	if keyFile == certFile {
+		return fmt.Errorf("%s: the private key belongs to none of the file's certificates", certFile)
+	}
+	return fmt.Errorf("the private key %s belongs to none of the certificates in %s; give the key of the signing certificate (%s) with --sign-key", keyFile, certFile, chain[0].Subject)
 }
 
 func usableKey(pub crypto.PublicKey) error {
@@ -310,7 +410,7 @@ func (k *commandKey) SignContext(ctx context.Context, digest []byte, opts crypto
 	}
 	sig := bytes.Clone(out.Bytes())
 	if err := checkSignature(k.pub, crypto.SHA256, digest, sig); err != nil {
-		return nil, fmt.Errorf("signing command %q: its output is not a %s signature of the digest by the certificate's key (%v); it must print the raw signature (PKCS#1 v1.5 for RSA, ASN.1 for ECDSA) made with the key of the first certificate in --sign-cert", k.command, keyType, err)
+		return nil, fmt.Errorf("signing command %q: its output is not an %s signature of the digest by the certificate's key (%v); it must print the raw signature (PKCS#1 v1.5 for RSA, ASN.1 for ECDSA) made with the key of the first certificate in --sign-cert", k.command, keyType, err)
 	}
 	return sig, nil
 }
