@@ -93,9 +93,13 @@ func analyzePackage(pl *Plan, p *PackagePlan) []Finding {
 		}
 		if !changed && len(p.Removed) == 0 && update != nil {
 			at := p.src.At("version")
+			overwrite := "overwrite"
+			if update.SettingCount == 1 {
+				overwrite = "overwrites"
+			}
 			out = append(out, planFinding(pl.Manifest, p.Name, at, &RuleBumpNoChange,
-				"package %s: version %s → %s but no provisioning file changed; every device re-runs %s and its %d settings overwrite what users changed since: if the bump is for other content that is intended, otherwise keep %s",
-				p.Name, p.OldVersion, p.Version, update.Name, update.SettingCount, p.OldVersion))
+				"package %s: version %s → %s but no provisioning file changed; every device re-runs %s and its %s %s what users changed since: if the bump is for other content that is intended, otherwise keep %s",
+				p.Name, p.OldVersion, p.Version, update.Name, report.Plural(update.SettingCount, "setting"), overwrite, p.OldVersion))
 		}
 	}
 	return out

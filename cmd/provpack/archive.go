@@ -51,7 +51,9 @@ Example:
 			// Everything but sizes and hashes comes from the archive:
 			// shown quoted when a character is not printable (q).
 			w := c.App.Writer
-			fmt.Fprintf(w, "archive  %s (%s, %d bytes)\nsha256   %s\n", q(in.Archive), in.Format, in.Size, in.SHA256)
+			var f fields
+			f.add("archive", fmt.Sprintf("%s (%s, %d bytes)", q(in.Archive), in.Format, in.Size))
+			f.add("sha256", in.SHA256)
 			if p := in.Package; p != nil {
 				name := p.Name
 				if p.Identity != "" {
@@ -59,26 +61,30 @@ Example:
 					// (Owner.Component[.SubComponent][_Lang_…][_RES_…])
 					name = p.Identity
 				}
-				fmt.Fprintf(w, "package  %s %s\nguid     %s\nowner    %s\ntarget   %s\nimage    %s\n", q(name), q(p.Version), q(p.GUID), q(string(p.Owner)), q(p.Target), q(p.Image))
+				f.add("package", q(name)+" "+q(p.Version))
+				// A package of Microsoft's records no GUID or image.
+				f.addSet("guid", p.GUID)
+				f.addSet("owner", string(p.Owner))
+				f.addSet("target", p.Target)
+				f.addSet("image", p.Image)
 				if p.Company != "" {
-					fmt.Fprintf(w, "company  %s\ncomponent %s\n", q(p.Company), q(p.Name))
-					if p.SubComponent != "" {
-						fmt.Fprintf(w, "subcomponent %s\n", q(p.SubComponent))
-					}
-					for _, kv := range [][2]string{{"culture", p.Culture}, {"resolution", p.Resolution}, {"partition", p.Partition}} {
-						if kv[1] != "" {
-							fmt.Fprintf(w, "%-8s %s\n", kv[0], q(kv[1]))
-						}
-					}
-					fmt.Fprintf(w, "cpu      %s\nrelease  %s\n", q(p.CPU), q(p.ReleaseType))
+					f.add("company", q(p.Company))
+					f.add("component", q(p.Name))
+					f.addSet("subcomponent", p.SubComponent)
+					f.addSet("culture", p.Culture)
+					f.addSet("resolution", p.Resolution)
+					f.addSet("partition", p.Partition)
+					f.addSet("cpu", p.CPU)
+					f.addSet("release", p.ReleaseType)
 				}
 			} else {
-				fmt.Fprintln(w, "package  (no package manifest)")
+				f.add("package", "(no package manifest)")
 			}
-			printSignature(w, in.Signature)
+			signatureFields(&f, in.Signature)
 			if p := in.Package; p != nil && p.Target == string(manifest.TargetW10M) {
-				printCatalogSignature(w, in.CatalogSignature)
+				catalogSignatureField(&f, in.CatalogSignature)
 			}
+			f.print(w)
 			fmt.Fprintln(w, "\nmembers:")
 			tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 			for _, m := range in.Members {
@@ -220,32 +226,65 @@ func q(name string) string { return quote.Name(name) }
 // through, the whole line quoted.
 func oneLine(s string) string { return quote.Name(s) }
 
-// printCatalogSignature shows the signature of a w10m package's
-// content.cat in inspect's text output, on one line.
-func printCatalogSignature(w io.Writer, s *archive.Signature) {
-	if s == nil {
-		fmt.Fprintln(w, "catalog  unsigned")
-		return
+// fields are the "label value" lines at the head of inspect's text
+// output, the values aligned after the longest label.
+type fields [][2]string
+
+// add adds a line whose value is shown as it is.
+func (f *fields) add(label, value string) { *f = append(*f, [2]string{label, value}) }
+
+// addSet adds a line for a name from the archive, shown with q, unless
+// it is empty.
+func (f *fields) addSet(label, value string) {
+	if value != "" {
+		f.add(label, q(value))
 	}
-	state := "valid"
-	if !s.Valid {
-		state = "INVALID: " + s.Problem
-	}
-	fmt.Fprintf(w, "catalog  signed %s by %s (issuer %s, serial %s, %s)\n", q(state), q(s.Subject), q(s.Issuer), q(s.Serial), q(s.DigestAlgorithm))
 }
 
-// printSignature shows an archive's signature in inspect's text output.
-func printSignature(w io.Writer, s *archive.Signature) {
+// minLabelWidth keeps the value column where it has always been when
+// every label is short.
+const minLabelWidth = 8
+
+func (f fields) print(w io.Writer) {
+	width := minLabelWidth
+	for _, kv := range f {
+		width = max(width, len(kv[0]))
+	}
+	for _, kv := range f {
+		fmt.Fprintf(w, "%-*s %s\n", width, kv[0], kv[1])
+	}
+}
+
+// catalogSignatureField shows the signature of a w10m package's
+// content.cat in inspect's text output, on one line.
+func catalogSignatureField(f *fields, s *archive.Signature) {
 	if s == nil {
-		fmt.Fprintln(w, "signed   no")
+		f.add("catalog", "unsigned")
 		return
 	}
 	state := "valid"
 	if !s.Valid {
 		state = "INVALID: " + s.Problem
 	}
-	fmt.Fprintf(w, "signed   %s\nsigner   %s\nissuer   %s\nserial   %s\ndigest   %s\n", q(state), q(s.Subject), q(s.Issuer), q(s.Serial), q(s.DigestAlgorithm))
+	f.add("catalog", fmt.Sprintf("signed %s by %s (issuer %s, serial %s, %s)", q(state), q(s.Subject), q(s.Issuer), q(s.Serial), q(s.DigestAlgorithm)))
+}
+
+// signatureFields shows an archive's signature in inspect's text output.
+func signatureFields(f *fields, s *archive.Signature) {
+	if s == nil {
+		f.add("signed", "no")
+		return
+	}
+	state := "valid"
+	if !s.Valid {
+		state = "INVALID: " + s.Problem
+	}
+	f.add("signed", q(state))
+	f.add("signer", q(s.Subject))
+	f.add("issuer", q(s.Issuer))
+	f.add("serial", q(s.Serial))
+	f.add("digest", q(s.DigestAlgorithm))
 	if s.SigningTime != nil {
-		fmt.Fprintf(w, "signed at %s\n", s.SigningTime.Format(time.RFC3339))
+		f.add("signed at", s.SigningTime.Format(time.RFC3339))
 	}
 }

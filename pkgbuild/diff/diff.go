@@ -422,7 +422,7 @@ func (d *Diff) Markdown() string {
 			changed++
 		}
 	}
-	fmt.Fprintf(&b, "%s changed, %d added, %d removed. Settings that did not change are not listed.\n", plural(changed, "package"), added, removed)
+	fmt.Fprintf(&b, "%s changed, %d added, %d removed. Settings that did not change are not listed.\n", report.Plural(changed, "package"), added, removed)
 	for _, p := range d.Packages {
 		fmt.Fprintf(&b, "\n### %s %s", q(p.Name), report.Arrow(q(p.OldVersion), q(p.NewVersion)))
 		if p.Status != "changed" {
@@ -457,11 +457,4 @@ func (d *Diff) Markdown() string {
 		}
 	}
 	return b.String()
-}
-
-func plural(n int, word string) string {
-	if n == 1 {
-		return "1 " + word
-	}
-	return fmt.Sprintf("%d %ss", n, word)
 }

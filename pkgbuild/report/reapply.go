@@ -100,7 +100,7 @@ func (r *Reapply) Text() string {
 	}
 	fmt.Fprintf(&b, "\ncold boot or factory reset of %s %s: everything runs, in this order\n", r.Image, r.Release)
 	for i, f := range r.ColdBoot {
-		fmt.Fprintf(&b, "%3d. %-44s %-7s %d settings\n", i+1, f.File, f.Class, f.SettingCount)
+		fmt.Fprintf(&b, "%3d. %-44s %-7s %s\n", i+1, f.File, f.Class, Plural(f.SettingCount, "setting"))
 	}
 	fmt.Fprintf(&b, "\norder: %s\n", r.Order)
 	if len(r.Flags) > 0 {

@@ -410,6 +410,14 @@ func (p *Package) AppendMarkdown(b []byte) []byte {
 	return b
 }
 
+// Plural is n and word, with an s unless n is 1: "1 setting", "3 settings".
+func Plural(n int, word string) string {
+	if n == 1 {
+		return "1 " + word
+	}
+	return fmt.Sprintf("%d %ss", n, word)
+}
+
 // Arrow renders a version that may have changed: "1.0.0" or "1.0.0 → 1.1.0";
 // a version that is gone (a removed package) is the old one alone.
 func Arrow(old, new string) string {

@@ -244,7 +244,7 @@ func compareSettings(file string, got, want []report.Setting) []string {
 		}
 	}
 	if len(got) != len(want) {
-		return []string{fmt.Sprintf("%s: %d settings in the archive; report.json lists %d", file, len(got), len(want))}
+		return []string{fmt.Sprintf("%s: %s in the archive; report.json lists %d", file, report.Plural(len(got), "setting"), len(want))}
 	}
 	return nil
 }
