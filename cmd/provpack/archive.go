@@ -114,11 +114,11 @@ SHA-256 against the package manifest, the file names, and the provisioning
 files re-linted (a w10m package's man.dsm.xml entries and content.cat
 hashes too). For a build output directory: SHA256SUMS, every archive in it,
 report.json against each archive's package manifest and settings, and
-report.md against report.json. A signed cabinet's Authenticode signature is checked
-against its bytes; an archive report.json says was signed must be signed.
-With --trust, every archive must be signed by a certificate that chains to
-one of the given roots for code signing. Prints every problem; exits 1 if
-there is any.
+report.md against report.json. A signed cabinet's Authenticode signature
+is checked against its bytes; an archive report.json says was signed must
+be signed. With --trust, every archive must be signed by a certificate that
+chains to one of the given roots for code signing. Prints every problem;
+exits 1 if there is any.
 
 Example:
    provpack verify out

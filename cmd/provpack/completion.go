@@ -367,7 +367,8 @@ Example:
    source <(provpack completion bash)        # in ~/.bashrc
    source <(provpack completion zsh)         # in ~/.zshrc, after compinit
    provpack completion fish | source         # in ~/.config/fish/config.fish
-   provpack completion powershell | Out-String | Invoke-Expression   # in $PROFILE`,
+   # in $PROFILE:
+   provpack completion powershell | Out-String | Invoke-Expression`,
 		Action: func(c *cli.Context) error {
 			scripts := map[string]string{"bash": bashCompletion, "zsh": zshCompletion, "fish": fishCompletion, "powershell": powershellCompletion}
 			if c.NArg() != 1 || scripts[c.Args().First()] == "" {

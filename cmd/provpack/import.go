@@ -35,7 +35,8 @@ releaseType; --company names the company when no package records it.
 
 Example:
    provpack import shipped/ -o image
-   provpack import OEM_Scanner-1.4.0.cab --image contoso-mc55 --release 2.0.0 -o image
+   provpack import OEM_Scanner-1.4.0.cab --image contoso-mc55 \
+       --release 2.0.0 -o image
    provpack import --output json shipped/*.spkg --image contoso -o image`,
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "out", Aliases: []string{"o"}, Usage: "directory for provpack.yaml, provpack.lock and the sources (required)"},

@@ -86,9 +86,10 @@ func planCommand() *cli.Command {
 		ArgsUsage: "[MANIFEST|DIR]",
 		Description: `Plans a build of MANIFEST (default provpack.yaml; a DIR stands for
 DIR/provpack.yaml) against the release lock beside it (provpack.lock): for
-every package its version, old → new, and for every provisioning file its class, name, ordinal and status (new, changed,
-unchanged), with the reason for each decision and every finding of the
-sources. Nothing is written. Exits 1 on an error-level finding.
+every package its version, old → new, and for every provisioning file its
+class, name, ordinal and status (new, changed, unchanged), with the reason
+for each decision and every finding of the sources. Nothing is written.
+Exits 1 on an error-level finding.
 
 Example:
    provpack plan fixtures/demo/provpack.yaml

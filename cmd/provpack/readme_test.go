@@ -112,3 +112,22 @@ func shellWords(line string, sh bool) []string {
 	}
 	return words
 }
+
+// TestReadmeOutputJSON: the README's list of commands with --output json
+// names every command that has it.
+func TestReadmeOutputJSON(t *testing.T) {
+	readme, err := os.ReadFile(filepath.Join(testutil.Root(), "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, list, ok := strings.Cut(strings.Join(strings.Fields(string(readme)), " "), "`--output json` works on ")
+	if !ok {
+		t.Fatal("README.md has no \"`--output json` works on\"")
+	}
+	list, _, _ = strings.Cut(list, "(")
+	for name, formats := range outputFormats {
+		if slices.Contains(formats, "json") && !strings.Contains(list, "`"+name+"`") {
+			t.Errorf("README.md's list of commands with --output json leaves out %s: %s", name, list)
+		}
+	}
+}

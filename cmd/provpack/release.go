@@ -53,15 +53,18 @@ func diffCommand() *cli.Command {
 		ArgsUsage: "OLD NEW",
 		Description: `Compares two releases, each given as a build output directory, its
 report.json, a provpack.lock, or a manifest (provpack.yaml, planned without
-building: what the next build would write): per package the settings added, removed and
-changed (old → new value and datatype), settings that moved between the cold
-and update classes, and version and ordinal changes. Settings that did not
-change are not listed. With --exit-code, differences exit 3 (none exit 0).
+building: what the next build would write): per package the settings
+added, removed and changed (old → new value and datatype), settings that
+moved between the cold and update classes, and version and ordinal
+changes. Settings that did not change are not listed. With --exit-code,
+differences exit 3 (none exit 0). To look into a package archive, use
+provpack inspect.
 
 Example:
    provpack diff out/2.1.0 out/2.2.0
    provpack diff --output markdown provpack.lock out/2.2.0 > review.md
-   provpack diff provpack.lock provpack.yaml   # the change since the last release`,
+   # the change since the last release:
+   provpack diff provpack.lock provpack.yaml`,
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "output", Value: "text", Usage: "text, markdown or json"},
 			&cli.BoolFlag{Name: "exit-code", Usage: "exit 3 when there are differences"},
