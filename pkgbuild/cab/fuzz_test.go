@@ -12,17 +12,37 @@ import (
 // storedCab builds by hand a cabinet with one uncompressed folder
 // (typeCompress 0), which Write never produces, to seed FuzzRead.
 func storedCab(files []File) []byte {
+	var payloads [][]byte
+	var sizes []int
+	for p := concat(files); len(p) > 0; p = p[min(len(p), frameSize):] {
+		n := min(len(p), frameSize)
+		payloads, sizes = append(payloads, p[:n]), append(sizes, n)
+	}
+	return oneFolderCab(files, compressNone, payloads, sizes)
+}
+
+// concat is the folder's uncompressed stream: files' data in order.
+func concat(files []File) []byte {
 	var stream []byte
 	for _, f := range files {
 		stream = append(stream, f.Data...)
 	}
-	nblocks := (len(stream) + frameSize - 1) / frameSize
+	return stream
+}
+
+// oneFolderCab builds by hand a cabinet of files in one folder of
+// compression typeCompress whose data blocks are payloads, block i
+// expanding to sizes[i] bytes.
+func oneFolderCab(files []File, typeCompress uint16, payloads [][]byte, sizes []int) []byte {
 	coffFiles := headerSize + folderSize
 	dataStart := coffFiles
 	for _, f := range files {
 		dataStart += fileSize + len(f.Name) + 1
 	}
-	total := dataStart + nblocks*dataSize + len(stream)
+	total := dataStart
+	for _, p := range payloads {
+		total += dataSize + len(p)
+	}
 	b := []byte("MSCF")
 	b = le.AppendUint32(b, 0)
 	b = le.AppendUint32(b, uint32(total))
@@ -34,8 +54,8 @@ func storedCab(files []File) []byte {
 	b = le.AppendUint16(b, uint16(len(files)))
 	b = append(b, 0, 0, 0, 0, 0, 0)
 	b = le.AppendUint32(b, uint32(dataStart))
-	b = le.AppendUint16(b, uint16(nblocks))
-	b = le.AppendUint16(b, compressNone)
+	b = le.AppendUint16(b, uint16(len(payloads)))
+	b = le.AppendUint16(b, typeCompress)
 	off := 0
 	for _, f := range files {
 		b = le.AppendUint32(b, uint32(len(f.Data)))
@@ -45,15 +65,13 @@ func storedCab(files []File) []byte {
 		b = append(b, 0)
 		off += len(f.Data)
 	}
-	for p := stream; len(p) > 0; {
-		n := min(len(p), frameSize)
-		var sizes [4]byte
-		le.PutUint16(sizes[:], uint16(n))
-		le.PutUint16(sizes[2:], uint16(n))
-		b = le.AppendUint32(b, blockChecksum(sizes[:], p[:n]))
-		b = append(b, sizes[:]...)
-		b = append(b, p[:n]...)
-		p = p[n:]
+	for i, p := range payloads {
+		var hdr [4]byte
+		le.PutUint16(hdr[:], uint16(len(p)))
+		le.PutUint16(hdr[2:], uint16(sizes[i]))
+		b = le.AppendUint32(b, blockChecksum(hdr[:], p))
+		b = append(b, hdr[:]...)
+		b = append(b, p...)
 	}
 	return b
 }

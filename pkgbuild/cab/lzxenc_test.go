@@ -400,49 +400,6 @@ func hash3(b []byte) uint32 { return uint32(b[0]) | uint32(b[1])<<8 | uint32(b[2
 
 // lzxCab builds a cabinet with one LZX folder holding files.
 func lzxCab(files []File, opt lzxTestOptions) []byte {
-	var stream []byte
-	for _, f := range files {
-		stream = append(stream, f.Data...)
-	}
-	payloads, sizes := lzxCompress(stream, opt)
-	coffFiles := headerSize + folderSize
-	dataStart := coffFiles
-	for _, f := range files {
-		dataStart += fileSize + len(f.Name) + 1
-	}
-	total := dataStart
-	for _, p := range payloads {
-		total += dataSize + len(p)
-	}
-	b := []byte("MSCF")
-	b = le.AppendUint32(b, 0)
-	b = le.AppendUint32(b, uint32(total))
-	b = le.AppendUint32(b, 0)
-	b = le.AppendUint32(b, uint32(coffFiles))
-	b = le.AppendUint32(b, 0)
-	b = append(b, 3, 1)
-	b = le.AppendUint16(b, 1)
-	b = le.AppendUint16(b, uint16(len(files)))
-	b = append(b, 0, 0, 0, 0, 0, 0)
-	b = le.AppendUint32(b, uint32(dataStart))
-	b = le.AppendUint16(b, uint16(len(payloads)))
-	b = le.AppendUint16(b, uint16(opt.windowBits<<8|3))
-	off := 0
-	for _, f := range files {
-		b = le.AppendUint32(b, uint32(len(f.Data)))
-		b = le.AppendUint32(b, uint32(off))
-		b = append(b, 0, 0, 0x21, 0x58, 0, 0, 0x20, 0)
-		b = append(b, f.Name...)
-		b = append(b, 0)
-		off += len(f.Data)
-	}
-	for i, p := range payloads {
-		var hdr [4]byte
-		le.PutUint16(hdr[:], uint16(len(p)))
-		le.PutUint16(hdr[2:], uint16(sizes[i]))
-		b = le.AppendUint32(b, blockChecksum(hdr[:], p))
-		b = append(b, hdr[:]...)
-		b = append(b, p...)
-	}
-	return b
+	payloads, sizes := lzxCompress(concat(files), opt)
+	return oneFolderCab(files, uint16(opt.windowBits<<8|3), payloads, sizes)
 }
