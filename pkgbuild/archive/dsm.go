@@ -613,7 +613,11 @@ var (
 // may list a member by (its SHA-1; a PE's image hashes): real catalogs
 // list executables by their Authenticode image hash, and older ones
 // use SHA-1.
-func verifyW10M(info *PackageInfo, members []MemberInfo, alt map[string][][]byte, catalogData []byte) []string {
+//
+// It returns the catalog it parsed as well, nil when there is none or it
+// cannot be read (a problem it reports), for the caller to check its
+// signature without parsing it again.
+func verifyW10M(info *PackageInfo, members []MemberInfo, alt map[string][][]byte, catalogData []byte) ([]string, *catalog.Catalog) {
 	var out []string
 	add := func(format string, args ...any) { out = append(out, fmt.Sprintf(format, args...)) }
 	for _, want := range requiredElems {
@@ -689,16 +693,16 @@ func verifyW10M(info *PackageInfo, members []MemberInfo, alt map[string][][]byte
 		add("%s has %d Catalog entries, want 1 (%s)", ManifestW10M, kinds[FileTypeCatalog], CatalogW10M)
 	}
 	if _, ok := byName[CatalogW10M]; !ok {
-		return out
+		return out, nil
 	}
 	if catalogData == nil {
 		add("%s: larger than a catalog may be (%d bytes)", CatalogW10M, maxManifestSize)
-		return out
+		return out, nil
 	}
 	cat, err := catalog.Parse(catalogData)
 	if err != nil {
 		add("%s: %v", CatalogW10M, err)
-		return out
+		return out, nil
 	}
 	for _, m := range members {
 		if m.Name == CatalogW10M {
@@ -717,5 +721,5 @@ func verifyW10M(info *PackageInfo, members []MemberInfo, alt map[string][][]byte
 			add("%s does not list %s (SHA-256 %s)", CatalogW10M, quote.Name(m.Name), m.SHA256)
 		}
 	}
-	return out
+	return out, cat
 }

@@ -150,11 +150,13 @@ func TestCatalogListsByOtherDigests(t *testing.T) {
 	info := &PackageInfo{Entries: []DSMEntry{{FileType: "Regular", CabPath: "a.dll", FileSize: 3, CompressedFileSize: 3, StagedFileSize: 3}}}
 	members := []MemberInfo{{Name: "a.dll", Size: 3, SHA256: SHA256Hex([]byte("MZ!"))}, {Name: CatalogW10M, Size: int64(len(cat))}}
 	const msg = "content.cat does not list a.dll"
-	if got := strings.Join(verifyW10M(info, members, nil, cat), "\n"); !strings.Contains(got, msg) {
+	msgs, _ := verifyW10M(info, members, nil, cat)
+	if got := strings.Join(msgs, "\n"); !strings.Contains(got, msg) {
 		t.Errorf("without the other digest: %s", got)
 	}
 	sum := sha256.Sum256(image)
-	if got := strings.Join(verifyW10M(info, members, map[string][][]byte{"a.dll": {sum[:]}}, cat), "\n"); strings.Contains(got, msg) {
+	msgs, _ = verifyW10M(info, members, map[string][][]byte{"a.dll": {sum[:]}}, cat)
+	if got := strings.Join(msgs, "\n"); strings.Contains(got, msg) {
 		t.Errorf("with the image hash: %s", got)
 	}
 	if tag := hexTag([]byte{0xab, 0x01}); string(tag) != "A\x00B\x000\x001\x00" {

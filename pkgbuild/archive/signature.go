@@ -206,18 +206,14 @@ func signerProblems(s *sigState, want *SignerID) []Problem {
 }
 
 // catalogSignatureProblems are verify's problems with the signature of
-// a w10m content catalog (data; nil when the archive has none or it is
-// too large, which verifyW10M reports): a signature that does not hold
-// over the catalog, with opt.Roots a signer that does not chain to a
-// trusted root, and an unsigned catalog where a signed one is expected
-// (the cabinet is signed, --trust, or the report says signed). A catalog
-// that cannot be read is verifyW10M's to report.
-func catalogSignatureProblems(data []byte, cabSigned bool, opt VerifyOptions) []Problem {
-	if data == nil {
-		return nil
-	}
-	c, err := catalog.Parse(data)
-	if err != nil {
+// a w10m content catalog (c; nil when the archive has none, it is too
+// large or it cannot be read, which verifyW10M reports): a signature
+// that does not hold over the catalog, with opt.Roots a signer that does
+// not chain to a trusted root, and an unsigned catalog where a signed
+// one is expected (the cabinet is signed, --trust, or the report says
+// signed).
+func catalogSignatureProblems(c *catalog.Catalog, cabSigned bool, opt VerifyOptions) []Problem {
+	if c == nil {
 		return nil
 	}
 	var ps []Problem

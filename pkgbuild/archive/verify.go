@@ -332,10 +332,11 @@ func (c config) verify(path string, want *Expect, opt VerifyOptions) []Problem {
 	}
 	listed := times
 	if info.Target == string(manifest.TargetW10M) {
-		for _, msg := range verifyW10M(info, members, alt, catalogData) {
+		msgs, cat := verifyW10M(info, members, alt, catalogData)
+		for _, msg := range msgs {
 			add("%s", msg)
 		}
-		for _, p := range catalogSignatureProblems(catalogData, sig.signed, opt) {
+		for _, p := range catalogSignatureProblems(cat, sig.signed, opt) {
 			p.File = path
 			ps = append(ps, p)
 		}
