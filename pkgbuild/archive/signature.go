@@ -151,6 +151,14 @@ type VerifyOptions struct {
 	Now time.Time
 }
 
+// now is the time certificates are checked at.
+func (o VerifyOptions) now() time.Time {
+	if o.Now.IsZero() {
+		return time.Now()
+	}
+	return o.Now
+}
+
 // signatureProblems are verify's problems with the signature of an
 // archive.
 func signatureProblems(format manifest.Format, s *sigState, opt VerifyOptions) []Problem {
@@ -177,11 +185,7 @@ func signatureProblems(format manifest.Format, s *sigState, opt VerifyOptions) [
 	case s.err != nil:
 		add(KindBadSignature, "%v", s.err)
 	case opt.Roots != nil:
-		now := opt.Now
-		if now.IsZero() {
-			now = time.Now()
-		}
-		if err := s.msg.VerifyChain(opt.Roots, now); err != nil {
+		if err := s.msg.VerifyChain(opt.Roots, opt.now()); err != nil {
 			add(KindUntrusted, "%v", err)
 		}
 	}
@@ -242,11 +246,7 @@ func catalogSignatureProblems(c *catalog.Catalog, cabSigned bool, opt VerifyOpti
 		if opt.Roots == nil {
 			break
 		}
-		now := opt.Now
-		if now.IsZero() {
-			now = time.Now()
-		}
-		if err := c.Signature.VerifyChain(opt.Roots, now); err != nil {
+		if err := c.Signature.VerifyChain(opt.Roots, opt.now()); err != nil {
 			add(KindUntrusted, "%s: %s: %s", sign.ErrUntrusted, CatalogW10M, strings.TrimPrefix(err.Error(), sign.ErrUntrusted.Error()+": "))
 		}
 	}
