@@ -24,11 +24,11 @@ var allowed = map[string][]string{
 	"provxml":                  {"internal/parallel", "internal/boundedread"},
 	"manifest":                 {"internal/boundedread"},
 	"pkgbuild/cab":             {},
-	"pkgbuild/sign":            {},
+	"pkgbuild/sign":            {"internal/boundedread"},
 	"pkgbuild/internal/outdir": {},
 	// pkgbuild/catalog: the w10m content catalog (a CTL in a PKCS#7
 	// SignedData); its SignedData is written by pkgbuild/sign.
-	"pkgbuild/catalog":             {"pkgbuild/sign"},
+	"pkgbuild/catalog":             {"pkgbuild/sign", "internal/boundedread"},
 	"pkgbuild/archive":             {"provxml", "internal/parallel", "internal/boundedread", "manifest", "pkgbuild/cab", "pkgbuild/sign", "pkgbuild/internal/outdir", "internal/quote", "pkgbuild/catalog"},
 	"pkgbuild/report":              {"provxml", "internal/parallel", "internal/boundedread", "manifest", "internal/quote"},
 	"pkgbuild/internal/buildcache": {"provxml", "internal/parallel", "internal/boundedread", "manifest", "pkgbuild/report", "pkgbuild/internal/outdir", "internal/quote", "pkgbuild/catalog"},

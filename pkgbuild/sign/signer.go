@@ -20,6 +20,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/provpack/provpack/internal/boundedread"
+
 	"software.sslmate.com/src/go-pkcs12"
 )
 
@@ -59,26 +61,15 @@ func (s *Signer) Identity() string {
 const maxKeyFile = 1 << 20
 
 func readSmall(path, what string) ([]byte, error) {
-	f, err := os.Open(path)
-	if errors.Is(err, fs.ErrNotExist) {
+	b, err := boundedread.Prefix(path, maxKeyFile)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
 		return nil, notExistError{what, path}
-	}
-	if err != nil {
-		return nil, fmt.Errorf("reading the %s: %w", what, err)
-	}
-	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return nil, fmt.Errorf("reading the %s: %w", what, err)
-	}
-	if !st.Mode().IsRegular() {
+	case errors.Is(err, boundedread.ErrIsDir), errors.Is(err, boundedread.ErrNotRegular):
 		return nil, fmt.Errorf("reading the %s: %s is not a regular file", what, path)
-	}
-	b, err := io.ReadAll(io.LimitReader(f, maxKeyFile+1))
-	if err != nil {
-		return nil, fmt.Errorf("reading the %s %s: %w", what, path, err)
-	}
-	if len(b) > maxKeyFile {
+	case err != nil:
+		return nil, fmt.Errorf("reading the %s: %w", what, err)
+	case len(b) > maxKeyFile:
 		return nil, fmt.Errorf("the %s %s is larger than %d bytes; is it the right file?", what, path, maxKeyFile)
 	}
 	return b, nil
