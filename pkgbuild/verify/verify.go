@@ -95,6 +95,22 @@ const maxSums = 64 << 20
 
 func verifyDir(ctx context.Context, dir string, opt Options) ([]archive.Problem, error) {
 	var ps []archive.Problem
+	// An archive listed in both SHA256SUMS and report.json is hashed
+	// once.
+	type digest struct {
+		size int64
+		sum  string
+		err  error
+	}
+	hashed := map[string]digest{}
+	hash := func(path string) digest {
+		d, ok := hashed[path]
+		if !ok {
+			d.size, d.sum, d.err = outdir.FileSHA256(path)
+			hashed[path] = d
+		}
+		return d
+	}
 	sums := filepath.Join(dir, "SHA256SUMS")
 	listed := map[string]bool{}
 	haveSums := false
@@ -115,12 +131,11 @@ func verifyDir(ctx context.Context, dir string, opt Options) ([]archive.Problem,
 		for _, l := range lines {
 			listed[l.Name] = true
 			path := filepath.Join(dir, l.Name)
-			_, got, err := outdir.FileSHA256(path)
-			switch {
-			case err != nil:
-				ps = append(ps, problem(path, fmt.Sprintf("listed in SHA256SUMS but cannot be read: %v", errors.Unwrap(err))))
-			case got != l.SHA256:
-				ps = append(ps, problem(path, fmt.Sprintf("SHA-256 %s, SHA256SUMS says %s", got, l.SHA256)))
+			switch d := hash(path); {
+			case d.err != nil:
+				ps = append(ps, problem(path, fmt.Sprintf("listed in SHA256SUMS but cannot be read: %v", errors.Unwrap(d.err))))
+			case d.sum != l.SHA256:
+				ps = append(ps, problem(path, fmt.Sprintf("SHA-256 %s, SHA256SUMS says %s", d.sum, l.SHA256)))
 			}
 		}
 	}
@@ -150,12 +165,11 @@ func verifyDir(ctx context.Context, dir string, opt Options) ([]archive.Problem,
 			}
 			reported[p.Archive] = p
 			path := filepath.Join(dir, p.Archive)
-			size, sum, err := outdir.FileSHA256(path)
-			switch {
-			case err != nil:
+			switch d := hash(path); {
+			case d.err != nil:
 				ps = append(ps, problem(path, "listed in report.json but missing"))
-			case sum != p.SHA256 || size != p.Size:
-				ps = append(ps, problem(path, fmt.Sprintf("%d bytes, SHA-256 %s; report.json says %d bytes, %s", size, sum, p.Size, p.SHA256)))
+			case d.sum != p.SHA256 || d.size != p.Size:
+				ps = append(ps, problem(path, fmt.Sprintf("%d bytes, SHA-256 %s; report.json says %d bytes, %s", d.size, d.sum, p.Size, p.SHA256)))
 			}
 			if haveSums && !listed[p.Archive] {
 				ps = append(ps, problem(path, "in report.json but not in SHA256SUMS"))
