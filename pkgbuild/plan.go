@@ -769,9 +769,7 @@ func (pl *Plan) NextLock(rep *report.Report) *manifest.Lock {
 			lf := manifest.LockFile{Class: f.Class, Name: f.Name, Ordinal: f.Ordinal, Digest: f.Digest}
 			lp.Files = append(lp.Files, lf)
 			rp.Files = append(rp.Files, lf)
-			for i := range f.Settings {
-				lp.Settings = append(lp.Settings, report.SettingOf(f.Class, f.Name, &f.Settings[i]))
-			}
+			lp.Settings = report.AppendSettings(lp.Settings, f.Class, f.Name, f.Settings)
 		}
 		l.Packages = append(l.Packages, lp)
 		record.Packages = append(record.Packages, rp)

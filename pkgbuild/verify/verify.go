@@ -47,9 +47,7 @@ func Inspect(ctx context.Context, path string) (*Inspection, error) {
 		if err != nil {
 			return // verify reports it
 		}
-		for _, s := range provxml.Flatten(doc) {
-			settings = append(settings, report.SettingOf(class, name, &s))
-		}
+		settings = report.AppendSettings(settings, class, name, provxml.Flatten(doc))
 	})
 	if err != nil {
 		return nil, err
@@ -240,10 +238,7 @@ func expect(rep *report.Report, p *report.Package) *archive.Expect {
 			if err != nil {
 				return msgs // the lint of the file reports the rest
 			}
-			var got []report.Setting
-			for _, s := range provxml.Flatten(doc) {
-				got = append(got, report.SettingOf(class, name, &s))
-			}
+			got := report.AppendSettings(nil, class, name, provxml.Flatten(doc))
 			return append(msgs, compareSettings(quote.Name(name), got, settings[name])...)
 		}}
 }
