@@ -138,18 +138,11 @@ func verifyDir(ctx context.Context, dir string, opt Options) ([]archive.Problem,
 		}
 	}
 	var rep *report.Report
-	if data, err := boundedread.File(filepath.Join(dir, "report.json"), manifest.MaxLockSize); err == nil {
-		if rep, err = report.Read(filepath.Join(dir, "report.json"), data); err != nil {
-			ps = append(ps, problem(filepath.Join(dir, "report.json"), err.Error()))
-		}
-	} else if errors.Is(err, fs.ErrNotExist) {
-		ps = append(ps, problem(filepath.Join(dir, "report.json"), "missing; a provpack output directory has one"))
-	} else {
-		// A FIFO, a device, a directory or an oversized file.
-		if pe := (*fs.PathError)(nil); errors.As(err, &pe) {
-			err = pe.Err
-		}
-		ps = append(ps, problem(filepath.Join(dir, "report.json"), fmt.Sprintf("cannot be read: %v", err)))
+	rj := filepath.Join(dir, "report.json")
+	if data, err := boundedread.File(rj, manifest.MaxLockSize); err != nil {
+		ps = append(ps, unreadable(rj, err))
+	} else if rep, err = report.Read(rj, data); err != nil {
+		ps = append(ps, problem(rj, err.Error()))
 	}
 	reported := map[string]*report.Package{}
 	if rep != nil {
@@ -158,7 +151,7 @@ func verifyDir(ctx context.Context, dir string, opt Options) ([]archive.Problem,
 			// with a separator or ".." (say ../../etc/passwd) is refused
 			// unread.
 			if p.Archive == "" || strings.ContainsAny(p.Archive, `/\`) || !filepath.IsLocal(p.Archive) {
-				ps = append(ps, problem(filepath.Join(dir, "report.json"), fmt.Sprintf("package %q: archive %q is not the name of a file in %s; not read", p.Name, p.Archive, dir)))
+				ps = append(ps, problem(rj, fmt.Sprintf("package %q: archive %q is not the name of a file in %s; not read", p.Name, p.Archive, dir)))
 				continue
 			}
 			reported[p.Archive] = p
@@ -280,14 +273,8 @@ func showSetting(s report.Setting) string {
 func checkMarkdown(dir string, rep *report.Report) []archive.Problem {
 	path := filepath.Join(dir, "report.md")
 	data, err := boundedread.File(path, manifest.MaxLockSize)
-	switch {
-	case errors.Is(err, fs.ErrNotExist):
-		return []archive.Problem{problem(path, "missing; a provpack output directory has one")}
-	case err != nil:
-		if pe := (*fs.PathError)(nil); errors.As(err, &pe) {
-			err = pe.Err
-		}
-		return []archive.Problem{problem(path, fmt.Sprintf("cannot be read: %v", err))}
+	if err != nil {
+		return []archive.Problem{unreadable(path, err)}
 	}
 	want := rep.Markdown()
 	if bytes.Equal(data, want) {
@@ -307,6 +294,18 @@ func checkMarkdown(dir string, rep *report.Report) []archive.Problem {
 		}
 	}
 	return nil
+}
+
+// unreadable is the problem of a report that cannot be read: missing, or
+// a FIFO, a device, a directory or an oversized file.
+func unreadable(path string, err error) archive.Problem {
+	if errors.Is(err, fs.ErrNotExist) {
+		return problem(path, "missing; a provpack output directory has one")
+	}
+	if pe := (*fs.PathError)(nil); errors.As(err, &pe) {
+		err = pe.Err
+	}
+	return problem(path, fmt.Sprintf("cannot be read: %v", err))
 }
 
 // lineShown quotes a line of report.md for a message, cut to 100 bytes.
