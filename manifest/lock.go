@@ -182,6 +182,24 @@ type ClassOrdinals struct {
 	Update int `json:"update"`
 }
 
+// Of is the ordinal of class.
+func (o ClassOrdinals) Of(class Class) int {
+	if class == ClassCold {
+		return o.Cold
+	}
+	return o.Update
+}
+
+// Raise raises the ordinal of class to at least ordinal.
+func (o *ClassOrdinals) Raise(class Class, ordinal int) {
+	switch class {
+	case ClassCold:
+		o.Cold = max(o.Cold, ordinal)
+	case ClassUpdate:
+		o.Update = max(o.Update, ordinal)
+	}
+}
+
 // Bump records a version raise and why it was made.
 type Bump struct {
 	From   string `json:"from"`
@@ -599,11 +617,7 @@ func (p *LockPackage) validateFiles(e *errs, target Target, pp string) {
 				e.add(Pos{}, fp+".ordinal", "%s ordinal %d is also used by %q", f.Class, f.Ordinal, other)
 			}
 			slots[s] = f.Name
-			max := p.MaxOrdinal.Update
-			if f.Class == ClassCold {
-				max = p.MaxOrdinal.Cold
-			}
-			if f.Ordinal > max {
+			if max := p.MaxOrdinal.Of(f.Class); f.Ordinal > max {
 				e.add(Pos{}, fp+".ordinal", "%d is above maxOrdinal.%s (%d)", f.Ordinal, f.Class, max)
 			}
 		}
@@ -688,12 +702,7 @@ func canonicalPackages(pkgs []LockPackage) []LockPackage {
 			p.Settings[k].Path = append([]string{}, p.Settings[k].Path...)
 		}
 		for _, f := range p.Files {
-			switch f.Class {
-			case ClassCold:
-				p.MaxOrdinal.Cold = max(p.MaxOrdinal.Cold, f.Ordinal)
-			case ClassUpdate:
-				p.MaxOrdinal.Update = max(p.MaxOrdinal.Update, f.Ordinal)
-			}
+			p.MaxOrdinal.Raise(f.Class, f.Ordinal)
 		}
 	}
 	return out

@@ -421,10 +421,7 @@ func planPackage(m *manifest.Manifest, dir string, old *manifest.LockPackage, to
 		var lf *manifest.LockFile
 		maxOrd := 0
 		if tomb != nil && old == nil {
-			maxOrd = tomb.MaxOrdinal.Cold
-			if c.class == manifest.ClassUpdate {
-				maxOrd = tomb.MaxOrdinal.Update
-			}
+			maxOrd = tomb.MaxOrdinal.Of(c.class)
 		}
 		if old != nil {
 			for i := range old.Files {
@@ -432,10 +429,7 @@ func planPackage(m *manifest.Manifest, dir string, old *manifest.LockPackage, to
 					lf = &old.Files[i]
 				}
 			}
-			maxOrd = old.MaxOrdinal.Cold
-			if c.class == manifest.ClassUpdate {
-				maxOrd = old.MaxOrdinal.Update
-			}
+			maxOrd = old.MaxOrdinal.Of(c.class)
 			if lf != nil {
 				maxOrd = max(maxOrd, lf.Ordinal)
 			}
@@ -771,17 +765,11 @@ func (pl *Plan) NextLock(rep *report.Report) *manifest.Lock {
 			rp.Archive, rp.SHA256 = a.Archive, a.SHA256
 		}
 		for _, f := range pp.Files {
-			if f.Class == manifest.ClassCold {
-				lp.MaxOrdinal.Cold = max(lp.MaxOrdinal.Cold, f.Ordinal)
-			} else {
-				lp.MaxOrdinal.Update = max(lp.MaxOrdinal.Update, f.Ordinal)
-			}
+			lp.MaxOrdinal.Raise(f.Class, f.Ordinal)
 			lf := manifest.LockFile{Class: f.Class, Name: f.Name, Ordinal: f.Ordinal, Digest: f.Digest}
 			lp.Files = append(lp.Files, lf)
 			rp.Files = append(rp.Files, lf)
-			for i := range f.Settings {
-				lp.Settings = append(lp.Settings, report.SettingOf(f.Class, f.Name, &f.Settings[i]))
-			}
+			lp.Settings = report.AppendSettings(lp.Settings, f.Class, f.Name, f.Settings)
 		}
 		l.Packages = append(l.Packages, lp)
 		record.Packages = append(record.Packages, rp)
@@ -803,11 +791,7 @@ func (pl *Plan) NextLock(rep *report.Report) *manifest.Lock {
 			}
 			t := manifest.Tombstone{Name: lp.Name, Version: lp.Version, GUID: lp.GUID, Owner: lp.Owner, MaxOrdinal: lp.MaxOrdinal, RemovedIn: pl.Release}
 			for _, f := range lp.Files {
-				if f.Class == manifest.ClassCold {
-					t.MaxOrdinal.Cold = max(t.MaxOrdinal.Cold, f.Ordinal)
-				} else {
-					t.MaxOrdinal.Update = max(t.MaxOrdinal.Update, f.Ordinal)
-				}
+				t.MaxOrdinal.Raise(f.Class, f.Ordinal)
 			}
 			l.Removed = append(l.Removed, t)
 		}

@@ -522,11 +522,7 @@ func (pl *Plan) renderReapply(p *PackagePlan) {
 }
 
 func reportSettings(f *FilePlan) []report.Setting {
-	out := make([]report.Setting, 0, len(f.Settings))
-	for _, s := range f.Settings {
-		out = append(out, report.SettingOf(f.Class, f.Name, &s))
-	}
-	return out
+	return report.AppendSettings(make([]report.Setting, 0, len(f.Settings)), f.Class, f.Name, f.Settings)
 }
 
 // Reapply computes the re-apply manifest of the plan.

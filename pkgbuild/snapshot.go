@@ -59,9 +59,7 @@ func PlanSnapshot(pl *Plan, source string) *diff.Snapshot {
 		sp := diff.SnapshotPackage{Name: p.Name, Version: p.Version}
 		for _, f := range pl.files(p) {
 			sp.Files = append(sp.Files, report.File{Class: f.Class, Name: f.Name, Ordinal: f.Ordinal, Digest: f.Digest})
-			for i := range f.Settings {
-				sp.Settings = append(sp.Settings, report.SettingOf(f.Class, f.Name, &f.Settings[i]))
-			}
+			sp.Settings = report.AppendSettings(sp.Settings, f.Class, f.Name, f.Settings)
 		}
 		s.Packages = append(s.Packages, sp)
 	}

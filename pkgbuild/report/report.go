@@ -195,6 +195,15 @@ func SettingOf(class manifest.Class, file string, s *provxml.Setting) Setting {
 		Datatype: manifest.Datatype(s.Datatype), Op: manifest.Op(s.Op)}
 }
 
+// AppendSettings appends the settings ss of file (of class) in flat
+// form to dst.
+func AppendSettings(dst []Setting, class manifest.Class, file string, ss []provxml.Setting) []Setting {
+	for i := range ss {
+		dst = append(dst, SettingOf(class, file, &ss[i]))
+	}
+	return dst
+}
+
 // rowCache keeps the rendering of the leading fields of the last setting
 // (class, file, CSP, path). A file's settings share the first two, and
 // the settings of one characteristic share the path, so most settings

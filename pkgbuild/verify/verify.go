@@ -47,9 +47,7 @@ func Inspect(ctx context.Context, path string) (*Inspection, error) {
 		if err != nil {
 			return // verify reports it
 		}
-		for _, s := range provxml.Flatten(doc) {
-			settings = append(settings, report.SettingOf(class, name, &s))
-		}
+		settings = report.AppendSettings(settings, class, name, provxml.Flatten(doc))
 	})
 	if err != nil {
 		return nil, err
@@ -95,6 +93,22 @@ const maxSums = 64 << 20
 
 func verifyDir(ctx context.Context, dir string, opt Options) ([]archive.Problem, error) {
 	var ps []archive.Problem
+	// An archive listed in both SHA256SUMS and report.json is hashed
+	// once.
+	type digest struct {
+		size int64
+		sum  string
+		err  error
+	}
+	hashed := map[string]digest{}
+	hash := func(path string) digest {
+		d, ok := hashed[path]
+		if !ok {
+			d.size, d.sum, d.err = outdir.FileSHA256(path)
+			hashed[path] = d
+		}
+		return d
+	}
 	sums := filepath.Join(dir, "SHA256SUMS")
 	listed := map[string]bool{}
 	haveSums := false
@@ -115,28 +129,20 @@ func verifyDir(ctx context.Context, dir string, opt Options) ([]archive.Problem,
 		for _, l := range lines {
 			listed[l.Name] = true
 			path := filepath.Join(dir, l.Name)
-			_, got, err := outdir.FileSHA256(path)
-			switch {
-			case err != nil:
-				ps = append(ps, problem(path, fmt.Sprintf("listed in SHA256SUMS but cannot be read: %v", errors.Unwrap(err))))
-			case got != l.SHA256:
-				ps = append(ps, problem(path, fmt.Sprintf("SHA-256 %s, SHA256SUMS says %s", got, l.SHA256)))
+			switch d := hash(path); {
+			case d.err != nil:
+				ps = append(ps, problem(path, fmt.Sprintf("listed in SHA256SUMS but cannot be read: %v", errors.Unwrap(d.err))))
+			case d.sum != l.SHA256:
+				ps = append(ps, problem(path, fmt.Sprintf("SHA-256 %s, SHA256SUMS says %s", d.sum, l.SHA256)))
 			}
 		}
 	}
 	var rep *report.Report
-	if data, err := boundedread.File(filepath.Join(dir, "report.json"), manifest.MaxLockSize); err == nil {
-		if rep, err = report.Read(filepath.Join(dir, "report.json"), data); err != nil {
-			ps = append(ps, problem(filepath.Join(dir, "report.json"), err.Error()))
-		}
-	} else if errors.Is(err, fs.ErrNotExist) {
-		ps = append(ps, problem(filepath.Join(dir, "report.json"), "missing; a provpack output directory has one"))
-	} else {
-		// A FIFO, a device, a directory or an oversized file.
-		if pe := (*fs.PathError)(nil); errors.As(err, &pe) {
-			err = pe.Err
-		}
-		ps = append(ps, problem(filepath.Join(dir, "report.json"), fmt.Sprintf("cannot be read: %v", err)))
+	rj := filepath.Join(dir, "report.json")
+	if data, err := boundedread.File(rj, manifest.MaxLockSize); err != nil {
+		ps = append(ps, unreadable(rj, err))
+	} else if rep, err = report.Read(rj, data); err != nil {
+		ps = append(ps, problem(rj, err.Error()))
 	}
 	reported := map[string]*report.Package{}
 	if rep != nil {
@@ -145,17 +151,16 @@ func verifyDir(ctx context.Context, dir string, opt Options) ([]archive.Problem,
 			// with a separator or ".." (say ../../etc/passwd) is refused
 			// unread.
 			if p.Archive == "" || strings.ContainsAny(p.Archive, `/\`) || !filepath.IsLocal(p.Archive) {
-				ps = append(ps, problem(filepath.Join(dir, "report.json"), fmt.Sprintf("package %q: archive %q is not the name of a file in %s; not read", p.Name, p.Archive, dir)))
+				ps = append(ps, problem(rj, fmt.Sprintf("package %q: archive %q is not the name of a file in %s; not read", p.Name, p.Archive, dir)))
 				continue
 			}
 			reported[p.Archive] = p
 			path := filepath.Join(dir, p.Archive)
-			size, sum, err := outdir.FileSHA256(path)
-			switch {
-			case err != nil:
+			switch d := hash(path); {
+			case d.err != nil:
 				ps = append(ps, problem(path, "listed in report.json but missing"))
-			case sum != p.SHA256 || size != p.Size:
-				ps = append(ps, problem(path, fmt.Sprintf("%d bytes, SHA-256 %s; report.json says %d bytes, %s", size, sum, p.Size, p.SHA256)))
+			case d.sum != p.SHA256 || d.size != p.Size:
+				ps = append(ps, problem(path, fmt.Sprintf("%d bytes, SHA-256 %s; report.json says %d bytes, %s", d.size, d.sum, p.Size, p.SHA256)))
 			}
 			if haveSums && !listed[p.Archive] {
 				ps = append(ps, problem(path, "in report.json but not in SHA256SUMS"))
@@ -226,10 +231,7 @@ func expect(rep *report.Report, p *report.Package) *archive.Expect {
 			if err != nil {
 				return msgs // the lint of the file reports the rest
 			}
-			var got []report.Setting
-			for _, s := range provxml.Flatten(doc) {
-				got = append(got, report.SettingOf(class, name, &s))
-			}
+			got := report.AppendSettings(nil, class, name, provxml.Flatten(doc))
 			return append(msgs, compareSettings(quote.Name(name), got, settings[name])...)
 		}}
 }
@@ -271,14 +273,8 @@ func showSetting(s report.Setting) string {
 func checkMarkdown(dir string, rep *report.Report) []archive.Problem {
 	path := filepath.Join(dir, "report.md")
 	data, err := boundedread.File(path, manifest.MaxLockSize)
-	switch {
-	case errors.Is(err, fs.ErrNotExist):
-		return []archive.Problem{problem(path, "missing; a provpack output directory has one")}
-	case err != nil:
-		if pe := (*fs.PathError)(nil); errors.As(err, &pe) {
-			err = pe.Err
-		}
-		return []archive.Problem{problem(path, fmt.Sprintf("cannot be read: %v", err))}
+	if err != nil {
+		return []archive.Problem{unreadable(path, err)}
 	}
 	want := rep.Markdown()
 	if bytes.Equal(data, want) {
@@ -298,6 +294,18 @@ func checkMarkdown(dir string, rep *report.Report) []archive.Problem {
 		}
 	}
 	return nil
+}
+
+// unreadable is the problem of a report that cannot be read: missing, or
+// a FIFO, a device, a directory or an oversized file.
+func unreadable(path string, err error) archive.Problem {
+	if errors.Is(err, fs.ErrNotExist) {
+		return problem(path, "missing; a provpack output directory has one")
+	}
+	if pe := (*fs.PathError)(nil); errors.As(err, &pe) {
+		err = pe.Err
+	}
+	return problem(path, fmt.Sprintf("cannot be read: %v", err))
 }
 
 // lineShown quotes a line of report.md for a message, cut to 100 bytes.
