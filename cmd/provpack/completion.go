@@ -62,13 +62,7 @@ func flagValues(cmd, flag string) []string {
 			return bumpKinds
 		}
 	case "suppress":
-		var ids []string
-		for _, r := range append(slices.Clone(provxml.Rules), pkgbuild.PlanRules...) {
-			if r.Severity != provxml.Error {
-				ids = append(ids, r.ID)
-			}
-		}
-		return ids
+		return pkgbuild.SuppressibleRules()
 	case "out", "pkggen":
 		return []string{":dirs"}
 	case "sign-cert", "sign-key", "sign-pkcs12", "trust":
