@@ -65,9 +65,7 @@ func flagValues(cmd, flag string) []string {
 		return pkgbuild.SuppressibleRules()
 	case "out", "pkggen":
 		return []string{":dirs"}
-	case "sign-cert", "sign-key", "sign-pkcs12", "trust":
-		return []string{":files"}
-	case "manifest":
+	case "sign-cert", "sign-key", "sign-pkcs12", "trust", "manifest":
 		return []string{":files"}
 	}
 	return nil
@@ -85,9 +83,7 @@ func argValues(app *cli.App, cmd string, args []string) []string {
 		return commandNames(app)
 	case "init":
 		return []string{":dirs"}
-	case "import":
-		return []string{":files"}
-	case "lint", "plan", "build", "reapply", "diff", "inspect", "verify", "extract":
+	case "import", "lint", "plan", "build", "reapply", "diff", "inspect", "verify", "extract":
 		return []string{":files"}
 	}
 	return nil // schema, version
