@@ -89,15 +89,19 @@ func diffSnapshots(t *testing.T, what string, before, after map[string]string) {
 	}
 }
 
-func hasTemp(dir string) bool {
+// temps lists the .provpack-tmp-* files directly in dir.
+func temps(dir string) []string {
+	var out []string
 	ents, _ := os.ReadDir(dir)
 	for _, e := range ents {
 		if strings.HasPrefix(e.Name(), ".provpack-tmp-") {
-			return true
+			out = append(out, e.Name())
 		}
 	}
-	return false
+	return out
 }
+
+func hasTemp(dir string) bool { return len(temps(dir)) > 0 }
 
 // startBuild starts provpack with args in dir.
 func startBuild(t *testing.T, ctx context.Context, bin, dir string, env []string, args ...string) (*exec.Cmd, *bytes.Buffer, *bytes.Buffer) {
