@@ -143,14 +143,8 @@ func readingSource(pid int, manifest string) bool {
 		time.Sleep(100 * time.Millisecond)
 		return true
 	}
-	if io, err := os.ReadFile(fmt.Sprintf("/proc/%d/io", pid)); err == nil {
-		var rchar int64
-		for _, line := range strings.Split(string(io), "\n") {
-			if v, ok := strings.CutPrefix(line, "rchar: "); ok {
-				rchar, _ = strconv.ParseInt(v, 10, 64)
-			}
-		}
-		if st, err := os.Stat(manifest); err == nil && rchar > st.Size()+64<<10 {
+	if n, err := rchar(pid); err == nil {
+		if st, err := os.Stat(manifest); err == nil && n > st.Size()+64<<10 {
 			return true
 		}
 	}
@@ -161,6 +155,21 @@ func readingSource(pid int, manifest string) bool {
 		}
 	}
 	return false
+}
+
+// rchar is what process pid has read so far: rchar in /proc/PID/io,
+// which counts the bytes of every read.
+func rchar(pid int) (int64, error) {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/io", pid))
+	if err != nil {
+		return 0, err
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		if v, ok := strings.CutPrefix(line, "rchar: "); ok {
+			return strconv.ParseInt(v, 10, 64)
+		}
+	}
+	return 0, nil
 }
 
 func exitCodeOf(err error) int {
