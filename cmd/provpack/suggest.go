@@ -66,9 +66,10 @@ func suggest(input string, candidates []string) string {
 		}
 		return found
 	}
-	best, bestD := "", len(input)/4+1
+	// bestD starts one past the most edits a typo may take.
+	lower, best, bestD := strings.ToLower(input), "", len(input)/4+2
 	for _, c := range candidates {
-		if d := editDistance(strings.ToLower(input), c); d <= bestD && (best == "" || d < editDistance(strings.ToLower(input), best)) {
+		if d := editDistance(lower, c); d < bestD {
 			best, bestD = c, d
 		}
 	}
