@@ -262,11 +262,7 @@ func catalogSignatureField(f *fields, s *archive.Signature) {
 		f.add("catalog", "unsigned")
 		return
 	}
-	state := "valid"
-	if !s.Valid {
-		state = "INVALID: " + s.Problem
-	}
-	f.add("catalog", fmt.Sprintf("signed %s by %s (issuer %s, serial %s, %s)", q(state), q(s.Subject), q(s.Issuer), q(s.Serial), q(s.DigestAlgorithm)))
+	f.add("catalog", fmt.Sprintf("signed %s by %s (issuer %s, serial %s, %s)", q(signatureState(s)), q(s.Subject), q(s.Issuer), q(s.Serial), q(s.DigestAlgorithm)))
 }
 
 // signatureFields shows an archive's signature in inspect's text output.
@@ -275,11 +271,7 @@ func signatureFields(f *fields, s *archive.Signature) {
 		f.add("signed", "no")
 		return
 	}
-	state := "valid"
-	if !s.Valid {
-		state = "INVALID: " + s.Problem
-	}
-	f.add("signed", q(state))
+	f.add("signed", q(signatureState(s)))
 	f.add("signer", q(s.Subject))
 	f.add("issuer", q(s.Issuer))
 	f.add("serial", q(s.Serial))
@@ -287,4 +279,12 @@ func signatureFields(f *fields, s *archive.Signature) {
 	if s.SigningTime != nil {
 		f.add("signed at", s.SigningTime.Format(time.RFC3339))
 	}
+}
+
+// signatureState is "valid", or "INVALID: " and the problem.
+func signatureState(s *archive.Signature) string {
+	if !s.Valid {
+		return "INVALID: " + s.Problem
+	}
+	return "valid"
 }

@@ -148,7 +148,7 @@ func buildAction(c *cli.Context) error {
 	}
 	if output == "json" {
 		if len(rep.Stale) > 0 && !rep.Cleaned {
-			fmt.Fprintf(stderr, "note: %s also holds archives this build does not produce: %s; verify fails on them and an upload would ship them (build --clean removes them)\n", out, strings.Join(rep.Stale, ", "))
+			staleNote(stderr, out, rep.Stale)
 		}
 		return writeJSON(w, summarizeBuild(out, bo.Release, pl, rep))
 	}
@@ -161,11 +161,10 @@ func buildAction(c *cli.Context) error {
 		fmt.Fprintf(w, "wrote %s: %s, SHA256SUMS, report.json, report.md\n", out, plural(len(rep.Packages), "archive"))
 	}
 	if len(rep.Stale) > 0 {
-		names := strings.Join(rep.Stale, ", ")
 		if rep.Cleaned {
-			fmt.Fprintf(w, "removed from %s the archives this build does not produce: %s\n", out, names)
+			fmt.Fprintf(w, "removed from %s the archives this build does not produce: %s\n", out, strings.Join(rep.Stale, ", "))
 		} else {
-			fmt.Fprintf(stderr, "note: %s also holds archives this build does not produce: %s; verify fails on them and an upload would ship them (build --clean removes them)\n", out, names)
+			staleNote(stderr, out, rep.Stale)
 		}
 	}
 	if bo.Release {
@@ -175,6 +174,12 @@ func buildAction(c *cli.Context) error {
 		fmt.Fprintf(w, "recorded release %s in %s\n", rep.Release, pl.LockPath)
 	}
 	return nil
+}
+
+// staleNote warns that out holds archives this build does not produce
+// and --clean did not remove.
+func staleNote(w io.Writer, out string, stale []string) {
+	fmt.Fprintf(w, "note: %s also holds archives this build does not produce: %s; verify fails on them and an upload would ship them (build --clean removes them)\n", out, strings.Join(stale, ", "))
 }
 
 // unsignedCatalogNote is the one line an unsigned w10m build prints: its

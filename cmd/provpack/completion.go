@@ -62,18 +62,10 @@ func flagValues(cmd, flag string) []string {
 			return bumpKinds
 		}
 	case "suppress":
-		var ids []string
-		for _, r := range append(slices.Clone(provxml.Rules), pkgbuild.PlanRules...) {
-			if r.Severity != provxml.Error {
-				ids = append(ids, r.ID)
-			}
-		}
-		return ids
+		return pkgbuild.SuppressibleRules()
 	case "out", "pkggen":
 		return []string{":dirs"}
-	case "sign-cert", "sign-key", "sign-pkcs12", "trust":
-		return []string{":files"}
-	case "manifest":
+	case "sign-cert", "sign-key", "sign-pkcs12", "trust", "manifest":
 		return []string{":files"}
 	}
 	return nil
@@ -91,9 +83,7 @@ func argValues(app *cli.App, cmd string, args []string) []string {
 		return commandNames(app)
 	case "init":
 		return []string{":dirs"}
-	case "import":
-		return []string{":files"}
-	case "lint", "plan", "build", "reapply", "diff", "inspect", "verify", "extract":
+	case "import", "lint", "plan", "build", "reapply", "diff", "inspect", "verify", "extract":
 		return []string{":files"}
 	}
 	return nil // schema, version

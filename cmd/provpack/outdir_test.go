@@ -130,18 +130,6 @@ func treeState(t *testing.T, dir string) map[string]string {
 	return out
 }
 
-// temps lists the .provpack-tmp-* files directly in dir.
-func temps(dir string) []string {
-	var out []string
-	ents, _ := os.ReadDir(dir)
-	for _, e := range ents {
-		if strings.HasPrefix(e.Name(), ".provpack-tmp-") {
-			out = append(out, e.Name())
-		}
-	}
-	return out
-}
-
 // restoreTree makes dir hold exactly the files of snap (from snapshot).
 func restoreTree(t *testing.T, dir string, snap map[string]string) {
 	t.Helper()

@@ -89,15 +89,19 @@ func diffSnapshots(t *testing.T, what string, before, after map[string]string) {
 	}
 }
 
-func hasTemp(dir string) bool {
+// temps lists the .provpack-tmp-* files directly in dir.
+func temps(dir string) []string {
+	var out []string
 	ents, _ := os.ReadDir(dir)
 	for _, e := range ents {
 		if strings.HasPrefix(e.Name(), ".provpack-tmp-") {
-			return true
+			out = append(out, e.Name())
 		}
 	}
-	return false
+	return out
 }
+
+func hasTemp(dir string) bool { return len(temps(dir)) > 0 }
 
 // startBuild starts provpack with args in dir.
 func startBuild(t *testing.T, ctx context.Context, bin, dir string, env []string, args ...string) (*exec.Cmd, *bytes.Buffer, *bytes.Buffer) {
@@ -139,14 +143,8 @@ func readingSource(pid int, manifest string) bool {
 		time.Sleep(100 * time.Millisecond)
 		return true
 	}
-	if io, err := os.ReadFile(fmt.Sprintf("/proc/%d/io", pid)); err == nil {
-		var rchar int64
-		for _, line := range strings.Split(string(io), "\n") {
-			if v, ok := strings.CutPrefix(line, "rchar: "); ok {
-				rchar, _ = strconv.ParseInt(v, 10, 64)
-			}
-		}
-		if st, err := os.Stat(manifest); err == nil && rchar > st.Size()+64<<10 {
+	if n, err := rchar(pid); err == nil {
+		if st, err := os.Stat(manifest); err == nil && n > st.Size()+64<<10 {
 			return true
 		}
 	}
@@ -157,6 +155,21 @@ func readingSource(pid int, manifest string) bool {
 		}
 	}
 	return false
+}
+
+// rchar is what process pid has read so far: rchar in /proc/PID/io,
+// which counts the bytes of every read.
+func rchar(pid int) (int64, error) {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/io", pid))
+	if err != nil {
+		return 0, err
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		if v, ok := strings.CutPrefix(line, "rchar: "); ok {
+			return strconv.ParseInt(v, 10, 64)
+		}
+	}
+	return 0, nil
 }
 
 func exitCodeOf(err error) int {

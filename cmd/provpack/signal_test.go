@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -29,20 +28,14 @@ const promptly = time.Second
 // bytesRead is what process pid has read so far (rchar in /proc/PID/io);
 // the test skips where /proc is missing.
 func bytesRead(t *testing.T, pid int) int64 {
-	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/io", pid))
+	n, err := rchar(pid)
 	if err != nil {
 		if _, serr := os.Stat("/proc/self/io"); serr != nil {
 			t.Skip("needs /proc/PID/io to tell when the command is at work")
 		}
 		return 0
 	}
-	for _, line := range strings.Split(string(data), "\n") {
-		if v, ok := strings.CutPrefix(line, "rchar: "); ok {
-			n, _ := strconv.ParseInt(v, 10, 64)
-			return n
-		}
-	}
-	return 0
+	return n
 }
 
 // interrupt starts provpack with args in dir, sends sig once busy says

@@ -16,10 +16,6 @@ func unknownFlag(c *cli.Context, err error) error {
 		return usageError{err}
 	}
 	name = strings.TrimLeft(name, "-")
-	dash := "--"
-	if len(name) == 1 {
-		dash = "-"
-	}
 	flags, where := c.App.Flags, "provpack"
 	if c.Command != nil && c.Command.Name != "" {
 		flags, where = c.Command.Flags, c.Command.Name
@@ -29,15 +25,19 @@ func unknownFlag(c *cli.Context, err error) error {
 		names = append(names, f.Names()...)
 	}
 	names = append(names, "help")
-	msg := fmt.Sprintf("%s has no flag %s%s", where, dash, name)
+	msg := fmt.Sprintf("%s has no flag %s", where, dashed(name))
 	if s := suggest(name, names); s != "" {
-		if len(s) == 1 {
-			msg += fmt.Sprintf("; did you mean -%s?", s)
-		} else {
-			msg += fmt.Sprintf("; did you mean --%s?", s)
-		}
+		msg += fmt.Sprintf("; did you mean %s?", dashed(s))
 	}
 	return usageError{fmt.Errorf("%s", msg)}
+}
+
+// dashed writes a flag name as typed: -o, --output.
+func dashed(name string) string {
+	if len(name) == 1 {
+		return "-" + name
+	}
+	return "--" + name
 }
 
 // unknownCommand says that name is no command, with a suggestion when
@@ -66,9 +66,10 @@ func suggest(input string, candidates []string) string {
 		}
 		return found
 	}
-	best, bestD := "", len(input)/4+1
+	// bestD starts one past the most edits a typo may take.
+	lower, best, bestD := strings.ToLower(input), "", len(input)/4+2
 	for _, c := range candidates {
-		if d := editDistance(strings.ToLower(input), c); d <= bestD && (best == "" || d < editDistance(strings.ToLower(input), best)) {
+		if d := editDistance(lower, c); d < bestD {
 			best, bestD = c, d
 		}
 	}
