@@ -133,9 +133,10 @@ type Expect struct {
 	// archive is signed at all is VerifyOptions.RequireSigned.
 	Signer *SignerID
 	// Member, when not nil, is called with the bytes of every
-	// provisioning file the package manifest lists and returns what the
-	// report says otherwise of it (its settings, say).
-	Member func(name string, data []byte) []string
+	// provisioning file the package manifest lists, and the document
+	// the lint parsed from them (nil when they do not parse), and returns
+	// what the report says otherwise of it (its settings, say).
+	Member func(name string, data []byte, doc *provxml.Document) []string
 }
 
 // Verify checks the archive at path: its structure and checksums, its
@@ -292,14 +293,14 @@ func (c config) verify(path string, want *Expect, opt VerifyOptions) []Problem {
 	findings := map[string][]string{}
 	lintOne := func(name string, data []byte) {
 		// Findings start with the file's name: quoted when not printable.
-		_, fs := provxml.Lint(quote.Name(name), data, provxml.ParseOptions{}, provxml.Options{Target: info.Target})
+		doc, fs := provxml.Lint(quote.Name(name), data, provxml.ParseOptions{}, provxml.Options{Target: info.Target})
 		for _, x := range fs {
 			if x.Rule.Severity == provxml.Error {
 				findings[name] = append(findings[name], x.String())
 			}
 		}
 		if want != nil && want.Member != nil {
-			findings[name] = append(findings[name], want.Member(name, data)...)
+			findings[name] = append(findings[name], want.Member(name, data, doc)...)
 		}
 	}
 	var again bool
