@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"slices"
 	"strings"
 
 	"github.com/urfave/cli/v2"
@@ -149,7 +148,7 @@ func plural(n int, word string) string {
 // release rules plan, build and reapply add; a package's suppress list
 // may name any warning of either.
 func printRules(w io.Writer) error {
-	for _, r := range append(slices.Clone(provxml.Rules), pkgbuild.PlanRules...) {
+	for _, r := range pkgbuild.AllRules() {
 		if _, err := fmt.Fprintf(w, "%s  %-7s  %s\n", r.ID, r.Severity, r.Doc()); err != nil {
 			return err
 		}
